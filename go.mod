@@ -1,0 +1,3 @@
+module github.com/tokenhook/tokenhook
+
+go 1.26.8

@@ -1,0 +1,13 @@
+// Package storage defines what tokenhook persists: the records (clients,
+// APIs, client grants, signing keys, tenant settings, log events, hooks),
+// the sentinel errors and the Storage contract every backend implements.
+//
+// Rules every backend follows (pinned by storage/storagetest):
+//   - every record belongs to a tenant and every read is scoped by it;
+//   - updates are read-modify-write functions run in one transaction, so a
+//     field added later is never dropped by an older caller;
+//   - secrets (client secrets, signing keys, hook secrets) are sealed before
+//     they reach the database and opened only when read back;
+//   - every committed change to what the token endpoint caches is announced
+//     through Subscribe, across processes where the backend is shared.
+package storage

@@ -1,0 +1,245 @@
+package storage
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// Sentinel errors. Backends wrap them with %w; callers test with errors.Is.
+var (
+	// ErrNotFound: no record with that key in that tenant.
+	ErrNotFound = errors.New("storage: not found")
+	// ErrConflict: a unique key (client_id, API identifier, hook name,
+	// client grant per client+audience, ...) is already taken.
+	ErrConflict = errors.New("storage: already exists")
+)
+
+// Client is an application (Auth0 "client"). Secret is held in plain text
+// in memory only; backends seal it before it reaches the database.
+type Client struct {
+	Tenant                  string
+	ClientID                string
+	Secret                  string
+	Name                    string
+	Description             string
+	AppType                 string // non_interactive, regular_web, spa, native
+	GrantTypes              []string
+	TokenEndpointAuthMethod string // client_secret_post, client_secret_basic, none
+	Metadata                map[string]string
+	Callbacks               []string
+	AllowedOrigins          []string
+	WebOrigins              []string
+	AllowedLogoutURLs       []string
+	LogoURI                 string
+	IsFirstParty            bool
+	// Global marks the bootstrap management client; it cannot be deleted
+	// through the API while it is the only way in.
+	Global    bool
+	CreatedAt time.Time
+	UpdatedAt time.Time
+}
+
+// Scope is one permission an API defines.
+type Scope struct {
+	Value       string `json:"value"`
+	Description string `json:"description,omitempty"`
+}
+
+// ResourceServer is an API: the audience of access tokens.
+type ResourceServer struct {
+	Tenant        string
+	ID            string
+	Identifier    string // the audience; immutable
+	Name          string
+	Scopes        []Scope
+	TokenLifetime int // seconds
+	SigningAlg    string
+	// SigningSecret is used by HS256 APIs; sealed at rest.
+	SigningSecret      string
+	AllowOfflineAccess bool
+	SkipConsent        bool
+	// IsSystem marks the Management API itself; it cannot be changed or deleted.
+	IsSystem  bool
+	CreatedAt time.Time
+	UpdatedAt time.Time
+}
+
+// ClientGrant authorizes one client to get tokens for one API.
+type ClientGrant struct {
+	Tenant    string
+	ID        string
+	ClientID  string
+	Audience  string
+	Scope     []string
+	CreatedAt time.Time
+	UpdatedAt time.Time
+}
+
+// SigningKey is one RS256 key pair of a tenant. PrivateKey is PKCS#8 DER in
+// memory; backends seal it at rest.
+type SigningKey struct {
+	Tenant     string
+	KID        string
+	PrivateKey []byte
+	// Cert is the self-signed X.509 certificate (DER) published as x5c.
+	Cert []byte
+	// State: "next", "current", "previous" or "revoked" (Auth0's vocabulary).
+	State        string
+	CreatedAt    time.Time
+	CurrentSince *time.Time
+	CurrentUntil *time.Time
+	RevokedAt    *time.Time
+}
+
+// TenantSettings are the tenant-wide settings exposed at /api/v2/tenants/settings.
+type TenantSettings struct {
+	Tenant           string
+	FriendlyName     string
+	DefaultAudience  string
+	DefaultDirectory string
+	UpdatedAt        time.Time
+}
+
+// LogEvent is one tenant log event (Auth0's /api/v2/logs), e.g. "seccft".
+type LogEvent struct {
+	Tenant      string
+	LogID       string // unique, sortable: newer events sort after older ones
+	Date        time.Time
+	Type        string
+	Description string
+	ClientID    string
+	ClientName  string
+	IP          string
+	UserAgent   string
+	UserID      string
+	UserName    string
+	Audience    string
+	Scope       string
+	// Details is free-form JSON-able data (hook runs, error codes...).
+	Details map[string]any
+}
+
+// Hook is an extensibility hook. Secrets are plain text in memory only.
+type Hook struct {
+	Tenant       string
+	ID           string // 26-char ULID
+	Name         string
+	Script       string
+	TriggerID    string
+	Enabled      bool
+	Dependencies map[string]string
+	Secrets      map[string]string
+	CreatedAt    time.Time
+	UpdatedAt    time.Time
+}
+
+// Page selects a slice of a list. PerPage 0 means "all".
+type Page struct {
+	Page    int
+	PerPage int
+}
+
+// GrantFilter narrows ListClientGrants; empty fields match everything.
+type GrantFilter struct {
+	ClientID string
+	Audience string
+}
+
+// HookFilter narrows ListHooks; nil/empty fields match everything.
+type HookFilter struct {
+	TriggerID string
+	Enabled   *bool
+}
+
+// LogQuery narrows ListLogEvents. Results are newest first.
+type LogQuery struct {
+	Type     string
+	ClientID string
+	Page     Page
+}
+
+// Catalog is everything the token endpoint reads, loaded in one consistent
+// read so a cache can be rebuilt atomically.
+type Catalog struct {
+	Clients         []Client
+	ResourceServers []ResourceServer
+	ClientGrants    []ClientGrant
+	SigningKeys     []SigningKey
+	Settings        TenantSettings
+	Hooks           []Hook
+}
+
+// Change tells subscribers that a tenant's catalog changed. Kind is the
+// resource ("clients", "resource_servers", "client_grants", "signing_keys",
+// "settings", "hooks") or KindResync when changes may have been missed (for
+// example after the PostgreSQL listener reconnected): reload everything.
+type Change struct {
+	Tenant string
+	Kind   string
+}
+
+// KindResync asks subscribers to reload every tenant they cache.
+const KindResync = "resync"
+
+// Storage is the persistence contract. Every method is tenant-scoped.
+// Update methods read the record, call fn and write what it returns inside
+// one transaction, so fields that fn does not know about are never lost;
+// an error from fn aborts the update and is returned unchanged.
+type Storage interface {
+	CreateClient(ctx context.Context, c Client) error
+	GetClient(ctx context.Context, tenant, clientID string) (Client, error)
+	ListClients(ctx context.Context, tenant string, p Page) (list []Client, total int, err error)
+	UpdateClient(ctx context.Context, tenant, clientID string, fn func(Client) (Client, error)) (Client, error)
+	// DeleteClient also deletes the client's grants.
+	DeleteClient(ctx context.Context, tenant, clientID string) error
+
+	CreateResourceServer(ctx context.Context, rs ResourceServer) error
+	// GetResourceServer accepts the id or the identifier (Auth0 does too).
+	GetResourceServer(ctx context.Context, tenant, idOrIdentifier string) (ResourceServer, error)
+	ListResourceServers(ctx context.Context, tenant string, p Page) ([]ResourceServer, int, error)
+	UpdateResourceServer(ctx context.Context, tenant, id string, fn func(ResourceServer) (ResourceServer, error)) (ResourceServer, error)
+	// DeleteResourceServer also deletes the grants for its identifier.
+	DeleteResourceServer(ctx context.Context, tenant, id string) error
+
+	CreateClientGrant(ctx context.Context, g ClientGrant) error
+	GetClientGrant(ctx context.Context, tenant, id string) (ClientGrant, error)
+	ListClientGrants(ctx context.Context, tenant string, f GrantFilter, p Page) ([]ClientGrant, int, error)
+	UpdateClientGrant(ctx context.Context, tenant, id string, fn func(ClientGrant) (ClientGrant, error)) (ClientGrant, error)
+	DeleteClientGrant(ctx context.Context, tenant, id string) error
+
+	// ListSigningKeys returns every key, oldest first.
+	ListSigningKeys(ctx context.Context, tenant string) ([]SigningKey, error)
+	// UpdateSigningKeys replaces the tenant's key set atomically with what fn
+	// returns (used for first-start generation and rotation).
+	UpdateSigningKeys(ctx context.Context, tenant string, fn func([]SigningKey) ([]SigningKey, error)) ([]SigningKey, error)
+
+	// GetTenantSettings returns zero settings (with Tenant set) when none were saved.
+	GetTenantSettings(ctx context.Context, tenant string) (TenantSettings, error)
+	UpdateTenantSettings(ctx context.Context, tenant string, fn func(TenantSettings) (TenantSettings, error)) (TenantSettings, error)
+
+	AppendLogEvents(ctx context.Context, events []LogEvent) error
+	ListLogEvents(ctx context.Context, tenant string, q LogQuery) ([]LogEvent, int, error)
+	GetLogEvent(ctx context.Context, tenant, logID string) (LogEvent, error)
+
+	// CreateHook and UpdateHook keep at most one enabled hook per trigger:
+	// saving an enabled hook disables the others of its trigger in the same
+	// transaction.
+	CreateHook(ctx context.Context, h Hook) error
+	GetHook(ctx context.Context, tenant, id string) (Hook, error)
+	ListHooks(ctx context.Context, tenant string, f HookFilter, p Page) ([]Hook, int, error)
+	UpdateHook(ctx context.Context, tenant, id string, fn func(Hook) (Hook, error)) (Hook, error)
+	DeleteHook(ctx context.Context, tenant, id string) error
+
+	// LoadCatalog reads everything the token endpoint needs in one transaction.
+	LoadCatalog(ctx context.Context, tenant string) (Catalog, error)
+
+	// Subscribe delivers a Change after every committed write to the catalog
+	// resources, from this process and (PostgreSQL) from every other replica
+	// sharing the database. The channel is closed when ctx ends. Slow
+	// subscribers may see changes coalesced, never dropped silently: when the
+	// buffer overflows a KindResync is delivered instead.
+	Subscribe(ctx context.Context) <-chan Change
+
+	Close() error
+}
