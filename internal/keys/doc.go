@@ -1,0 +1,10 @@
+// Package keys owns a tenant's signing keys: generation (RSA-2048 with a
+// self-signed certificate, published as x5c like Auth0), rotation in
+// Auth0's next → current → previous order, the JWKS document, and the
+// parsed in-memory Set the token endpoint signs with.
+//
+// A rotated-out key stays in the JWKS until every token it may have signed
+// has expired (its current_until plus the longest token lifetime an API may
+// choose), so tokens issued before a rotation or a restart keep verifying.
+// Signing goes through crypto.Signer so another backend (OpenSSL) can slot in.
+package keys

@@ -1,0 +1,100 @@
+package keys
+
+import (
+	"crypto"
+	"crypto/rsa"
+	"crypto/x509"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	jose "github.com/go-jose/go-jose/v4"
+
+	"github.com/tokenhook/tokenhook/internal/storage"
+)
+
+// Signer signs JWTs with one key. It is safe for concurrent use and built
+// once per key set, never per token.
+type Signer struct {
+	KID    string
+	signer jose.Signer
+}
+
+// Sign returns the compact JWS of payload with header
+// {"alg":"RS256","kid":...,"typ":"JWT"}.
+func (s *Signer) Sign(payload []byte) (string, error) {
+	jws, err := s.signer.Sign(payload)
+	if err != nil {
+		return "", fmt.Errorf("keys: sign: %w", err)
+	}
+	return jws.CompactSerialize()
+}
+
+// Set is a tenant's keys parsed for use: the signer of the current key,
+// the public keys that verify, and the JWKS document, all immutable.
+type Set struct {
+	current *Signer
+	public  map[string]crypto.PublicKey
+	jwks    []byte
+}
+
+// NewSet parses keys as of now.
+func NewSet(keys []storage.SigningKey, now time.Time) (*Set, error) {
+	s := &Set{public: map[string]crypto.PublicKey{}}
+	doc := jose.JSONWebKeySet{Keys: []jose.JSONWebKey{}}
+	for _, k := range keys {
+		if !Published(k, now) {
+			continue
+		}
+		priv, err := parsePrivate(k)
+		if err != nil {
+			return nil, err
+		}
+		s.public[k.KID] = priv.Public()
+		jwk := jose.JSONWebKey{Key: priv.Public(), KeyID: k.KID, Algorithm: string(jose.RS256), Use: "sig"}
+		if cert, err := x509.ParseCertificate(k.Cert); err == nil {
+			jwk.Certificates = []*x509.Certificate{cert}
+		}
+		doc.Keys = append(doc.Keys, jwk)
+		if k.State == StateCurrent {
+			rsaKey, ok := priv.(*rsa.PrivateKey)
+			if !ok {
+				return nil, fmt.Errorf("keys: %s: current key is not RSA", k.KID)
+			}
+			js, err := jose.NewSigner(
+				jose.SigningKey{Algorithm: jose.RS256, Key: jose.JSONWebKey{Key: rsaKey, KeyID: k.KID}},
+				(&jose.SignerOptions{}).WithType("JWT"),
+			)
+			if err != nil {
+				return nil, fmt.Errorf("keys: signer %s: %w", k.KID, err)
+			}
+			s.current = &Signer{KID: k.KID, signer: js}
+		}
+	}
+	b, err := json.Marshal(doc)
+	if err != nil {
+		return nil, fmt.Errorf("keys: jwks: %w", err)
+	}
+	s.jwks = b
+	return s, nil
+}
+
+// Signer returns the current key's signer, or ErrNoCurrentKey.
+func (s *Set) Signer() (*Signer, error) {
+	if s == nil || s.current == nil {
+		return nil, ErrNoCurrentKey
+	}
+	return s.current, nil
+}
+
+// PublicKey returns the published key with that kid.
+func (s *Set) PublicKey(kid string) (crypto.PublicKey, bool) {
+	if s == nil {
+		return nil, false
+	}
+	k, ok := s.public[kid]
+	return k, ok
+}
+
+// JWKS is the JSON document served at /.well-known/jwks.json.
+func (s *Set) JWKS() []byte { return s.jwks }
