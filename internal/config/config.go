@@ -1,0 +1,144 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"strings"
+	"time"
+)
+
+// Config configures a server.
+type Config struct {
+	// Addr is the listen address (TOKENHOOK_ADDR).
+	Addr string
+	// DataDir holds the SQLite database and the generated master key
+	// (TOKENHOOK_DATA_DIR).
+	DataDir string
+	// DB selects PostgreSQL when it is a postgres:// URL; empty means the
+	// embedded SQLite database in DataDir (TOKENHOOK_DB).
+	DB string
+	// Issuer is the tenant's issuer URL, always ending in "/"; empty means
+	// http(s)://<Addr>/ (TOKENHOOK_ISSUER).
+	Issuer string
+	// TLSCert and TLSKey serve HTTPS when both are set (TOKENHOOK_TLS_CERT,
+	// TOKENHOOK_TLS_KEY).
+	TLSCert string
+	TLSKey  string
+	// Tenant is the tenant's name, what hooks see as client.tenant
+	// (TOKENHOOK_TENANT).
+	Tenant string
+	// Dev creates demo data on first start and prints a curl command that
+	// gets a token (TOKENHOOK_DEV).
+	Dev bool
+	// MasterKey encrypts secrets at rest: 64 hex characters or base64 of 32
+	// bytes; empty means generate one into DataDir (TOKENHOOK_MASTER_KEY).
+	MasterKey string
+	// AdminClientID and AdminClientSecret, when both set, are made the
+	// credentials of the management application on every start
+	// (TOKENHOOK_ADMIN_CLIENT_ID, TOKENHOOK_ADMIN_CLIENT_SECRET).
+	AdminClientID     string
+	AdminClientSecret string
+	// ShutdownTimeout bounds a graceful shutdown (TOKENHOOK_SHUTDOWN_TIMEOUT).
+	ShutdownTimeout time.Duration
+	// LogLevel is debug, info, warn or error; LogFormat is text or json
+	// (TOKENHOOK_LOG_LEVEL, TOKENHOOK_LOG_FORMAT).
+	LogLevel  string
+	LogFormat string
+}
+
+// Default returns the defaults.
+func Default() Config {
+	return Config{
+		Addr:            "127.0.0.1:8080",
+		DataDir:         "./tokenhook-data",
+		Tenant:          "default",
+		ShutdownTimeout: 15 * time.Second,
+		LogLevel:        "info",
+		LogFormat:       "text",
+	}
+}
+
+// TLS reports whether the server serves HTTPS.
+func (c Config) TLS() bool { return c.TLSCert != "" && c.TLSKey != "" }
+
+// IsPostgres reports whether DB selects PostgreSQL.
+func (c Config) IsPostgres() bool {
+	return strings.HasPrefix(c.DB, "postgres://") || strings.HasPrefix(c.DB, "postgresql://")
+}
+
+// ResolvedIssuer returns the issuer with its default applied and a
+// trailing slash guaranteed (compat-spec §2.2).
+func (c Config) ResolvedIssuer() string {
+	iss := c.Issuer
+	if iss == "" {
+		scheme := "http"
+		if c.TLS() {
+			scheme = "https"
+		}
+		iss = scheme + "://" + c.Addr
+	}
+	if !strings.HasSuffix(iss, "/") {
+		iss += "/"
+	}
+	return iss
+}
+
+var tenantName = func(s string) bool {
+	if s == "" || len(s) > 64 {
+		return false
+	}
+	for _, r := range s {
+		if !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '-') {
+			return false
+		}
+	}
+	return true
+}
+
+// Validate reports every problem, joined.
+func (c Config) Validate() error {
+	var errs []error
+	if _, _, err := net.SplitHostPort(c.Addr); err != nil {
+		errs = append(errs, fmt.Errorf("--addr %q: %v", c.Addr, err))
+	}
+	if c.DB == "" && c.DataDir == "" {
+		errs = append(errs, errors.New("--data-dir is required when --db is not set"))
+	}
+	if c.DB != "" && !c.IsPostgres() {
+		errs = append(errs, fmt.Errorf("--db %q: only postgres:// URLs are supported; leave it empty for the embedded database", c.DB))
+	}
+	if c.Issuer != "" {
+		u, err := url.Parse(c.Issuer)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			errs = append(errs, fmt.Errorf("--issuer %q must be an absolute http(s) URL", c.Issuer))
+		}
+	}
+	if (c.TLSCert == "") != (c.TLSKey == "") {
+		errs = append(errs, errors.New("--tls-cert and --tls-key must be given together"))
+	}
+	if !tenantName(c.Tenant) {
+		errs = append(errs, fmt.Errorf("--tenant %q: use 1 to 64 lower-case letters, digits and '-'", c.Tenant))
+	}
+	if (c.AdminClientID == "") != (c.AdminClientSecret == "") {
+		errs = append(errs, errors.New("TOKENHOOK_ADMIN_CLIENT_ID and TOKENHOOK_ADMIN_CLIENT_SECRET must be set together"))
+	}
+	if c.AdminClientSecret != "" && len(c.AdminClientSecret) < 16 {
+		errs = append(errs, errors.New("TOKENHOOK_ADMIN_CLIENT_SECRET must be at least 16 characters"))
+	}
+	switch c.LogLevel {
+	case "debug", "info", "warn", "error":
+	default:
+		errs = append(errs, fmt.Errorf("--log-level %q: use debug, info, warn or error", c.LogLevel))
+	}
+	switch c.LogFormat {
+	case "text", "json":
+	default:
+		errs = append(errs, fmt.Errorf("--log-format %q: use text or json", c.LogFormat))
+	}
+	if c.ShutdownTimeout <= 0 {
+		errs = append(errs, errors.New("--shutdown-timeout must be positive"))
+	}
+	return errors.Join(errs...)
+}
