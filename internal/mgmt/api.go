@@ -1,0 +1,104 @@
+package mgmt
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/tokenhook/tokenhook/internal/storage"
+	"github.com/tokenhook/tokenhook/internal/token"
+)
+
+// KeyRotator rotates the tenant's signing keys (implemented by keys.Manager).
+type KeyRotator interface {
+	Rotate(ctx context.Context) error
+}
+
+// Deps is everything the Management API needs, wired by the server.
+type Deps struct {
+	Store  storage.Storage
+	Tenant string
+	// Issuer ends with a slash ("https://host/"); the Management API's
+	// audience is Issuer+"api/v2/" (compat-spec §4).
+	Issuer   string
+	Verifier token.Verifier
+	Keys     KeyRotator
+	Now      func() time.Time
+	// Rand is the source of ids and client secrets.
+	Rand   io.Reader
+	Logger *slog.Logger
+}
+
+// API serves /api/v2.
+type API struct {
+	d       Deps
+	handler http.Handler
+}
+
+// New builds the API. Missing Now, Rand and Logger fall back to the real
+// clock, crypto/rand and a discarding logger.
+func New(d Deps) *API {
+	if d.Now == nil {
+		d.Now = time.Now
+	}
+	if d.Rand == nil {
+		d.Rand = rand.Reader
+	}
+	if d.Logger == nil {
+		d.Logger = slog.New(slog.DiscardHandler)
+	}
+	a := &API{d: d}
+	a.handler = a.buildMux()
+	return a
+}
+
+// Audience is the audience Management API tokens must carry.
+func (a *API) audience() string { return a.d.Issuer + "api/v2/" }
+
+// Handler serves every path under /api/v2/. Patterns include the /api/v2
+// prefix, so the server mounts it with mux.Handle("/api/v2/", h) and no
+// StripPrefix.
+func (a *API) Handler() http.Handler { return a.handler }
+
+// setHeaders marks every answer, errors included, as JSON that must not be
+// cached: bodies carry client secrets and keys.
+func setHeaders(w http.ResponseWriter) {
+	h := w.Header()
+	h.Set("Content-Type", "application/json; charset=utf-8")
+	h.Set("Cache-Control", "no-store")
+	h.Set("Pragma", "no-cache")
+}
+
+// writeJSON writes v with status. Encoding cannot fail for the wire types of
+// this package (no channels, funcs or cyclic values), so the error of a
+// broken connection is all that is left, and it is not actionable.
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	body, err := json.Marshal(v)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	setHeaders(w)
+	w.WriteHeader(status)
+	_, _ = w.Write(body)
+}
+
+// writeNoContent answers a successful DELETE.
+func writeNoContent(w http.ResponseWriter) {
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// isoTime is Auth0's timestamp format: UTC, millisecond precision, "Z".
+func isoTime(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.000Z") }
+
+func isoTimePtr(t *time.Time) string {
+	if t == nil {
+		return ""
+	}
+	return isoTime(*t)
+}

@@ -1,0 +1,45 @@
+package mgmt
+
+import (
+	"net/http"
+	"strings"
+
+	"github.com/tokenhook/tokenhook/internal/token"
+)
+
+// authenticate checks the bearer token (compat-spec §4): a JWT this server
+// issued for <issuer>api/v2/. The detail of a rejected token goes to the
+// log only; the client learns no more than "Invalid token".
+func (a *API) authenticate(w http.ResponseWriter, r *http.Request) (token.Claims, error) {
+	h := r.Header.Get("Authorization")
+	if h == "" {
+		// RFC 6750 §3.1: no error code when no credentials were sent.
+		w.Header().Set("WWW-Authenticate", `Bearer realm="api/v2"`)
+		return token.Claims{}, newError(http.StatusUnauthorized, codeMissingAuth, "Missing authentication")
+	}
+	scheme, raw, ok := strings.Cut(h, " ")
+	raw = strings.TrimSpace(raw)
+	if !ok || !strings.EqualFold(scheme, "Bearer") || raw == "" {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="api/v2", error="invalid_request"`)
+		return token.Claims{}, newError(http.StatusUnauthorized, codeInvalidToken, "Bad HTTP authentication header format")
+	}
+	claims, err := a.d.Verifier.Verify(raw, a.audience())
+	if err != nil {
+		a.d.Logger.Info("mgmt: bearer token rejected", "path", r.URL.Path, "err", err)
+		w.Header().Set("WWW-Authenticate", `Bearer realm="api/v2", error="invalid_token"`)
+		return token.Claims{}, newError(http.StatusUnauthorized, codeInvalidToken, "Invalid token")
+	}
+	return claims, nil
+}
+
+// authorize passes when the token has any one of scopes, as Auth0 does; the
+// 403 message lists them exactly as Auth0 words it.
+func authorize(c token.Claims, scopes []string) error {
+	for _, s := range scopes {
+		if c.HasScope(s) {
+			return nil
+		}
+	}
+	return newError(http.StatusForbidden, codeInsufficientScope,
+		"Insufficient scope, expected any of: "+strings.Join(scopes, ","))
+}

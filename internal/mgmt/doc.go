@@ -1,0 +1,22 @@
+// Package mgmt is the Auth0-compatible Management API, /api/v2 (compat-spec
+// §4). It owns the HTTP surface only: bearer authentication and scope checks,
+// body and query decoding, Auth0's JSON shapes, status codes and error body.
+// Persistence is storage.Storage, key rotation is behind KeyRotator, token
+// verification is token.Verifier: all injected through Deps, together with
+// the clock and the randomness used for ids and secrets.
+//
+// Layout: routes.go lists every route with its method, path and scopes;
+// each resource lives in one file (clients.go, resource_servers.go, ...)
+// with its wire type, its validation and its handlers. Adding a resource is
+// one file plus its lines in routes.go and its scopes in scopes.go.
+//
+// Shared plumbing, each in one place:
+//   - auth.go: Authorization: Bearer, audience <issuer>api/v2/, any-of scopes;
+//   - errors.go: the only writer of {statusCode, error, message, errorCode};
+//   - decode.go: JSON and form bodies decoded strictly (unknown fields are
+//     400, as on Auth0), size-limited;
+//   - paging.go: page/per_page/include_totals/fields/include_fields.
+//
+// Every response carries Cache-Control: no-store: API answers contain
+// secrets and must never sit in a shared cache.
+package mgmt

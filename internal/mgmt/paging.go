@@ -1,0 +1,163 @@
+package mgmt
+
+import (
+	"encoding/json"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/tokenhook/tokenhook/internal/storage"
+)
+
+const (
+	defaultPerPage = 50
+	maxPerPage     = 100
+)
+
+// fieldSelection is Auth0's fields + include_fields: keep only the listed
+// properties, or (include_fields=false) drop them.
+type fieldSelection struct {
+	fields  []string
+	include bool
+}
+
+// listQuery is a parsed list query string (compat-spec §4).
+type listQuery struct {
+	page          int
+	perPage       int
+	includeTotals bool
+	sel           fieldSelection
+	// filters holds the resource-specific parameters the route allowed.
+	filters map[string]string
+}
+
+func (q listQuery) storagePage() storage.Page { return storage.Page{Page: q.page, PerPage: q.perPage} }
+
+// parseQuery validates the query string: only the common parameters in
+// common plus extra are allowed, like Auth0 which rejects unknown ones.
+func parseQuery(r *http.Request, common []string, extra ...string) (listQuery, error) {
+	q := listQuery{perPage: defaultPerPage, sel: fieldSelection{include: true}, filters: map[string]string{}}
+	values := r.URL.Query()
+	for k, vs := range values {
+		if !slices.Contains(common, k) && !slices.Contains(extra, k) {
+			return q, errQuery("Additional properties not allowed: %s", k)
+		}
+		if len(vs) != 1 {
+			return q, errQuery("Expected a single value for %s", k)
+		}
+	}
+	var err error
+	if v := values.Get("page"); values.Has("page") {
+		if q.page, err = strconv.Atoi(v); err != nil || q.page < 0 {
+			return q, errQuery("Expected page to be an integer greater than or equal to 0")
+		}
+	}
+	if v := values.Get("per_page"); values.Has("per_page") {
+		if q.perPage, err = strconv.Atoi(v); err != nil || q.perPage < 1 || q.perPage > maxPerPage {
+			return q, errQuery("Expected per_page to be an integer between 1 and %d", maxPerPage)
+		}
+	}
+	if q.includeTotals, err = queryBool(values.Get("include_totals"), "include_totals", false); err != nil {
+		return q, err
+	}
+	if q.sel.include, err = queryBool(values.Get("include_fields"), "include_fields", true); err != nil {
+		return q, err
+	}
+	if f := values.Get("fields"); f != "" {
+		for _, name := range strings.Split(f, ",") {
+			if name = strings.TrimSpace(name); name != "" {
+				q.sel.fields = append(q.sel.fields, name)
+			}
+		}
+	}
+	for _, k := range extra {
+		if values.Has(k) {
+			q.filters[k] = values.Get(k)
+		}
+	}
+	return q, nil
+}
+
+var (
+	listParams = []string{"page", "per_page", "include_totals", "fields", "include_fields"}
+	getParams  = []string{"fields", "include_fields"}
+	noParams   = []string{}
+)
+
+func queryBool(v, name string, def bool) (bool, error) {
+	switch v {
+	case "":
+		return def, nil
+	case "true":
+		return true, nil
+	case "false":
+		return false, nil
+	}
+	return false, errQuery("Expected %s to be true or false", name)
+}
+
+// project applies a field selection to one wire value.
+func project(v any, sel fieldSelection) (any, error) {
+	if len(sel.fields) == 0 {
+		return v, nil
+	}
+	raw, err := json.Marshal(v)
+	if err != nil {
+		return nil, err
+	}
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &m); err != nil {
+		return nil, err
+	}
+	for k := range m {
+		if slices.Contains(sel.fields, k) != sel.include {
+			delete(m, k)
+		}
+	}
+	return m, nil
+}
+
+// writeList writes a page: a bare array, or with include_totals=true
+// {"start", "limit", "total", "<key>": [...]} as Auth0 does.
+func writeList[T any](w http.ResponseWriter, key string, items []T, total int, q listQuery) error {
+	out := make([]any, 0, len(items))
+	for _, it := range items {
+		p, err := project(it, q.sel)
+		if err != nil {
+			return err
+		}
+		out = append(out, p)
+	}
+	if !q.includeTotals {
+		writeJSON(w, http.StatusOK, out)
+		return nil
+	}
+	writeJSON(w, http.StatusOK, map[string]any{
+		"start": q.page * q.perPage,
+		"limit": q.perPage,
+		"total": total,
+		key:     out,
+	})
+	return nil
+}
+
+// writeOne writes a single resource with the field selection applied.
+func writeOne(w http.ResponseWriter, status int, v any, sel fieldSelection) error {
+	p, err := project(v, sel)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, status, p)
+	return nil
+}
+
+// pageOf slices an already filtered list in memory, for filters the
+// storage contract does not offer.
+func pageOf[T any](all []T, q listQuery) []T {
+	start := q.page * q.perPage
+	if start >= len(all) {
+		return []T{}
+	}
+	return all[start:min(start+q.perPage, len(all))]
+}

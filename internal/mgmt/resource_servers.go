@@ -1,0 +1,260 @@
+package mgmt
+
+import (
+	"net/http"
+	"slices"
+	"strings"
+
+	"github.com/tokenhook/tokenhook/internal/storage"
+	"github.com/tokenhook/tokenhook/internal/token"
+)
+
+// Token lifetime bounds (compat-spec §1).
+const (
+	defaultTokenLifetime = 86400
+	maxTokenLifetime     = 2592000
+	maxIdentifierLen     = 600
+	maxScopeValueLen     = 280
+	maxScopeDescLen      = 500
+)
+
+// signingAlgs this server can sign with today. HS256 and PS256 are Auth0
+// values that will be accepted once token minting supports them.
+var signingAlgs = []string{"RS256"}
+
+type resourceServerJSON struct {
+	ID                 string          `json:"id"`
+	Name               string          `json:"name"`
+	Identifier         string          `json:"identifier"`
+	IsSystem           bool            `json:"is_system,omitempty"`
+	Scopes             []storage.Scope `json:"scopes"`
+	SigningAlg         string          `json:"signing_alg"`
+	TokenLifetime      int             `json:"token_lifetime"`
+	AllowOfflineAccess bool            `json:"allow_offline_access"`
+	SkipConsent        bool            `json:"skip_consent_for_verifiable_first_party_clients"`
+}
+
+func resourceServerOut(rs storage.ResourceServer) resourceServerJSON {
+	scopes := rs.Scopes
+	if scopes == nil {
+		scopes = []storage.Scope{}
+	}
+	return resourceServerJSON{
+		ID:                 rs.ID,
+		Name:               rs.Name,
+		Identifier:         rs.Identifier,
+		IsSystem:           rs.IsSystem,
+		Scopes:             scopes,
+		SigningAlg:         rs.SigningAlg,
+		TokenLifetime:      rs.TokenLifetime,
+		AllowOfflineAccess: rs.AllowOfflineAccess,
+		SkipConsent:        rs.SkipConsent,
+	}
+}
+
+// scopeIn is stricter than storage.Scope: unknown properties are rejected.
+type scopeIn struct {
+	Value       string `json:"value"`
+	Description string `json:"description"`
+}
+
+// resourceServerIn is the body of POST and PATCH. Identifier is accepted
+// only on POST: it is the audience of every issued token, so it never changes.
+type resourceServerIn struct {
+	Identifier         *string    `json:"identifier"`
+	Name               *string    `json:"name"`
+	Scopes             *[]scopeIn `json:"scopes"`
+	SigningAlg         *string    `json:"signing_alg"`
+	TokenLifetime      *int       `json:"token_lifetime"`
+	AllowOfflineAccess *bool      `json:"allow_offline_access"`
+	SkipConsent        *bool      `json:"skip_consent_for_verifiable_first_party_clients"`
+}
+
+func (in resourceServerIn) apply(rs *storage.ResourceServer) error {
+	if in.Name != nil {
+		rs.Name = *in.Name
+	}
+	if in.Scopes != nil {
+		scopes := make([]storage.Scope, 0, len(*in.Scopes))
+		seen := map[string]bool{}
+		for _, s := range *in.Scopes {
+			// A scope travels in a space-separated string (RFC 6749 §3.3):
+			// one with a space would read as two.
+			if s.Value == "" || len(s.Value) > maxScopeValueLen || strings.ContainsAny(s.Value, " \t\r\n\"\\") {
+				return errBodyOn("scopes", "Invalid scope value: %q", s.Value)
+			}
+			if len(s.Description) > maxScopeDescLen {
+				return errBodyOn("scopes", "Description of scope %q is too long", s.Value)
+			}
+			if seen[s.Value] {
+				return errBodyOn("scopes", "Duplicate scope value: %q", s.Value)
+			}
+			seen[s.Value] = true
+			scopes = append(scopes, storage.Scope{Value: s.Value, Description: s.Description})
+		}
+		rs.Scopes = scopes
+	}
+	if in.SigningAlg != nil {
+		if !slices.Contains(signingAlgs, *in.SigningAlg) {
+			return errBodyOn("signing_alg", "Unsupported signing algorithm %q (supported: %s)", *in.SigningAlg, strings.Join(signingAlgs, ", "))
+		}
+		rs.SigningAlg = *in.SigningAlg
+	}
+	if in.TokenLifetime != nil {
+		if *in.TokenLifetime < 1 || *in.TokenLifetime > maxTokenLifetime {
+			return errBodyOn("token_lifetime", "Expected a value between 1 and %d", maxTokenLifetime)
+		}
+		rs.TokenLifetime = *in.TokenLifetime
+	}
+	if in.AllowOfflineAccess != nil {
+		rs.AllowOfflineAccess = *in.AllowOfflineAccess
+	}
+	if in.SkipConsent != nil {
+		rs.SkipConsent = *in.SkipConsent
+	}
+	if strings.TrimSpace(rs.Name) == "" {
+		return errBodyOn("name", "String is too short (0 chars), minimum 1")
+	}
+	if strings.ContainsAny(rs.Name, "<>") {
+		return errBodyOn("name", "String does not match pattern: ^[^<>]+$")
+	}
+	return nil
+}
+
+var errNoResourceServer = newError(http.StatusNotFound, "inexistent_resource_server", "The resource server does not exist")
+
+func errSystemAPI(verb string) *apiError {
+	return newError(http.StatusForbidden, codeOperationForbidden, "The system resource server cannot be "+verb)
+}
+
+func (a *API) createResourceServer(w http.ResponseWriter, r *http.Request, _ token.Claims) error {
+	if _, err := parseQuery(r, noParams); err != nil {
+		return err
+	}
+	var in resourceServerIn
+	if err := decodeBody(w, r, &in); err != nil {
+		return err
+	}
+	if in.Identifier == nil {
+		return errBody("Missing required property: identifier")
+	}
+	if n := len(*in.Identifier); n == 0 || n > maxIdentifierLen || strings.TrimSpace(*in.Identifier) != *in.Identifier {
+		return errBodyOn("identifier", "Expected a non-empty string of at most %d characters without surrounding spaces", maxIdentifierLen)
+	}
+	id, err := randomHex(a.d.Rand, 24)
+	if err != nil {
+		return err
+	}
+	now := a.d.Now()
+	rs := storage.ResourceServer{
+		Tenant:        a.d.Tenant,
+		ID:            id,
+		Identifier:    *in.Identifier,
+		Name:          *in.Identifier, // Auth0 names an unnamed API after its identifier
+		Scopes:        []storage.Scope{},
+		TokenLifetime: defaultTokenLifetime,
+		SigningAlg:    "RS256",
+		CreatedAt:     now,
+		UpdatedAt:     now,
+	}
+	if err := in.apply(&rs); err != nil {
+		return err
+	}
+	if err := a.d.Store.CreateResourceServer(r.Context(), rs); err != nil {
+		return conflictAs(err, "A resource server with the same identifier already exists")
+	}
+	writeJSON(w, http.StatusCreated, resourceServerOut(rs))
+	return nil
+}
+
+func (a *API) listResourceServers(w http.ResponseWriter, r *http.Request, _ token.Claims) error {
+	q, err := parseQuery(r, listParams)
+	if err != nil {
+		return err
+	}
+	list, total, err := a.d.Store.ListResourceServers(r.Context(), a.d.Tenant, q.storagePage())
+	if err != nil {
+		return err
+	}
+	out := make([]resourceServerJSON, len(list))
+	for i, rs := range list {
+		out[i] = resourceServerOut(rs)
+	}
+	return writeList(w, "resource_servers", out, total, q)
+}
+
+func (a *API) getResourceServer(w http.ResponseWriter, r *http.Request, _ token.Claims) error {
+	q, err := parseQuery(r, getParams)
+	if err != nil {
+		return err
+	}
+	rs, err := a.d.Store.GetResourceServer(r.Context(), a.d.Tenant, r.PathValue("id"))
+	if err != nil {
+		return notFoundAs(err, errNoResourceServer)
+	}
+	return writeOne(w, http.StatusOK, resourceServerOut(rs), q.sel)
+}
+
+// lookupResourceServer resolves an id or identifier (Auth0 accepts both in
+// the path) to the stored record, whose id the update and delete calls need.
+func (a *API) lookupResourceServer(r *http.Request) (storage.ResourceServer, error) {
+	rs, err := a.d.Store.GetResourceServer(r.Context(), a.d.Tenant, r.PathValue("id"))
+	if err != nil {
+		return rs, notFoundAs(err, errNoResourceServer)
+	}
+	return rs, nil
+}
+
+func (a *API) updateResourceServer(w http.ResponseWriter, r *http.Request, _ token.Claims) error {
+	if _, err := parseQuery(r, noParams); err != nil {
+		return err
+	}
+	var in resourceServerIn
+	if err := decodeBody(w, r, &in); err != nil {
+		return err
+	}
+	if in.Identifier != nil {
+		return errBody("Additional properties not allowed: identifier")
+	}
+	cur, err := a.lookupResourceServer(r)
+	if err != nil {
+		return err
+	}
+	if cur.IsSystem {
+		return errSystemAPI("updated")
+	}
+	rs, err := a.d.Store.UpdateResourceServer(r.Context(), a.d.Tenant, cur.ID, func(rs storage.ResourceServer) (storage.ResourceServer, error) {
+		// Checked again inside the transaction: the record is what counts.
+		if rs.IsSystem {
+			return rs, errSystemAPI("updated")
+		}
+		if err := in.apply(&rs); err != nil {
+			return rs, err
+		}
+		rs.UpdatedAt = a.d.Now()
+		return rs, nil
+	})
+	if err != nil {
+		return notFoundAs(err, errNoResourceServer)
+	}
+	writeJSON(w, http.StatusOK, resourceServerOut(rs))
+	return nil
+}
+
+func (a *API) deleteResourceServer(w http.ResponseWriter, r *http.Request, _ token.Claims) error {
+	if _, err := parseQuery(r, noParams); err != nil {
+		return err
+	}
+	cur, err := a.lookupResourceServer(r)
+	if err != nil {
+		return err
+	}
+	if cur.IsSystem {
+		return errSystemAPI("deleted")
+	}
+	if err := a.d.Store.DeleteResourceServer(r.Context(), a.d.Tenant, cur.ID); err != nil {
+		return notFoundAs(err, errNoResourceServer)
+	}
+	writeNoContent(w)
+	return nil
+}

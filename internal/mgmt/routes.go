@@ -1,0 +1,128 @@
+package mgmt
+
+import (
+	"errors"
+	"net/http"
+	"slices"
+	"strings"
+
+	"github.com/tokenhook/tokenhook/internal/token"
+)
+
+// handlerFunc is what a route runs once the caller is authenticated and
+// authorized. It writes a success itself and returns failures, which serve
+// writes in Auth0's error shape.
+type handlerFunc func(w http.ResponseWriter, r *http.Request, caller token.Claims) error
+
+type route struct {
+	method string
+	path   string   // below /api/v2
+	scopes []string // any one of them grants access
+	handle handlerFunc
+}
+
+// anyOf lists the scopes that each grant access to a route.
+func anyOf(s ...string) []string { return s }
+
+// routes is the table of contents of the Management API: every route, its
+// scopes (Auth0's, per its Management API v2 reference) and its handler.
+func (a *API) routes() []route {
+	return []route{
+		{"GET", "/clients", anyOf(scopeReadClients, scopeReadClientKeys), a.listClients},
+		{"POST", "/clients", anyOf(scopeCreateClients), a.createClient},
+		{"GET", "/clients/{id}", anyOf(scopeReadClients, scopeReadClientKeys), a.getClient},
+		{"PATCH", "/clients/{id}", anyOf(scopeUpdateClients, scopeUpdateClientKeys), a.updateClient},
+		{"DELETE", "/clients/{id}", anyOf(scopeDeleteClients), a.deleteClient},
+		{"POST", "/clients/{id}/rotate-secret", anyOf(scopeUpdateClientKeys), a.rotateClientSecret},
+
+		{"GET", "/resource-servers", anyOf(scopeReadResourceServers), a.listResourceServers},
+		{"POST", "/resource-servers", anyOf(scopeCreateResourceServers), a.createResourceServer},
+		{"GET", "/resource-servers/{id}", anyOf(scopeReadResourceServers), a.getResourceServer},
+		{"PATCH", "/resource-servers/{id}", anyOf(scopeUpdateResourceServers), a.updateResourceServer},
+		{"DELETE", "/resource-servers/{id}", anyOf(scopeDeleteResourceServers), a.deleteResourceServer},
+
+		{"GET", "/client-grants", anyOf(scopeReadClientGrants), a.listClientGrants},
+		{"POST", "/client-grants", anyOf(scopeCreateClientGrants), a.createClientGrant},
+		{"GET", "/client-grants/{id}", anyOf(scopeReadClientGrants), a.getClientGrant},
+		{"PATCH", "/client-grants/{id}", anyOf(scopeUpdateClientGrants), a.updateClientGrant},
+		{"DELETE", "/client-grants/{id}", anyOf(scopeDeleteClientGrants), a.deleteClientGrant},
+
+		{"GET", "/keys/signing", anyOf(scopeReadSigningKeys), a.listSigningKeys},
+		{"POST", "/keys/signing/rotate", anyOf(scopeCreateSigningKeys, scopeUpdateSigningKeys), a.rotateSigningKeys},
+		{"GET", "/keys/signing/{kid}", anyOf(scopeReadSigningKeys), a.getSigningKey},
+		{"PUT", "/keys/signing/{kid}/revoke", anyOf(scopeUpdateSigningKeys), a.revokeSigningKey},
+
+		{"GET", "/logs", anyOf(scopeReadLogs, scopeReadLogsUsers), a.listLogs},
+		{"GET", "/logs/{id}", anyOf(scopeReadLogs, scopeReadLogsUsers), a.getLog},
+
+		{"GET", "/tenants/settings", anyOf(scopeReadTenantSettings), a.getTenantSettings},
+		{"PATCH", "/tenants/settings", anyOf(scopeUpdateTenantSettings), a.updateTenantSettings},
+	}
+}
+
+const prefix = "/api/v2"
+
+// buildMux registers every route, a 405 for known paths with an unknown
+// method and a 404 for the rest, all in Auth0's error shape (the stock
+// ServeMux answers those in plain text).
+func (a *API) buildMux() http.Handler {
+	mux := http.NewServeMux()
+	allowed := map[string][]string{}
+	var paths []string
+	for _, rt := range a.routes() {
+		mux.Handle(rt.method+" "+prefix+rt.path, a.serve(rt))
+		if _, ok := allowed[rt.path]; !ok {
+			paths = append(paths, rt.path)
+		}
+		allowed[rt.path] = append(allowed[rt.path], rt.method)
+	}
+	for _, p := range paths {
+		methods := allowed[p]
+		if slices.Contains(methods, "GET") {
+			methods = append(methods, "HEAD")
+		}
+		allow := strings.Join(methods, ", ")
+		mux.HandleFunc(prefix+p, func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Allow", allow)
+			writeError(w, newError(http.StatusMethodNotAllowed, codeMethodNotAllowed, "Method Not Allowed"))
+		})
+	}
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, newError(http.StatusNotFound, codeNotFound, "Not Found"))
+	})
+	return mux
+}
+
+// serve runs the fixed pipeline of every route: authenticate → authorize →
+// handle → write the error if any. Panics become a logged 500 so one bad
+// request cannot take the process down or leak a stack trace.
+func (a *API) serve(rt route) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer func() {
+			if p := recover(); p != nil {
+				if p == http.ErrAbortHandler {
+					panic(p)
+				}
+				a.d.Logger.Error("mgmt: panic", "method", r.Method, "path", r.URL.Path, "panic", p)
+				writeError(w, nil)
+			}
+		}()
+		err := func() error {
+			caller, err := a.authenticate(w, r)
+			if err != nil {
+				return err
+			}
+			if err := authorize(caller, rt.scopes); err != nil {
+				return err
+			}
+			return rt.handle(w, r, caller)
+		}()
+		if err == nil {
+			return
+		}
+		if e := (*apiError)(nil); !errors.As(err, &e) {
+			a.d.Logger.Error("mgmt: internal error", "method", r.Method, "path", r.URL.Path, "err", err)
+		}
+		writeError(w, err)
+	})
+}
