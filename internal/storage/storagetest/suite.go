@@ -25,6 +25,7 @@ func Run(t *testing.T, open func(t *testing.T) storage.Storage) {
 		{"Hooks", testHooks},
 		{"TenantIsolation", testTenantIsolation},
 		{"LoadCatalog", testLoadCatalog},
+		{"ConcurrentUpdates", testConcurrentUpdates},
 		{"Subscribe", testSubscribe},
 	}
 	for _, a := range areas {

@@ -1,0 +1,146 @@
+package sqlstore
+
+import (
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/tokenhook/tokenhook/internal/storage"
+)
+
+// recv waits up to d for a change equal to want, skipping others.
+func recv(t *testing.T, ch <-chan storage.Change, want storage.Change, d time.Duration) {
+	t.Helper()
+	deadline := time.After(d)
+	for {
+		select {
+		case c, ok := <-ch:
+			if !ok {
+				t.Fatalf("channel closed while waiting for %+v", want)
+			}
+			if c == want {
+				return
+			}
+		case <-deadline:
+			t.Fatalf("no %+v within %v", want, d)
+		}
+	}
+}
+
+// TestPostgresReplicasSeeEachOthersChanges is two replicas on one schema:
+// a write through either must reach the other's subscribers within 1 s.
+func TestPostgresReplicasSeeEachOthersChanges(t *testing.T) {
+	dsn := freshSchema(t, postgresAdmin(t))
+	a, b := openPostgresAt(t, dsn), openPostgresAt(t, dsn)
+	ctx := t.Context()
+	fromA, fromB := a.Subscribe(ctx), b.Subscribe(ctx)
+
+	if err := a.CreateClient(ctx, storage.Client{Tenant: "t", ClientID: "c"}); err != nil {
+		t.Fatal(err)
+	}
+	recv(t, fromB, storage.Change{Tenant: "t", Kind: "clients"}, time.Second)
+	recv(t, fromA, storage.Change{Tenant: "t", Kind: "clients"}, time.Second)
+
+	if _, err := b.UpdateSigningKeys(ctx, "t2", func([]storage.SigningKey) ([]storage.SigningKey, error) {
+		return []storage.SigningKey{{KID: "k", PrivateKey: []byte("x"), State: "current"}}, nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	recv(t, fromA, storage.Change{Tenant: "t2", Kind: "signing_keys"}, time.Second)
+	// And b's reads see a's write: same database, not a cache.
+	if _, err := b.GetClient(ctx, "t", "c"); err != nil {
+		t.Fatalf("replica b cannot read a's client: %v", err)
+	}
+}
+
+// TestPostgresOtherSchemasAreNotHeard: NOTIFY channels are database-wide,
+// so a store must ignore changes made in another schema.
+func TestPostgresOtherSchemasAreNotHeard(t *testing.T) {
+	admin := postgresAdmin(t)
+	mine, theirs := openPostgresAt(t, freshSchema(t, admin)), openPostgresAt(t, freshSchema(t, admin))
+	ctx := t.Context()
+	ch := mine.Subscribe(ctx)
+	if err := theirs.CreateClient(ctx, storage.Client{Tenant: "foreign", ClientID: "c"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := mine.CreateClient(ctx, storage.Client{Tenant: "own", ClientID: "c"}); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.After(5 * time.Second)
+	for {
+		select {
+		case c := <-ch:
+			if c.Tenant == "foreign" {
+				t.Fatalf("heard another schema's change %+v", c)
+			}
+			if c.Tenant == "own" {
+				return
+			}
+		case <-deadline:
+			t.Fatal("own change never arrived")
+		}
+	}
+}
+
+// TestPostgresListenerReconnects kills the listener's backend: the store
+// must reconnect, tell subscribers to resync, and keep delivering.
+func TestPostgresListenerReconnects(t *testing.T) {
+	admin := postgresAdmin(t)
+	dsn := freshSchema(t, admin)
+	s, writer := openPostgresAt(t, dsn), openPostgresAt(t, dsn)
+	ctx := t.Context()
+	ch := s.Subscribe(ctx)
+
+	res, err := admin.ExecContext(ctx,
+		"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1", s.listener.appName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, _ := res.RowsAffected(); n != 1 {
+		t.Fatalf("found %d listener backends named %q, want 1", n, s.listener.appName)
+	}
+	recv(t, ch, storage.Change{Kind: storage.KindResync}, 10*time.Second)
+
+	// Changes from this store and from another replica arrive again.
+	if err := writer.CreateClient(ctx, storage.Client{Tenant: "t", ClientID: "after"}); err != nil {
+		t.Fatal(err)
+	}
+	recv(t, ch, storage.Change{Tenant: "t", Kind: "clients"}, time.Second)
+	if _, err := s.UpdateTenantSettings(ctx, "t", func(ts storage.TenantSettings) (storage.TenantSettings, error) { return ts, nil }); err != nil {
+		t.Fatal(err)
+	}
+	recv(t, ch, storage.Change{Tenant: "t", Kind: "settings"}, time.Second)
+}
+
+// TestPostgresConcurrentOpenMigratesOnce starts several replicas on an
+// empty schema at once; the advisory lock must let exactly one migrate.
+func TestPostgresConcurrentOpenMigratesOnce(t *testing.T) {
+	admin := postgresAdmin(t)
+	dsn := freshSchema(t, admin)
+	const replicas = 4
+	var wg sync.WaitGroup
+	errs := make(chan error, replicas)
+	for range replicas {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			s, err := Open(t.Context(), dsn, testSealer(t))
+			if err == nil {
+				s.Close()
+			}
+			errs <- err
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatalf("concurrent open: %v", err)
+		}
+	}
+	s := openPostgresAt(t, dsn)
+	var n int
+	if err := s.reader.QueryRowContext(t.Context(), "SELECT COUNT(*) FROM schema_migrations").Scan(&n); err != nil || n != 1 {
+		t.Fatalf("schema_migrations rows = %d, %v; want 1", n, err)
+	}
+}
