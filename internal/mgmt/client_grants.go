@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"slices"
 
+	"github.com/tokenhook/tokenhook/internal/ids"
 	"github.com/tokenhook/tokenhook/internal/storage"
 	"github.com/tokenhook/tokenhook/internal/token"
 )
@@ -80,10 +81,7 @@ func (a *API) createClientGrant(w http.ResponseWriter, r *http.Request, _ token.
 	if err != nil {
 		return err
 	}
-	id, err := newGrantID(a.d.Rand)
-	if err != nil {
-		return err
-	}
+	id := ids.ClientGrantID(a.d.Rand)
 	now := a.d.Now()
 	g := storage.ClientGrant{Tenant: a.d.Tenant, ID: id, ClientID: *in.ClientID, Audience: rs.Identifier, Scope: scope, CreatedAt: now, UpdatedAt: now}
 	if err := a.d.Store.CreateClientGrant(r.Context(), g); err != nil {

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/tokenhook/tokenhook/internal/ids"
 	"github.com/tokenhook/tokenhook/internal/storage"
 	"github.com/tokenhook/tokenhook/internal/token"
 )
@@ -282,13 +283,8 @@ func (a *API) createClient(w http.ResponseWriter, r *http.Request, _ token.Claim
 	c.GrantTypes = defaultGrantTypes(c.AppType)
 	c.TokenEndpointAuthMethod = defaultAuthMethod(c.AppType)
 	c.Metadata = map[string]string{}
-	var err error
-	if c.ClientID, err = newClientID(a.d.Rand); err != nil {
-		return err
-	}
-	if c.Secret, err = newClientSecret(a.d.Rand); err != nil {
-		return err
-	}
+	c.ClientID = ids.ClientID(a.d.Rand)
+	c.Secret = ids.ClientSecret(a.d.Rand)
 	if err := in.apply(&c); err != nil {
 		return err
 	}
@@ -431,10 +427,7 @@ func (a *API) rotateClientSecret(w http.ResponseWriter, r *http.Request, _ token
 	if _, err := parseQuery(r, noParams); err != nil {
 		return err
 	}
-	secret, err := newClientSecret(a.d.Rand)
-	if err != nil {
-		return err
-	}
+	secret := ids.ClientSecret(a.d.Rand)
 	c, err := a.d.Store.UpdateClient(r.Context(), a.d.Tenant, r.PathValue("id"), func(c storage.Client) (storage.Client, error) {
 		c.Secret = secret
 		c.UpdatedAt = a.d.Now()

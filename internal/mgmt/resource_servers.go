@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/tokenhook/tokenhook/internal/ids"
 	"github.com/tokenhook/tokenhook/internal/storage"
 	"github.com/tokenhook/tokenhook/internal/token"
 )
@@ -141,10 +142,7 @@ func (a *API) createResourceServer(w http.ResponseWriter, r *http.Request, _ tok
 	if n := len(*in.Identifier); n == 0 || n > maxIdentifierLen || strings.TrimSpace(*in.Identifier) != *in.Identifier {
 		return errBodyOn("identifier", "Expected a non-empty string of at most %d characters without surrounding spaces", maxIdentifierLen)
 	}
-	id, err := randomHex(a.d.Rand, 24)
-	if err != nil {
-		return err
-	}
+	id := ids.ResourceServerID(a.d.Rand)
 	now := a.d.Now()
 	rs := storage.ResourceServer{
 		Tenant:        a.d.Tenant,

@@ -82,10 +82,18 @@ func (a *API) buildMux() http.Handler {
 			methods = append(methods, "HEAD")
 		}
 		allow := strings.Join(methods, ", ")
-		mux.HandleFunc(prefix+p, func(w http.ResponseWriter, r *http.Request) {
-			w.Header().Set("Allow", allow)
-			writeError(w, newError(http.StatusMethodNotAllowed, codeMethodNotAllowed, "Method Not Allowed"))
-		})
+		// Method-less fallbacks would conflict with sibling patterns
+		// ("/keys/signing/rotate" vs "GET /keys/signing/{kid}"), so each
+		// other method gets its own 405 pattern.
+		for _, m := range []string{"GET", "POST", "PUT", "PATCH", "DELETE"} {
+			if slices.Contains(methods, m) {
+				continue
+			}
+			mux.HandleFunc(m+" "+prefix+p, func(w http.ResponseWriter, r *http.Request) {
+				w.Header().Set("Allow", allow)
+				writeError(w, newError(http.StatusMethodNotAllowed, codeMethodNotAllowed, "Method Not Allowed"))
+			})
+		}
 	}
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, newError(http.StatusNotFound, codeNotFound, "Not Found"))

@@ -1,10 +1,6 @@
 package mgmt
 
 import (
-	"fmt"
-	"io"
-	"time"
-
 	"github.com/tokenhook/tokenhook/internal/storage"
 )
 
@@ -101,26 +97,8 @@ func Scopes() []string {
 	return out
 }
 
-// SystemResourceServer returns the system API record for a tenant (the
-// Management API as an API: identifier issuer+"api/v2/", every scope,
-// IsSystem), with a fresh id, for the bootstrap to store. It lives here so
-// that the name, identifier and scopes the API checks and the ones stored
-// cannot drift apart.
-func SystemResourceServer(tenant, issuer string, now time.Time, random io.Reader) (storage.ResourceServer, error) {
-	id, err := randomHex(random, 24)
-	if err != nil {
-		return storage.ResourceServer{}, fmt.Errorf("mgmt: system API id: %w", err)
-	}
-	return storage.ResourceServer{
-		Tenant:        tenant,
-		ID:            id,
-		Identifier:    issuer + "api/v2/",
-		Name:          SystemAPIName,
-		Scopes:        append([]storage.Scope(nil), scopeDescriptions...),
-		TokenLifetime: defaultTokenLifetime,
-		SigningAlg:    "RS256",
-		IsSystem:      true,
-		CreatedAt:     now,
-		UpdatedAt:     now,
-	}, nil
+// SystemScopes returns the same scopes with Auth0's descriptions, for the
+// system API record.
+func SystemScopes() []storage.Scope {
+	return append([]storage.Scope(nil), scopeDescriptions...)
 }

@@ -1,0 +1,228 @@
+package mgmt_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tokenhook/tokenhook/internal/keys"
+	"github.com/tokenhook/tokenhook/internal/mgmt"
+	"github.com/tokenhook/tokenhook/internal/seal"
+	"github.com/tokenhook/tokenhook/internal/storage"
+	"github.com/tokenhook/tokenhook/internal/storage/sqlstore"
+	"github.com/tokenhook/tokenhook/internal/token"
+)
+
+const (
+	tenant = "acme"
+	issuer = "https://acme.test/"
+)
+
+// testNow is the fixed clock of every test: tokens, keys and records are
+// dated by it, never by the wall clock.
+var testNow = time.Date(2026, 11, 20, 12, 0, 0, 0, time.UTC)
+
+// env is the real API over real HTTP on a real SQLite store, with real
+// RS256 keys and tokens from the keys and token packages.
+type env struct {
+	t     *testing.T
+	store *sqlstore.Store
+	srv   *httptest.Server
+	// sysID is the id of the system API record.
+	sysID string
+}
+
+func newEnv(t *testing.T) *env {
+	t.Helper()
+	ctx := context.Background()
+	sealer, err := seal.New(bytes.Repeat([]byte{9}, 32))
+	if err != nil {
+		t.Fatal(err)
+	}
+	store, err := sqlstore.Open(ctx, filepath.Join(t.TempDir(), "mgmt.db"), sealer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { store.Close() })
+	now := func() time.Time { return testNow }
+	km := &keys.Manager{Store: store, Tenant: tenant, Rand: rand.Reader, Now: now}
+	if err := km.Ensure(ctx); err != nil {
+		t.Fatal(err)
+	}
+	sys := storage.ResourceServer{
+		Tenant: tenant, ID: "000000000000000000000001", Identifier: issuer + "api/v2/",
+		Name: mgmt.SystemAPIName, Scopes: mgmt.SystemScopes(), TokenLifetime: 86400,
+		SigningAlg: "RS256", IsSystem: true, CreatedAt: testNow, UpdatedAt: testNow,
+	}
+	if err := store.CreateResourceServer(ctx, sys); err != nil {
+		t.Fatal(err)
+	}
+	e := &env{t: t, store: store, sysID: sys.ID}
+	api := mgmt.New(mgmt.Deps{
+		Store:  store,
+		Tenant: tenant,
+		Issuer: issuer,
+		Verifier: &token.JWTVerifier{Issuer: issuer, Now: now, Keys: func() *keys.Set {
+			return e.keySet()
+		}},
+		Keys: km,
+		Now:  now,
+		Rand: rand.Reader,
+	})
+	mux := http.NewServeMux()
+	mux.Handle("/api/v2/", api.Handler()) // mounted as the server does
+	e.srv = httptest.NewServer(mux)
+	t.Cleanup(e.srv.Close)
+	return e
+}
+
+func (e *env) keySet() *keys.Set {
+	list, err := e.store.ListSigningKeys(context.Background(), tenant)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	set, err := keys.NewSet(list, testNow)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return set
+}
+
+// mint returns a Management API token with scopes, as /oauth/token would.
+func (e *env) mint(scopes string, mod ...func(*token.Access)) string {
+	e.t.Helper()
+	signer, err := e.keySet().Signer()
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	a := token.Access{
+		Issuer: issuer, Subject: "admin@clients", Audience: []string{issuer + "api/v2/"},
+		ClientID: "admin", Scope: scopes, GrantType: token.GrantTypeClientCredentials,
+		IssuedAt: testNow.Add(-time.Minute), Lifetime: time.Hour,
+	}
+	for _, m := range mod {
+		m(&a)
+	}
+	tok, err := token.MintAccess(signer, a)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return tok
+}
+
+// all is every scope, as the bootstrap admin client has.
+var all = strings.Join(mgmt.Scopes(), " ")
+
+type resp struct {
+	status int
+	header http.Header
+	body   []byte
+}
+
+func (r resp) json(t *testing.T) map[string]any {
+	t.Helper()
+	var m map[string]any
+	if err := json.Unmarshal(r.body, &m); err != nil {
+		t.Fatalf("body is not a JSON object: %v: %s", err, r.body)
+	}
+	return m
+}
+
+func (r resp) list(t *testing.T) []map[string]any {
+	t.Helper()
+	var m []map[string]any
+	if err := json.Unmarshal(r.body, &m); err != nil {
+		t.Fatalf("body is not a JSON array of objects: %v: %s", err, r.body)
+	}
+	return m
+}
+
+// req sends a request. body: nil, a string (sent as is with ctype) or any
+// other value (sent as JSON).
+func (e *env) req(method, path, scopes string, body any, ctype ...string) resp {
+	e.t.Helper()
+	var rd io.Reader
+	ct := ""
+	switch b := body.(type) {
+	case nil:
+	case string:
+		rd, ct = strings.NewReader(b), "application/json"
+	default:
+		raw, err := json.Marshal(b)
+		if err != nil {
+			e.t.Fatal(err)
+		}
+		rd, ct = bytes.NewReader(raw), "application/json"
+	}
+	if len(ctype) > 0 {
+		ct = ctype[0]
+	}
+	r, err := http.NewRequest(method, e.srv.URL+"/api/v2"+path, rd)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	if ct != "" {
+		r.Header.Set("Content-Type", ct)
+	}
+	if scopes != "-" {
+		r.Header.Set("Authorization", "Bearer "+e.mint(scopes))
+	}
+	res, err := http.DefaultClient.Do(r)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	raw, err := io.ReadAll(res.Body)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return resp{status: res.StatusCode, header: res.Header, body: raw}
+}
+
+// expect checks the status, and for errors the exact Auth0 error body.
+func expect(t *testing.T, r resp, status int, errorCode, message string) {
+	t.Helper()
+	if r.status != status {
+		t.Fatalf("status %d, want %d: %s", r.status, status, r.body)
+	}
+	if cc := r.header.Get("Cache-Control"); cc != "no-store" {
+		t.Errorf("Cache-Control %q, want no-store", cc)
+	}
+	if status == http.StatusNoContent {
+		if len(r.body) != 0 {
+			t.Errorf("204 with body %s", r.body)
+		}
+		return
+	}
+	if ct := r.header.Get("Content-Type"); ct != "application/json; charset=utf-8" {
+		t.Errorf("Content-Type %q", ct)
+	}
+	if status < 400 {
+		return
+	}
+	var body map[string]any
+	if err := json.Unmarshal(r.body, &body); err != nil {
+		t.Fatalf("error body not JSON: %s", r.body)
+	}
+	if len(body) != 4 || body["statusCode"] != float64(status) || body["error"] != http.StatusText(status) ||
+		body["errorCode"] != errorCode || (message != "" && body["message"] != message) {
+		t.Fatalf("error body %s, want statusCode %d errorCode %q message %q", r.body, status, errorCode, message)
+	}
+}
+
+func readResp(t *testing.T, res *http.Response) resp {
+	t.Helper()
+	raw, err := io.ReadAll(res.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp{status: res.StatusCode, header: res.Header, body: raw}
+}
