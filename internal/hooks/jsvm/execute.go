@@ -1,0 +1,325 @@
+package jsvm
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/dop251/goja"
+)
+
+// Per-execution log bounds: a hook logging in a loop must not flood the
+// stream or the worker's memory.
+const (
+	maxLogLines = 1000
+	maxLogBytes = 256 << 10
+)
+
+// execution is the state of one Run on a vmState.
+type execution struct {
+	v        *vmState
+	done     bool
+	resp     goja.Value
+	errv     goja.Value
+	failed   bool
+	logs     []LogLine
+	logBytes int
+	dropped  bool
+	onLog    func(LogLine)
+}
+
+func (ex *execution) log(level, text string) {
+	if ex.dropped {
+		return
+	}
+	if len(ex.logs) >= maxLogLines || ex.logBytes+len(text) > maxLogBytes {
+		ex.dropped = true
+		level, text = "warn", "log limit reached; further lines of this execution are dropped"
+	}
+	ex.logBytes += len(text)
+	l := LogLine{Time: time.Now(), Level: level, Text: text}
+	ex.logs = append(ex.logs, l)
+	if ex.onLog != nil {
+		ex.onLog(l)
+	}
+}
+
+// settle records the first completion; later ones are ignored. fromCB says
+// whether it came through cb (which warns on repeats, as compat-spec §3.1 asks).
+func (ex *execution) settle(errv, resp goja.Value, fromCB bool) {
+	if ex.done {
+		if fromCB && ex.v.cur == ex {
+			ex.log("warn", "cb called more than once; ignored")
+		}
+		return
+	}
+	ex.done = true
+	if errv != nil && !goja.IsUndefined(errv) && !goja.IsNull(errv) {
+		ex.failed, ex.errv = true, errv
+		return
+	}
+	ex.resp = resp
+}
+
+// interruptSignal is what the deadline and cancellation pass to Interrupt.
+type interruptSignal struct{ err error }
+
+// execute runs one invocation on v. The caller owns v exclusively for the
+// duration and must discard it afterwards if v.broken is set.
+func (v *vmState) execute(ctx context.Context, prog *goja.Program, args []json.RawMessage, timeout time.Duration, maxResp int, onLog func(LogLine)) (out Outcome, err error) {
+	start := time.Now()
+	deadline := start.Add(timeout)
+	ex := &execution{v: v, onLog: onLog}
+	v.cur = ex
+
+	// The deadline interrupts JavaScript wherever it is; a runtime that was
+	// (or might have been) interrupted is never reused (architecture rule 5).
+	t := time.AfterFunc(timeout, func() { v.rt.Interrupt(interruptSignal{ErrTimeout}) })
+	var stopCtx func() bool
+	if ctx.Done() != nil {
+		stopCtx = context.AfterFunc(ctx, func() { v.rt.Interrupt(interruptSignal{ctx.Err()}) })
+	}
+	defer func() {
+		if !t.Stop() {
+			v.broken = true
+		}
+		if stopCtx != nil && !stopCtx() {
+			v.broken = true
+		}
+		if err != nil {
+			v.broken = true
+		}
+		v.loop.reset()
+		v.cur = nil
+		out.Logs = ex.logs
+		out.Duration = time.Since(start)
+	}()
+
+	if v.fn == nil {
+		if err := v.loadModule(prog, ex); err != nil || ex.done {
+			if err == nil {
+				out.Err = v.hookError(ex.errv)
+			}
+			return out, err
+		}
+	}
+
+	jsArgs := make([]goja.Value, len(args)+1)
+	for i, a := range args {
+		val, err := v.jsonParse(v.jsonObj, v.rt.ToValue(string(a)))
+		if err != nil {
+			if e := v.engineError(err); e != nil {
+				return out, e
+			}
+			return out, fmt.Errorf("jsvm: argument %d is not valid JSON", i)
+		}
+		jsArgs[i] = val
+	}
+	jsArgs[len(args)] = v.rt.ToValue(func(call goja.FunctionCall) goja.Value {
+		ex.settle(call.Argument(0), call.Argument(1), true)
+		return goja.Undefined()
+	})
+
+	ret, callErr := v.fn(goja.Undefined(), jsArgs...)
+	if callErr != nil {
+		if e := v.engineError(callErr); e != nil {
+			return out, e
+		}
+		ex.settle(v.thrownValue(callErr), nil, false)
+	} else if !ex.done {
+		if err := v.followThenable(ret, ex); err != nil {
+			return out, err
+		}
+	}
+
+	done := ctx.Done()
+	for !ex.done {
+		tm, err := v.loop.next(deadline, done, ctx.Err)
+		if err != nil {
+			return out, err
+		}
+		if _, err := tm.fn(goja.Undefined(), tm.args...); err != nil {
+			if e := v.engineError(err); e != nil {
+				return out, e
+			}
+			// An exception escaping a timer callback would crash a Node
+			// process; here it fails the execution that scheduled it.
+			ex.settle(v.thrownValue(err), nil, false)
+		}
+	}
+
+	if ex.failed {
+		out.Err = v.hookError(ex.errv)
+		return out, nil
+	}
+	resp, err := v.encodeResponse(ex.resp, maxResp)
+	if err != nil {
+		var he *HookError
+		if errors.As(err, &he) {
+			out.Err = he
+			return out, nil
+		}
+		return out, err
+	}
+	out.Response = resp
+	return out, nil
+}
+
+// loadModule runs the module once in this runtime; its scope (helpers,
+// constants, caches) then lives as long as the runtime does, like a warm
+// webtask container.
+func (v *vmState) loadModule(prog *goja.Program, ex *execution) error {
+	wrapper, err := v.rt.RunProgram(prog)
+	if err != nil {
+		return v.engineErrorOrCrash(err)
+	}
+	fn, _ := goja.AssertFunction(wrapper)
+	module := v.rt.NewObject()
+	exports := v.rt.NewObject()
+	_ = module.Set("exports", exports)
+	_ = module.Set("id", ".")
+	_ = module.Set("filename", "/hook.js")
+	if _, err := fn(exports, exports, v.mods.fn, module, v.rt.ToValue("/hook.js"), v.rt.ToValue("/")); err != nil {
+		if e := v.engineError(err); e != nil {
+			return e
+		}
+		// A module that throws while loading fails this execution and is
+		// loaded afresh next time.
+		v.broken = true
+		ex.settle(v.thrownValue(err), nil, false)
+		return nil
+	}
+	f, ok := goja.AssertFunction(module.Get("exports"))
+	if !ok {
+		v.broken = true
+		return &CompileError{Message: "module.exports is not a function"}
+	}
+	v.fn, v.mod = f, module
+	return nil
+}
+
+func (v *vmState) engineErrorOrCrash(err error) error {
+	if e := v.engineError(err); e != nil {
+		return e
+	}
+	return fmt.Errorf("%w: %v", ErrCrashed, err)
+}
+
+// engineError maps errors that are not the script's to engine errors; it
+// returns nil for an ordinary JavaScript exception.
+func (v *vmState) engineError(err error) error {
+	var ie *goja.InterruptedError
+	if errors.As(err, &ie) {
+		v.broken = true
+		if s, ok := ie.Value().(interruptSignal); ok {
+			return s.err
+		}
+		return ErrTimeout
+	}
+	var so *goja.StackOverflowError
+	if errors.As(err, &so) {
+		// goja makes stack overflow uncatchable by the script; it is reported
+		// as the script's RangeError, and the runtime is not reused.
+		v.broken = true
+		return nil
+	}
+	var jsErr *goja.Exception
+	if errors.As(err, &jsErr) {
+		return nil
+	}
+	v.broken = true
+	return fmt.Errorf("%w: %v", ErrCrashed, err)
+}
+
+func (v *vmState) thrownValue(err error) goja.Value {
+	var so *goja.StackOverflowError
+	if errors.As(err, &so) {
+		return v.newError("RangeError", "Maximum call stack size exceeded")
+	}
+	var jsErr *goja.Exception
+	if errors.As(err, &jsErr) {
+		if val := jsErr.Value(); val != nil {
+			return val
+		}
+	}
+	return v.rt.ToValue(err.Error())
+}
+
+// followThenable subscribes to a returned Promise (or any thenable): its
+// resolution is the response unless cb was called first.
+func (v *vmState) followThenable(ret goja.Value, ex *execution) error {
+	obj, ok := ret.(*goja.Object)
+	if !ok {
+		return nil
+	}
+	then, ok := goja.AssertFunction(obj.Get("then"))
+	if !ok {
+		return nil
+	}
+	onFul := v.rt.ToValue(func(call goja.FunctionCall) goja.Value {
+		ex.settle(nil, call.Argument(0), false)
+		return goja.Undefined()
+	})
+	onRej := v.rt.ToValue(func(call goja.FunctionCall) goja.Value {
+		r := call.Argument(0)
+		if goja.IsUndefined(r) || goja.IsNull(r) {
+			// A rejection with no reason is still a failure.
+			r = v.newError("Error", "Promise rejected with "+r.String())
+		}
+		ex.settle(r, nil, false)
+		return goja.Undefined()
+	})
+	if _, err := then(obj, onFul, onRej); err != nil {
+		if e := v.engineError(err); e != nil {
+			return e
+		}
+		ex.settle(v.thrownValue(err), nil, false)
+	}
+	return nil
+}
+
+// hookError describes a failure value. Reading name/message may run script
+// getters, which may throw; the description then falls back to a fixed text.
+func (v *vmState) hookError(val goja.Value) (he *HookError) {
+	defer func() {
+		if r := recover(); r != nil {
+			he = &HookError{Message: "unprintable error value"}
+		}
+	}()
+	if obj, ok := val.(*goja.Object); ok && obj.ClassName() == "Error" {
+		he = &HookError{}
+		if n := obj.Get("name"); n != nil && !goja.IsUndefined(n) {
+			he.Name = n.String()
+		}
+		if m := obj.Get("message"); m != nil && !goja.IsUndefined(m) {
+			he.Message = m.String()
+		}
+		return he
+	}
+	return &HookError{Message: val.String()}
+}
+
+var jsonNull = json.RawMessage("null")
+
+func (v *vmState) encodeResponse(resp goja.Value, maxResp int) (json.RawMessage, error) {
+	if resp == nil || goja.IsUndefined(resp) || goja.IsNull(resp) {
+		return jsonNull, nil
+	}
+	s, err := v.jsonStringify(v.jsonObj, resp)
+	if err != nil {
+		if e := v.engineError(err); e != nil {
+			return nil, e
+		}
+		return nil, v.hookError(v.thrownValue(err))
+	}
+	if goja.IsUndefined(s) {
+		return jsonNull, nil
+	}
+	str := s.String()
+	if len(str) > maxResp {
+		return nil, ErrTooLarge
+	}
+	return json.RawMessage(str), nil
+}

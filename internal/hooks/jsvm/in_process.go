@@ -1,0 +1,45 @@
+package jsvm
+
+import (
+	"context"
+	"errors"
+	"sync/atomic"
+)
+
+// inProcess runs hooks on the caller's goroutine inside the server process.
+// It enforces the deadline on JavaScript code, but it cannot bound a native
+// built-in that spins or allocates (`new Array(2e7).fill(0)` runs to the end;
+// `'x'.repeat(2**30)` can kill the whole process with an out-of-memory
+// fatal error). Use it only for trusted scripts and benchmarks.
+type inProcess struct {
+	opts   Options
+	exec   *executor
+	closed atomic.Bool
+}
+
+var _ Engine = (*inProcess)(nil)
+
+// ErrClosed is returned by Run after Close.
+var ErrClosed = errors.New("jsvm: engine closed")
+
+// NewInProcess returns an Engine running hooks in the calling process. See
+// the package documentation for what it cannot bound.
+func NewInProcess(opts Options) (Engine, error) {
+	return &inProcess{opts: opts.withDefaults(), exec: newExecutor()}, nil
+}
+
+func (p *inProcess) Run(ctx context.Context, inv Invocation, onLog func(LogLine)) (Outcome, error) {
+	if p.closed.Load() {
+		return Outcome{}, ErrClosed
+	}
+	timeout := inv.Timeout
+	if timeout <= 0 {
+		timeout = p.opts.Timeout
+	}
+	return p.exec.run(ctx, inv.Script, inv.Args, timeout, p.opts.MaxResponseBytes, onLog)
+}
+
+func (p *inProcess) Close() error {
+	p.closed.Store(true)
+	return nil
+}

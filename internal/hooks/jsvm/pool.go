@@ -1,0 +1,405 @@
+package jsvm
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"hash/maphash"
+	"io"
+	"os"
+	"os/exec"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// killGrace is how long the parent waits past an execution's deadline for the
+// worker's own in-VM interrupt to answer before it kills the worker. It covers
+// a native built-in that goja cannot interrupt.
+const killGrace = 250 * time.Millisecond
+
+// pool runs hooks in supervised worker processes. See doc.go.
+type pool struct {
+	opts    Options
+	seed    maphash.Seed
+	workers []*workerSlot
+	nextID  atomic.Uint64
+	closed  atomic.Bool
+	stop    chan struct{}
+	bufs    sync.Pool
+}
+
+var _ Engine = (*pool)(nil)
+
+// NewPool starts opts.Workers worker processes with opts.Command and returns
+// an Engine that routes executions to them.
+func NewPool(opts Options) (Engine, error) {
+	if len(opts.Command) == 0 {
+		return nil, errors.New("jsvm: Options.Command is required for NewPool")
+	}
+	opts = opts.withDefaults()
+	p := &pool{opts: opts, seed: maphash.MakeSeed(), stop: make(chan struct{})}
+	p.bufs.New = func() any { b := make([]byte, 0, 4096); return &b }
+	for i := 0; i < opts.Workers; i++ {
+		s := &workerSlot{p: p, idx: i}
+		if _, err := s.get(); err != nil {
+			p.Close()
+			return nil, err
+		}
+		p.workers = append(p.workers, s)
+	}
+	go p.watchdog()
+	return p, nil
+}
+
+// call is one execution in flight on a worker.
+type call struct {
+	id     uint64
+	script string
+	start  time.Time
+	onLog  func(LogLine)
+	logs   []LogLine // written by the reader goroutine only, read after done
+	done   chan callResult
+}
+
+type callResult struct {
+	out   Outcome
+	err   error
+	retry bool // the worker died for another execution's sake
+}
+
+func (p *pool) Run(ctx context.Context, inv Invocation, onLog func(LogLine)) (Outcome, error) {
+	if p.closed.Load() {
+		return Outcome{}, ErrClosed
+	}
+	if err := ctx.Err(); err != nil {
+		return Outcome{}, err
+	}
+	timeout := inv.Timeout
+	if timeout <= 0 {
+		timeout = p.opts.Timeout
+	}
+	// Route by script so that one script's failures land on its own worker as
+	// far as possible and its warm runtimes are found again.
+	h := maphash.String(p.seed, inv.Script)
+	first := int(h % uint64(len(p.workers)))
+	for attempt := 0; ; attempt++ {
+		slot := p.workers[(first+attempt)%len(p.workers)]
+		r := p.runOn(ctx, slot, inv, timeout, onLog)
+		if r.retry && attempt == 0 && len(p.workers) > 1 {
+			continue
+		}
+		if r.retry {
+			r.err = ErrCrashed
+		}
+		return r.out, r.err
+	}
+}
+
+func (p *pool) runOn(ctx context.Context, slot *workerSlot, inv Invocation, timeout time.Duration, onLog func(LogLine)) callResult {
+	w, err := slot.get()
+	if err != nil {
+		return callResult{err: fmt.Errorf("%w: %v", ErrCrashed, err)}
+	}
+	c := &call{id: p.nextID.Add(1), script: inv.Script, start: time.Now(), onLog: onLog, done: make(chan callResult, 1)}
+	if !w.register(c) {
+		return callResult{retry: true}
+	}
+	bp := p.bufs.Get().(*[]byte)
+	f := newFrame(*bp, frameRun, c.id).u64(uint64(timeout)).u32(uint32(p.opts.MaxResponseBytes)).str(inv.Script).u32(uint32(len(inv.Args)))
+	for _, a := range inv.Args {
+		f = f.bytes(a)
+	}
+	werr := w.send(f.finish())
+	*bp = f[:0]
+	p.bufs.Put(bp)
+	if werr != nil {
+		w.kill(nil, nil)
+	}
+
+	t := time.NewTimer(timeout + killGrace)
+	defer t.Stop()
+	select {
+	case r := <-c.done:
+		return finish(c, r, ctx)
+	case <-t.C:
+		// The worker's own interrupt did not answer: something native is
+		// spinning. Kill it; this call is blamed, the others retry.
+		w.kill(c, ErrTimeout)
+	case <-ctx.Done():
+		w.cancel(c.id)
+		select {
+		case r := <-c.done:
+			return finish(c, r, ctx)
+		case <-time.After(killGrace):
+			w.kill(c, ErrTimeout)
+		}
+	}
+	return finish(c, <-c.done, ctx)
+}
+
+func finish(c *call, r callResult, ctx context.Context) callResult {
+	r.out.Logs = c.logs
+	if errors.Is(r.err, errCanceled) || (r.err != nil && ctx.Err() != nil) {
+		r.err = ctx.Err()
+	}
+	return r
+}
+
+func (p *pool) Close() error {
+	if p.closed.Swap(true) {
+		return nil
+	}
+	close(p.stop)
+	for _, s := range p.workers {
+		s.close()
+	}
+	return nil
+}
+
+// workerSlot is one position of the pool: it holds the current worker
+// process and starts a new one when that dies.
+type workerSlot struct {
+	p   *pool
+	idx int
+	mu  sync.Mutex
+	w   *workerProc
+}
+
+func (s *workerSlot) get() (*workerProc, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.w != nil && !s.w.isDead() {
+		return s.w, nil
+	}
+	if s.p.closed.Load() {
+		return nil, ErrClosed
+	}
+	w, err := startWorker(s.p.opts)
+	if err != nil {
+		return nil, err
+	}
+	s.w = w
+	return w, nil
+}
+
+func (s *workerSlot) current() *workerProc {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.w
+}
+
+func (s *workerSlot) close() {
+	s.mu.Lock()
+	w := s.w
+	s.mu.Unlock()
+	if w != nil {
+		w.shutdown()
+	}
+}
+
+// workerProc is one running worker process.
+type workerProc struct {
+	cmd    *exec.Cmd
+	stdin  io.WriteCloser
+	wmu    sync.Mutex
+	w      *bufio.Writer
+	stderr tailBuffer
+
+	mu        sync.Mutex
+	pending   map[uint64]*call
+	dead      bool
+	blamed    string // script whose execution caused the kill
+	blameErr  error
+	deadCh    chan struct{}
+	inflight  atomic.Int32
+	memKilled atomic.Bool
+}
+
+func startWorker(opts Options) (*workerProc, error) {
+	cmd := exec.Command(opts.Command[0], opts.Command[1:]...)
+	// The worker gets no secrets from the environment: hooks receive theirs
+	// in their arguments. Only what the Go runtime needs is passed.
+	cmd.Env = workerEnv(opts)
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		return nil, err
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		return nil, err
+	}
+	w := &workerProc{cmd: cmd, stdin: stdin, w: bufio.NewWriterSize(stdin, 64<<10), pending: make(map[uint64]*call), deadCh: make(chan struct{})}
+	cmd.Stderr = &w.stderr
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("jsvm: starting worker: %w", err)
+	}
+	limitWorker(cmd.Process.Pid, opts.MemoryLimit)
+	cfg := newFrame(nil, frameConfig, 0).u64(uint64(opts.MemoryLimit)).finish()
+	if err := w.send(cfg); err != nil {
+		w.kill(nil, nil)
+	}
+	go w.readLoop(bufio.NewReaderSize(stdout, 64<<10))
+	return w, nil
+}
+
+// workerEnv passes through only the variables a Go program and the test
+// harness need; in particular no credentials of the server reach a worker.
+func workerEnv(opts Options) []string {
+	var env []string
+	for _, k := range []string{"PATH", "TMPDIR", "GODEBUG", workerTestEnv} {
+		if v, ok := os.LookupEnv(k); ok {
+			env = append(env, k+"="+v)
+		}
+	}
+	return append(env, fmt.Sprintf("GOMEMLIMIT=%d", opts.MemoryLimit*3/4))
+}
+
+// workerTestEnv lets this package's tests re-exec the test binary as a worker.
+const workerTestEnv = "TOKENHOOK_JSVM_TEST_WORKER"
+
+func (w *workerProc) isDead() bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.dead
+}
+
+func (w *workerProc) register(c *call) bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.dead {
+		return false
+	}
+	w.pending[c.id] = c
+	w.inflight.Add(1)
+	return true
+}
+
+func (w *workerProc) send(frame []byte) error {
+	w.wmu.Lock()
+	defer w.wmu.Unlock()
+	if _, err := w.w.Write(frame); err != nil {
+		return err
+	}
+	return w.w.Flush()
+}
+
+func (w *workerProc) cancel(id uint64) {
+	_ = w.send(newFrame(make([]byte, 0, frameHeader), frameCancel, id).finish())
+}
+
+// kill ends the process. blame (may be nil) is the execution that caused it:
+// executions of the same script fail with err, the others are retried.
+func (w *workerProc) kill(blame *call, err error) {
+	w.mu.Lock()
+	if blame != nil && w.blameErr == nil {
+		w.blamed, w.blameErr = blame.script, err
+	}
+	w.mu.Unlock()
+	_ = w.cmd.Process.Kill()
+}
+
+func (w *workerProc) shutdown() {
+	_ = w.stdin.Close()
+	select {
+	case <-w.deadCh:
+	case <-time.After(time.Second):
+		_ = w.cmd.Process.Kill()
+	}
+}
+
+func (w *workerProc) readLoop(r *bufio.Reader) {
+	var buf []byte
+	for {
+		typ, id, payload, nb, err := readFrame(r, buf)
+		buf = nb
+		if err != nil {
+			break
+		}
+		w.mu.Lock()
+		c := w.pending[id]
+		if typ == frameResult {
+			delete(w.pending, id)
+		}
+		w.mu.Unlock()
+		if c == nil {
+			continue
+		}
+		switch typ {
+		case frameLog:
+			d := decoder{b: payload}
+			ts := int64(d.u64())
+			lvl := d.u8()
+			if d.err != nil || int(lvl) >= len(logLevels) {
+				continue
+			}
+			l := LogLine{Time: time.Unix(0, ts), Level: logLevels[lvl], Text: string(d.rest())}
+			c.logs = append(c.logs, l)
+			if c.onLog != nil {
+				c.onLog(l)
+			}
+		case frameResult:
+			w.inflight.Add(-1)
+			out, err := decodeResult(payload)
+			c.done <- callResult{out: out, err: err}
+		}
+	}
+	_ = w.cmd.Process.Kill()
+	_ = w.cmd.Wait()
+	w.mu.Lock()
+	w.dead = true
+	pending := w.pending
+	w.pending = nil
+	blamed, blameErr := w.blamed, w.blameErr
+	w.mu.Unlock()
+	close(w.deadCh)
+	if blameErr == nil {
+		// Died on its own: a Go fatal error such as an allocation refused by
+		// RLIMIT_DATA. Blame the oldest execution in flight.
+		blameErr = ErrCrashed
+		if w.memKilled.Load() || bytes.Contains(w.stderr.Bytes(), []byte("out of memory")) {
+			blameErr = ErrMemory
+		}
+		var oldest *call
+		for _, c := range pending {
+			if oldest == nil || c.start.Before(oldest.start) {
+				oldest = c
+			}
+		}
+		if oldest != nil {
+			blamed = oldest.script
+		}
+	}
+	for _, c := range pending {
+		if c.script == blamed {
+			c.done <- callResult{err: blameErr}
+		} else {
+			c.done <- callResult{retry: true}
+		}
+	}
+}
+
+// tailBuffer keeps the last few KiB a worker wrote to stderr, enough to tell
+// an out-of-memory fatal error from another crash.
+type tailBuffer struct {
+	mu  sync.Mutex
+	buf []byte
+}
+
+func (t *tailBuffer) Write(p []byte) (int, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.buf = append(t.buf, p...)
+	if len(t.buf) > 8<<10 {
+		t.buf = append(t.buf[:0], t.buf[len(t.buf)-4<<10:]...)
+	}
+	return len(p), nil
+}
+
+func (t *tailBuffer) Bytes() []byte {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return append([]byte(nil), t.buf...)
+}

@@ -1,0 +1,293 @@
+package jsvm
+
+import "github.com/dop251/goja"
+
+// preludeSource defines the globals Auth0 prepended to every hook script
+// (compat-spec §3.1) and the frozen process stub. It runs once per runtime,
+// before the module. The Go natives it wraps are passed as arguments so they
+// never become globals themselves.
+const preludeSource = `(function (g) {
+	'use strict';
+	function def(name, value) {
+		Object.defineProperty(g, name, {value: value, writable: true, configurable: true, enumerable: false});
+	}
+	function errorClass(name) {
+		const C = ({[name]: class extends Error {
+			constructor(message) { super(message); }
+		}})[name];
+		Object.defineProperty(C.prototype, 'name', {value: name, writable: true, configurable: true, enumerable: false});
+		return C;
+	}
+	def('InvalidScopeError', errorClass('InvalidScopeError'));
+	def('InvalidRequestError', errorClass('InvalidRequestError'));
+	def('ServerError', errorClass('ServerError'));
+	def('queueMicrotask', function queueMicrotask(fn) {
+		if (typeof fn !== 'function') throw new TypeError('The "callback" argument must be of type function');
+		Promise.resolve().then(() => fn());
+	});
+	const B = g.Buffer;
+	class TextEncoder {
+		get encoding() { return 'utf-8'; }
+		encode(s = '') { const b = B.from(String(s), 'utf8'); return new Uint8Array(b.buffer, b.byteOffset, b.length); }
+	}
+	class TextDecoder {
+		constructor(enc = 'utf-8') {
+			enc = String(enc).toLowerCase();
+			if (enc !== 'utf-8' && enc !== 'utf8') throw new RangeError('The "' + enc + '" encoding is not supported');
+		}
+		get encoding() { return 'utf-8'; }
+		decode(u) {
+			if (u === undefined) return '';
+			if (u instanceof ArrayBuffer) return B.from(u).toString('utf8');
+			return B.from(u.buffer, u.byteOffset, u.byteLength).toString('utf8');
+		}
+	}
+	def('TextEncoder', TextEncoder);
+	def('TextDecoder', TextDecoder);
+	// process is a frozen stub: no env values, no exit, no cwd. Scripts that
+	// feature-detect Node find something sensible; nothing reaches the host.
+	const versions = Object.freeze({node: '18.20.0', tokenhook: '1'});
+	def('process', Object.freeze({
+		env: Object.freeze({}),
+		version: 'v18.20.0',
+		versions: versions,
+		platform: 'linux',
+		argv: Object.freeze([]),
+		nextTick: function nextTick(fn, ...args) {
+			if (typeof fn !== 'function') throw new TypeError('The "callback" argument must be of type function');
+			Promise.resolve().then(() => fn(...args));
+		},
+	}));
+})`
+
+// modulesSource implements the small pure-JavaScript built-in modules. Each
+// entry is the body of a function (module, exports, require).
+var modulesSource = map[string]string{
+	"events": `
+'use strict';
+function EventEmitter() { this._events = Object.create(null); this._max = 10; }
+EventEmitter.EventEmitter = EventEmitter;
+EventEmitter.defaultMaxListeners = 10;
+EventEmitter.prototype._list = function (name) {
+	if (!this._events) this._events = Object.create(null);
+	return this._events[name] || (this._events[name] = []);
+};
+EventEmitter.prototype.on = EventEmitter.prototype.addListener = function (name, fn) {
+	if (typeof fn !== 'function') throw new TypeError('The "listener" argument must be of type function');
+	this._list(name).push({fn: fn, once: false});
+	return this;
+};
+EventEmitter.prototype.prependListener = function (name, fn) { this._list(name).unshift({fn: fn, once: false}); return this; };
+EventEmitter.prototype.once = function (name, fn) {
+	if (typeof fn !== 'function') throw new TypeError('The "listener" argument must be of type function');
+	this._list(name).push({fn: fn, once: true});
+	return this;
+};
+EventEmitter.prototype.off = EventEmitter.prototype.removeListener = function (name, fn) {
+	const l = this._list(name);
+	for (let i = l.length - 1; i >= 0; i--) { if (l[i].fn === fn) { l.splice(i, 1); break; } }
+	return this;
+};
+EventEmitter.prototype.removeAllListeners = function (name) {
+	if (name === undefined) this._events = Object.create(null); else delete this._list(name) && delete this._events[name];
+	return this;
+};
+EventEmitter.prototype.emit = function (name, ...args) {
+	const l = this._events && this._events[name];
+	if (!l || l.length === 0) {
+		if (name === 'error') { throw args[0] instanceof Error ? args[0] : new Error('Unhandled error. (' + String(args[0]) + ')'); }
+		return false;
+	}
+	for (const h of l.slice()) {
+		if (h.once) this.removeListener(name, h.fn);
+		h.fn.apply(this, args);
+	}
+	return true;
+};
+EventEmitter.prototype.listenerCount = function (name) { return this._list(name).length; };
+EventEmitter.prototype.listeners = function (name) { return this._list(name).map(h => h.fn); };
+EventEmitter.prototype.eventNames = function () { return Object.keys(this._events || {}).filter(k => this._events[k].length > 0); };
+EventEmitter.prototype.setMaxListeners = function (n) { this._max = n; return this; };
+EventEmitter.prototype.getMaxListeners = function () { return this._max; };
+EventEmitter.once = function (emitter, name) {
+	return new Promise((resolve, reject) => {
+		emitter.once(name, (...args) => resolve(args));
+		if (name !== 'error') emitter.once('error', reject);
+	});
+};
+module.exports = EventEmitter;
+`,
+	"assert": `
+'use strict';
+class AssertionError extends Error {
+	constructor(opts) {
+		super(opts.message || (String(opts.actual) + ' ' + opts.operator + ' ' + String(opts.expected)));
+		this.actual = opts.actual; this.expected = opts.expected; this.operator = opts.operator;
+		this.code = 'ERR_ASSERTION';
+	}
+}
+Object.defineProperty(AssertionError.prototype, 'name', {value: 'AssertionError', configurable: true, writable: true});
+function fail(actual, expected, message, operator) {
+	if (message instanceof Error) throw message;
+	throw new AssertionError({actual, expected, message, operator});
+}
+function deepEqual(a, b, strict) {
+	if (strict ? Object.is(a, b) : (a == b)) return true;
+	if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
+	if (strict && Object.getPrototypeOf(a) !== Object.getPrototypeOf(b)) return false;
+	if (a instanceof Date && b instanceof Date) return a.getTime() === b.getTime();
+	const ka = Object.keys(a), kb = Object.keys(b);
+	if (ka.length !== kb.length) return false;
+	for (const k of ka) { if (!Object.prototype.hasOwnProperty.call(b, k) || !deepEqual(a[k], b[k], strict)) return false; }
+	return true;
+}
+function assert(value, message) { if (!value) fail(value, true, message || 'The expression evaluated to a falsy value', '=='); }
+assert.ok = assert;
+assert.AssertionError = AssertionError;
+assert.fail = function (message) { fail(undefined, undefined, message || 'Failed', 'fail'); };
+assert.equal = function (a, b, m) { if (!(a == b)) fail(a, b, m, '=='); };
+assert.notEqual = function (a, b, m) { if (a == b) fail(a, b, m, '!='); };
+assert.strictEqual = function (a, b, m) { if (!Object.is(a, b)) fail(a, b, m, 'strictEqual'); };
+assert.notStrictEqual = function (a, b, m) { if (Object.is(a, b)) fail(a, b, m, 'notStrictEqual'); };
+assert.deepEqual = function (a, b, m) { if (!deepEqual(a, b, false)) fail(a, b, m, 'deepEqual'); };
+assert.deepStrictEqual = function (a, b, m) { if (!deepEqual(a, b, true)) fail(a, b, m, 'deepStrictEqual'); };
+assert.notDeepStrictEqual = function (a, b, m) { if (deepEqual(a, b, true)) fail(a, b, m, 'notDeepStrictEqual'); };
+assert.throws = function (fn, expected, m) {
+	try { fn(); } catch (e) {
+		if (typeof expected === 'function' && expected.prototype !== undefined && !(e instanceof expected)) throw e;
+		if (expected instanceof RegExp && !expected.test(String(e && e.message || e))) fail(e, expected, m, 'throws');
+		return;
+	}
+	fail(undefined, expected, typeof expected === 'string' ? expected : m || 'Missing expected exception.', 'throws');
+};
+assert.doesNotThrow = function (fn, m) { try { fn(); } catch (e) { fail(e, undefined, m || 'Got unwanted exception.', 'doesNotThrow'); } };
+assert.match = function (s, re, m) { if (!re.test(s)) fail(s, re, m, 'match'); };
+assert.strict = assert;
+module.exports = assert;
+`,
+	"querystring": `
+'use strict';
+function enc(v) {
+	switch (typeof v) {
+	case 'string': return encodeURIComponent(v);
+	case 'number': return isFinite(v) ? String(v) : '';
+	case 'bigint': return String(v);
+	case 'boolean': return v ? 'true' : 'false';
+	default: return '';
+	}
+}
+function unescape(s) { try { return decodeURIComponent(s); } catch (e) { return s; } }
+function parse(str, sep, eq, options) {
+	sep = sep || '&'; eq = eq || '=';
+	const out = Object.create(null);
+	if (typeof str !== 'string' || str.length === 0) return out;
+	let max = (options && typeof options.maxKeys === 'number') ? options.maxKeys : 1000;
+	let parts = str.split(sep);
+	if (max > 0) parts = parts.slice(0, max);
+	for (const part of parts) {
+		if (part === '') continue;
+		const i = part.indexOf(eq);
+		const k = unescape((i >= 0 ? part.slice(0, i) : part).replace(/\+/g, ' '));
+		const v = unescape((i >= 0 ? part.slice(i + eq.length) : '').replace(/\+/g, ' '));
+		if (!(k in out)) out[k] = v;
+		else if (Array.isArray(out[k])) out[k].push(v);
+		else out[k] = [out[k], v];
+	}
+	return out;
+}
+function stringify(obj, sep, eq) {
+	sep = sep || '&'; eq = eq || '=';
+	if (obj === null || typeof obj !== 'object') return '';
+	const parts = [];
+	for (const k of Object.keys(obj)) {
+		const v = obj[k];
+		const ks = encodeURIComponent(k) + eq;
+		if (Array.isArray(v)) { for (const x of v) parts.push(ks + enc(x)); } else parts.push(ks + enc(v));
+	}
+	return parts.join(sep);
+}
+module.exports = {parse, stringify, decode: parse, encode: stringify, escape: encodeURIComponent, unescape};
+`,
+	"string_decoder": `
+'use strict';
+const {Buffer} = require('buffer');
+// StringDecoder keeps the bytes of an incomplete UTF-8 (or base64/hex) sequence
+// between writes so that multi-byte characters split across chunks decode.
+class StringDecoder {
+	constructor(encoding) {
+		this.encoding = (encoding || 'utf8').toLowerCase().replace('-', '');
+		this.pending = Buffer.alloc(0);
+	}
+	write(buf) {
+		if (typeof buf === 'string') return buf;
+		let b = this.pending.length ? Buffer.concat([this.pending, buf]) : Buffer.from(buf);
+		let end = b.length;
+		if (this.encoding === 'utf8') {
+			// Find the start of a trailing incomplete sequence.
+			for (let i = Math.max(0, b.length - 3); i < b.length; i++) {
+				const c = b[i];
+				const need = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc0 ? 2 : 0;
+				if (need && i + need > b.length) { end = i; break; }
+			}
+		} else if (this.encoding === 'base64') {
+			end = b.length - (b.length % 3);
+		}
+		this.pending = b.slice(end);
+		return b.slice(0, end).toString(this.encoding);
+	}
+	end(buf) {
+		let s = buf ? this.write(buf) : '';
+		if (this.pending.length) { s += this.pending.toString(this.encoding); this.pending = Buffer.alloc(0); }
+		return s;
+	}
+}
+module.exports = {StringDecoder};
+`,
+	"util": `
+'use strict';
+const natives = require('tokenhook:util');
+function inherits(ctor, superCtor) {
+	Object.defineProperty(ctor, 'super_', {value: superCtor, writable: true, configurable: true});
+	Object.setPrototypeOf(ctor.prototype, superCtor.prototype);
+}
+function promisify(fn) {
+	if (typeof fn !== 'function') throw new TypeError('The "original" argument must be of type function');
+	return function (...args) {
+		return new Promise((resolve, reject) => {
+			fn.call(this, ...args, (err, value) => err ? reject(err) : resolve(value));
+		});
+	};
+}
+function callbackify(fn) {
+	return function (...args) {
+		const cb = args.pop();
+		fn.apply(this, args).then(v => cb(null, v), e => cb(e));
+	};
+}
+function deprecate(fn) { return fn; }
+const types = {
+	isPromise: v => v instanceof Promise,
+	isDate: v => v instanceof Date,
+	isRegExp: v => v instanceof RegExp,
+	isNativeError: v => v instanceof Error,
+};
+module.exports = {
+	format: natives.format, inspect: natives.inspect, inherits, promisify, callbackify, deprecate, types,
+	isArray: Array.isArray, isDeepStrictEqual: (a, b) => { try { require('assert').deepStrictEqual(a, b); return true; } catch (e) { return false; } },
+	TextEncoder: globalThis.TextEncoder, TextDecoder: globalThis.TextDecoder,
+};
+`,
+}
+
+// Programs shared by every runtime: goja Programs are immutable and may run
+// in many runtimes at once, so these are compiled once per process.
+var (
+	preludeProgram = goja.MustCompile("tokenhook:prelude", preludeSource, true)
+	modulePrograms = func() map[string]*goja.Program {
+		m := make(map[string]*goja.Program, len(modulesSource))
+		for name, src := range modulesSource {
+			m[name] = goja.MustCompile("node:"+name, "(function (module, exports, require) {"+src+"\n})", false)
+		}
+		return m
+	}()
+)

@@ -1,0 +1,215 @@
+package jsvm
+
+import (
+	"bufio"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+)
+
+// Wire protocol between the pool (parent) and a worker, over the worker's
+// stdin (requests) and stdout (replies). Every frame is
+//
+//	u32 length of what follows | u8 type | u64 request id | payload
+//
+// little-endian. Binary rather than JSON because the frame is on the path of
+// every token request: encoding is a few appends, decoding a few slices, and
+// the arguments travel as the raw JSON the caller built. Several requests may
+// be in flight on one worker; replies carry the request id.
+const (
+	frameConfig byte = 1 // parent→worker, id 0: u64 memory limit
+	frameRun    byte = 2 // parent→worker: u64 timeout ns | u32 max response | str script | u32 n | n×str arg
+	frameCancel byte = 3 // parent→worker: no payload
+	frameLog    byte = 4 // worker→parent: i64 unix ns | u8 level | text
+	frameResult byte = 5 // worker→parent: u8 status | i64 duration ns | status-specific payload
+)
+
+// Result statuses.
+const (
+	statusOK byte = iota
+	statusScriptError
+	statusCompileError
+	statusTimeout
+	statusMemory
+	statusTooLarge
+	statusCanceled
+	statusCrashed
+)
+
+const (
+	frameHeader  = 4 + 1 + 8
+	maxFrameSize = 64 << 20
+)
+
+var logLevels = []string{"log", "info", "warn", "error"}
+
+func levelIndex(l string) byte {
+	for i, s := range logLevels {
+		if s == l {
+			return byte(i)
+		}
+	}
+	return 0
+}
+
+// frameBuf builds one frame in place; the length is patched by finish.
+type frameBuf []byte
+
+func newFrame(b []byte, typ byte, id uint64) frameBuf {
+	b = append(b[:0], 0, 0, 0, 0, typ)
+	return binary.LittleEndian.AppendUint64(b, id)
+}
+
+func (f frameBuf) u8(v byte) frameBuf    { return append(f, v) }
+func (f frameBuf) u32(v uint32) frameBuf { return binary.LittleEndian.AppendUint32(f, v) }
+func (f frameBuf) u64(v uint64) frameBuf { return binary.LittleEndian.AppendUint64(f, v) }
+func (f frameBuf) str(s string) frameBuf { return append(f.u32(uint32(len(s))), s...) }
+func (f frameBuf) bytes(b []byte) frameBuf {
+	return append(f.u32(uint32(len(b))), b...)
+}
+func (f frameBuf) finish() []byte {
+	binary.LittleEndian.PutUint32(f[:4], uint32(len(f)-4))
+	return f
+}
+
+// readFrame reads one frame into buf (grown as needed) and returns its type,
+// id and payload, which aliases buf.
+func readFrame(r *bufio.Reader, buf []byte) (typ byte, id uint64, payload, newBuf []byte, err error) {
+	var hdr [frameHeader]byte
+	if _, err = io.ReadFull(r, hdr[:]); err != nil {
+		return 0, 0, nil, buf, err
+	}
+	n := binary.LittleEndian.Uint32(hdr[:4])
+	if n < 9 || n > maxFrameSize {
+		return 0, 0, nil, buf, fmt.Errorf("jsvm: bad frame length %d", n)
+	}
+	typ, id = hdr[4], binary.LittleEndian.Uint64(hdr[5:])
+	size := int(n) - 9
+	if cap(buf) < size {
+		buf = make([]byte, size)
+	}
+	buf = buf[:size]
+	if _, err = io.ReadFull(r, buf); err != nil {
+		return 0, 0, nil, buf, err
+	}
+	return typ, id, buf, buf, nil
+}
+
+// decoder reads fields from a payload; any overrun sets err.
+type decoder struct {
+	b   []byte
+	err error
+}
+
+var errShortFrame = errors.New("jsvm: short frame")
+
+func (d *decoder) need(n int) bool {
+	if d.err != nil || len(d.b) < n {
+		d.err = errShortFrame
+		return false
+	}
+	return true
+}
+func (d *decoder) u8() byte {
+	if !d.need(1) {
+		return 0
+	}
+	v := d.b[0]
+	d.b = d.b[1:]
+	return v
+}
+func (d *decoder) u32() uint32 {
+	if !d.need(4) {
+		return 0
+	}
+	v := binary.LittleEndian.Uint32(d.b)
+	d.b = d.b[4:]
+	return v
+}
+func (d *decoder) u64() uint64 {
+	if !d.need(8) {
+		return 0
+	}
+	v := binary.LittleEndian.Uint64(d.b)
+	d.b = d.b[8:]
+	return v
+}
+func (d *decoder) bytes() []byte {
+	n := int(d.u32())
+	if !d.need(n) {
+		return nil
+	}
+	v := d.b[:n:n]
+	d.b = d.b[n:]
+	return v
+}
+func (d *decoder) rest() []byte { v := d.b; d.b = nil; return v }
+
+// encodeResult turns an execution's outcome into a result frame.
+func encodeResult(b []byte, id uint64, out Outcome, err error) []byte {
+	f := newFrame(b, frameResult, id)
+	var ce *CompileError
+	switch {
+	case err == nil && out.Err != nil:
+		f = f.u8(statusScriptError).u64(uint64(out.Duration)).str(out.Err.Name)
+		f = append(f, out.Err.Message...)
+	case err == nil:
+		f = f.u8(statusOK).u64(uint64(out.Duration))
+		f = append(f, out.Response...)
+	case errors.As(err, &ce):
+		f = f.u8(statusCompileError).u64(uint64(out.Duration)).u32(uint32(ce.Line)).u32(uint32(ce.Column))
+		f = append(f, ce.Message...)
+	default:
+		st := statusCrashed
+		switch {
+		case errors.Is(err, ErrTimeout):
+			st = statusTimeout
+		case errors.Is(err, ErrMemory):
+			st = statusMemory
+		case errors.Is(err, ErrTooLarge):
+			st = statusTooLarge
+		case errors.Is(err, errCanceled):
+			st = statusCanceled
+		}
+		f = f.u8(st).u64(uint64(out.Duration))
+		f = append(f, err.Error()...)
+	}
+	return f.finish()
+}
+
+// errCanceled is what the worker uses when the parent cancelled a request;
+// the parent replaces it with its own context's error.
+var errCanceled = errors.New("jsvm: execution canceled")
+
+// decodeResult is the parent's half of encodeResult.
+func decodeResult(payload []byte) (out Outcome, err error) {
+	d := decoder{b: payload}
+	st := d.u8()
+	out.Duration = time.Duration(d.u64())
+	if d.err != nil {
+		return out, fmt.Errorf("%w: %v", ErrCrashed, d.err)
+	}
+	switch st {
+	case statusOK:
+		out.Response = append([]byte(nil), d.rest()...)
+	case statusScriptError:
+		name := string(d.bytes())
+		out.Err = &HookError{Name: name, Message: string(d.rest())}
+	case statusCompileError:
+		line, col := d.u32(), d.u32()
+		return out, &CompileError{Line: int(line), Column: int(col), Message: string(d.rest())}
+	case statusTimeout:
+		return out, ErrTimeout
+	case statusMemory:
+		return out, ErrMemory
+	case statusTooLarge:
+		return out, ErrTooLarge
+	case statusCanceled:
+		return out, errCanceled
+	default:
+		return out, fmt.Errorf("%w: %s", ErrCrashed, d.rest())
+	}
+	return out, d.err
+}

@@ -1,0 +1,102 @@
+package jsvm
+
+import (
+	"strings"
+
+	"github.com/dop251/goja"
+)
+
+// maxCallStack bounds JavaScript call depth so runaway recursion ends as a
+// RangeError instead of growing the Go stack. Node allows ~11k frames of a
+// trivial function; hooks never need more than this.
+const maxCallStack = 4096
+
+// vmState is one goja runtime bound to one script version. It is used by one
+// goroutine at a time (the executor hands it out exclusively) and is thrown
+// away after an interrupt or any failure of the engine itself.
+type vmState struct {
+	rt  *goja.Runtime
+	fn  goja.Callable // module.exports, once the module has run
+	mod *goja.Object  // the module object, kept so module scope lives on
+
+	// Captured before any user code runs, so a hook that replaces JSON or
+	// Error cannot change how the engine encodes results or builds errors.
+	jsonObj       *goja.Object
+	jsonParse     goja.Callable
+	jsonStringify goja.Callable
+	errorCtors    map[string]*goja.Object
+	thenKey       goja.Value
+
+	mods      *modules
+	loop      eventLoop
+	cur       *execution
+	broken    bool
+	jsFormat  func(goja.FunctionCall) goja.Value
+	jsInspect func(goja.FunctionCall) goja.Value
+}
+
+// newVMState builds a runtime with the hook globals. No user code runs here.
+func newVMState() *vmState {
+	rt := goja.New()
+	rt.SetMaxCallStackSize(maxCallStack)
+	v := &vmState{rt: rt, errorCtors: make(map[string]*goja.Object, 4)}
+	v.loop.init(v)
+	v.jsonObj = rt.Get("JSON").(*goja.Object)
+	v.jsonParse, _ = goja.AssertFunction(v.jsonObj.Get("parse"))
+	v.jsonStringify, _ = goja.AssertFunction(v.jsonObj.Get("stringify"))
+	for _, n := range []string{"Error", "TypeError", "RangeError"} {
+		v.errorCtors[n] = rt.Get(n).(*goja.Object)
+	}
+	v.thenKey = rt.ToValue("then")
+	v.jsFormat = func(call goja.FunctionCall) goja.Value { return rt.ToValue(v.format(call.Arguments)) }
+	v.jsInspect = func(call goja.FunctionCall) goja.Value {
+		var b strings.Builder
+		v.inspect(&b, call.Argument(0), 1, nil)
+		return rt.ToValue(b.String())
+	}
+
+	v.mods = newModules(v)
+
+	console := rt.NewObject()
+	for _, l := range []struct{ name, level string }{
+		{"log", "log"}, {"info", "info"}, {"warn", "warn"}, {"error", "error"}, {"debug", "log"}, {"trace", "log"},
+	} {
+		level := l.level
+		_ = console.Set(l.name, func(call goja.FunctionCall) goja.Value {
+			if ex := v.cur; ex != nil {
+				ex.log(level, v.format(call.Arguments))
+			}
+			return goja.Undefined()
+		})
+	}
+	g := rt.GlobalObject()
+	define := func(name string, val any) {
+		_ = g.DefineDataProperty(name, rt.ToValue(val), goja.FLAG_TRUE, goja.FLAG_TRUE, goja.FLAG_FALSE)
+	}
+	define("console", console)
+	v.loop.install(define)
+
+	pre, err := rt.RunProgram(preludeProgram)
+	if err != nil {
+		panic(err) // the prelude is ours; failing here is a programming error
+	}
+	preFn, _ := goja.AssertFunction(pre)
+	if _, err := preFn(goja.Undefined(), g); err != nil {
+		panic(err)
+	}
+	_ = g.Delete("require")
+	return v
+}
+
+// newError builds an instance of one of the captured error constructors.
+func (v *vmState) newError(name, msg string) *goja.Object {
+	ctor, ok := v.errorCtors[name]
+	if !ok {
+		ctor = v.errorCtors["Error"]
+	}
+	o, err := v.rt.New(ctor, v.rt.ToValue(msg))
+	if err != nil {
+		panic(err)
+	}
+	return o
+}

@@ -1,0 +1,78 @@
+package jsvm
+
+import (
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// watchInterval is how often busy workers' memory is checked. RSS can grow by
+// a few hundred MiB in that time; RLIMIT_DATA catches faster growth.
+const watchInterval = 25 * time.Millisecond
+
+// limitWorker sets RLIMIT_DATA on a started worker. The Go runtime reserves
+// address space without writing to it, so RLIMIT_AS would break its start-up;
+// RLIMIT_DATA counts only writable private mappings, i.e. what the heap
+// actually commits. A single huge allocation (`'x'.repeat(2**30)`) is then
+// refused at once and the worker dies with "out of memory" instead of growing
+// until the watchdog notices. Twice the limit leaves room for the runtime's
+// own overheads; the RSS watchdog enforces the limit itself.
+func limitWorker(pid int, limit int64) {
+	l := uint64(limit) * 2
+	_ = unix.Prlimit(pid, unix.RLIMIT_DATA, &unix.Rlimit{Cur: l, Max: l}, nil)
+}
+
+// watchdog polls the resident set of every busy worker and kills one that
+// exceeds the memory limit, blaming its oldest execution in flight.
+func (p *pool) watchdog() {
+	t := time.NewTicker(watchInterval)
+	defer t.Stop()
+	page := int64(os.Getpagesize())
+	for {
+		select {
+		case <-p.stop:
+			return
+		case <-t.C:
+		}
+		for _, s := range p.workers {
+			w := s.current()
+			if w == nil || w.inflight.Load() == 0 {
+				continue
+			}
+			rss := readRSSPages(w.cmd.Process.Pid) * page
+			if rss > p.opts.MemoryLimit {
+				w.memKilled.Store(true)
+				w.kill(w.oldest(), ErrMemory)
+			}
+		}
+	}
+}
+
+func (w *workerProc) oldest() *call {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	var o *call
+	for _, c := range w.pending {
+		if o == nil || c.start.Before(o.start) {
+			o = c
+		}
+	}
+	return o
+}
+
+// readRSSPages returns the resident pages from /proc/<pid>/statm (second field).
+func readRSSPages(pid int) int64 {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/statm")
+	if err != nil {
+		return 0
+	}
+	f := strings.Fields(string(b))
+	if len(f) < 2 {
+		return 0
+	}
+	n, _ := strconv.ParseInt(f[1], 10, 64)
+	return n
+}

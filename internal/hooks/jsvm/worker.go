@@ -1,0 +1,127 @@
+package jsvm
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"runtime/debug"
+	"sync"
+	"time"
+)
+
+// ServeWorker is the body of `tokenhook hook-worker`: it reads request frames
+// from in, runs each on its own goroutine, and writes log and result frames
+// to out. It returns nil when in reaches EOF (the parent closed the pipe).
+// Nothing else may write to out: it is the protocol channel.
+func ServeWorker(in io.Reader, out io.Writer) error {
+	w := &workerServer{
+		exec:    newExecutor(),
+		out:     bufio.NewWriterSize(out, 64<<10),
+		cancels: make(map[uint64]context.CancelFunc),
+	}
+	r := bufio.NewReaderSize(in, 64<<10)
+	var buf []byte
+	for {
+		typ, id, payload, nb, err := readFrame(r, buf)
+		buf = nb
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		switch typ {
+		case frameConfig:
+			d := decoder{b: payload}
+			if limit := int64(d.u64()); d.err == nil && limit > 0 {
+				// A soft limit below the parent's hard one makes the Go GC work
+				// harder before the watchdog or RLIMIT_DATA has to step in.
+				debug.SetMemoryLimit(limit * 3 / 4)
+			}
+		case frameRun:
+			req, err := decodeRun(payload)
+			if err != nil {
+				return err
+			}
+			ctx, cancel := context.WithCancelCause(context.Background())
+			w.mu.Lock()
+			w.cancels[id] = func() { cancel(errCanceled) }
+			w.mu.Unlock()
+			go w.run(ctx, id, req)
+		case frameCancel:
+			w.mu.Lock()
+			if c := w.cancels[id]; c != nil {
+				c()
+			}
+			w.mu.Unlock()
+		default:
+			return fmt.Errorf("jsvm: unexpected frame type %d", typ)
+		}
+	}
+}
+
+type workerServer struct {
+	exec    *executor
+	wmu     sync.Mutex
+	out     *bufio.Writer
+	wbuf    []byte
+	mu      sync.Mutex
+	cancels map[uint64]context.CancelFunc
+}
+
+type runRequest struct {
+	timeout time.Duration
+	maxResp int
+	script  string
+	args    []json.RawMessage
+}
+
+func decodeRun(p []byte) (runRequest, error) {
+	d := decoder{b: p}
+	var r runRequest
+	r.timeout = time.Duration(d.u64())
+	r.maxResp = int(d.u32())
+	r.script = string(d.bytes())
+	n := int(d.u32())
+	if d.err == nil && n <= len(d.b)/4 {
+		r.args = make([]json.RawMessage, n)
+		for i := range r.args {
+			// The payload buffer is reused for the next frame: copy.
+			r.args[i] = append(json.RawMessage(nil), d.bytes()...)
+		}
+	}
+	return r, d.err
+}
+
+func (w *workerServer) run(ctx context.Context, id uint64, req runRequest) {
+	onLog := func(l LogLine) {
+		w.wmu.Lock()
+		f := newFrame(w.wbuf, frameLog, id).u64(uint64(l.Time.UnixNano())).u8(levelIndex(l.Level))
+		f = append(f, l.Text...)
+		w.wbuf = f
+		w.write(f.finish())
+		w.wmu.Unlock()
+	}
+	out, err := w.exec.run(ctx, req.script, req.args, req.timeout, req.maxResp, onLog)
+	if err != nil && ctx.Err() != nil && !errors.Is(err, ErrTimeout) {
+		err = errCanceled
+	}
+	w.mu.Lock()
+	delete(w.cancels, id)
+	w.mu.Unlock()
+	w.wmu.Lock()
+	w.wbuf = encodeResult(w.wbuf, id, out, err)
+	w.write(w.wbuf)
+	w.wmu.Unlock()
+}
+
+// write sends one frame. A write error means the parent is gone; the worker
+// then ends on its next read.
+func (w *workerServer) write(b []byte) {
+	if _, err := w.out.Write(b); err == nil {
+		_ = w.out.Flush()
+	}
+}
