@@ -1,0 +1,103 @@
+package mgmt_test
+
+import (
+	"net/url"
+	"regexp"
+	"slices"
+	"testing"
+)
+
+var grantIDRe = regexp.MustCompile(`^cgr_[A-Za-z0-9]{16}$`)
+
+func TestClientGrants(t *testing.T) {
+	e := newEnv(t)
+	c1 := e.req("POST", "/clients", all, `{"name":"one","app_type":"non_interactive"}`).json(t)["client_id"].(string)
+	c2 := e.req("POST", "/clients", all, `{"name":"two","app_type":"non_interactive"}`).json(t)["client_id"].(string)
+	expect(t, e.req("POST", "/resource-servers", all, `{"identifier":"https://api.test/","scopes":[{"value":"read:data"},{"value":"write:data"}]}`), 201, "", "")
+	rsID := e.req("POST", "/resource-servers", all, `{"identifier":"urn:other","scopes":[{"value":"x"}]}`).json(t)["id"].(string)
+
+	r := e.req("POST", "/client-grants", "create:client_grants", map[string]any{"client_id": c1, "audience": "https://api.test/", "scope": []string{"read:data"}})
+	expect(t, r, 201, "", "")
+	g := r.json(t)
+	id := g["id"].(string)
+	if !grantIDRe.MatchString(id) || g["client_id"] != c1 || g["audience"] != "https://api.test/" || !slices.Equal(strs(g["scope"]), []string{"read:data"}) || len(g) != 4 {
+		t.Fatalf("got %s", r.body)
+	}
+	expect(t, e.req("POST", "/client-grants", all, map[string]any{"client_id": c2, "audience": "https://api.test/", "scope": []string{}}), 201, "", "")
+	expect(t, e.req("POST", "/client-grants", all, map[string]any{"client_id": c1, "audience": "urn:other", "scope": []string{"x"}}), 201, "", "")
+
+	t.Run("create rejects", func(t *testing.T) {
+		tests := []struct {
+			name   string
+			body   map[string]any
+			status int
+			code   string
+			msg    string
+		}{
+			{"no client_id", map[string]any{"audience": "https://api.test/", "scope": []string{}}, 400, "invalid_body", "Payload validation error: 'Missing required property: client_id'."},
+			{"no audience", map[string]any{"client_id": c1, "scope": []string{}}, 400, "invalid_body", "Payload validation error: 'Missing required property: audience'."},
+			{"no scope", map[string]any{"client_id": c1, "audience": "https://api.test/"}, 400, "invalid_body", "Payload validation error: 'Missing required property: scope'."},
+			{"scope not array", map[string]any{"client_id": c1, "audience": "https://api.test/", "scope": "read:data"}, 400, "invalid_body", ""},
+			{"unknown client", map[string]any{"client_id": "nope", "audience": "https://api.test/", "scope": []string{}}, 404, "inexistent_client", "The client does not exist"},
+			{"unknown audience", map[string]any{"client_id": c1, "audience": "https://nope/", "scope": []string{}}, 404, "inexistent_resource_server", "The resource server does not exist"},
+			{"audience given as id", map[string]any{"client_id": c2, "audience": rsID, "scope": []string{}}, 404, "inexistent_resource_server", ""},
+			{"undefined scope", map[string]any{"client_id": c2, "audience": "urn:other", "scope": []string{"x", "admin"}}, 400, "invalid_body", ""},
+			{"duplicate", map[string]any{"client_id": c1, "audience": "https://api.test/", "scope": []string{"write:data"}}, 409, "conflict", "A client grant for this client and audience already exists"},
+		}
+		for _, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				expect(t, e.req("POST", "/client-grants", all, tt.body), tt.status, tt.code, tt.msg)
+			})
+		}
+	})
+	t.Run("list and filters", func(t *testing.T) {
+		tests := []struct {
+			query string
+			n     int
+		}{
+			{"", 3},
+			{"?client_id=" + c1, 2},
+			{"?audience=" + url.QueryEscape("https://api.test/"), 2},
+			{"?audience=urn:other&client_id=" + c1, 1},
+			{"?client_id=nope", 0},
+			{"?per_page=1", 1},
+		}
+		for _, tt := range tests {
+			r := e.req("GET", "/client-grants"+tt.query, "read:client_grants", nil)
+			expect(t, r, 200, "", "")
+			if got := len(r.list(t)); got != tt.n {
+				t.Errorf("%s: %d grants, want %d", tt.query, got, tt.n)
+			}
+		}
+		got := e.req("GET", "/client-grants?include_totals=true&per_page=2&client_id="+c1, all, nil).json(t)
+		if got["total"] != float64(2) || len(got["client_grants"].([]any)) != 2 {
+			t.Errorf("got %v", got)
+		}
+		expect(t, e.req("GET", "/client-grants?scope=x", all, nil), 400, "invalid_query_string", "")
+	})
+	t.Run("get", func(t *testing.T) {
+		expect(t, e.req("GET", "/client-grants/"+id, "read:client_grants", nil), 200, "", "")
+		expect(t, e.req("GET", "/client-grants/cgr_nope", all, nil), 404, "inexistent_client_grant", "The grant does not exist")
+	})
+	t.Run("patch", func(t *testing.T) {
+		r := e.req("PATCH", "/client-grants/"+id, "update:client_grants", `{"scope":["read:data","write:data"]}`)
+		expect(t, r, 200, "", "")
+		if got := r.json(t); !slices.Equal(strs(got["scope"]), []string{"read:data", "write:data"}) || got["client_id"] != c1 {
+			t.Errorf("got %s", r.body)
+		}
+		expect(t, e.req("PATCH", "/client-grants/"+id, all, `{"scope":["nope"]}`), 400, "invalid_body", "")
+		expect(t, e.req("PATCH", "/client-grants/"+id, all, `{"audience":"urn:other"}`), 400, "invalid_body",
+			"Payload validation error: 'Additional properties not allowed: audience'.")
+		expect(t, e.req("PATCH", "/client-grants/cgr_nope", all, `{"scope":[]}`), 404, "inexistent_client_grant", "")
+	})
+	t.Run("delete", func(t *testing.T) {
+		expect(t, e.req("DELETE", "/client-grants/"+id, "delete:client_grants", nil), 204, "", "")
+		expect(t, e.req("DELETE", "/client-grants/"+id, all, nil), 404, "inexistent_client_grant", "")
+	})
+	t.Run("deleting a client deletes its grants", func(t *testing.T) {
+		expect(t, e.req("DELETE", "/clients/"+c1, all, nil), 204, "", "")
+		if n := len(e.req("GET", "/client-grants?client_id="+c1, all, nil).list(t)); n != 0 {
+			t.Errorf("%d grants left", n)
+		}
+	})
+}
