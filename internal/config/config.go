@@ -40,6 +40,20 @@ type Config struct {
 	// (TOKENHOOK_ADMIN_CLIENT_ID, TOKENHOOK_ADMIN_CLIENT_SECRET).
 	AdminClientID     string
 	AdminClientSecret string
+	// HookTimeout bounds one hook execution (TOKENHOOK_HOOK_TIMEOUT;
+	// Auth0's was 20s).
+	HookTimeout time.Duration
+	// HookMemoryLimit caps a hook worker's memory in bytes
+	// (TOKENHOOK_HOOK_MEMORY_LIMIT).
+	HookMemoryLimit int64
+	// HookWorkers is the number of hook worker processes; 0 means one per
+	// CPU, at least two (TOKENHOOK_HOOK_WORKERS).
+	HookWorkers int
+	// HookIsolation is "process" (hooks run in supervised worker processes
+	// that can be killed) or "none" (in the server process: faster, for
+	// trusted hook code only; a runaway built-in cannot be stopped)
+	// (TOKENHOOK_HOOK_ISOLATION).
+	HookIsolation string
 	// ShutdownTimeout bounds a graceful shutdown (TOKENHOOK_SHUTDOWN_TIMEOUT).
 	ShutdownTimeout time.Duration
 	// LogLevel is debug, info, warn or error; LogFormat is text or json
@@ -54,6 +68,9 @@ func Default() Config {
 		Addr:            "127.0.0.1:8080",
 		DataDir:         "./tokenhook-data",
 		Tenant:          "default",
+		HookTimeout:     20 * time.Second,
+		HookMemoryLimit: 256 << 20,
+		HookIsolation:   "process",
 		ShutdownTimeout: 15 * time.Second,
 		LogLevel:        "info",
 		LogFormat:       "text",
@@ -136,6 +153,20 @@ func (c Config) Validate() error {
 	case "text", "json":
 	default:
 		errs = append(errs, fmt.Errorf("--log-format %q: use text or json", c.LogFormat))
+	}
+	if c.HookTimeout <= 0 {
+		errs = append(errs, errors.New("--hook-timeout must be positive"))
+	}
+	if c.HookMemoryLimit < 32<<20 {
+		errs = append(errs, errors.New("--hook-memory-limit must be at least 32 MiB"))
+	}
+	if c.HookWorkers < 0 {
+		errs = append(errs, errors.New("--hook-workers must not be negative"))
+	}
+	switch c.HookIsolation {
+	case "process", "none":
+	default:
+		errs = append(errs, fmt.Errorf("--hook-isolation %q: use process or none", c.HookIsolation))
 	}
 	if c.ShutdownTimeout <= 0 {
 		errs = append(errs, errors.New("--shutdown-timeout must be positive"))

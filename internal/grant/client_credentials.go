@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/tokenhook/tokenhook/internal/eventlog"
+	"github.com/tokenhook/tokenhook/internal/hooks"
 	"github.com/tokenhook/tokenhook/internal/oauth"
 	"github.com/tokenhook/tokenhook/internal/storage"
 	"github.com/tokenhook/tokenhook/internal/token"
@@ -43,6 +44,21 @@ func (e *Endpoint) clientCredentials(req *request) (issued, *oauth.Error) {
 	if requested, ok := req.params["scope"]; ok {
 		scopes = intersect(grant.Scope, strings.Fields(requested))
 	}
+	var custom map[string]any
+	if hook, ok := req.snap.EnabledHook(hooks.CredentialsExchange); ok && e.Hooks != nil {
+		ex := e.runHook(req, hooks.CredentialsExchange, hook, hooks.Input{
+			Client:   hookClient(client, req.snap.Tenant),
+			Scope:    scopes,
+			Audience: audience,
+		}, &ev)
+		if ex.Err != nil {
+			return issued{event: ev}, ex.Err
+		}
+		if ex.Changes.Access.ScopeSet {
+			scopes = ex.Changes.Access.Scope
+		}
+		custom = ex.Changes.Access.Claims
+	}
 	signer, err := req.snap.Keys.Signer()
 	if err != nil {
 		return issued{event: ev}, oauth.ServerError("", err)
@@ -57,6 +73,7 @@ func (e *Endpoint) clientCredentials(req *request) (issued, *oauth.Error) {
 		GrantType: token.GrantTypeClientCredentials,
 		IssuedAt:  req.now,
 		Lifetime:  time.Duration(api.TokenLifetime) * time.Second,
+		Custom:    custom,
 	}
 	raw, err := token.MintAccess(signer, access)
 	if err != nil {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/tokenhook/tokenhook/internal/catalog"
 	"github.com/tokenhook/tokenhook/internal/eventlog"
+	"github.com/tokenhook/tokenhook/internal/hooks"
 	"github.com/tokenhook/tokenhook/internal/oauth"
 	"github.com/tokenhook/tokenhook/internal/storage"
 )
@@ -17,6 +18,11 @@ import (
 // Catalog gives the current snapshot of the tenant.
 type Catalog interface {
 	Snapshot() *catalog.Snapshot
+}
+
+// HookRunner runs a hook at an extensibility point.
+type HookRunner interface {
+	Run(ctx context.Context, trigger string, s hooks.Script, in hooks.Input, requestID string) hooks.Execution
 }
 
 // EventRecorder takes tenant log events without blocking on storage.
@@ -30,8 +36,10 @@ type Endpoint struct {
 	Catalog Catalog
 	Events  EventRecorder
 	Metrics *Metrics
-	Now     func() time.Time
-	Log     *slog.Logger
+	// Hooks runs the enabled hook of a point; nil disables hooks.
+	Hooks HookRunner
+	Now   func() time.Time
+	Log   *slog.Logger
 }
 
 // request is one token request as the pipeline sees it.
@@ -44,6 +52,7 @@ type request struct {
 	ip        string
 	userAgent string
 	now       time.Time
+	id        string // request id: tags hook log lines and events
 }
 
 // issued is what a grant hands back to be written and logged.
@@ -54,7 +63,7 @@ type issued struct {
 
 // ServeHTTP is the whole pipeline.
 func (e *Endpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	req := &request{ctx: r.Context(), snap: e.Catalog.Snapshot(), ip: clientIP(r), userAgent: r.UserAgent(), now: e.Now()}
+	req := &request{ctx: r.Context(), snap: e.Catalog.Snapshot(), ip: clientIP(r), userAgent: r.UserAgent(), now: e.Now(), id: newRequestID()}
 	out, failure := e.serve(r, req)
 	if failure != nil {
 		e.fail(w, req, out.event, failure)

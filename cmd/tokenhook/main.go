@@ -1,0 +1,10 @@
+// Command tokenhook is the token server and its command-line client.
+package main
+
+import (
+	"os"
+
+	"github.com/tokenhook/tokenhook/internal/cli"
+)
+
+func main() { os.Exit(cli.Main(os.Args[1:], os.Stdin, os.Stdout, os.Stderr)) }

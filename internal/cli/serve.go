@@ -1,0 +1,131 @@
+package cli
+
+import (
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"os/signal"
+	"strconv"
+	"strings"
+	"syscall"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
+	"github.com/tokenhook/tokenhook/internal/config"
+	"github.com/tokenhook/tokenhook/internal/server"
+)
+
+func newServeCommand() *cobra.Command {
+	cfg := config.Default()
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "Run the token server",
+		Long: `Run the token server: POST /oauth/token, the discovery documents and the
+Management API at /api/v2, on the embedded SQLite database by default.
+
+Every flag has a TOKENHOOK_* environment variable (--data-dir is
+TOKENHOOK_DATA_DIR); a flag given on the command line wins.`,
+		Example: "  tokenhook serve --dev\n  tokenhook serve --addr 0.0.0.0:8443 --issuer https://auth.example.com/ --tls-cert cert.pem --tls-key key.pem",
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := applyEnv(cmd.Flags()); err != nil {
+				return &exitError{code: ExitUsage, err: err}
+			}
+			cfg.AdminClientID = os.Getenv("TOKENHOOK_ADMIN_CLIENT_ID")
+			cfg.AdminClientSecret = os.Getenv("TOKENHOOK_ADMIN_CLIENT_SECRET")
+			cfg.MasterKey = os.Getenv("TOKENHOOK_MASTER_KEY")
+			if err := cfg.Validate(); err != nil {
+				return &exitError{code: ExitUsage, err: err}
+			}
+			return serve(cmd, cfg)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&cfg.Addr, "addr", cfg.Addr, "listen address")
+	f.StringVar(&cfg.DataDir, "data-dir", cfg.DataDir, "directory for the SQLite database and the generated master key")
+	f.StringVar(&cfg.DB, "db", cfg.DB, "a postgres:// URL selects PostgreSQL instead of the embedded SQLite")
+	f.StringVar(&cfg.Issuer, "issuer", cfg.Issuer, "issuer URL (default http(s)://<addr>/)")
+	f.StringVar(&cfg.TLSCert, "tls-cert", cfg.TLSCert, "PEM certificate file: serve HTTPS")
+	f.StringVar(&cfg.TLSKey, "tls-key", cfg.TLSKey, "PEM private key file for --tls-cert")
+	f.StringVar(&cfg.Tenant, "tenant", cfg.Tenant, "tenant name (what hooks see as client.tenant)")
+	f.BoolVar(&cfg.Dev, "dev", cfg.Dev, "create demo data on first start and print a curl command that gets a token")
+	f.DurationVar(&cfg.HookTimeout, "hook-timeout", cfg.HookTimeout, "deadline of one hook execution")
+	f.Int64Var(&cfg.HookMemoryLimit, "hook-memory-limit", cfg.HookMemoryLimit, "memory cap of a hook worker process, in bytes")
+	f.IntVar(&cfg.HookWorkers, "hook-workers", cfg.HookWorkers, "hook worker processes (0: one per CPU, at least 2)")
+	f.StringVar(&cfg.HookIsolation, "hook-isolation", cfg.HookIsolation, "process (worker processes) or none (in the server process; trusted hooks only)")
+	f.DurationVar(&cfg.ShutdownTimeout, "shutdown-timeout", cfg.ShutdownTimeout, "how long a graceful shutdown waits for requests in flight")
+	f.StringVar(&cfg.LogLevel, "log-level", cfg.LogLevel, "debug, info, warn or error")
+	f.StringVar(&cfg.LogFormat, "log-format", cfg.LogFormat, "text or json")
+	return cmd
+}
+
+// applyEnv fills each flag not given on the command line from its
+// TOKENHOOK_* variable.
+func applyEnv(fs *pflag.FlagSet) error {
+	var errs []string
+	fs.VisitAll(func(f *pflag.Flag) {
+		if f.Changed {
+			return
+		}
+		name := "TOKENHOOK_" + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))
+		v, ok := os.LookupEnv(name)
+		if !ok {
+			return
+		}
+		if f.Value.Type() == "bool" && v == "" {
+			v = "true"
+		}
+		if err := f.Value.Set(v); err != nil {
+			errs = append(errs, fmt.Sprintf("%s=%q: %v", name, v, err))
+		}
+	})
+	if len(errs) > 0 {
+		return fmt.Errorf("environment: %s", strings.Join(errs, "; "))
+	}
+	return nil
+}
+
+func newLogger(cfg config.Config, cmd *cobra.Command) *slog.Logger {
+	var level slog.Level
+	_ = level.UnmarshalText([]byte(cfg.LogLevel))
+	opts := &slog.HandlerOptions{Level: level}
+	if cfg.LogFormat == "json" {
+		return slog.New(slog.NewJSONHandler(cmd.ErrOrStderr(), opts))
+	}
+	return slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), opts))
+}
+
+func serve(cmd *cobra.Command, cfg config.Config) error {
+	log := newLogger(cfg, cmd)
+	ctx, stop := signal.NotifyContext(cmd.Context(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return err
+	}
+	// The issuer default names the real port when --addr asked for port 0.
+	if cfg.Issuer == "" {
+		cfg.Addr = ln.Addr().String()
+	}
+	srv, err := server.New(ctx, cfg, log, cmd.OutOrStdout())
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	defer srv.Close()
+	log.Info("tokenhook listening", "addr", ln.Addr().String(), "issuer", cfg.ResolvedIssuer(),
+		"storage", storageName(cfg), "tenant", cfg.Tenant, "pid", strconv.Itoa(os.Getpid()))
+	if err := srv.Serve(ctx, ln); err != nil && ctx.Err() == nil {
+		return err
+	}
+	return nil
+}
+
+func storageName(cfg config.Config) string {
+	if cfg.IsPostgres() {
+		return "postgresql"
+	}
+	return "sqlite"
+}

@@ -1,0 +1,131 @@
+package hooks
+
+import (
+	"encoding/json"
+	"net"
+	"net/url"
+	"strings"
+
+	"github.com/tokenhook/tokenhook/internal/oauth"
+)
+
+// MaxClaimsBytes caps the custom claims of one token (compat-spec §3.2).
+const MaxClaimsBytes = 100 * 1000
+
+// TokenChanges is what a hook changes in one token.
+type TokenChanges struct {
+	// Scope replaces the granted scopes when ScopeSet (it may be empty: a
+	// hook that drops the starter line wipes them, as intended).
+	Scope    []string
+	ScopeSet bool
+	// Claims are the namespaced custom claims that survived the filter.
+	Claims map[string]any
+}
+
+// Changes is the filtered response of a hook.
+type Changes struct {
+	Access TokenChanges
+	ID     TokenChanges // password-exchange idToken; Scope unused
+}
+
+// reservedHosts may not namespace a custom claim, nor may their subdomains.
+var reservedHosts = []string{"auth0.com", "webtask.io", "webtask.run"}
+
+// namespaced reports whether a claim name is kept: an http(s) URL whose
+// host is not reserved (compat-spec §3.2).
+func namespaced(name string) bool {
+	u, err := url.Parse(name)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return false
+	}
+	host := strings.ToLower(u.Hostname())
+	if h, _, err := net.SplitHostPort(u.Host); err == nil {
+		host = strings.ToLower(h)
+	}
+	for _, r := range reservedHosts {
+		if host == r || strings.HasSuffix(host, "."+r) {
+			return false
+		}
+	}
+	return true
+}
+
+// parseResponse turns a hook's raw response into Changes for trigger.
+// Anything that is not an object changes nothing.
+func parseResponse(trigger string, raw json.RawMessage) (Changes, *oauth.Error) {
+	var obj map[string]json.RawMessage
+	if json.Unmarshal(raw, &obj) != nil {
+		return Changes{}, nil
+	}
+	switch trigger {
+	case PasswordExchange:
+		var out Changes
+		var err *oauth.Error
+		if at, ok := obj["accessToken"]; ok {
+			if out.Access, err = tokenChanges(at, true); err != nil {
+				return Changes{}, err
+			}
+		}
+		if it, ok := obj["idToken"]; ok {
+			if out.ID, err = tokenChanges(it, false); err != nil {
+				return Changes{}, err
+			}
+		}
+		return out, nil
+	default:
+		access, err := tokenChanges(raw, true)
+		return Changes{Access: access}, err
+	}
+}
+
+// tokenChanges filters one token's part of a response.
+func tokenChanges(raw json.RawMessage, withScope bool) (TokenChanges, *oauth.Error) {
+	var obj map[string]json.RawMessage
+	if json.Unmarshal(raw, &obj) != nil {
+		return TokenChanges{}, nil
+	}
+	var tc TokenChanges
+	size := 0
+	for name, v := range obj {
+		if name == "scope" && withScope {
+			if string(v) == "null" {
+				continue // undefined scope: keep the granted scopes
+			}
+			scope, ok := parseScope(v)
+			if !ok {
+				return TokenChanges{}, oauth.InvalidScope("Scope must be an array or a string")
+			}
+			tc.Scope, tc.ScopeSet = scope, true
+			continue
+		}
+		if !namespaced(name) {
+			continue // silently dropped, as on Auth0
+		}
+		var val any
+		if err := json.Unmarshal(v, &val); err != nil {
+			continue
+		}
+		size += len(name) + len(v)
+		if size > MaxClaimsBytes {
+			return TokenChanges{}, oauth.ServerError("Custom claims exceed the 100 KB limit", nil)
+		}
+		if tc.Claims == nil {
+			tc.Claims = map[string]any{}
+		}
+		tc.Claims[name] = val
+	}
+	return tc, nil
+}
+
+// parseScope accepts an array of strings or a space-separated string.
+func parseScope(v json.RawMessage) ([]string, bool) {
+	var s string
+	if json.Unmarshal(v, &s) == nil {
+		return strings.Fields(s), true
+	}
+	var list []string
+	if json.Unmarshal(v, &list) == nil && list != nil {
+		return list, true
+	}
+	return nil, false
+}

@@ -1,0 +1,61 @@
+package server
+
+import (
+	"net/http"
+	"strings"
+)
+
+// securityHeaders applies to every response.
+func securityHeaders(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("X-Frame-Options", "DENY")
+		h.Set("Referrer-Policy", "no-referrer")
+		next.ServeHTTP(w, r)
+	})
+}
+
+// recoverPanics turns a panic into a 500 in the shape of the surface that
+// was asked, and logs it; the process keeps serving.
+func (s *Server) recoverPanics(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer func() {
+			v := recover()
+			if v == nil || v == http.ErrAbortHandler {
+				if v != nil {
+					panic(v)
+				}
+				return
+			}
+			s.log.Error("panic serving request", "path", r.URL.Path, "panic", v)
+			w.Header().Set("Content-Type", "application/json; charset=utf-8")
+			w.Header().Set("Cache-Control", "no-store")
+			w.WriteHeader(http.StatusInternalServerError)
+			if strings.HasPrefix(r.URL.Path, "/api/v2/") {
+				_, _ = w.Write([]byte(`{"statusCode":500,"error":"Internal Server Error","message":"Internal error","errorCode":"internal_error"}`))
+				return
+			}
+			_, _ = w.Write([]byte(`{"error":"server_error","error_description":"Internal error"}`))
+		}()
+		next.ServeHTTP(w, r)
+	})
+}
+
+// refreshAfterWrite rebuilds the catalog snapshot after a Management API
+// write, before the response leaves (net/http sends a small response only
+// when the handler returns), so a client that creates a grant and then asks
+// for a token sees its own write. Other replicas learn through storage
+// notifications.
+func (s *Server) refreshAfterWrite(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		next.ServeHTTP(w, r)
+		switch r.Method {
+		case http.MethodGet, http.MethodHead, http.MethodOptions:
+			return
+		}
+		if err := s.cache.Reload(r.Context()); err != nil {
+			s.log.Error("catalog refresh after write failed", "err", err)
+		}
+	})
+}

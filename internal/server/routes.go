@@ -1,0 +1,21 @@
+package server
+
+import (
+	"net/http"
+
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// routes is the table of contents of the HTTP surface. The Management
+// API's own routes are listed in internal/mgmt/routes.go.
+func (s *Server) routes() http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("/oauth/token", s.tokens)
+	mux.HandleFunc("GET /.well-known/jwks.json", s.jwks)
+	mux.HandleFunc("GET /.well-known/openid-configuration", s.discovery)
+	mux.Handle("/api/v2/", s.refreshAfterWrite(s.mgmt.Handler()))
+	mux.HandleFunc("GET /healthz", s.healthz)
+	mux.Handle("GET /metrics", promhttp.HandlerFor(s.registry, promhttp.HandlerOpts{}))
+	mux.HandleFunc("GET /{$}", s.home)
+	return s.recoverPanics(securityHeaders(mux))
+}

@@ -1,0 +1,205 @@
+package server
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/tokenhook/tokenhook/internal/catalog"
+	"github.com/tokenhook/tokenhook/internal/config"
+	"github.com/tokenhook/tokenhook/internal/eventlog"
+	"github.com/tokenhook/tokenhook/internal/grant"
+	"github.com/tokenhook/tokenhook/internal/hooks"
+	"github.com/tokenhook/tokenhook/internal/hooks/jsvm"
+	"github.com/tokenhook/tokenhook/internal/keys"
+	"github.com/tokenhook/tokenhook/internal/mgmt"
+	"github.com/tokenhook/tokenhook/internal/seal"
+	"github.com/tokenhook/tokenhook/internal/storage"
+	"github.com/tokenhook/tokenhook/internal/storage/sqlstore"
+	"github.com/tokenhook/tokenhook/internal/token"
+)
+
+// SQLiteFile is the database file inside the data directory.
+const SQLiteFile = "tokenhook.db"
+
+// Server is one running tokenhook tenant.
+type Server struct {
+	cfg      config.Config
+	issuer   string
+	log      *slog.Logger
+	store    storage.Storage
+	cache    *catalog.Cache
+	events   *eventlog.Writer
+	registry *prometheus.Registry
+	tokens   *grant.Endpoint
+	mgmt     *mgmt.API
+	engine   jsvm.Engine
+	hookLogs *hooks.LogHub
+	stop     context.CancelFunc
+}
+
+// New builds a server: storage, bootstrap, caches and handlers. out
+// receives what an operator must see once (generated credentials, the dev
+// curl command); it is never the structured log.
+func New(ctx context.Context, cfg config.Config, log *slog.Logger, out io.Writer) (*Server, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	store, err := openStore(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	s, err := build(ctx, cfg, log, out, store)
+	if err != nil {
+		store.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+func openStore(ctx context.Context, cfg config.Config) (storage.Storage, error) {
+	if !cfg.IsPostgres() || cfg.MasterKey == "" {
+		if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+			return nil, fmt.Errorf("data dir: %w", err)
+		}
+	}
+	key, err := seal.LoadOrCreateKey(cfg.MasterKey, cfg.DataDir)
+	if err != nil {
+		return nil, err
+	}
+	sealer, err := seal.New(key)
+	if err != nil {
+		return nil, err
+	}
+	dsn := cfg.DB
+	if dsn == "" {
+		dsn = filepath.Join(cfg.DataDir, SQLiteFile)
+	}
+	store, err := sqlstore.Open(ctx, dsn, sealer)
+	if err != nil {
+		return nil, fmt.Errorf("open storage: %w", err)
+	}
+	return store, nil
+}
+
+func build(ctx context.Context, cfg config.Config, log *slog.Logger, out io.Writer, store storage.Storage) (*Server, error) {
+	now := func() time.Time { return time.Now().UTC() }
+	s := &Server{cfg: cfg, issuer: cfg.ResolvedIssuer(), log: log, store: store}
+	if err := s.bootstrap(ctx, out, now); err != nil {
+		return nil, fmt.Errorf("bootstrap: %w", err)
+	}
+	// The cache follows storage changes until Close.
+	life, stop := context.WithCancel(context.Background())
+	s.stop = stop
+	cache, err := catalog.New(life, store, cfg.Tenant, now, log)
+	if err != nil {
+		stop()
+		return nil, err
+	}
+	s.cache = cache
+	s.events = eventlog.New(store, log)
+	if s.engine, err = newHookEngine(cfg); err != nil {
+		stop()
+		return nil, err
+	}
+	s.hookLogs = hooks.NewLogHub()
+	s.registry = prometheus.NewRegistry()
+	s.registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	s.tokens = &grant.Endpoint{
+		Issuer:  s.issuer,
+		Catalog: cache,
+		Events:  s.events,
+		Metrics: grant.NewMetrics(s.registry),
+		Hooks:   &hooks.Runner{Engine: s.engine, Logs: s.hookLogs},
+		Now:     now,
+		Log:     log,
+	}
+	s.mgmt = mgmt.New(mgmt.Deps{
+		Store:    store,
+		Tenant:   cfg.Tenant,
+		Issuer:   s.issuer,
+		Verifier: &token.JWTVerifier{Issuer: s.issuer, Keys: func() *keys.Set { return cache.Snapshot().Keys }, Now: now},
+		Keys:     &keys.Manager{Store: store, Tenant: cfg.Tenant, Rand: rand.Reader, Now: now},
+		Now:      now,
+		Rand:     rand.Reader,
+		Logger:   log,
+	})
+	return s, nil
+}
+
+// newHookEngine starts the hook workers (this same binary, `hook-worker`)
+// or, with --hook-isolation=none, the in-process engine.
+func newHookEngine(cfg config.Config) (jsvm.Engine, error) {
+	opts := jsvm.Options{Timeout: cfg.HookTimeout, MemoryLimit: cfg.HookMemoryLimit, Workers: cfg.HookWorkers}
+	if cfg.HookIsolation == "none" {
+		return jsvm.NewInProcess(opts)
+	}
+	exe, err := os.Executable()
+	if err != nil {
+		return nil, fmt.Errorf("hook workers: %w", err)
+	}
+	opts.Command = []string{exe, "hook-worker"}
+	return jsvm.NewInProcess(opts) // TEMP until the pool lands
+}
+
+// Handler is the server's whole HTTP surface.
+func (s *Server) Handler() http.Handler { return s.routes() }
+
+// Serve answers on ln until ctx ends, then shuts down gracefully: it stops
+// accepting, lets requests in flight finish (up to ShutdownTimeout) and
+// flushes the tenant event log.
+func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	srv := &http.Server{
+		Handler:           s.routes(),
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+	}
+	errc := make(chan error, 1)
+	go func() {
+		if s.cfg.TLS() {
+			errc <- srv.ServeTLS(ln, s.cfg.TLSCert, s.cfg.TLSKey)
+		} else {
+			errc <- srv.Serve(ln)
+		}
+	}()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	s.log.Info("shutting down")
+	sctx, cancel := context.WithTimeout(context.Background(), s.cfg.ShutdownTimeout)
+	defer cancel()
+	err := srv.Shutdown(sctx)
+	if errors.Is(err, context.DeadlineExceeded) {
+		err = srv.Close()
+	}
+	return err
+}
+
+// Close flushes the event log and releases storage. Call after Serve returns.
+func (s *Server) Close() error {
+	if s.events != nil {
+		s.events.Close()
+	}
+	if s.stop != nil {
+		s.stop()
+	}
+	if s.engine != nil {
+		s.engine.Close()
+	}
+	return s.store.Close()
+}
