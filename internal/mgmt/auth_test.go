@@ -115,3 +115,32 @@ func TestScopes(t *testing.T) {
 		t.Errorf("SystemScopes and Scopes differ")
 	}
 }
+
+// An internal failure is a generic 500 in Auth0's shape; the detail goes
+// to the server log only.
+func TestInternalErrorIsGeneric(t *testing.T) {
+	e := newEnv(t)
+	secret := e.req("POST", "/clients", all, `{"name":"a"}`).json(t)["client_secret"].(string)
+	tok := e.mint(all) // minted while the store still answers
+	e.frozen = e.keySet()
+	e.store.Close()
+	r, err := http.NewRequest("GET", e.srv.URL+"/api/v2/clients", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Header.Set("Authorization", "Bearer "+tok)
+	res, err := http.DefaultClient.Do(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	got := readResp(t, res)
+	expect(t, got, 500, "internal_error", "Internal error")
+	logs := e.logs.String()
+	if !strings.Contains(logs, "mgmt: internal error") {
+		t.Errorf("detail not logged: %s", logs)
+	}
+	if strings.Contains(logs, secret) || strings.Contains(logs, tok) {
+		t.Errorf("log contains a secret: %s", logs)
+	}
+}

@@ -6,10 +6,12 @@ import (
 	"crypto/rand"
 	"encoding/json"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -38,6 +40,29 @@ type env struct {
 	srv   *httptest.Server
 	// sysID is the id of the system API record.
 	sysID string
+	// logs is what the API logged.
+	logs *syncBuffer
+	// frozen, when set, is the key set the verifier uses instead of
+	// reading the store (for tests that break the store).
+	frozen *keys.Set
+}
+
+// syncBuffer is a bytes.Buffer safe for the server's goroutines.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
 
 func newEnv(t *testing.T) *env {
@@ -65,7 +90,7 @@ func newEnv(t *testing.T) *env {
 	if err := store.CreateResourceServer(ctx, sys); err != nil {
 		t.Fatal(err)
 	}
-	e := &env{t: t, store: store, sysID: sys.ID}
+	e := &env{t: t, store: store, sysID: sys.ID, logs: &syncBuffer{}}
 	api := mgmt.New(mgmt.Deps{
 		Store:  store,
 		Tenant: tenant,
@@ -73,9 +98,10 @@ func newEnv(t *testing.T) *env {
 		Verifier: &token.JWTVerifier{Issuer: issuer, Now: now, Keys: func() *keys.Set {
 			return e.keySet()
 		}},
-		Keys: km,
-		Now:  now,
-		Rand: rand.Reader,
+		Keys:   km,
+		Now:    now,
+		Rand:   rand.Reader,
+		Logger: slog.New(slog.NewTextHandler(e.logs, nil)),
 	})
 	mux := http.NewServeMux()
 	mux.Handle("/api/v2/", api.Handler()) // mounted as the server does
@@ -85,6 +111,9 @@ func newEnv(t *testing.T) *env {
 }
 
 func (e *env) keySet() *keys.Set {
+	if e.frozen != nil {
+		return e.frozen
+	}
 	list, err := e.store.ListSigningKeys(context.Background(), tenant)
 	if err != nil {
 		e.t.Fatal(err)
