@@ -17,6 +17,15 @@
 //     400, as on Auth0), size-limited;
 //   - paging.go: page/per_page/include_totals/fields/include_fields.
 //
+// Where this API is deliberately stricter than Auth0, or guesses at a
+// detail Auth0 does not document, it says so at the code. In short:
+// client grants may only carry scopes their API defines; a public client
+// (token_endpoint_auth_method "none") cannot have client_credentials;
+// unsupported values Auth0 would accept (signing_alg other than RS256,
+// non-OIDC-conformant clients, Auth0 tenant settings this server does not
+// implement) are a 400 rather than silently ignored, so nobody believes a
+// setting took effect; bodies of another media type are a 415.
+//
 // Every response carries Cache-Control: no-store: API answers contain
 // secrets and must never sit in a shared cache.
 package mgmt
