@@ -89,10 +89,7 @@ func (s *Server) bootstrap(ctx context.Context, out io.Writer, now func() time.T
 // ensureSystemAPI creates the Management API resource server, or brings
 // its scopes up to date when a newer version defines more.
 func (s *Server) ensureSystemAPI(ctx context.Context, identifier string, now time.Time) error {
-	scopes := make([]storage.Scope, 0, len(mgmt.Scopes()))
-	for _, sc := range mgmt.Scopes() {
-		scopes = append(scopes, storage.Scope{Value: sc})
-	}
+	scopes := mgmt.SystemScopes()
 	rs, err := s.store.GetResourceServer(ctx, s.cfg.Tenant, identifier)
 	if errors.Is(err, storage.ErrNotFound) {
 		return s.store.CreateResourceServer(ctx, storage.ResourceServer{
