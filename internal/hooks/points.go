@@ -3,6 +3,8 @@ package hooks
 import (
 	"encoding/json"
 	"fmt"
+
+	"github.com/tokenhook/tokenhook/internal/hooks/jsvm"
 )
 
 // Extensibility points that run here (compat-spec §1).
@@ -125,3 +127,7 @@ func scopeArg(s []string) any {
 	}
 	return s
 }
+
+// Check compiles script without running it, for save-time validation: nil
+// or a *jsvm.CompileError naming the line and column.
+func Check(script string) error { return jsvm.Check(script) }
