@@ -11,6 +11,7 @@ import (
 func TestMain(m *testing.M) {
 	if os.Getenv(workerTestEnv) == "1" {
 		if err := ServeWorker(os.Stdin, os.Stdout); err != nil {
+			os.Stderr.WriteString("worker: " + err.Error() + "\n")
 			os.Exit(2)
 		}
 		os.Exit(0)

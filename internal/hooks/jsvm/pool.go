@@ -347,7 +347,7 @@ func (w *workerProc) readLoop(r *bufio.Reader) {
 		}
 	}
 	_ = w.cmd.Process.Kill()
-	_ = w.cmd.Wait()
+	waitErr := w.cmd.Wait()
 	w.mu.Lock()
 	w.dead = true
 	pending := w.pending
@@ -358,8 +358,10 @@ func (w *workerProc) readLoop(r *bufio.Reader) {
 	if blameErr == nil {
 		// Died on its own: a Go fatal error such as an allocation refused by
 		// RLIMIT_DATA. Blame the oldest execution in flight.
-		blameErr = ErrCrashed
-		if w.memKilled.Load() || bytes.Contains(w.stderr.Bytes(), []byte("out of memory")) {
+		tail := w.stderr.Bytes()
+		blameErr = fmt.Errorf("%w: %s (%v)", ErrCrashed, fatalLine(tail), waitErr)
+
+		if w.memKilled.Load() || looksLikeOOM(tail) {
 			blameErr = ErrMemory
 		}
 		var oldest *call
@@ -381,16 +383,21 @@ func (w *workerProc) readLoop(r *bufio.Reader) {
 	}
 }
 
-// tailBuffer keeps the last few KiB a worker wrote to stderr, enough to tell
-// an out-of-memory fatal error from another crash.
+// tailBuffer keeps the first and the last few KiB a worker wrote to stderr:
+// the head holds a Go fatal error's reason ("out of memory"), the tail the
+// end of whatever came after.
 type tailBuffer struct {
-	mu  sync.Mutex
-	buf []byte
+	mu   sync.Mutex
+	head []byte
+	buf  []byte
 }
 
 func (t *tailBuffer) Write(p []byte) (int, error) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
+	if n := 4<<10 - len(t.head); n > 0 {
+		t.head = append(t.head, p[:min(n, len(p))]...)
+	}
 	t.buf = append(t.buf, p...)
 	if len(t.buf) > 8<<10 {
 		t.buf = append(t.buf[:0], t.buf[len(t.buf)-4<<10:]...)
@@ -401,5 +408,34 @@ func (t *tailBuffer) Write(p []byte) (int, error) {
 func (t *tailBuffer) Bytes() []byte {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	return append([]byte(nil), t.buf...)
+	return append(append([]byte(nil), t.head...), t.buf...)
+}
+
+// fatalLine picks the Go runtime's "fatal error" line from a crashed worker's
+// stderr, for the error text. Stack traces never include argument values.
+func fatalLine(tail []byte) string {
+	for _, l := range bytes.Split(tail, []byte("\n")) {
+		if bytes.HasPrefix(l, []byte("fatal error")) || bytes.HasPrefix(l, []byte("runtime:")) || bytes.HasPrefix(l, []byte("panic:")) {
+			return string(l)
+		}
+	}
+	return "worker exited"
+}
+
+// looksLikeOOM recognises how the Go runtime dies when RLIMIT_DATA refuses
+// memory: usually "out of memory", but a refusal inside the runtime itself
+// (GC work buffers, stack growth, thread creation) surfaces as assorted fatal
+// errors with a goroutine dump. The worker's own code never reaches those
+// paths otherwise, so a runtime fatal error without a Go panic is counted as
+// memory; a panic (a bug) stays ErrCrashed.
+func looksLikeOOM(tail []byte) bool {
+	for _, s := range []string{"out of memory", "cannot allocate memory", "failed to create new OS thread"} {
+		if bytes.Contains(tail, []byte(s)) {
+			return true
+		}
+	}
+	if bytes.Contains(tail, []byte("panic:")) {
+		return false
+	}
+	return bytes.Contains(tail, []byte("fatal error")) || bytes.Contains(tail, []byte("runtime:")) || bytes.Contains(tail, []byte("goroutine "))
 }

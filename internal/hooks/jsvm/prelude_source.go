@@ -26,6 +26,19 @@ const preludeSource = `(function (g) {
 		Promise.resolve().then(() => fn());
 	});
 	const B = g.Buffer;
+	// goja_nodejs's Buffer cannot be built from a length, which is what the
+	// inherited Uint8Array slice/subarray do through the species constructor;
+	// Node's Buffer slices share memory, so views over the same bytes are right.
+	function view(start, end) {
+		const len = this.length;
+		let s = start === undefined ? 0 : Math.trunc(start) || 0;
+		let e = end === undefined ? len : Math.trunc(end) || 0;
+		if (s < 0) s = Math.max(len + s, 0); else s = Math.min(s, len);
+		if (e < 0) e = Math.max(len + e, 0); else e = Math.min(e, len);
+		return B.from(this.buffer, this.byteOffset + s, Math.max(e - s, 0));
+	}
+	Object.defineProperty(B.prototype, 'slice', {value: view, writable: true, configurable: true});
+	Object.defineProperty(B.prototype, 'subarray', {value: view, writable: true, configurable: true});
 	class TextEncoder {
 		get encoding() { return 'utf-8'; }
 		encode(s = '') { const b = B.from(String(s), 'utf8'); return new Uint8Array(b.buffer, b.byteOffset, b.length); }

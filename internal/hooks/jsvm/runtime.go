@@ -85,6 +85,8 @@ func newVMState() *vmState {
 		panic(err)
 	}
 	_ = g.Delete("require")
+	_ = g.Delete("GoError") // goja's wrapper for Go errors; hooks never see Go errors
+
 	return v
 }
 
