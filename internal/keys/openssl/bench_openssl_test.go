@@ -48,3 +48,17 @@ func benchJWS(b *testing.B, key any) {
 		}
 	}
 }
+
+// BenchmarkCtxSetup is what the pool saves per signature: creating,
+// configuring and freeing one EVP_PKEY_CTX, without signing.
+func BenchmarkCtxSetup(b *testing.B) {
+	s := newTestSigner(b, benchKey(b)).(*signer)
+	b.ReportAllocs()
+	for b.Loop() {
+		ctx, err := s.newCtx(kindPKCS1v15)
+		if err != nil {
+			b.Fatal(err)
+		}
+		s.lib.ctxFree(ctx)
+	}
+}

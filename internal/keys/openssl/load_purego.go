@@ -3,8 +3,8 @@
 package openssl
 
 import (
-	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/ebitengine/purego"
 )
@@ -33,13 +33,22 @@ const built = true
 // openLibrary dlopens the first candidate that loads and exports every
 // symbol the signer needs. RTLD_LOCAL keeps OpenSSL's symbols out of the
 // global namespace; the handle is never closed (the process keeps using
-// the library until it exits).
+// the library until it exits). The error, one line for one log entry,
+// says why each candidate that exists failed and lists those not found.
 func openLibrary(paths []string) (*libcrypto, error) {
-	var errs []error
+	var failed, absent []string
 	for _, path := range paths {
 		h, err := purego.Dlopen(path, purego.RTLD_NOW|purego.RTLD_LOCAL)
 		if err != nil {
-			errs = append(errs, fmt.Errorf("%s: %w", path, err))
+			msg := err.Error()
+			switch {
+			case strings.Contains(msg, "No such file or directory"):
+				absent = append(absent, path)
+			case strings.HasPrefix(msg, path+":"):
+				failed = append(failed, msg) // dlerror already names it
+			default:
+				failed = append(failed, path+": "+msg)
+			}
 			continue
 		}
 		l, err := bind(h)
@@ -48,13 +57,19 @@ func openLibrary(paths []string) (*libcrypto, error) {
 		}
 		if err != nil {
 			_ = purego.Dlclose(h)
-			errs = append(errs, fmt.Errorf("%s: %w", path, err))
+			failed = append(failed, path+": "+err.Error())
 			continue
 		}
 		l.path = path
 		return l, nil
 	}
-	return nil, fmt.Errorf("openssl: cannot load libcrypto.so.3: %w", errors.Join(errs...))
+	if len(absent) > 0 {
+		failed = append(failed, "not found: "+strings.Join(absent, ", "))
+	}
+	if len(failed) == 0 {
+		failed = append(failed, "no candidate paths")
+	}
+	return nil, fmt.Errorf("openssl: cannot load libcrypto.so.3: %s", strings.Join(failed, "; "))
 }
 
 // bind resolves every symbol with Dlsym first, so a library missing one is

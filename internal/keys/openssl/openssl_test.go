@@ -71,7 +71,7 @@ func TestLoadFailures(t *testing.T) {
 		paths []string
 		want  []string
 	}{
-		{"absent", []string{"/nonexistent/libcrypto.so.3"}, []string{"cannot load libcrypto.so.3", "/nonexistent/libcrypto.so.3"}},
+		{"absent", []string{"/nonexistent/libcrypto.so.3"}, []string{"cannot load libcrypto.so.3", "not found: /nonexistent/libcrypto.so.3"}},
 		{"not libcrypto", []string{"libc.so.6"}, []string{"libc.so.6", "missing symbol OpenSSL_version_num"}},
 		{"nothing to try", nil, []string{"cannot load libcrypto.so.3"}},
 		{"absent then libc", []string{"/nonexistent/libcrypto.so.3", "libc.so.6"}, []string{"/nonexistent/libcrypto.so.3", "missing symbol"}},
