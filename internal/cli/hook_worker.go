@@ -15,7 +15,7 @@ func newHookWorkerCommand() *cobra.Command {
 		Hidden: true,
 		Args:   cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			_ = jsvm.Check; return nil // TEMP
+			return jsvm.ServeWorker(cmd.InOrStdin(), cmd.OutOrStdout())
 		},
 	}
 }

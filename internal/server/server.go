@@ -150,7 +150,7 @@ func newHookEngine(cfg config.Config) (jsvm.Engine, error) {
 		return nil, fmt.Errorf("hook workers: %w", err)
 	}
 	opts.Command = []string{exe, "hook-worker"}
-	return jsvm.NewInProcess(opts) // TEMP until the pool lands
+	return jsvm.NewPool(opts)
 }
 
 // Handler is the server's whole HTTP surface.

@@ -12,7 +12,7 @@ import (
 // Invocation is one execution of a CommonJS hook module's exported function.
 type Invocation struct {
 	Script  string            // module source; `module.exports` must be a function
-	Args    []json.RawMessage // JSON arguments passed before the callback; never logged
+	Args    []json.RawMessage // JSON arguments passed before the callback (an empty one is undefined); never logged
 	Timeout time.Duration     // 0 = Options.Timeout
 }
 

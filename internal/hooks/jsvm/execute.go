@@ -108,6 +108,12 @@ func (v *vmState) execute(ctx context.Context, prog *goja.Program, args []json.R
 
 	jsArgs := make([]goja.Value, len(args)+1)
 	for i, a := range args {
+		if len(a) == 0 {
+			// An empty argument is undefined: Auth0 passes scope as
+			// undefined when none was granted, and JSON cannot say so.
+			jsArgs[i] = goja.Undefined()
+			continue
+		}
 		val, err := v.jsonParse(v.jsonObj, v.rt.ToValue(string(a)))
 		if err != nil {
 			if e := v.engineError(err); e != nil {
