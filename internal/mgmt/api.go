@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/tokenhook/tokenhook/internal/hooks"
 	"github.com/tokenhook/tokenhook/internal/storage"
 	"github.com/tokenhook/tokenhook/internal/token"
 )
@@ -31,12 +32,23 @@ type Deps struct {
 	// Rand is the source of ids and client secrets.
 	Rand   io.Reader
 	Logger *slog.Logger
+	// Hooks runs hook code for the runner endpoints; the server passes the
+	// token endpoint's own runner, so a test runs exactly as a token
+	// request would. Nil answers those endpoints with 503.
+	Hooks HookTester
+	// HookLogs is the live console output of hooks (the stream and the
+	// recent lines).
+	HookLogs *hooks.LogHub
+	// StreamHeartbeat is the comment interval on the log stream; zero
+	// means 15 s.
+	StreamHeartbeat time.Duration
 }
 
 // API serves /api/v2.
 type API struct {
 	d       Deps
 	handler http.Handler
+	streams *streams
 }
 
 // New builds the API. Missing Now, Rand and Logger fall back to the real
@@ -51,7 +63,10 @@ func New(d Deps) *API {
 	if d.Logger == nil {
 		d.Logger = slog.New(slog.DiscardHandler)
 	}
-	a := &API{d: d}
+	if d.StreamHeartbeat <= 0 {
+		d.StreamHeartbeat = defaultHeartbeat
+	}
+	a := &API{d: d, streams: newStreams()}
 	a.handler = a.buildMux()
 	return a
 }

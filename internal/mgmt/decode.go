@@ -24,36 +24,48 @@ const maxBody = 1 << 20
 // "NAME" for "name"). An empty body decodes as {} so that required-property
 // checks, not a parse error, tell the caller what is missing.
 func decodeBody(w http.ResponseWriter, r *http.Request, dst any) error {
-	raw, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
+	raw, form, err := readBody(w, r)
 	if err != nil {
-		var tooBig *http.MaxBytesError
-		if errors.As(err, &tooBig) {
-			return newErrorf(http.StatusRequestEntityTooLarge, codeTooLarge,
-				"Payload content length greater than maximum allowed: %d", maxBody)
-		}
-		return newError(http.StatusBadRequest, codeInvalidBody, "Could not read the request body")
+		return err
 	}
-	if len(bytes.TrimSpace(raw)) == 0 {
-		raw = []byte("{}")
-	} else {
-		ct := r.Header.Get("Content-Type")
-		mt, _, perr := mime.ParseMediaType(ct)
-		switch {
-		case ct == "" || perr != nil:
-			return newError(http.StatusUnsupportedMediaType, codeUnsupportedMedia,
-				"Unsupported Media Type: send application/json or application/x-www-form-urlencoded")
-		case mt == "application/json":
-		case mt == "application/x-www-form-urlencoded":
-			raw, err = formToJSON(raw, reflect.TypeOf(dst).Elem())
-			if err != nil {
-				return err
-			}
-		default:
-			return newErrorf(http.StatusUnsupportedMediaType, codeUnsupportedMedia,
-				"Unsupported Media Type: %s (send application/json or application/x-www-form-urlencoded)", mt)
+	if form {
+		if raw, err = formToJSON(raw, reflect.TypeOf(dst).Elem()); err != nil {
+			return err
 		}
 	}
 	return decodeJSON(raw, dst)
+}
+
+// readBody reads a size-limited body of an accepted media type. An empty
+// body reads as "{}"; form reports an application/x-www-form-urlencoded
+// body, which the caller converts.
+func readBody(w http.ResponseWriter, r *http.Request) (raw []byte, form bool, err error) {
+	raw, err = io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
+	if err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			return nil, false, newErrorf(http.StatusRequestEntityTooLarge, codeTooLarge,
+				"Payload content length greater than maximum allowed: %d", maxBody)
+		}
+		return nil, false, newError(http.StatusBadRequest, codeInvalidBody, "Could not read the request body")
+	}
+	if len(bytes.TrimSpace(raw)) == 0 {
+		return []byte("{}"), false, nil
+	}
+	ct := r.Header.Get("Content-Type")
+	mt, _, perr := mime.ParseMediaType(ct)
+	switch {
+	case ct == "" || perr != nil:
+		return nil, false, newError(http.StatusUnsupportedMediaType, codeUnsupportedMedia,
+			"Unsupported Media Type: send application/json or application/x-www-form-urlencoded")
+	case mt == "application/json":
+		return raw, false, nil
+	case mt == "application/x-www-form-urlencoded":
+		return raw, true, nil
+	default:
+		return nil, false, newErrorf(http.StatusUnsupportedMediaType, codeUnsupportedMedia,
+			"Unsupported Media Type: %s (send application/json or application/x-www-form-urlencoded)", mt)
+	}
 }
 
 func decodeJSON(raw []byte, dst any) error {

@@ -44,10 +44,15 @@ func logEventOut(e storage.LogEvent) logEventJSON {
 		Scope:       e.Scope,
 		Details:     e.Details,
 	}
-	// compat-spec §4.2 lists "hook" among the event's properties; the
-	// storage record keeps it in Details under that name.
-	if h, ok := e.Details["hook"].(string); ok {
+	// compat-spec §4.2 lists "hook" among the event's properties: the
+	// hook's name. The token endpoint records the run in Details["hook"]
+	// as {id, name, trigger, duration_ms, outcome}, which stays in details
+	// for whoever needs the duration and outcome.
+	switch h := e.Details["hook"].(type) {
+	case string:
 		out.Hook = h
+	case map[string]any:
+		out.Hook, _ = h["name"].(string)
 	}
 	return out
 }

@@ -55,6 +55,24 @@ func (a *API) routes() []route {
 		{"GET", "/logs", anyOf(scopeReadLogs, scopeReadLogsUsers), a.listLogs},
 		{"GET", "/logs/{id}", anyOf(scopeReadLogs, scopeReadLogsUsers), a.getLog},
 
+		{"GET", "/hooks", anyOf(scopeReadHooks), a.listHooks},
+		{"POST", "/hooks", anyOf(scopeCreateHooks), a.createHook},
+		{"GET", "/hooks/{id}", anyOf(scopeReadHooks), a.getHook},
+		{"PATCH", "/hooks/{id}", anyOf(scopeUpdateHooks), a.updateHook},
+		{"DELETE", "/hooks/{id}", anyOf(scopeDeleteHooks), a.deleteHook},
+		{"GET", "/hooks/{id}/secrets", anyOf(scopeReadHooks), a.getHookSecrets},
+		{"POST", "/hooks/{id}/secrets", anyOf(scopeCreateHooks, scopeUpdateHooks), a.addHookSecrets},
+		{"PATCH", "/hooks/{id}/secrets", anyOf(scopeUpdateHooks), a.updateHookSecrets},
+		{"DELETE", "/hooks/{id}/secrets", anyOf(scopeDeleteHooks), a.deleteHookSecrets},
+		// Beyond Auth0: the runner without saving, and the live logs.
+		// Running code is an editing act: unsaved code needs the right to
+		// create or change hooks, saved code (with its stored secrets) the
+		// right to change it.
+		{"POST", "/hooks/run", anyOf(scopeCreateHooks, scopeUpdateHooks), a.runUnsavedHook},
+		{"POST", "/hooks/{id}/run", anyOf(scopeUpdateHooks), a.runSavedHook},
+		{"GET", "/hooks/logs/stream", anyOf(scopeReadHooks), a.streamHookLogs},
+		{"GET", "/hooks/{id}/logs", anyOf(scopeReadHooks), a.recentHookLogs},
+
 		{"GET", "/tenants/settings", anyOf(scopeReadTenantSettings), a.getTenantSettings},
 		{"PATCH", "/tenants/settings", anyOf(scopeUpdateTenantSettings), a.updateTenantSettings},
 	}

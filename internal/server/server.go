@@ -116,12 +116,15 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, out io.Writ
 	s.hookLogs = hooks.NewLogHub()
 	s.registry = prometheus.NewRegistry()
 	s.registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	// One runner for token requests and the Management API's test runner,
+	// so a test runs exactly as a token request would.
+	runner := &hooks.Runner{Engine: s.engine, Logs: s.hookLogs}
 	s.tokens = &grant.Endpoint{
 		Issuer:  s.issuer,
 		Catalog: cache,
 		Events:  s.events,
 		Metrics: grant.NewMetrics(s.registry),
-		Hooks:   &hooks.Runner{Engine: s.engine, Logs: s.hookLogs},
+		Hooks:   runner,
 		Now:     now,
 		Log:     log,
 	}
@@ -134,6 +137,8 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, out io.Writ
 		Now:      now,
 		Rand:     rand.Reader,
 		Logger:   log,
+		Hooks:    runner,
+		HookLogs: s.hookLogs,
 	})
 	return s, nil
 }
@@ -167,6 +172,9 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
 	}
+	// Hook log streams never end on their own; Shutdown would otherwise
+	// wait for every watcher until ShutdownTimeout.
+	srv.RegisterOnShutdown(s.mgmt.CloseStreams)
 	errc := make(chan error, 1)
 	go func() {
 		if s.cfg.TLS() {
