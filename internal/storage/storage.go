@@ -134,6 +134,55 @@ type Hook struct {
 	UpdatedAt    time.Time
 }
 
+// DatabaseConnection is the one user store this server has (Auth0's
+// default database connection name, compat-spec §1).
+const DatabaseConnection = "Username-Password-Authentication"
+
+// User is a database-connection user (compat-spec §1). PasswordHash is a
+// bcrypt hash; it leaves storage only for the password grant to compare
+// against and is sealed at rest like every other secret.
+type User struct {
+	Tenant        string
+	UserID        string // "auth0|<id>"
+	Connection    string
+	Email         string // unique per tenant+connection, case-insensitively
+	Username      string // optional; unique per tenant+connection, case-insensitively
+	EmailVerified bool
+	Name          string
+	Nickname      string
+	Picture       string
+	UserMetadata  map[string]any
+	AppMetadata   map[string]any
+	Blocked       bool
+	PasswordHash  string
+	CreatedAt     time.Time
+	UpdatedAt     time.Time
+	// Login statistics, written by RecordLogin (not by UpdateUser, so an
+	// administrator's edit never races a login's counter).
+	LastLogin   *time.Time
+	LoginsCount int
+	LastIP      string
+}
+
+// UserQuery narrows ListUsers. Search matches a case-insensitive substring
+// of the email, username or name; Email matches the whole email,
+// case-insensitively. Empty fields match everything. Results are ordered
+// by creation.
+type UserQuery struct {
+	Search string
+	Email  string
+	Page   Page
+}
+
+// FailedLogins is the brute-force counter of one user from one IP:
+// consecutive failures and when the last one happened.
+type FailedLogins struct {
+	UserID string
+	IP     string
+	Count  int
+	Last   time.Time
+}
+
 // Page selects a slice of a list. PerPage 0 means "all".
 type Page struct {
 	Page    int
@@ -230,6 +279,41 @@ type Storage interface {
 	ListHooks(ctx context.Context, tenant string, f HookFilter, p Page) ([]Hook, int, error)
 	UpdateHook(ctx context.Context, tenant, id string, fn func(Hook) (Hook, error)) (Hook, error)
 	DeleteHook(ctx context.Context, tenant, id string) error
+
+	// Users are not part of the catalog: there may be many, and logins read
+	// them one at a time. Their writes announce no Change.
+	//
+	// CreateUser fails with ErrConflict when the id, or the email or
+	// username in that connection (case-insensitively), is taken.
+	CreateUser(ctx context.Context, u User) error
+	GetUser(ctx context.Context, tenant, userID string) (User, error)
+	// GetUserByEmail finds the user of a connection by email, ignoring case.
+	GetUserByEmail(ctx context.Context, tenant, connection, email string) (User, error)
+	// GetUserByLogin finds the user of a connection whose email or username
+	// is login, ignoring case (what the password grant's username means).
+	GetUserByLogin(ctx context.Context, tenant, connection, login string) (User, error)
+	ListUsers(ctx context.Context, tenant string, q UserQuery) ([]User, int, error)
+	// UpdateUser keeps the key and the login statistics; a change of email
+	// or username onto a taken one is ErrConflict.
+	UpdateUser(ctx context.Context, tenant, userID string, fn func(User) (User, error)) (User, error)
+	// DeleteUser also forgets the user's failed-login counters.
+	DeleteUser(ctx context.Context, tenant, userID string) error
+	// RecordLogin counts a successful login atomically: logins_count + 1,
+	// last_login = at, last_ip = ip.
+	RecordLogin(ctx context.Context, tenant, userID, ip string, at time.Time) error
+
+	// RecordFailedLogin adds one failure to the (user, ip) counter and
+	// returns the new count, atomically, so concurrent attempts (from every
+	// replica sharing a PostgreSQL database) are all counted. A counter
+	// whose last failure is before staleBefore starts again from 1.
+	RecordFailedLogin(ctx context.Context, tenant, userID, ip string, at, staleBefore time.Time) (int, error)
+	// GetFailedLogins returns the (user, ip) counter, Count 0 when none.
+	GetFailedLogins(ctx context.Context, tenant, userID, ip string) (FailedLogins, error)
+	// ListFailedLogins returns every counter of a user, by IP.
+	ListFailedLogins(ctx context.Context, tenant, userID string) ([]FailedLogins, error)
+	// ResetFailedLogins forgets the user's counter for ip, or for every IP
+	// when ip is empty. Forgetting nothing is not an error.
+	ResetFailedLogins(ctx context.Context, tenant, userID, ip string) error
 
 	// LoadCatalog reads everything the token endpoint needs in one transaction.
 	LoadCatalog(ctx context.Context, tenant string) (Catalog, error)

@@ -27,6 +27,7 @@ func TestSQLiteFileHoldsNoPlainSecret(t *testing.T) {
 		"PRIVATE-KEY-BYTES-pK4vN7rQ",
 		"HOOK-SECRET-VALUE-hS2jD6fY",
 		"API-SIGNING-SECRET-aB5cE8gH",
+		"$2a$10$USER-PASSWORD-HASH-uP7wQ",
 	}
 	const marker = "VISIBLE-CLIENT-NAME-mK1nO3"
 	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
@@ -45,8 +46,12 @@ func TestSQLiteFileHoldsNoPlainSecret(t *testing.T) {
 		Secrets: map[string]string{"TOKEN": secrets[2]}, CreatedAt: now}))
 	must(s.CreateResourceServer(ctx, storage.ResourceServer{Tenant: "t", ID: "rs", Identifier: "https://a",
 		SigningAlg: "HS256", SigningSecret: secrets[3], CreatedAt: now}))
+	must(s.CreateUser(ctx, storage.User{Tenant: "t", UserID: "auth0|u", Connection: storage.DatabaseConnection,
+		Email: "u@example.com", PasswordHash: secrets[4], CreatedAt: now}))
 	// Updates re-seal; check they too stay sealed.
 	_, err = s.UpdateClient(ctx, "t", "c", func(c storage.Client) (storage.Client, error) { return c, nil })
+	must(err)
+	_, err = s.UpdateUser(ctx, "t", "auth0|u", func(u storage.User) (storage.User, error) { return u, nil })
 	must(err)
 
 	// Read while still open, so the WAL (which Close may fold away) is checked too.
