@@ -12,6 +12,7 @@ import (
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/sha256"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -93,8 +94,35 @@ type scenario struct {
 	setup func() error
 }
 
+// simpleHook adds a scope and two claims: the hook of the issue's target.
+const simpleHook = `module.exports = function (client, scope, audience, context, cb) {
+  var access_token = { scope: scope };
+  access_token.scope.push('extra');
+  access_token['https://example.com/plan'] = client.metadata.plan || 'free';
+  access_token['https://example.com/tenant'] = client.tenant;
+  cb(null, access_token);
+};`
+
 func scenarios(srv *server) []scenario {
-	return []scenario{{name: "client_credentials"}}
+	return []scenario{
+		{name: "client_credentials"},
+		{name: "with simple hook", setup: func() error {
+			if err := srv.mgmt("POST", "hooks", map[string]any{"name": "bench-hook", "script": simpleHook,
+				"triggerId": "credentials-exchange", "enabled": true}); err != nil {
+				return err
+			}
+			// Measure only if the hook really runs.
+			tok, err := srv.token(srv.clientID, srv.clientSecret, srv.audience)
+			if err != nil {
+				return err
+			}
+			payload, _ := base64.RawURLEncoding.DecodeString(strings.Split(tok, ".")[1])
+			if !strings.Contains(string(payload), "https://example.com/plan") {
+				return fmt.Errorf("the hook did not run: %s", payload)
+			}
+			return nil
+		}},
+	}
 }
 
 // bareSignatureCPU is the process CPU time of one PKCS#1 v1.5 SHA-256
