@@ -236,6 +236,9 @@ const KindResync = "resync"
 // one transaction, so fields that fn does not know about are never lost;
 // an error from fn aborts the update and is returned unchanged.
 type Storage interface {
+	// Operators: dashboard operators and sessions (operators.go).
+	Operators
+
 	CreateClient(ctx context.Context, c Client) error
 	GetClient(ctx context.Context, tenant, clientID string) (Client, error)
 	ListClients(ctx context.Context, tenant string, p Page) (list []Client, total int, err error)
