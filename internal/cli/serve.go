@@ -36,6 +36,8 @@ TOKENHOOK_DATA_DIR); a flag given on the command line wins.`,
 			cfg.AdminClientID = os.Getenv("TOKENHOOK_ADMIN_CLIENT_ID")
 			cfg.AdminClientSecret = os.Getenv("TOKENHOOK_ADMIN_CLIENT_SECRET")
 			cfg.MasterKey = os.Getenv("TOKENHOOK_MASTER_KEY")
+			cfg.AdminEmail = os.Getenv("TOKENHOOK_ADMIN_EMAIL")
+			cfg.AdminPassword = os.Getenv("TOKENHOOK_ADMIN_PASSWORD")
 			if err := cfg.Validate(); err != nil {
 				return &exitError{code: ExitUsage, err: err}
 			}
@@ -56,6 +58,8 @@ TOKENHOOK_DATA_DIR); a flag given on the command line wins.`,
 	f.IntVar(&cfg.HookWorkers, "hook-workers", cfg.HookWorkers, "hook worker processes (0: one per CPU, at least 2)")
 	f.StringVar(&cfg.HookIsolation, "hook-isolation", cfg.HookIsolation, "process (worker processes) or none (in the server process; trusted hooks only)")
 	f.DurationVar(&cfg.ShutdownTimeout, "shutdown-timeout", cfg.ShutdownTimeout, "how long a graceful shutdown waits for requests in flight")
+	f.DurationVar(&cfg.SessionIdleTimeout, "session-idle-timeout", cfg.SessionIdleTimeout, "dashboard sessions end after this long without a request")
+	f.DurationVar(&cfg.SessionMaxAge, "session-max-age", cfg.SessionMaxAge, "dashboard sessions end this long after sign-in")
 	f.StringVar(&cfg.LogLevel, "log-level", cfg.LogLevel, "debug, info, warn or error")
 	f.StringVar(&cfg.LogFormat, "log-format", cfg.LogFormat, "text or json")
 	return cmd

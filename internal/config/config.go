@@ -56,6 +56,17 @@ type Config struct {
 	HookIsolation string
 	// ShutdownTimeout bounds a graceful shutdown (TOKENHOOK_SHUTDOWN_TIMEOUT).
 	ShutdownTimeout time.Duration
+	// AdminEmail and AdminPassword, when both set, make that operator able
+	// to sign in to the dashboard with that password; the password is reset
+	// to this value on every start (TOKENHOOK_ADMIN_EMAIL,
+	// TOKENHOOK_ADMIN_PASSWORD).
+	AdminEmail    string
+	AdminPassword string
+	// SessionIdleTimeout ends a dashboard session after this long without
+	// a request; SessionMaxAge ends it this long after sign-in
+	// (TOKENHOOK_SESSION_IDLE_TIMEOUT, TOKENHOOK_SESSION_MAX_AGE).
+	SessionIdleTimeout time.Duration
+	SessionMaxAge      time.Duration
 	// LogLevel is debug, info, warn or error; LogFormat is text or json
 	// (TOKENHOOK_LOG_LEVEL, TOKENHOOK_LOG_FORMAT).
 	LogLevel  string
@@ -72,8 +83,12 @@ func Default() Config {
 		HookMemoryLimit: 256 << 20,
 		HookIsolation:   "process",
 		ShutdownTimeout: 15 * time.Second,
-		LogLevel:        "info",
-		LogFormat:       "text",
+		// A working day idle, a week in all: the dashboard holds every
+		// Management API scope, so sessions should not live for ever.
+		SessionIdleTimeout: 12 * time.Hour,
+		SessionMaxAge:      7 * 24 * time.Hour,
+		LogLevel:           "info",
+		LogFormat:          "text",
 	}
 }
 
@@ -167,6 +182,18 @@ func (c Config) Validate() error {
 	case "process", "none":
 	default:
 		errs = append(errs, fmt.Errorf("--hook-isolation %q: use process or none", c.HookIsolation))
+	}
+	if (c.AdminEmail == "") != (c.AdminPassword == "") {
+		errs = append(errs, errors.New("TOKENHOOK_ADMIN_EMAIL and TOKENHOOK_ADMIN_PASSWORD must be set together"))
+	}
+	if c.AdminEmail != "" && !strings.Contains(c.AdminEmail, "@") {
+		errs = append(errs, fmt.Errorf("TOKENHOOK_ADMIN_EMAIL %q is not an email address", c.AdminEmail))
+	}
+	if c.AdminPassword != "" && len(c.AdminPassword) < 8 {
+		errs = append(errs, errors.New("TOKENHOOK_ADMIN_PASSWORD must be at least 8 characters"))
+	}
+	if c.SessionIdleTimeout <= 0 || c.SessionMaxAge <= 0 {
+		errs = append(errs, errors.New("--session-idle-timeout and --session-max-age must be positive"))
 	}
 	if c.ShutdownTimeout <= 0 {
 		errs = append(errs, errors.New("--shutdown-timeout must be positive"))

@@ -42,6 +42,9 @@ type Deps struct {
 	// StreamHeartbeat is the comment interval on the log stream; zero
 	// means 15 s.
 	StreamHeartbeat time.Duration
+	// Sessions, when set, lets a signed-in dashboard operator call the
+	// API with its session cookie instead of a bearer token (auth.go).
+	Sessions SessionAuthenticator
 }
 
 // API serves /api/v2.

@@ -1,17 +1,44 @@
 package mgmt
 
 import (
+	"errors"
 	"net/http"
 	"strings"
 
 	"github.com/tokenhook/tokenhook/internal/token"
 )
 
+// SessionAuthenticator recognises a dashboard session (internal/dashboard).
+// ok is false when the request carries no session at all, so the bearer
+// path answers; with ok true, a nil error yields the operator's claims and
+// a non-nil one rejects the request (ErrCSRF for a state-changing request
+// without the session's CSRF token). The dashboard thereby reaches the
+// same handlers, rules and scopes checks as every other client.
+type SessionAuthenticator interface {
+	Authenticate(r *http.Request) (claims token.Claims, ok bool, err error)
+}
+
+// ErrCSRF is what a SessionAuthenticator wraps when a cookie-authenticated
+// request that changes state lacks the session's CSRF token.
+var ErrCSRF = errors.New("mgmt: missing or invalid CSRF token")
+
 // authenticate checks the bearer token (compat-spec §4): a JWT this server
 // issued for <issuer>api/v2/. The detail of a rejected token goes to the
 // log only; the client learns no more than "Invalid token".
 func (a *API) authenticate(w http.ResponseWriter, r *http.Request) (token.Claims, error) {
 	h := r.Header.Get("Authorization")
+	if h == "" && a.d.Sessions != nil {
+		claims, ok, err := a.d.Sessions.Authenticate(r)
+		switch {
+		case ok && err == nil:
+			return claims, nil
+		case ok && errors.Is(err, ErrCSRF):
+			return token.Claims{}, newError(http.StatusForbidden, codeInvalidToken, "Missing or invalid CSRF token")
+		case ok:
+			a.d.Logger.Info("mgmt: session rejected", "path", r.URL.Path, "err", err)
+			return token.Claims{}, newError(http.StatusUnauthorized, codeInvalidToken, "Session expired; sign in again")
+		}
+	}
 	if h == "" {
 		// RFC 6750 §3.1: no error code when no credentials were sent.
 		w.Header().Set("WWW-Authenticate", `Bearer realm="api/v2"`)

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/tokenhook/tokenhook/internal/dashboard"
 	"github.com/tokenhook/tokenhook/internal/ids"
 	"github.com/tokenhook/tokenhook/internal/keys"
 	"github.com/tokenhook/tokenhook/internal/mgmt"
@@ -206,6 +207,19 @@ func (s *Server) ensureDemo(ctx context.Context, out io.Writer, firstStart bool,
 			"    -d '{\"grant_type\":\"client_credentials\",\"client_id\":\"%s\",\"client_secret\":\"%s\",\"audience\":\"%s\"}'\n\n",
 			s.issuer, c.ClientID, c.Secret, DemoAPIIdentifier)
 		return nil
+	}
+	return nil
+}
+
+// ensureOperators gives the dashboard its first operator: the configured
+// one (its password reset to the configured value on every start), or
+// under --dev a generated one printed once.
+func (s *Server) ensureOperators(ctx context.Context, out io.Writer, now time.Time) error {
+	if s.cfg.AdminEmail != "" {
+		return dashboard.EnsureOperator(ctx, s.store, s.cfg.Tenant, s.cfg.AdminEmail, s.cfg.AdminPassword, rand.Reader, now)
+	}
+	if s.cfg.Dev {
+		return dashboard.EnsureDevOperator(ctx, s.store, s.cfg.Tenant, s.issuer, rand.Reader, now, out)
 	}
 	return nil
 }

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -18,6 +19,7 @@ import (
 
 	"github.com/tokenhook/tokenhook/internal/catalog"
 	"github.com/tokenhook/tokenhook/internal/config"
+	"github.com/tokenhook/tokenhook/internal/dashboard"
 	"github.com/tokenhook/tokenhook/internal/eventlog"
 	"github.com/tokenhook/tokenhook/internal/grant"
 	"github.com/tokenhook/tokenhook/internal/hooks"
@@ -44,6 +46,7 @@ type Server struct {
 	registry *prometheus.Registry
 	tokens   *grant.Endpoint
 	mgmt     *mgmt.API
+	dash     *dashboard.Dashboard
 	engine   jsvm.Engine
 	hookLogs *hooks.LogHub
 	stop     context.CancelFunc
@@ -128,6 +131,23 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, out io.Writ
 		Now:     now,
 		Log:     log,
 	}
+	if err := s.ensureOperators(ctx, out, now()); err != nil {
+		stop()
+		return nil, fmt.Errorf("bootstrap: %w", err)
+	}
+	s.dash = dashboard.New(dashboard.Deps{
+		Store:       store,
+		Tenant:      cfg.Tenant,
+		Secure:      cfg.TLS() || strings.HasPrefix(s.issuer, "https://"),
+		IdleTimeout: cfg.SessionIdleTimeout,
+		MaxAge:      cfg.SessionMaxAge,
+		Tokens:      s.tokens,
+		Scopes:      mgmt.Scopes(),
+		Now:         now,
+		Rand:        rand.Reader,
+		Logger:      log,
+	})
+	go s.dash.Sweep(life, 10*time.Minute)
 	s.mgmt = mgmt.New(mgmt.Deps{
 		Store:    store,
 		Tenant:   cfg.Tenant,
@@ -139,6 +159,7 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, out io.Writ
 		Logger:   log,
 		Hooks:    runner,
 		HookLogs: s.hookLogs,
+		Sessions: s.dash,
 	})
 	return s, nil
 }

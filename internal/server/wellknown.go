@@ -45,9 +45,3 @@ func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
 	}
 	_, _ = w.Write([]byte("ok\n"))
 }
-
-func (s *Server) home(w http.ResponseWriter, r *http.Request) {
-	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-	_, _ = w.Write([]byte("tokenhook is running.\n\nPOST " + s.issuer + "oauth/token\nGET  " + s.issuer +
-		".well-known/openid-configuration\nGET  " + s.issuer + ".well-known/jwks.json\n     " + s.issuer + "api/v2/ (Management API)\n"))
-}
