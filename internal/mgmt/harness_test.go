@@ -15,6 +15,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tokenhook/tokenhook/internal/hooks"
+	"github.com/tokenhook/tokenhook/internal/hooks/jsvm"
 	"github.com/tokenhook/tokenhook/internal/keys"
 	"github.com/tokenhook/tokenhook/internal/mgmt"
 	"github.com/tokenhook/tokenhook/internal/seal"
@@ -45,6 +47,8 @@ type env struct {
 	// frozen, when set, is the key set the verifier uses instead of
 	// reading the store (for tests that break the store).
 	frozen *keys.Set
+	// hookLogs is the hub the hooks runner publishes console lines to.
+	hookLogs *hooks.LogHub
 }
 
 // syncBuffer is a bytes.Buffer safe for the server's goroutines.
@@ -90,7 +94,14 @@ func newEnv(t *testing.T) *env {
 	if err := store.CreateResourceServer(ctx, sys); err != nil {
 		t.Fatal(err)
 	}
-	e := &env{t: t, store: store, sysID: sys.ID, logs: &syncBuffer{}}
+	e := &env{t: t, store: store, sysID: sys.ID, logs: &syncBuffer{}, hookLogs: hooks.NewLogHub()}
+	// The in-process engine: the runner endpoints' contract does not
+	// depend on process isolation, and it keeps these tests fast.
+	engine, err := jsvm.NewInProcess(jsvm.Options{Timeout: 2 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { engine.Close() })
 	api := mgmt.New(mgmt.Deps{
 		Store:  store,
 		Tenant: tenant,
@@ -98,10 +109,13 @@ func newEnv(t *testing.T) *env {
 		Verifier: &token.JWTVerifier{Issuer: issuer, Now: now, Keys: func() *keys.Set {
 			return e.keySet()
 		}},
-		Keys:   km,
-		Now:    now,
-		Rand:   rand.Reader,
-		Logger: slog.New(slog.NewTextHandler(e.logs, nil)),
+		Keys:            km,
+		Now:             now,
+		Rand:            rand.Reader,
+		Logger:          slog.New(slog.NewTextHandler(e.logs, nil)),
+		Hooks:           &hooks.Runner{Engine: engine, Logs: e.hookLogs},
+		HookLogs:        e.hookLogs,
+		StreamHeartbeat: 100 * time.Millisecond,
 	})
 	mux := http.NewServeMux()
 	mux.Handle("/api/v2/", api.Handler()) // mounted as the server does
