@@ -56,6 +56,17 @@ type Config struct {
 	HookIsolation string
 	// ShutdownTimeout bounds a graceful shutdown (TOKENHOOK_SHUTDOWN_TIMEOUT).
 	ShutdownTimeout time.Duration
+	// BcryptCost is the work factor of new password hashes, 4..31; each
+	// step doubles the cost of a login (TOKENHOOK_BCRYPT_COST; Auth0's is 10).
+	BcryptCost int
+	// BruteForceThreshold consecutive failed logins for one user from one
+	// IP block that pair; 0 turns the protection off
+	// (TOKENHOOK_BRUTE_FORCE_THRESHOLD; Auth0's is 10).
+	BruteForceThreshold int
+	// BruteForceWindow is how long after the last failure a block (and a
+	// failure count) lasts unless lifted through /api/v2/user-blocks
+	// (TOKENHOOK_BRUTE_FORCE_WINDOW).
+	BruteForceWindow time.Duration
 	// AdminEmail and AdminPassword, when both set, make that operator able
 	// to sign in to the dashboard with that password; the password is reset
 	// to this value on every start (TOKENHOOK_ADMIN_EMAIL,
@@ -76,13 +87,16 @@ type Config struct {
 // Default returns the defaults.
 func Default() Config {
 	return Config{
-		Addr:            "127.0.0.1:8080",
-		DataDir:         "./tokenhook-data",
-		Tenant:          "default",
-		HookTimeout:     20 * time.Second,
-		HookMemoryLimit: 256 << 20,
-		HookIsolation:   "process",
-		ShutdownTimeout: 15 * time.Second,
+		Addr:                "127.0.0.1:8080",
+		DataDir:             "./tokenhook-data",
+		Tenant:              "default",
+		HookTimeout:         20 * time.Second,
+		HookMemoryLimit:     256 << 20,
+		HookIsolation:       "process",
+		ShutdownTimeout:     15 * time.Second,
+		BcryptCost:          10,
+		BruteForceThreshold: 10,
+		BruteForceWindow:    24 * time.Hour,
 		// A working day idle, a week in all: the dashboard holds every
 		// Management API scope, so sessions should not live for ever.
 		SessionIdleTimeout: 12 * time.Hour,
@@ -194,6 +208,15 @@ func (c Config) Validate() error {
 	}
 	if c.SessionIdleTimeout <= 0 || c.SessionMaxAge <= 0 {
 		errs = append(errs, errors.New("--session-idle-timeout and --session-max-age must be positive"))
+	}
+	if c.BcryptCost < 4 || c.BcryptCost > 31 {
+		errs = append(errs, fmt.Errorf("--bcrypt-cost %d: use 4 to 31", c.BcryptCost))
+	}
+	if c.BruteForceThreshold < 0 {
+		errs = append(errs, errors.New("--brute-force-threshold must not be negative"))
+	}
+	if c.BruteForceWindow <= 0 {
+		errs = append(errs, errors.New("--brute-force-window must be positive"))
 	}
 	if c.ShutdownTimeout <= 0 {
 		errs = append(errs, errors.New("--shutdown-timeout must be positive"))

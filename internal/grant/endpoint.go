@@ -12,6 +12,7 @@ import (
 	"github.com/tokenhook/tokenhook/internal/eventlog"
 	"github.com/tokenhook/tokenhook/internal/hooks"
 	"github.com/tokenhook/tokenhook/internal/oauth"
+	"github.com/tokenhook/tokenhook/internal/password"
 	"github.com/tokenhook/tokenhook/internal/storage"
 )
 
@@ -38,8 +39,13 @@ type Endpoint struct {
 	Metrics *Metrics
 	// Hooks runs the enabled hook of a point; nil disables hooks.
 	Hooks HookRunner
-	Now   func() time.Time
-	Log   *slog.Logger
+	// Users, Passwords and Lockout serve the password grants; with Users
+	// or Passwords nil they are unsupported.
+	Users     UserStore
+	Passwords *password.Hasher
+	Lockout   password.Lockout
+	Now       func() time.Time
+	Log       *slog.Logger
 }
 
 // request is one token request as the pipeline sees it.
@@ -51,8 +57,11 @@ type request struct {
 	creds     credentials
 	ip        string
 	userAgent string
-	now       time.Time
-	id        string // request id: tags hook log lines and events
+	// forwardedFor is the auth0-forwarded-for header, honoured only for
+	// confidential clients (password.go).
+	forwardedFor string
+	now          time.Time
+	id           string // request id: tags hook log lines and events
 }
 
 // issued is what a grant hands back to be written and logged.
@@ -63,7 +72,8 @@ type issued struct {
 
 // ServeHTTP is the whole pipeline.
 func (e *Endpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	req := &request{ctx: r.Context(), snap: e.Catalog.Snapshot(), ip: clientIP(r), userAgent: r.UserAgent(), now: e.Now(), id: newRequestID()}
+	req := &request{ctx: r.Context(), snap: e.Catalog.Snapshot(), ip: clientIP(r), userAgent: r.UserAgent(),
+		forwardedFor: r.Header.Get(forwardedForHeader), now: e.Now(), id: newRequestID()}
 	out, failure := e.serve(r, req)
 	if failure != nil {
 		e.fail(w, req, out.event, failure)
@@ -94,6 +104,8 @@ func (e *Endpoint) serve(r *http.Request, req *request) (issued, *oauth.Error) {
 	switch req.grantType {
 	case oauth.GrantClientCredentials:
 		return e.clientCredentials(req)
+	case oauth.GrantPassword, oauth.GrantPasswordRealm:
+		return e.password(req)
 	default:
 		return issued{}, oauth.UnsupportedGrantType(req.grantType)
 	}
@@ -111,6 +123,8 @@ func (e *Endpoint) fail(w http.ResponseWriter, req *request, ev storage.LogEvent
 	switch req.grantType {
 	case oauth.GrantClientCredentials:
 		typ = eventlog.FailedCredentialsExchange
+	case oauth.GrantPassword, oauth.GrantPasswordRealm:
+		typ = eventlog.FailedPasswordExchange
 	default:
 		return
 	}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/tokenhook/tokenhook/internal/hooks"
+	"github.com/tokenhook/tokenhook/internal/password"
 	"github.com/tokenhook/tokenhook/internal/storage"
 	"github.com/tokenhook/tokenhook/internal/token"
 )
@@ -45,6 +46,11 @@ type Deps struct {
 	// Sessions, when set, lets a signed-in dashboard operator call the
 	// API with its session cookie instead of a bearer token (auth.go).
 	Sessions SessionAuthenticator
+	// Passwords hashes the passwords set through /users; nil answers
+	// those requests with 501. Lockout decides which brute-force counters
+	// /user-blocks reports as blocks (users.go).
+	Passwords *password.Hasher
+	Lockout   password.Lockout
 }
 
 // API serves /api/v2.

@@ -55,6 +55,17 @@ func (a *API) routes() []route {
 		{"GET", "/logs", anyOf(scopeReadLogs, scopeReadLogsUsers), a.listLogs},
 		{"GET", "/logs/{id}", anyOf(scopeReadLogs, scopeReadLogsUsers), a.getLog},
 
+		{"GET", "/users", anyOf(scopeReadUsers), a.listUsers},
+		{"POST", "/users", anyOf(scopeCreateUsers), a.createUser},
+		{"GET", "/users/{id}", anyOf(scopeReadUsers), a.getUser},
+		{"PATCH", "/users/{id}", anyOf(scopeUpdateUsers, scopeUpdateUsersAppMetadata), a.updateUser},
+		{"DELETE", "/users/{id}", anyOf(scopeDeleteUsers), a.deleteUser},
+		{"GET", "/users-by-email", anyOf(scopeReadUsers), a.usersByEmail},
+		{"GET", "/user-blocks", anyOf(scopeReadUsers), a.listUserBlocks(true)},
+		{"DELETE", "/user-blocks", anyOf(scopeUpdateUsers), a.deleteUserBlocks(true)},
+		{"GET", "/user-blocks/{id}", anyOf(scopeReadUsers), a.listUserBlocks(false)},
+		{"DELETE", "/user-blocks/{id}", anyOf(scopeUpdateUsers), a.deleteUserBlocks(false)},
+
 		{"GET", "/hooks", anyOf(scopeReadHooks), a.listHooks},
 		{"POST", "/hooks", anyOf(scopeCreateHooks), a.createHook},
 		{"GET", "/hooks/{id}", anyOf(scopeReadHooks), a.getHook},

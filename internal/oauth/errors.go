@@ -81,3 +81,26 @@ func ServerError(description string, cause error) *Error {
 	}
 	return &Error{Status: http.StatusInternalServerError, Code: "server_error", Description: description, Cause: cause}
 }
+
+// WrongCredentials answers an unknown user and a wrong password alike
+// (compat-spec §2.3), so the answer reveals neither.
+func WrongCredentials() *Error {
+	return &Error{Status: http.StatusForbidden, Code: "invalid_grant", Description: "Wrong email or password."}
+}
+
+// BlockedUser is the answer to a correct password of a user an
+// administrator blocked.
+func BlockedUser() *Error {
+	return &Error{Status: http.StatusUnauthorized, Code: "unauthorized", Description: "user is blocked"}
+}
+
+// TooManyAttempts is the brute-force block of one user from one IP.
+func TooManyAttempts() *Error {
+	return &Error{Status: http.StatusTooManyRequests, Code: "too_many_attempts", Description: "Your account has been blocked after multiple consecutive login attempts."}
+}
+
+// UnknownRealm: the realm (connection) of a password-realm request does
+// not exist. Auth0 answers a connection it does not know this way.
+func UnknownRealm(realm string) *Error {
+	return &Error{Status: http.StatusBadRequest, Code: "invalid_request", Description: fmt.Sprintf("Unknown realm '%s'", realm)}
+}

@@ -26,10 +26,12 @@ import (
 	"github.com/tokenhook/tokenhook/internal/hooks/jsvm"
 	"github.com/tokenhook/tokenhook/internal/keys"
 	"github.com/tokenhook/tokenhook/internal/mgmt"
+	"github.com/tokenhook/tokenhook/internal/password"
 	"github.com/tokenhook/tokenhook/internal/seal"
 	"github.com/tokenhook/tokenhook/internal/storage"
 	"github.com/tokenhook/tokenhook/internal/storage/sqlstore"
 	"github.com/tokenhook/tokenhook/internal/token"
+	"github.com/tokenhook/tokenhook/internal/userinfo"
 )
 
 // SQLiteFile is the database file inside the data directory.
@@ -45,6 +47,7 @@ type Server struct {
 	events   *eventlog.Writer
 	registry *prometheus.Registry
 	tokens   *grant.Endpoint
+	userinfo *userinfo.Handler
 	mgmt     *mgmt.API
 	dash     *dashboard.Dashboard
 	engine   jsvm.Engine
@@ -111,6 +114,14 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, out io.Writ
 		return nil, err
 	}
 	s.cache = cache
+	// One hasher for logins and the Management API: its dummy hash (for
+	// unknown users) has the cost new hashes get.
+	passwords, err := password.NewHasher(cfg.BcryptCost)
+	if err != nil {
+		stop()
+		return nil, err
+	}
+	lockout := password.Lockout{Threshold: cfg.BruteForceThreshold, Window: cfg.BruteForceWindow}
 	s.events = eventlog.New(store, log)
 	if s.engine, err = newHookEngine(cfg); err != nil {
 		stop()
@@ -123,14 +134,19 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, out io.Writ
 	// so a test runs exactly as a token request would.
 	runner := &hooks.Runner{Engine: s.engine, Logs: s.hookLogs}
 	s.tokens = &grant.Endpoint{
-		Issuer:  s.issuer,
-		Catalog: cache,
-		Events:  s.events,
-		Metrics: grant.NewMetrics(s.registry),
-		Hooks:   runner,
-		Now:     now,
-		Log:     log,
+		Issuer:    s.issuer,
+		Catalog:   cache,
+		Events:    s.events,
+		Metrics:   grant.NewMetrics(s.registry),
+		Hooks:     runner,
+		Users:     store,
+		Passwords: passwords,
+		Lockout:   lockout,
+		Now:       now,
+		Log:       log,
 	}
+	verifier := &token.JWTVerifier{Issuer: s.issuer, Keys: func() *keys.Set { return cache.Snapshot().Keys }, Now: now}
+	s.userinfo = &userinfo.Handler{Issuer: s.issuer, Tenant: cfg.Tenant, Verifier: verifier, Users: store, Log: log}
 	if err := s.ensureOperators(ctx, out, now()); err != nil {
 		stop()
 		return nil, fmt.Errorf("bootstrap: %w", err)
@@ -149,17 +165,19 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, out io.Writ
 	})
 	go s.dash.Sweep(life, 10*time.Minute)
 	s.mgmt = mgmt.New(mgmt.Deps{
-		Store:    store,
-		Tenant:   cfg.Tenant,
-		Issuer:   s.issuer,
-		Verifier: &token.JWTVerifier{Issuer: s.issuer, Keys: func() *keys.Set { return cache.Snapshot().Keys }, Now: now},
-		Keys:     &keys.Manager{Store: store, Tenant: cfg.Tenant, Rand: rand.Reader, Now: now},
-		Now:      now,
-		Rand:     rand.Reader,
-		Logger:   log,
-		Hooks:    runner,
-		HookLogs: s.hookLogs,
-		Sessions: s.dash,
+		Store:     store,
+		Tenant:    cfg.Tenant,
+		Issuer:    s.issuer,
+		Verifier:  verifier,
+		Keys:      &keys.Manager{Store: store, Tenant: cfg.Tenant, Rand: rand.Reader, Now: now},
+		Now:       now,
+		Rand:      rand.Reader,
+		Logger:    log,
+		Hooks:     runner,
+		HookLogs:  s.hookLogs,
+		Sessions:  s.dash,
+		Passwords: passwords,
+		Lockout:   lockout,
 	})
 	return s, nil
 }

@@ -24,13 +24,16 @@ func (s *Server) discovery(w http.ResponseWriter, r *http.Request) {
 		"issuer":                                s.issuer,
 		"token_endpoint":                        s.issuer + "oauth/token",
 		"jwks_uri":                              s.issuer + ".well-known/jwks.json",
-		"grant_types_supported":                 []string{"client_credentials"},
-		"token_endpoint_auth_methods_supported": []string{"client_secret_basic", "client_secret_post"},
+		"userinfo_endpoint":                     s.issuer + "userinfo",
+		"grant_types_supported":                 []string{"client_credentials", "password", "http://auth0.com/oauth/grant-type/password-realm"},
+		"scopes_supported":                      []string{"openid", "profile", "email"},
+		"token_endpoint_auth_methods_supported": []string{"client_secret_basic", "client_secret_post", "none"},
 		"id_token_signing_alg_values_supported": []string{"RS256"},
 		"response_types_supported":              []string{"token"},
 		"subject_types_supported":               []string{"public"},
-		"claims_supported":                      []string{"aud", "azp", "exp", "gty", "iat", "iss", "scope", "sub"},
-		"request_parameter_supported":           false,
+		"claims_supported": []string{"aud", "azp", "email", "email_verified", "exp", "gty", "iat", "iss",
+			"name", "nickname", "picture", "scope", "sub", "updated_at"},
+		"request_parameter_supported": false,
 	}
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	w.Header().Set("Cache-Control", "public, max-age=300")

@@ -1,5 +1,5 @@
-// Package token mints and verifies JWT access tokens (and, later, ID
-// tokens). It knows nothing about HTTP: the grant pipeline hands it the
+// Package token mints and verifies JWT access tokens and mints OIDC ID
+// tokens. It knows nothing about HTTP: the grant pipeline hands it the
 // claims to sign, the Management API hands it bearer tokens to verify.
 //
 // Minting builds the payload JSON directly and signs it with a cached

@@ -175,3 +175,39 @@ func TestRotationKeepsOldTokensVerifying(t *testing.T) {
 		t.Fatalf("jwks keys later = %d, want 2", len(jwks.Keys))
 	}
 }
+
+func TestMintID(t *testing.T) {
+	set, _ := keys.NewSet(newKeys(t), t0)
+	signer, _ := set.Signer()
+	p := token.Profile{Name: "Ann", Nickname: "ann", Picture: "https://p/ann.png", UpdatedAt: t0, Email: "ann@example.com", EmailVerified: true}
+	cases := []struct {
+		name           string
+		profile, email bool
+		custom         map[string]any
+		want           map[string]any
+	}{
+		{"no profile scopes", false, false, nil, map[string]any{}},
+		{"profile", true, false, nil, map[string]any{"name": "Ann", "nickname": "ann", "picture": "https://p/ann.png", "updated_at": "2026-11-28T10:00:00.000Z"}},
+		{"email and a hook claim that may not shadow sub", false, true, map[string]any{"https://x.example/c": 1.0, "sub": "evil"},
+			map[string]any{"email": "ann@example.com", "email_verified": true, "https://x.example/c": 1.0}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			raw, err := token.MintID(signer, token.ID{Issuer: "https://h/", Subject: "auth0|1", ClientID: "cid", IssuedAt: t0,
+				User: p.Claims(c.profile, c.email), Custom: c.custom})
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := payload(t, raw)
+			want := map[string]any{"iss": "https://h/", "sub": "auth0|1", "aud": "cid", "iat": float64(t0.Unix()), "exp": float64(t0.Add(36000 * time.Second).Unix())}
+			for k, v := range c.want {
+				want[k] = v
+			}
+			gb, _ := json.Marshal(got)
+			wb, _ := json.Marshal(want)
+			if string(gb) != string(wb) {
+				t.Fatalf("payload\n got %s\nwant %s", gb, wb)
+			}
+		})
+	}
+}
