@@ -1,0 +1,53 @@
+package cli
+
+import (
+	"strings"
+
+	"github.com/spf13/cobra"
+)
+
+// addClientCommands registers the client verbs: the old hooks CLI's verbs
+// at the top level (compat-spec §5), the tenant resources as groups.
+func addClientCommands(root *cobra.Command) {
+	root.AddGroup(
+		&cobra.Group{ID: "hooks", Title: "Hooks (the Auth0 hooks CLI's verbs):"},
+		&cobra.Group{ID: "tenant", Title: "Tenant:"},
+	)
+	hooks := []*cobra.Command{
+		newScaffoldCommand(), newCreateCommand(), newLsCommand(), newEnableCommand(true),
+		newEnableCommand(false), newRmCommand(), newEditCommand(), newLogsCommand(),
+		newTestCommand(), group(newSecretsCommand()),
+	}
+	for _, c := range hooks {
+		c.GroupID = "hooks"
+		root.AddCommand(c)
+	}
+	tenant := []*cobra.Command{
+		newInitCommand(), group(newClientsCommand()), group(newAPIsCommand()), group(newGrantsCommand()),
+		group(newUsersCommand()), group(newKeysCommand()), newTokenCommand(),
+	}
+	for _, c := range tenant {
+		c.GroupID = "tenant"
+		root.AddCommand(c)
+	}
+	root.Example = `  tokenhook serve --dev
+  tokenhook init -p default --url http://127.0.0.1:8080 --client-id $ID --client-secret $SECRET
+  tokenhook scaffold -t credentials-exchange > myrule.js
+  tokenhook create -t credentials-exchange -n client-credentials-exchange-hook -p default myrule.js
+  tokenhook enable --profile default client-credentials-exchange-hook
+  tokenhook token -c CLIENT_ID -s CLIENT_SECRET -a https://orders.example/`
+}
+
+// isCobraUsageError recognises the argument errors cobra itself returns
+// (an unknown verb, a missing required flag): cobra gives them no type,
+// only these messages, and they are bad arguments, exit 2.
+func isCobraUsageError(err error) bool {
+	msg := err.Error()
+	for _, prefix := range []string{"unknown command", "required flag", "unknown flag", "unknown shorthand flag",
+		"accepts ", "requires at least", "invalid argument", "if any flags in the group", "flag needs an argument"} {
+		if strings.HasPrefix(msg, prefix) {
+			return true
+		}
+	}
+	return false
+}
