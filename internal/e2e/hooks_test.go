@@ -386,12 +386,12 @@ func TestHookTimeouts(t *testing.T) {
 	// measures whether the server still answers meanwhile.
 	guard := `if (client.metadata.mode === 'fast') return cb(null, {scope: scope, 'https://example.com/fast': true});`
 	scripts := map[string]string{
-		"infinite loop":        `module.exports = function(client, scope, audience, context, cb) { ` + guard + ` while (true) {} };`,
-		"never-called cb":      `module.exports = function(client, scope, audience, context, cb) { ` + guard + ` };`,
-		"never-settling":       `module.exports = function(client, scope, audience, context, cb) { ` + guard + ` return new Promise(() => {}); };`,
-		"endless timer chain":  `module.exports = function(client, scope, audience, context, cb) { ` + guard + ` (function f() { setTimeout(f, 0); })(); };`,
-		"timer fan-out":        `module.exports = function(client, scope, audience, context, cb) { ` + guard + ` (function f() { setTimeout(f, 0); setImmediate(f); })(); };`,
-		"deep recursion":       `module.exports = function(client, scope, audience, context, cb) { ` + guard + ` const f = n => f(n + 1) + 1; f(0); };`,
+		"infinite loop":       `module.exports = function(client, scope, audience, context, cb) { ` + guard + ` while (true) {} };`,
+		"never-called cb":     `module.exports = function(client, scope, audience, context, cb) { ` + guard + ` };`,
+		"never-settling":      `module.exports = function(client, scope, audience, context, cb) { ` + guard + ` return new Promise(() => {}); };`,
+		"endless timer chain": `module.exports = function(client, scope, audience, context, cb) { ` + guard + ` (function f() { setTimeout(f, 0); })(); };`,
+		"timer fan-out":       `module.exports = function(client, scope, audience, context, cb) { ` + guard + ` (function f() { setTimeout(f, 0); setImmediate(f); })(); };`,
+		"deep recursion":      `module.exports = function(client, scope, audience, context, cb) { ` + guard + ` const f = n => f(n + 1) + 1; f(0); };`,
 	}
 	id := admin.createHook(t, "slow", "credentials-exchange", scripts["infinite loop"], true)
 	for name, script := range scripts {
@@ -456,10 +456,10 @@ func TestHostileHooks(t *testing.T) {
 	admin := newHookAdmin(in)
 	id := admin.createHook(t, "hostile", "credentials-exchange", "module.exports = (c, s, a, ctx, cb) => cb(null, {});", true)
 	for name, body := range map[string]string{
-		"huge repeat":        `'x'.repeat(2 ** 30).length`,
-		"array fill loop":    `for (;;) { new Array(2e7).fill(0); }`,
-		"array from":         `for (;;) { Array.from({length: 2e7}); }`,
-		"unbounded growth":   `const acc = []; for (;;) { acc.push('x'.repeat(1 << 20) + acc.length); }`,
+		"huge repeat":      `'x'.repeat(2 ** 30).length`,
+		"array fill loop":  `for (;;) { new Array(2e7).fill(0); }`,
+		"array from":       `for (;;) { Array.from({length: 2e7}); }`,
+		"unbounded growth": `const acc = []; for (;;) { acc.push('x'.repeat(1 << 20) + acc.length); }`,
 		// The backreference keeps goja off its linear RE2 path and on the
 		// backtracking engine, where this pattern is exponential.
 		"catastrophic regex": `/^(a+)+\1$/.test('a'.repeat(40) + 'b')`,
