@@ -1,0 +1,157 @@
+// One fetch wrapper for the Management API and the dashboard's endpoints.
+// The session cookie authenticates; the CSRF token read from
+// /dashboard/api/session goes on every request that changes state.
+
+let csrfToken = "";
+let onSignedOut: () => void = () => {};
+
+export function setCSRF(token: string) {
+  csrfToken = token;
+}
+export function whenSignedOut(fn: () => void) {
+  onSignedOut = fn;
+}
+
+export class ApiError extends Error {
+  status: number;
+  body: unknown;
+  constructor(status: number, message: string, body: unknown) {
+    super(message);
+    this.status = status;
+    this.body = body;
+  }
+}
+
+// messageOf reads the Management API's {"message"}, the dashboard's same
+// shape, or an OAuth {"error_description"}.
+function messageOf(status: number, body: unknown): string {
+  if (body && typeof body === "object") {
+    const b = body as Record<string, unknown>;
+    if (typeof b.message === "string") return b.message;
+    if (typeof b.error_description === "string") return b.error_description;
+  }
+  return `Request failed (${status})`;
+}
+
+export async function request<T = unknown>(method: string, path: string, body?: unknown): Promise<T> {
+  const headers: Record<string, string> = { Accept: "application/json" };
+  if (method !== "GET") headers["X-CSRF-Token"] = csrfToken;
+  if (body !== undefined) headers["Content-Type"] = "application/json";
+  const res = await fetch(path, {
+    method,
+    headers,
+    credentials: "same-origin",
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  if (res.status === 204) return undefined as T;
+  const text = await res.text();
+  let data: unknown = undefined;
+  try {
+    data = text ? JSON.parse(text) : undefined;
+  } catch {
+    data = text;
+  }
+  if (!res.ok) {
+    if (res.status === 401 && !path.startsWith("/dashboard/api/login")) onSignedOut();
+    throw new ApiError(res.status, messageOf(res.status, data), data);
+  }
+  return data as T;
+}
+
+export const api = {
+  get: <T>(p: string) => request<T>("GET", "/api/v2" + p),
+  post: <T>(p: string, b?: unknown) => request<T>("POST", "/api/v2" + p, b ?? {}),
+  patch: <T>(p: string, b: unknown) => request<T>("PATCH", "/api/v2" + p, b),
+  put: <T>(p: string, b?: unknown) => request<T>("PUT", "/api/v2" + p, b),
+  del: <T>(p: string, b?: unknown) => request<T>("DELETE", "/api/v2" + p, b),
+};
+
+// Shapes of the Management API (compat-spec §4), as far as the pages use them.
+export interface Hook {
+  id: string;
+  name: string;
+  script: string;
+  enabled: boolean;
+  triggerId: string;
+  dependencies: Record<string, string>;
+}
+export interface Client {
+  client_id: string;
+  client_secret?: string;
+  name: string;
+  description?: string;
+  app_type?: string;
+  grant_types?: string[];
+  client_metadata?: Record<string, string>;
+  global?: boolean;
+}
+export interface Scope {
+  value: string;
+  description?: string;
+}
+export interface ResourceServer {
+  id: string;
+  name: string;
+  identifier: string;
+  scopes?: Scope[];
+  token_lifetime?: number;
+  is_system?: boolean;
+}
+export interface ClientGrant {
+  id: string;
+  client_id: string;
+  audience: string;
+  scope: string[];
+}
+export interface SigningKey {
+  kid: string;
+  current?: boolean;
+  next?: boolean;
+  previous?: boolean;
+  revoked?: boolean;
+  fingerprint?: string;
+  thumbprint?: string;
+  current_since?: string;
+  current_until?: string;
+  revoked_at?: string;
+}
+export interface LogEvent {
+  log_id?: string;
+  _id?: string;
+  date: string;
+  type: string;
+  description?: string;
+  client_id?: string;
+  client_name?: string;
+  ip?: string;
+  user_agent?: string;
+  hook?: unknown;
+  details?: unknown;
+}
+export interface User {
+  user_id: string;
+  email: string;
+  username?: string;
+  name?: string;
+  blocked?: boolean;
+  user_metadata?: Record<string, unknown>;
+  app_metadata?: Record<string, unknown>;
+  created_at?: string;
+  last_login?: string;
+  logins_count?: number;
+}
+export interface SessionInfo {
+  email: string;
+  operator_id: string;
+  csrf_token: string;
+  expires_at: string;
+  tenant: string;
+}
+
+export const TRIGGERS: { id: string; label: string }[] = [
+  { id: "credentials-exchange", label: "Client Credentials Exchange" },
+  { id: "password-exchange", label: "Password Exchange" },
+];
+
+// Hook names as the API validates them (compat-spec §3.3).
+export const HOOK_NAME = /^[a-zA-Z0-9]([ \-a-zA-Z0-9]*[a-zA-Z0-9])?$/;

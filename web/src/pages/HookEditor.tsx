@@ -1,0 +1,324 @@
+import { useEffect, useRef, useState } from "preact/hooks";
+import type { EditorView } from "@codemirror/view";
+import { api, ApiError, HOOK_NAME, TRIGGERS, type Hook } from "../api";
+import { DEFAULT_PAYLOADS } from "../hookTypes";
+import { createEditor, compileDiagnostic, showDiagnostics } from "../editor";
+import { setDirty } from "../dirty";
+import { ErrorBanner, errorText, useAsync } from "../ui";
+
+interface Report {
+  result: Record<string, unknown> | null;
+  logs: { time: string; level: string; message: string }[];
+  duration_ms: number;
+  error: { status: number; error: string; error_description: string } | null;
+}
+
+interface LogLine {
+  time: string;
+  hook_name?: string;
+  request_id?: string;
+  level: string;
+  message: string;
+}
+
+const MAX_SECRETS = 20;
+
+export function HookEditor({ id }: { id: string }) {
+  const loaded = useAsync(() => api.get<Hook>(`/hooks/${id}`), [id]);
+  const [hook, setHook] = useState<Hook | null>(null);
+  const [code, setCode] = useState("");
+  const [saved, setSaved] = useState("");
+  const [status, setStatus] = useState<string>("");
+  const [error, setError] = useState<unknown>(null);
+  const [tab, setTab] = useState<"runner" | "secrets" | "logs">("runner");
+  const [renaming, setRenaming] = useState<string | null>(null);
+  // Secret values typed on this page, sent with unsaved runs: stored
+  // values are never readable back (compat-spec §3.3).
+  const known = useRef<Record<string, string>>({});
+  const view = useRef<EditorView | null>(null);
+  const host = useRef<HTMLDivElement>(null);
+  const saveRef = useRef<() => void>(() => {});
+  const dirty = hook !== null && code !== saved;
+
+  useEffect(() => {
+    if (!loaded.data) return;
+    setHook(loaded.data);
+    setCode(loaded.data.script);
+    setSaved(loaded.data.script);
+  }, [loaded.data]);
+
+  useEffect(() => {
+    if (!hook || view.current || !host.current) return;
+    view.current = createEditor({
+      parent: host.current,
+      doc: hook.script,
+      triggerId: hook.triggerId,
+      onChange: setCode,
+      onSave: () => saveRef.current(),
+    });
+    return () => { view.current?.destroy(); view.current = null; };
+  }, [hook?.id]);
+
+  useEffect(() => { setDirty(dirty); }, [dirty]);
+  useEffect(() => () => setDirty(false), []);
+
+  const save = async () => {
+    if (!hook || !view.current) return;
+    const script = view.current.state.doc.toString();
+    setStatus("Saving…");
+    setError(null);
+    try {
+      const h = await api.patch<Hook>(`/hooks/${hook.id}`, { script });
+      setHook(h);
+      setSaved(script);
+      setStatus("Saved");
+      showDiagnostics(view.current, []);
+    } catch (e) {
+      setStatus("");
+      setError(e);
+      const d = e instanceof ApiError ? compileDiagnostic(view.current, e.message) : null;
+      if (d) showDiagnostics(view.current, [d]);
+    }
+  };
+  saveRef.current = save;
+
+  // Ctrl/Cmd+S anywhere on the page saves, not only inside the editor.
+  useEffect(() => {
+    const onKey = (e: KeyboardEvent) => {
+      if ((e.ctrlKey || e.metaKey) && e.key.toLowerCase() === "s") {
+        e.preventDefault();
+        saveRef.current();
+      }
+    };
+    window.addEventListener("keydown", onKey);
+    return () => window.removeEventListener("keydown", onKey);
+  }, []);
+
+  if (loaded.error) return <section><p><a href="#/hooks">← Hooks</a></p><ErrorBanner error={loaded.error} /></section>;
+  if (!hook) return <p class="loading">Loading…</p>;
+
+  const patch = async (body: Partial<Hook>) => {
+    setError(null);
+    try {
+      const h = await api.patch<Hook>(`/hooks/${hook.id}`, body);
+      setHook({ ...h, script: hook.script });
+      return true;
+    } catch (e) {
+      setError(e);
+      return false;
+    }
+  };
+  const remove = async () => {
+    if (!window.confirm(`Delete the hook "${hook.name}"? This cannot be undone.`)) return;
+    try {
+      await api.del(`/hooks/${hook.id}`);
+      setDirty(false);
+      location.hash = "#/hooks";
+    } catch (e) {
+      setError(e);
+    }
+  };
+  const trigger = TRIGGERS.find((t) => t.id === hook.triggerId)?.label ?? hook.triggerId;
+
+  return (
+    <section class="editor-page">
+      <div class="page-head">
+        <div class="title-block">
+          <a href="#/hooks" class="muted">← Hooks</a>
+          {renaming === null ? (
+            <h1>
+              <span id="hook-name">{hook.name}</span>
+              {dirty && <span class="unsaved" id="unsaved-marker" title="Unsaved changes" aria-label="Unsaved changes">●</span>}
+              <button type="button" class="small" onClick={() => setRenaming(hook.name)}>Rename</button>
+            </h1>
+          ) : (
+            <form class="rename" onSubmit={async (e) => { e.preventDefault(); if (HOOK_NAME.test(renaming) && await patch({ name: renaming })) setRenaming(null); }}>
+              <input aria-label="New name" value={renaming} autofocus aria-invalid={!HOOK_NAME.test(renaming)}
+                onInput={(e) => setRenaming((e.target as HTMLInputElement).value)} />
+              <button class="small primary" type="submit" disabled={!HOOK_NAME.test(renaming)}>Rename</button>
+              <button class="small" type="button" onClick={() => setRenaming(null)}>Cancel</button>
+            </form>
+          )}
+          <span class="muted">{trigger}</span>
+        </div>
+        <div class="head-actions">
+          <label class="switch">
+            <input id="hook-enabled" type="checkbox" checked={hook.enabled} onChange={(e) => patch({ enabled: (e.target as HTMLInputElement).checked })} />
+            {hook.enabled ? "Enabled" : "Disabled"}
+          </label>
+          <span class="status" role="status">{status}</span>
+          <button id="hook-save" class="primary" type="button" onClick={save} title="Save (Ctrl/Cmd+S)">Save</button>
+          <button type="button" class="danger" onClick={remove}>Delete</button>
+        </div>
+      </div>
+      <ErrorBanner error={error} />
+      <div class="split">
+        <div class="code" ref={host} />
+        <div class="panes">
+          <div class="tabs" role="tablist">
+            {(["runner", "secrets", "logs"] as const).map((t) => (
+              <button type="button" role="tab" id={`tab-${t}`} aria-selected={tab === t} class={tab === t ? "active" : ""} onClick={() => setTab(t)}>
+                {t === "runner" ? "Runner" : t === "secrets" ? "Secrets" : "Logs"}
+              </button>
+            ))}
+          </div>
+          <div hidden={tab !== "runner"}><Runner hook={hook} code={code} known={known.current} /></div>
+          <div hidden={tab !== "secrets"}><Secrets hook={hook} known={known.current} /></div>
+          <div hidden={tab !== "logs"}><Logs hook={hook} /></div>
+        </div>
+      </div>
+    </section>
+  );
+}
+
+function Runner({ hook, code, known }: { hook: Hook; code: string; known: Record<string, string> }) {
+  const [payload, setPayload] = useState(JSON.stringify(DEFAULT_PAYLOADS[hook.triggerId] ?? {}, null, 2));
+  const [report, setReport] = useState<Report | null>(null);
+  const [error, setError] = useState<unknown>(null);
+  const [busy, setBusy] = useState(false);
+  const run = async () => {
+    setError(null);
+    let p: unknown;
+    try {
+      p = JSON.parse(payload);
+    } catch (e) {
+      setError(new Error("The payload is not valid JSON: " + errorText(e)));
+      return;
+    }
+    setBusy(true);
+    try {
+      // The code as it is in the editor, saved or not.
+      setReport(await api.post<Report>("/hooks/run", { triggerId: hook.triggerId, script: code, name: hook.name, payload: p, secrets: known }));
+    } catch (e) {
+      setReport(null);
+      setError(e);
+    } finally {
+      setBusy(false);
+    }
+  };
+  const unknownSecrets = Object.keys(known).length;
+  return (
+    <div class="pane" id="runner">
+      <label>Payload
+        <textarea id="runner-payload" rows={10} spellcheck={false} value={payload} onInput={(e) => setPayload((e.target as HTMLTextAreaElement).value)} />
+      </label>
+      <div class="actions">
+        <button type="button" class="small" onClick={() => setPayload(JSON.stringify(DEFAULT_PAYLOADS[hook.triggerId] ?? {}, null, 2))}>Reset payload</button>
+        <button id="runner-run" type="button" class="primary" disabled={busy} onClick={run}>{busy ? "Running…" : "Run"}</button>
+      </div>
+      <p class="hint">Runs the code in the editor without saving it. Secrets typed in the Secrets pane on this page are passed{unknownSecrets ? ` (${unknownSecrets})` : ""}; stored values cannot be read back.</p>
+      <ErrorBanner error={error} />
+      {report && (
+        <div id="runner-report" class={"report" + (report.error ? " failed" : "")}>
+          <p><b>{report.error ? "Error" : "Result"}</b> <span class="muted">in {report.duration_ms.toFixed(1)} ms</span></p>
+          {report.error ? (
+            <pre id="runner-error">{report.error.status} {report.error.error}: {report.error.error_description}</pre>
+          ) : (
+            <pre id="runner-result">{JSON.stringify(report.result, null, 2)}</pre>
+          )}
+          <p><b>Console</b></p>
+          {report.logs.length === 0 ? <p class="muted">No console output.</p> : (
+            <pre id="runner-console">{report.logs.map((l) => `${l.level.padEnd(5)} ${l.message}`).join("\n")}</pre>
+          )}
+        </div>
+      )}
+    </div>
+  );
+}
+
+function Secrets({ hook, known }: { hook: Hook; known: Record<string, string> }) {
+  const secrets = useAsync(() => api.get<Record<string, string>>(`/hooks/${hook.id}/secrets`), [hook.id]);
+  const [name, setName] = useState("");
+  const [value, setValue] = useState("");
+  const [editing, setEditing] = useState<string | null>(null);
+  const [newValue, setNewValue] = useState("");
+  const [error, setError] = useState<unknown>(null);
+  const names = Object.keys(secrets.data ?? {}).sort();
+  const full = names.length >= MAX_SECRETS;
+  const act = async (fn: () => Promise<unknown>) => {
+    setError(null);
+    try {
+      await fn();
+      secrets.reload();
+      return true;
+    } catch (e) {
+      setError(e);
+      return false;
+    }
+  };
+  return (
+    <div class="pane" id="secrets">
+      <p class="hint">Read them in code as <code>context.webtask.secrets.NAME</code>. Values are encrypted and never shown again.</p>
+      <ErrorBanner error={secrets.error || error} />
+      {names.length === 0 ? <p class="muted">No secrets yet. Add API keys or passwords your hook needs here, not in the code.</p> : (
+        <ul class="rows">
+          {names.map((n) => (
+            <li class="row" data-secret-name={n}>
+              <code class="grow">{n}</code>
+              {editing === n ? (
+                <form class="inline" onSubmit={async (e) => {
+                  e.preventDefault();
+                  if (await act(() => api.patch(`/hooks/${hook.id}/secrets`, { [n]: newValue }))) { known[n] = newValue; setEditing(null); }
+                }}>
+                  <input type="password" aria-label={`New value for ${n}`} value={newValue} required onInput={(e) => setNewValue((e.target as HTMLInputElement).value)} />
+                  <button class="small primary" type="submit">Update</button>
+                  <button class="small" type="button" onClick={() => setEditing(null)}>Cancel</button>
+                </form>
+              ) : (
+                <>
+                  <span class="masked" aria-label="hidden value">••••••••</span>
+                  <button type="button" class="small" onClick={() => { setEditing(n); setNewValue(""); }}>Change</button>
+                  <button type="button" class="small danger" aria-label={`Delete secret ${n}`} onClick={() => {
+                    if (window.confirm(`Delete the secret ${n}?`)) act(() => api.del(`/hooks/${hook.id}/secrets`, [n])).then((ok) => { if (ok) delete known[n]; });
+                  }}>Delete</button>
+                </>
+              )}
+            </li>
+          ))}
+        </ul>
+      )}
+      <form class="add-secret" onSubmit={async (e) => {
+        e.preventDefault();
+        if (await act(() => api.post(`/hooks/${hook.id}/secrets`, { [name]: value }))) {
+          known[name] = value;
+          setName("");
+          setValue("");
+        }
+      }}>
+        <input id="secret-name" aria-label="Secret name" placeholder="NAME" value={name} required disabled={full} onInput={(e) => setName((e.target as HTMLInputElement).value)} />
+        <input id="secret-value" aria-label="Secret value" type="password" placeholder="value" value={value} required disabled={full} onInput={(e) => setValue((e.target as HTMLInputElement).value)} />
+        <button id="secret-add" class="primary small" type="submit" disabled={full}>Add</button>
+      </form>
+      {full && <p class="hint">A hook has at most {MAX_SECRETS} secrets.</p>}
+    </div>
+  );
+}
+
+// Logs streams the hook's console lines live (Server-Sent Events; the
+// session cookie authenticates the GET) after the recent ones.
+function Logs({ hook }: { hook: Hook }) {
+  const [lines, setLines] = useState<LogLine[]>([]);
+  const [state, setState] = useState("connecting");
+  useEffect(() => {
+    let live = true;
+    api.get<LogLine[]>(`/hooks/${hook.id}/logs`).then((l) => { if (live) setLines((cur) => [...l, ...cur]); }, () => {});
+    const es = new EventSource(`/api/v2/hooks/logs/stream?hook=${encodeURIComponent(hook.name)}`);
+    es.onopen = () => setState("live");
+    es.onerror = () => setState("reconnecting");
+    es.addEventListener("log", (ev) => {
+      const l = JSON.parse((ev as MessageEvent).data) as LogLine;
+      setLines((cur) => [...cur.slice(-499), l]);
+    });
+    return () => { live = false; es.close(); };
+  }, [hook.id, hook.name]);
+  return (
+    <div class="pane" id="logs">
+      <div class="actions"><span class={"badge" + (state === "live" ? " on" : "")} id="logs-state">{state}</span>
+        <button type="button" class="small" onClick={() => setLines([])}>Clear</button></div>
+      {lines.length === 0 ? <p class="muted">Waiting for console output. Run the hook, or get a token in <a href="#/try">Try it</a>.</p> : (
+        <pre id="logs-lines" class="log-lines" aria-live="polite">{lines.map((l) =>
+          `${new Date(l.time).toLocaleTimeString()} ${l.level.padEnd(5)} ${l.request_id ? "" : "[runner] "}${l.message}`).join("\n")}</pre>
+      )}
+    </div>
+  );
+}

@@ -1,0 +1,40 @@
+import { useState } from "preact/hooks";
+import { api, type SigningKey } from "../api";
+import { ErrorBanner, fmtDate, useAsync } from "../ui";
+
+function state(k: SigningKey) {
+  return k.revoked ? "revoked" : k.current ? "current" : k.next ? "next" : k.previous ? "previous" : "";
+}
+
+export function KeysPage() {
+  const keys = useAsync(() => api.get<SigningKey[]>("/keys/signing"));
+  const [error, setError] = useState<unknown>(null);
+  const rotate = async () => {
+    if (!window.confirm("Rotate the signing key? The next key becomes current; tokens signed with the old one stay valid while it is published as previous.")) return;
+    setError(null);
+    try {
+      await api.post("/keys/signing/rotate");
+      keys.reload();
+    } catch (e) {
+      setError(e);
+    }
+  };
+  return (
+    <section>
+      <div class="page-head"><h1>Signing keys</h1><button id="keys-rotate" class="primary" type="button" onClick={rotate}>Rotate key</button></div>
+      <p class="muted">Access tokens are signed with RS256. Resource servers fetch the public keys from <code>/.well-known/jwks.json</code>.</p>
+      <ErrorBanner error={keys.error || error} />
+      <div class="table-wrap">
+        <table>
+          <thead><tr><th>Key id</th><th>State</th><th>Current since</th><th>Thumbprint</th></tr></thead>
+          <tbody>
+            {(keys.data ?? []).map((k) => (
+              <tr><td><code>{k.kid}</code></td><td><span class={"badge" + (k.current ? " on" : "")}>{state(k)}</span></td>
+                <td>{fmtDate(k.current_since)}</td><td><code class="small-text">{k.thumbprint}</code></td></tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
+    </section>
+  );
+}

@@ -1,0 +1,42 @@
+import { useState } from "preact/hooks";
+import { request, type SessionInfo } from "../api";
+import { ErrorBanner } from "../ui";
+
+export function Login({ onSignedIn }: { onSignedIn: (s: SessionInfo) => void }) {
+  const [email, setEmail] = useState("");
+  const [password, setPassword] = useState("");
+  const [error, setError] = useState<unknown>(null);
+  const [busy, setBusy] = useState(false);
+  const submit = async (e: Event) => {
+    e.preventDefault();
+    setBusy(true);
+    setError(null);
+    try {
+      onSignedIn(await request<SessionInfo>("POST", "/dashboard/api/login", { email, password }));
+    } catch (err) {
+      setError(err);
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <div class="login">
+      <form class="card" onSubmit={submit} aria-label="Sign in">
+        <h1>tokenhook</h1>
+        <p class="muted">Sign in to manage hooks, applications and APIs.</p>
+        <label>Email
+          <input id="login-email" type="email" autocomplete="username" required value={email}
+            onInput={(e) => setEmail((e.target as HTMLInputElement).value)} />
+        </label>
+        <label>Password
+          <input id="login-password" type="password" autocomplete="current-password" required value={password}
+            onInput={(e) => setPassword((e.target as HTMLInputElement).value)} />
+        </label>
+        <ErrorBanner error={error} />
+        <button id="login-submit" class="primary" type="submit" disabled={busy}>{busy ? "Signing in…" : "Sign in"}</button>
+        <p class="hint">The first operator comes from <code>TOKENHOOK_ADMIN_EMAIL</code> and <code>TOKENHOOK_ADMIN_PASSWORD</code>;
+          <code> tokenhook serve --dev</code> prints one.</p>
+      </form>
+    </div>
+  );
+}
