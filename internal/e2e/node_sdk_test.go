@@ -1,0 +1,120 @@
+package e2e
+
+import (
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"reflect"
+	"testing"
+	"time"
+)
+
+// TestNodeSDKHooks runs the official Auth0 Node SDK (auth0@4, unmodified)
+// against the server over HTTPS: ManagementClient gets its own token with
+// client credentials, then drives every hooks.* method (issue 3).
+//
+// testdata/node-sdk holds a pinned package-lock.json; `npm ci` there (the CI
+// does it) installs the SDK. TOKENHOOK_SKIP_NODE=1 skips the test where
+// Node.js is not available.
+func TestNodeSDKHooks(t *testing.T) {
+	if os.Getenv("TOKENHOOK_SKIP_NODE") == "1" {
+		t.Skip("TOKENHOOK_SKIP_NODE=1")
+	}
+	dir, err := filepath.Abs(filepath.Join("testdata", "node-sdk"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "node_modules", "auth0")); err != nil {
+		t.Fatalf("the Auth0 Node SDK is not installed: run `npm ci --prefix internal/e2e/testdata/node-sdk` (or set TOKENHOOK_SKIP_NODE=1): %v", err)
+	}
+	node, err := exec.LookPath("node")
+	if err != nil {
+		t.Fatalf("node not found (install Node.js >= 18 or set TOKENHOOK_SKIP_NODE=1): %v", err)
+	}
+	files := selfSignedCert(t)
+	addr := freeAddr(t)
+	start(t, options{addr: addr, tls: files, args: []string{"--issuer", "https://" + addr + "/"}})
+
+	cmd := exec.Command(node, filepath.Join(dir, "hooks.js"))
+	cmd.Dir = dir
+	cmd.Env = []string{
+		"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir(),
+		"NODE_EXTRA_CA_CERTS=" + files.cert,
+		"TOKENHOOK_DOMAIN=" + addr,
+		"TOKENHOOK_CLIENT_ID=" + adminID,
+		"TOKENHOOK_CLIENT_SECRET=" + adminSecret,
+	}
+	done := make(chan struct{})
+	var out []byte
+	go func() {
+		defer close(done)
+		out, err = cmd.Output()
+	}()
+	select {
+	case <-done:
+	case <-time.After(60 * time.Second):
+		_ = cmd.Process.Kill()
+		<-done
+		t.Fatal("the Node SDK script did not finish in 60s")
+	}
+	if err != nil {
+		stderr := ""
+		if ee, ok := err.(*exec.ExitError); ok {
+			stderr = string(ee.Stderr)
+		}
+		t.Fatalf("node hooks.js: %v\n%s\n%s", err, out, stderr)
+	}
+	var res struct {
+		Created struct {
+			Status int            `json:"status"`
+			Data   map[string]any `json:"data"`
+		} `json:"created"`
+		Duplicate, SecretConflict, UpdateMissingSecret, NotFound *struct {
+			StatusCode int    `json:"statusCode"`
+			Message    string `json:"message"`
+		}
+		List                                              []map[string]any `json:"list"`
+		Page                                              map[string]any   `json:"page"`
+		Filtered                                          []map[string]any `json:"filtered"`
+		Got                                               map[string]any   `json:"got"`
+		Updated                                           map[string]any   `json:"updated"`
+		AddSecrets, UpdateSecrets, DeleteSecrets, Deleted int
+		Secrets                                           map[string]any `json:"secrets"`
+	}
+	if err := json.Unmarshal(out, &res); err != nil {
+		t.Fatalf("script output: %v\n%s", err, out)
+	}
+	t.Logf("SDK results: %s", out)
+	h := res.Created.Data
+	if res.Created.Status != 201 || len(h["id"].(string)) != 26 || h["name"] != "sdk-hook" || h["enabled"] != false || h["triggerId"] != "credentials-exchange" {
+		t.Fatalf("create: %+v", res.Created)
+	}
+	if res.Duplicate == nil || res.Duplicate.StatusCode != 409 {
+		t.Fatalf("duplicate name: %+v", res.Duplicate)
+	}
+	if len(res.List) != 1 || res.List[0]["id"] != h["id"] || len(res.Filtered) != 1 {
+		t.Fatalf("getAll: %v / %v", res.List, res.Filtered)
+	}
+	if res.Page["total"] != 1.0 || len(res.Page["hooks"].([]any)) != 1 {
+		t.Fatalf("getAll with totals: %v", res.Page)
+	}
+	if !reflect.DeepEqual(res.Got, h) {
+		t.Fatalf("get %v, want %v", res.Got, h)
+	}
+	if res.Updated["enabled"] != true || res.Updated["name"] != "sdk-hook-renamed" || res.Updated["script"] != h["script"] {
+		t.Fatalf("update: %v", res.Updated)
+	}
+	if res.AddSecrets != 201 || res.UpdateSecrets != 201 || res.DeleteSecrets != 204 || res.Deleted != 204 {
+		t.Fatalf("statuses add %d update %d deleteSecrets %d delete %d", res.AddSecrets, res.UpdateSecrets, res.DeleteSecrets, res.Deleted)
+	}
+	if res.SecretConflict == nil || res.SecretConflict.StatusCode != 409 || res.UpdateMissingSecret == nil || res.UpdateMissingSecret.StatusCode != 404 {
+		t.Fatalf("secret errors: %+v %+v", res.SecretConflict, res.UpdateMissingSecret)
+	}
+	if !reflect.DeepEqual(res.Secrets, map[string]any{"FOO": "_VALUE_NOT_SHOWN_"}) {
+		t.Fatalf("getSecrets: %v", res.Secrets)
+	}
+	if res.NotFound == nil || res.NotFound.StatusCode != 404 {
+		t.Fatalf("get after delete: %+v", res.NotFound)
+	}
+}
