@@ -59,7 +59,7 @@ const (
 
 // paint wraps s in an ANSI style when colour is on.
 func (p *printer) paint(style, s string) string {
-	if !p.color || s == "" {
+	if !p.color || s == "" || style == "" {
 		return s
 	}
 	return style + s + ansiReset
@@ -240,4 +240,15 @@ func requireFlags(cmd *cobra.Command, names ...string) error {
 		return usageErr(fmt.Errorf("missing %s\n\n%s", strings.Join(missing, ", "), cmd.UsageString()))
 	}
 	return nil
+}
+
+// abbreviate keeps a table cell of space-separated words short: the
+// system API's thirty-odd scopes would push every other column off screen
+// (-o json and get show them all).
+func abbreviate(words string, keep int) string {
+	f := strings.Fields(words)
+	if len(f) <= keep {
+		return words
+	}
+	return strings.Join(f[:keep], " ") + fmt.Sprintf(" (+%d more)", len(f)-keep)
 }

@@ -311,7 +311,7 @@ func newAPIsCommand() *cobra.Command {
 		}
 		var rows [][]string
 		for _, o := range list {
-			rows = append(rows, []string{str(o, "id"), str(o, "name"), str(o, "identifier"), orDash(scopeValues(o))})
+			rows = append(rows, []string{str(o, "id"), str(o, "name"), str(o, "identifier"), orDash(abbreviate(scopeValues(o), 4))})
 		}
 		return p.table([]string{"ID", "NAME", "IDENTIFIER", "SCOPES"}, rows)
 	})
@@ -416,7 +416,7 @@ func newGrantsCommand() *cobra.Command {
   tokenhook grants ls --client-id CLIENT_ID`,
 	}
 	grantRow := func(o map[string]any) []string {
-		return []string{str(o, "id"), str(o, "client_id"), str(o, "audience"), orDash(strList(o, "scope"))}
+		return []string{str(o, "id"), str(o, "client_id"), str(o, "audience"), orDash(abbreviate(strList(o, "scope"), 4))}
 	}
 	grantHeader := []string{"ID", "CLIENT_ID", "AUDIENCE", "SCOPE"}
 	showGrant := func(p *printer, o map[string]any) error {
