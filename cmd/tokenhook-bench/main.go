@@ -31,6 +31,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"golang.org/x/crypto/bcrypt"
 )
 
 func main() {
@@ -68,6 +70,7 @@ func run(bin string, duration, warmup time.Duration, concurrency int) error {
 
 	fmt.Printf("concurrency %d, %v per scenario; the bare RS256 signature (crypto/rsa, 2048-bit) is measured\n"+
 		"right before each scenario, since other load on the machine moves both figures together\n\n", concurrency, duration)
+	fmt.Printf("bcrypt compare at cost 10 (the password scenarios' floor): %.3f ms CPU\n\n", ms(bcryptCPU(10, 20)))
 	fmt.Printf("%-22s %10s %9s %9s %14s %12s %9s\n", "scenario", "tokens/s", "p50 ms", "p99 ms", "CPU ms/token", "sign ms", "x sign")
 	for _, sc := range scenarios(srv) {
 		if sc.setup != nil {
@@ -75,13 +78,18 @@ func run(bin string, duration, warmup time.Duration, concurrency int) error {
 				return fmt.Errorf("%s: %w", sc.name, err)
 			}
 		}
-		load(srv, concurrency, warmup)
+		body := url.Values{"grant_type": {"client_credentials"}, "client_id": {srv.clientID},
+			"client_secret": {srv.clientSecret}, "audience": {srv.audience}}.Encode()
+		if sc.body != nil {
+			body = sc.body()
+		}
+		load(srv, concurrency, warmup, body)
 		sign := bareSignatureCPU(key, 1000)
 		cpu0, err := treeCPU(srv.cmd.Process.Pid)
 		if err != nil {
 			return err
 		}
-		res := load(srv, concurrency, duration)
+		res := load(srv, concurrency, duration, body)
 		cpu1, _ := treeCPU(srv.cmd.Process.Pid)
 		if res.errors > 0 {
 			return fmt.Errorf("%s: %d failed requests (first: %s)", sc.name, res.errors, res.firstErr)
@@ -96,6 +104,9 @@ func run(bin string, duration, warmup time.Duration, concurrency int) error {
 type scenario struct {
 	name  string
 	setup func() error
+	// body is the token request; nil means the demo application's
+	// client-credentials request.
+	body func() string
 }
 
 // simpleHook adds a scope and two claims: the hook of the issue's target.
@@ -108,6 +119,7 @@ const simpleHook = `module.exports = function (client, scope, audience, context,
 };`
 
 func scenarios(srv *server) []scenario {
+	pw := &passwordBench{srv: srv}
 	return []scenario{
 		{name: "client_credentials"},
 		{name: "with simple hook", setup: func() error {
@@ -126,7 +138,67 @@ func scenarios(srv *server) []scenario {
 			}
 			return nil
 		}},
+		{name: "password", setup: pw.setup, body: pw.body("")},
+		{name: "password + openid", body: pw.body("openid profile email")},
 	}
+}
+
+// passwordBench is the password-grant scenario: one user, one regular web
+// application, the demo API. Every token costs a bcrypt compare at the
+// server's default cost (10), which dwarfs the signature: the bcrypt line
+// printed before the table is the floor of this scenario.
+type passwordBench struct {
+	srv              *server
+	clientID, secret string
+}
+
+const benchUser, benchPassword = "bench@example.com", "bench-password-1"
+
+func (p *passwordBench) setup() error {
+	out, err := p.srv.mgmtJSON("POST", "clients", map[string]any{"name": "bench password app", "app_type": "regular_web",
+		"grant_types": []string{"password"}})
+	if err != nil {
+		return err
+	}
+	p.clientID, _ = out["client_id"].(string)
+	p.secret, _ = out["client_secret"].(string)
+	if _, err := p.srv.mgmtJSON("POST", "users", map[string]any{"connection": "Username-Password-Authentication",
+		"email": benchUser, "password": benchPassword}); err != nil {
+		return err
+	}
+	// Measure only if the grant really succeeds.
+	resp, err := http.Post(p.srv.base+"oauth/token", "application/x-www-form-urlencoded", strings.NewReader(p.body("openid")()))
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != 200 {
+		msg, _ := io.ReadAll(resp.Body)
+		return fmt.Errorf("password grant: %d %s", resp.StatusCode, msg)
+	}
+	return nil
+}
+
+func (p *passwordBench) body(scope string) func() string {
+	return func() string {
+		v := url.Values{"grant_type": {"password"}, "client_id": {p.clientID}, "client_secret": {p.secret},
+			"username": {benchUser}, "password": {benchPassword}, "audience": {p.srv.audience}}
+		if scope != "" {
+			v.Set("scope", scope)
+		}
+		return v.Encode()
+	}
+}
+
+// bcryptCPU is the CPU time of one bcrypt compare at cost, the floor of a
+// password-grant token.
+func bcryptCPU(cost, n int) time.Duration {
+	hash, _ := bcrypt.GenerateFromPassword([]byte(benchPassword), cost)
+	before := selfCPU()
+	for i := 0; i < n; i++ {
+		_ = bcrypt.CompareHashAndPassword(hash, []byte(benchPassword))
+	}
+	return (selfCPU() - before) / time.Duration(n)
 }
 
 // bareSignatureCPU is the process CPU time of one PKCS#1 v1.5 SHA-256
@@ -248,6 +320,30 @@ func (s *server) stop() {
 	_ = s.cmd.Wait()
 }
 
+// mgmtJSON calls the Management API and decodes the answer.
+func (s *server) mgmtJSON(method, path string, body any) (map[string]any, error) {
+	tok, err := s.token(s.adminID, s.adminSecret, s.base+"api/v2/")
+	if err != nil {
+		return nil, err
+	}
+	b, _ := json.Marshal(body)
+	req, _ := http.NewRequest(method, s.base+"api/v2/"+path, bytes.NewReader(b))
+	req.Header.Set("Authorization", "Bearer "+tok)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	msg, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode >= 300 {
+		return nil, fmt.Errorf("%s %s: %d %s", method, path, resp.StatusCode, msg)
+	}
+	var out map[string]any
+	_ = json.Unmarshal(msg, &out)
+	return out, nil
+}
+
 // mgmt calls the Management API with a fresh admin token.
 func (s *server) mgmt(method, path string, body any) error {
 	tok, err := s.token(s.adminID, s.adminSecret, s.base+"api/v2/")
@@ -300,9 +396,7 @@ func (r result) p(q float64) time.Duration {
 }
 
 // load runs concurrency keep-alive clients for d.
-func load(s *server, concurrency int, d time.Duration) result {
-	body := url.Values{"grant_type": {"client_credentials"}, "client_id": {s.clientID},
-		"client_secret": {s.clientSecret}, "audience": {s.audience}}.Encode()
+func load(s *server, concurrency int, d time.Duration, body string) result {
 	tr := &http.Transport{MaxIdleConnsPerHost: concurrency, MaxConnsPerHost: concurrency}
 	defer tr.CloseIdleConnections()
 	client := &http.Client{Transport: tr}

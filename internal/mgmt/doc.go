@@ -24,7 +24,12 @@
 // unsupported values Auth0 would accept (signing_alg other than RS256,
 // non-OIDC-conformant clients, Auth0 tenant settings this server does not
 // implement) are a 400 rather than silently ignored, so nobody believes a
-// setting took effect; bodies of another media type are a 415.
+// setting took effect; bodies of another media type are a 415. Users
+// (users.go): q understands only email:"x" (exact) or a plain substring of
+// email, username or name, not Auth0's Lucene syntax; usernames may not
+// contain "@" so a login name is never ambiguous; no Gravatar picture is
+// made up (nothing about a user is sent to a third party); DELETE of an
+// unknown user is a 404 like every other resource here.
 //
 // Every response carries Cache-Control: no-store: API answers contain
 // secrets and must never sit in a shared cache.
