@@ -105,7 +105,7 @@ func strList(m map[string]any, k string) string {
 
 // showObject prints one resource: JSON with -o json, else the listed
 // fields as "label: value" lines.
-func showObject(p *printer, obj map[string]any, fields [][2]string) error {
+func showObject(p *printer, obj map[string]any, fields [][2]string, extra ...[2]string) error {
 	if p.json {
 		return p.JSON(obj)
 	}
@@ -120,7 +120,7 @@ func showObject(p *printer, obj map[string]any, fields [][2]string) error {
 		}
 		kv = append(kv, [2]string{f[0], v})
 	}
-	return p.keyValues(kv)
+	return p.keyValues(append(kv, extra...))
 }
 
 func done(p *printer, format string, args ...any) error {
@@ -281,13 +281,7 @@ func scopeValues(o map[string]any) string {
 }
 
 func showAPI(p *printer, o map[string]any) error {
-	if p.json {
-		return p.JSON(o)
-	}
-	if err := showObject(p, o, apiFields); err != nil {
-		return err
-	}
-	return p.keyValues([][2]string{{"scopes", orDash(scopeValues(o))}})
+	return showObject(p, o, apiFields, [2]string{"scopes", orDash(scopeValues(o))})
 }
 
 func newAPIsCommand() *cobra.Command {
