@@ -3,17 +3,31 @@ GO      ?= go
 BIN     := bin/tokenhook
 export CGO_ENABLED := 0
 
-.PHONY: build run test bench vet clean
+.PHONY: build run test bench vet clean dashboard
 
-build:
+# The dashboard (web/) is built into internal/dashboard/dist, which the
+# binary embeds. File targets rebuild it only when its sources change.
+DASHBOARD := internal/dashboard/dist/index.html
+WEB_SRC   := $(shell find web/src -type f 2>/dev/null) web/index.html web/vite.config.ts web/tsconfig.json web/package.json
+
+web/node_modules/.package-lock.json: web/package-lock.json
+	npm ci --prefix web --no-audit --no-fund
+
+$(DASHBOARD): web/node_modules/.package-lock.json $(WEB_SRC)
+	npm run build --prefix web
+
+dashboard: $(DASHBOARD)
+
+build: $(DASHBOARD)
 	$(GO) build -o $(BIN) ./cmd/tokenhook
 
 # Run the server on the embedded database with demo data and a printed curl.
 run: build
 	./$(BIN) serve --dev
 
-# The whole suite: unit, conformance (SQLite and PostgreSQL), end to end.
-test:
+# The whole suite: unit, conformance (SQLite and PostgreSQL), end to end,
+# and the dashboard in headless Chromium (so the dashboard is built first).
+test: $(DASHBOARD)
 	$(GO) vet ./...
 	$(GO) test -count=1 -timeout 30m ./...
 
