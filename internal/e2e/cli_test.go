@@ -625,3 +625,73 @@ func TestCLIHooks(t *testing.T) {
 		}
 	}
 }
+
+// TestCLILogsReconnect: the stream survives a server restart, as a
+// "tail -f" of hook output should; the line printed after the restart
+// arrives on the same `tokenhook logs`.
+func TestCLILogsReconnect(t *testing.T) {
+	dataDir, addr := t.TempDir(), freeAddr(t)
+	in := start(t, options{dataDir: dataDir, addr: addr})
+	c := newCLI(t, in)
+	c.init()
+	appID, appSecret := in.m2m("https://orders.example/", []string{"read:orders"}, []string{"read:orders"}, nil)
+	if r := c.runIn(cliHookScript, nil, "create", "-t", "credentials-exchange", "-n", "talker", "-", "-s", "KEY=k"); r.code != 0 {
+		t.Fatalf("create: %s", r)
+	}
+	c.ok("enable", "talker")
+
+	cmd := exec.Command(binary, "logs", "-r")
+	cmd.Env = c.env
+	stdout, _ := cmd.StdoutPipe()
+	stderr, _ := cmd.StderrPipe()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Process.Kill()
+	connected := make(chan struct{}, 4)
+	go func() {
+		sc := bufio.NewScanner(stderr)
+		for sc.Scan() {
+			if strings.Contains(sc.Text(), "Waiting for hook logs") {
+				connected <- struct{}{}
+			}
+		}
+	}()
+	lines := make(chan string, 16)
+	go func() {
+		sc := bufio.NewScanner(stdout)
+		for sc.Scan() {
+			lines <- sc.Text()
+		}
+	}()
+	wait := func(what string) {
+		t.Helper()
+		select {
+		case <-connected:
+		case <-time.After(30 * time.Second):
+			t.Fatalf("logs did not %s", what)
+		}
+	}
+	wait("connect")
+	in.stop()
+	in = start(t, options{dataDir: dataDir, addr: addr})
+	wait("reconnect after the restart")
+	r := in.tokenForm(url.Values{"grant_type": {"client_credentials"}, "client_id": {appID}, "client_secret": {appSecret}, "audience": {"https://orders.example/"}})
+	if r.status != 200 {
+		t.Fatalf("token: %d %s", r.status, r.body)
+	}
+	select {
+	case l := <-lines:
+		// -r prints the server's JSON line as is.
+		var e map[string]any
+		if err := json.Unmarshal([]byte(l), &e); err != nil || e["message"] != "hello from the hook, key k" || e["hook_name"] != "talker" {
+			t.Fatalf("raw line %q: %v", l, err)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("no line after the reconnect")
+	}
+	_ = cmd.Process.Signal(syscall.SIGINT)
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("logs after Ctrl-C: %v", err)
+	}
+}
