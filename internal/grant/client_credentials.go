@@ -45,7 +45,11 @@ func (e *Endpoint) clientCredentials(req *request) (issued, *oauth.Error) {
 		scopes = intersect(grant.Scope, strings.Fields(requested))
 	}
 	var custom map[string]any
-	if hook, ok := req.snap.EnabledHook(hooks.CredentialsExchange); ok && e.Hooks != nil {
+	// Hooks do not run for tokenhook's own Management API (the system API):
+	// a hook that denies or loops must never lock operators out of the API
+	// they need to fix it. Auth0 ran them there too; this is a deliberate
+	// deviation (docs/hooks.md).
+	if hook, ok := req.snap.EnabledHook(hooks.CredentialsExchange); ok && e.Hooks != nil && !api.IsSystem {
 		ex := e.runHook(req, hooks.CredentialsExchange, hook, hooks.Input{
 			Client:   hookClient(client, req.snap.Tenant),
 			Scope:    scopes,
