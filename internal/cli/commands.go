@@ -30,6 +30,7 @@ func addClientCommands(root *cobra.Command) {
 		c.GroupID = "tenant"
 		root.AddCommand(c)
 	}
+	addCompletions(root)
 	root.Example = `  tokenhook serve --dev
   tokenhook init -p default --url http://127.0.0.1:8080 --client-id $ID --client-secret $SECRET
   tokenhook scaffold -t credentials-exchange > myrule.js
@@ -50,4 +51,46 @@ func isCobraUsageError(err error) bool {
 		}
 	}
 	return false
+}
+
+// completeHookNames offers the profile's hook names to shell completion;
+// any failure (no profile, server down) just offers nothing.
+func completeHookNames(cmd *cobra.Command, args []string, _ string) ([]string, cobra.ShellCompDirective) {
+	if len(args) > 0 {
+		return nil, cobra.ShellCompDirectiveNoFileComp
+	}
+	c, err := clientFor(profileName(cmd))
+	if err != nil {
+		return nil, cobra.ShellCompDirectiveNoFileComp
+	}
+	list, err := listAll[hook](cmd.Context(), c, "hooks", nil)
+	if err != nil {
+		return nil, cobra.ShellCompDirectiveNoFileComp
+	}
+	names := make([]string, 0, len(list))
+	for _, h := range list {
+		names = append(names, h.Name)
+	}
+	return names, cobra.ShellCompDirectiveNoFileComp
+}
+
+// addCompletions wires completion of hook names and of -t's values.
+func addCompletions(root *cobra.Command) {
+	byName := map[string]bool{"enable": true, "disable": true, "rm": true, "edit": true}
+	types := func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+		return hookTypes, cobra.ShellCompDirectiveNoFileComp
+	}
+	for _, c := range root.Commands() {
+		if byName[c.Name()] {
+			c.ValidArgsFunction = completeHookNames
+		}
+		if c.Name() == "secrets" {
+			for _, sub := range c.Commands() {
+				sub.ValidArgsFunction = completeHookNames
+			}
+		}
+		if c.Flags().Lookup("type") != nil {
+			_ = c.RegisterFlagCompletionFunc("type", types)
+		}
+	}
 }

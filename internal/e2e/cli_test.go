@@ -441,6 +441,14 @@ func TestCLIHooks(t *testing.T) {
 		t.Fatalf("ls -t password-exchange: %v", hooks)
 	}
 
+	// Shell completion offers the profile's hook names and the types.
+	if out := c.ok(append([]string{"__complete", "enable"}, append(p, "")...)...); !strings.Contains(out, "client-credentials-exchange-hook\n") || !strings.Contains(out, "from-stdin\n") {
+		t.Fatalf("completion of hook names:\n%s", out)
+	}
+	if out := c.ok("__complete", "create", "-t", ""); !strings.Contains(out, "password-exchange\n") {
+		t.Fatalf("completion of -t:\n%s", out)
+	}
+
 	// enable, as the seeds say; then enabling another disables it.
 	if out := c.ok("enable", "--profile", "acme-default", "client-credentials-exchange-hook"); !strings.Contains(out, "enabled") {
 		t.Fatalf("enable:\n%s", out)
@@ -474,6 +482,7 @@ func TestCLIHooks(t *testing.T) {
 	}
 	defer logsCmd.Process.Kill()
 	ready := make(chan struct{})
+	var readyOnce sync.Once
 	var errText strings.Builder
 	var errMu sync.Mutex
 	go func() {
@@ -483,7 +492,7 @@ func TestCLIHooks(t *testing.T) {
 			errText.WriteString(sc.Text() + "\n")
 			errMu.Unlock()
 			if strings.Contains(sc.Text(), "Waiting for hook logs") {
-				close(ready)
+				readyOnce.Do(func() { close(ready) }) // a reconnect prints it again
 			}
 		}
 	}()
