@@ -1,6 +1,7 @@
 package dashboard
 
 import (
+	"bytes"
 	"embed"
 	"io/fs"
 	"net/http"
@@ -16,27 +17,37 @@ import (
 var dist embed.FS
 
 // contentSecurityPolicy allows nothing from another origin and no inline
-// script or style. CodeMirror injects its styles as constructed style
-// sheets (adoptedStyleSheets), which style-src does not govern.
-const contentSecurityPolicy = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
-	"font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+// script. CodeMirror injects its styles in a <style> element; instead of
+// 'unsafe-inline', each page load gets a fresh nonce that the editor puts on
+// that element (EditorView.cspNonce), read from a meta tag. Injected markup
+// cannot know it, so it can add no style either.
+func contentSecurityPolicy(styleNonce string) string {
+	style := "style-src 'self'"
+	if styleNonce != "" {
+		style += " 'nonce-" + styleNonce + "'"
+	}
+	return "default-src 'self'; script-src 'self'; " + style + "; img-src 'self' data:; " +
+		"font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+}
 
-// appFS returns the built UI, or nil when the binary was built without it.
-func appFS() fs.FS {
+// appFS returns the built UI and its page, or nils when the binary was
+// built without it.
+func appFS() (fs.FS, []byte) {
 	sub, err := fs.Sub(dist, "dist")
 	if err != nil {
-		return nil
+		return nil, nil
 	}
-	if _, err := fs.Stat(sub, "index.html"); err != nil {
-		return nil
+	index, err := fs.ReadFile(sub, "index.html")
+	if err != nil {
+		return nil, nil
 	}
-	return sub
+	return sub, index
 }
 
 // pageHeaders are the headers of every page and asset of the UI.
-func pageHeaders(w http.ResponseWriter) {
+func pageHeaders(w http.ResponseWriter, styleNonce string) {
 	h := w.Header()
-	h.Set("Content-Security-Policy", contentSecurityPolicy)
+	h.Set("Content-Security-Policy", contentSecurityPolicy(styleNonce))
 	h.Set("X-Frame-Options", "DENY")
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Referrer-Policy", "no-referrer")
@@ -47,23 +58,29 @@ func pageHeaders(w http.ResponseWriter) {
 // live in the URL fragment, so / is the only page), or with instructions
 // when the binary was built without it.
 func (d *Dashboard) ServeIndex(w http.ResponseWriter, r *http.Request) {
-	pageHeaders(w)
-	// The page names hashed assets; it must be revalidated so a new build
-	// is picked up at once.
-	w.Header().Set("Cache-Control", "no-cache")
-	if d.app == nil {
-		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		w.WriteHeader(http.StatusOK)
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	// The page carries a per-response nonce and names hashed assets: never
+	// cache it.
+	w.Header().Set("Cache-Control", "no-store")
+	if d.index == nil {
+		pageHeaders(w, "")
 		_, _ = w.Write([]byte(placeholderPage))
 		return
 	}
-	http.ServeFileFS(w, r, d.app, "index.html")
+	nonce, err := randomToken(d.d.Rand)
+	if err != nil {
+		http.Error(w, "internal error", http.StatusInternalServerError)
+		return
+	}
+	pageHeaders(w, nonce)
+	page := bytes.Replace(d.index, []byte("</head>"), []byte(`<meta name="csp-nonce" content="`+nonce+`"></head>`), 1)
+	_, _ = w.Write(page)
 }
 
 // ServeAsset answers GET /assets/...: Vite names them by content hash, so
 // they may be cached for good.
 func (d *Dashboard) ServeAsset(w http.ResponseWriter, r *http.Request) {
-	pageHeaders(w)
+	pageHeaders(w, "")
 	name := strings.TrimPrefix(path.Clean(r.URL.Path), "/")
 	if d.app == nil || !strings.HasPrefix(name, "assets/") {
 		http.NotFound(w, r)

@@ -38,6 +38,7 @@ type Deps struct {
 type Dashboard struct {
 	d        Deps
 	app      fs.FS
+	index    []byte
 	throttle *throttle
 }
 
@@ -65,7 +66,8 @@ func New(d Deps) *Dashboard {
 	if d.MaxAge <= 0 {
 		d.MaxAge = DefaultMaxAge
 	}
-	return &Dashboard{d: d, app: appFS(), throttle: newThrottle(d.Now)}
+	app, index := appFS()
+	return &Dashboard{d: d, app: app, index: index, throttle: newThrottle(d.Now)}
 }
 
 // Built reports whether the binary embeds the built UI.

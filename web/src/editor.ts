@@ -43,16 +43,16 @@ export function hookCompletions(triggerId: string) {
 
 // COMPILE_ERROR reads the line and column of the API's 400 ("Script does
 // not compile: line 3, column 7: ...").
-const COMPILE_ERROR = /line (\d+), column (\d+): (.*)$/;
+const COMPILE_ERROR = /line (\d+), column (\d+): (.*?)(?:' on property \w+\.?)?$/;
 
 export function compileDiagnostic(view: EditorView, message: string): Diagnostic | null {
-  const m = COMPILE_ERROR.exec(message.replace(/'\.$/, ""));
+  const m = COMPILE_ERROR.exec(message);
   const doc = view.state.doc;
   if (!m) return null;
   const lineNo = Math.min(Math.max(1, Number(m[1])), doc.lines);
   const line = doc.line(lineNo);
   const from = Math.min(line.from + Math.max(0, Number(m[2]) - 1), line.to);
-  return { from, to: Math.min(line.to, from + 1) === from ? from : Math.min(line.to, from + 1), severity: "error", message: m[3] };
+  return { from, to: Math.min(line.to, from + 1), severity: "error", message: m[3] };
 }
 
 export function showDiagnostics(view: EditorView, d: Diagnostic[]) {
@@ -94,6 +94,9 @@ export function createEditor(o: EditorOptions): EditorView {
       }
     }),
     EditorView.contentAttributes.of({ "aria-label": "Hook code" }),
+    // The page's CSP admits CodeMirror's <style> element by this nonce
+    // (internal/dashboard/assets.go).
+    EditorView.cspNonce.of(document.querySelector<HTMLMetaElement>('meta[name="csp-nonce"]')?.content ?? ""),
   ];
   return new EditorView({ parent: o.parent, state: EditorState.create({ doc: o.doc, extensions }) });
 }
