@@ -53,7 +53,7 @@ export function HookEditor({ id }: { id: string }) {
       parent: host.current,
       doc: hook.script,
       triggerId: hook.triggerId,
-      onChange: setCode,
+      onChange: (d) => { setCode(d); setError(null); },
       onSave: () => saveRef.current(),
     });
     return () => { view.current?.destroy(); view.current = null; };
