@@ -238,19 +238,17 @@ func TestCLITenantVerbs(t *testing.T) {
 	c.fails(2, "--client-id", "token", "-a", "https://orders.example/")
 
 	// logs tenant: the exchange just made, and the failed one.
+	// Events are written in batches: wait for both kinds to land.
 	var events []map[string]any
-	waitFor(t, 10*time.Second, "the token request's log event", func() bool {
+	waitFor(t, 10*time.Second, "the token requests' seccft and feccft events", func() bool {
 		events = nil
 		c.jsonOf(&events, "logs", "tenant", "--client-id", id)
-		return len(events) >= 2
+		types := map[any]bool{}
+		for _, e := range events {
+			types[e["type"]] = true
+		}
+		return types["seccft"] && types["feccft"]
 	})
-	types := map[any]bool{}
-	for _, e := range events {
-		types[e["type"]] = true
-	}
-	if !types["seccft"] || !types["feccft"] {
-		t.Fatalf("logs tenant: %v", events)
-	}
 	c.jsonOf(&events, "logs", "tenant", "--type", "feccft", "-n", "1")
 	if len(events) != 1 || events[0]["type"] != "feccft" {
 		t.Fatalf("logs tenant --type feccft: %v", events)
