@@ -56,6 +56,14 @@ func (a *API) authenticate(w http.ResponseWriter, r *http.Request) (token.Claims
 		w.Header().Set("WWW-Authenticate", `Bearer realm="api/v2", error="invalid_token"`)
 		return token.Claims{}, newError(http.StatusUnauthorized, codeInvalidToken, "Invalid token")
 	}
+	// Only machine-to-machine tokens manage the tenant. The password grant
+	// refuses this audience already; this keeps a user's token out even if
+	// that rule ever changes.
+	if claims.GrantType != token.GrantTypeClientCredentials {
+		a.d.Logger.Info("mgmt: bearer token of another grant rejected", "path", r.URL.Path, "gty", claims.GrantType)
+		w.Header().Set("WWW-Authenticate", `Bearer realm="api/v2", error="invalid_token"`)
+		return token.Claims{}, newError(http.StatusUnauthorized, codeInvalidToken, "Invalid token")
+	}
 	return claims, nil
 }
 

@@ -23,6 +23,7 @@ func TestAuthentication(t *testing.T) {
 		{"wrong audience", "Bearer " + e.mint(all, func(a *token.Access) { a.Audience = []string{"https://other.api/"} }), "invalid_token", "Invalid token"},
 		{"wrong issuer", "Bearer " + e.mint(all, func(a *token.Access) { a.Issuer = "https://evil.test/" }), "invalid_token", "Invalid token"},
 		{"expired", "Bearer " + e.mint(all, func(a *token.Access) { a.IssuedAt = testNow.Add(-2 * time.Hour) }), "invalid_token", "Invalid token"},
+		{"user token", "Bearer " + e.mint(all, func(a *token.Access) { a.GrantType = token.GrantTypePassword; a.Subject = "auth0|u1" }), "invalid_token", "Invalid token"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
