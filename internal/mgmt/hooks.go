@@ -468,6 +468,9 @@ func (a *API) deleteHookSecrets(w http.ResponseWriter, r *http.Request, _ token.
 
 // hookRunIn is the body of POST /hooks/{id}/run.
 type hookRunIn struct {
+	// Script, when given, runs instead of the saved code: edited code
+	// tried with the hook's stored secrets, still without saving.
+	Script  *string           `json:"script"`
 	Payload json.RawMessage   `json:"payload"`
 	Secrets map[string]string `json:"secrets"`
 }
@@ -506,7 +509,14 @@ func (a *API) runSavedHook(w http.ResponseWriter, r *http.Request, _ token.Claim
 			secrets[k] = v
 		}
 	}
-	return a.runHook(w, r, h.TriggerID, hooks.Script{ID: h.ID, Name: h.Name, Source: h.Script, Secrets: secrets}, in.Payload)
+	source := h.Script
+	if in.Script != nil {
+		if err := validateScript(*in.Script); err != nil {
+			return err
+		}
+		source = *in.Script
+	}
+	return a.runHook(w, r, h.TriggerID, hooks.Script{ID: h.ID, Name: h.Name, Source: source, Secrets: secrets}, in.Payload)
 }
 
 func (a *API) runUnsavedHook(w http.ResponseWriter, r *http.Request, _ token.Claims) error {

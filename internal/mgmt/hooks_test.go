@@ -380,8 +380,19 @@ func TestHookRunner(t *testing.T) {
 		rep.Logs[0].Message != "plan free key override" {
 		t.Fatalf("override: %+v", rep)
 	}
+	// Edited code runs with the stored secrets, and is not saved.
+	rep = decodeReport(t, e.req("POST", "/hooks/"+id+"/run", all, map[string]any{
+		"script": `module.exports = (c, s, a, ctx, cb) => cb(null, {"https://example.com/edited": ctx.webtask.secrets.KEY});`,
+	}))
+	if rep.Error != nil || rep.Result["https://example.com/edited"] != "stored" {
+		t.Fatalf("edited code with stored secrets: %+v", rep)
+	}
+	r0 := e.req("POST", "/hooks/"+id+"/run", all, map[string]any{"script": "module.exports = function( {"})
+	if r0.status != 400 {
+		t.Fatalf("edited code that does not compile: %d %s", r0.status, r0.body)
+	}
 	// The run saved nothing.
-	if s, _ := e.store.GetHook(context.Background(), tenant, id); s.Secrets["KEY"] != "stored" {
+	if s, _ := e.store.GetHook(context.Background(), tenant, id); s.Secrets["KEY"] != "stored" || s.Script != script {
 		t.Fatalf("run changed stored secrets: %v", s.Secrets)
 	}
 	// Recent lines of the saved hook.

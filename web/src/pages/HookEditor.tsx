@@ -187,8 +187,9 @@ function Runner({ hook, code, known }: { hook: Hook; code: string; known: Record
     }
     setBusy(true);
     try {
-      // The code as it is in the editor, saved or not.
-      setReport(await api.post<Report>("/hooks/run", { triggerId: hook.triggerId, script: code, name: hook.name, payload: p, secrets: known }));
+      // The code as it is in the editor, saved or not, with the hook's
+      // stored secrets (values typed on this page override them).
+      setReport(await api.post<Report>(`/hooks/${hook.id}/run`, { script: code, payload: p, secrets: known }));
     } catch (e) {
       setReport(null);
       setError(e);
@@ -206,7 +207,7 @@ function Runner({ hook, code, known }: { hook: Hook; code: string; known: Record
         <button type="button" class="small" onClick={() => setPayload(JSON.stringify(DEFAULT_PAYLOADS[hook.triggerId] ?? {}, null, 2))}>Reset payload</button>
         <button id="runner-run" type="button" class="primary" disabled={busy} onClick={run}>{busy ? "Running…" : "Run"}</button>
       </div>
-      <p class="hint">Runs the code in the editor without saving it. Secrets typed in the Secrets pane on this page are passed{unknownSecrets ? ` (${unknownSecrets})` : ""}; stored values cannot be read back.</p>
+      <p class="hint">Runs the code in the editor without saving it, with the hook's stored secrets{unknownSecrets ? ` (and the ${unknownSecrets} typed on this page)` : ""}.</p>
       <ErrorBanner error={error} />
       {report && (
         <div id="runner-report" class={"report" + (report.error ? " failed" : "")}>
