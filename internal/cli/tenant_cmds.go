@@ -123,6 +123,29 @@ func showObject(p *printer, obj map[string]any, fields [][2]string, extra ...[2]
 	return p.keyValues(append(kv, extra...))
 }
 
+// getCommand is the `get` verb of a resource: GET <path>/<arg>, shown by show.
+func getCommand(use, short, example, path string, show func(*printer, map[string]any) error) *cobra.Command {
+	return withClient(&cobra.Command{Use: use, Short: short, Args: exactArgs(1), Example: example},
+		func(cmd *cobra.Command, args []string, c *apiClient, p *printer) error {
+			var o map[string]any
+			if err := c.call(cmd.Context(), "GET", path+"/"+pathEscape(args[0]), nil, nil, &o); err != nil {
+				return err
+			}
+			return show(p, o)
+		})
+}
+
+// rmCommand is the `rm` verb of a resource: DELETE <path>/<arg>.
+func rmCommand(use, short, example, path, noun string) *cobra.Command {
+	return withClient(&cobra.Command{Use: use, Aliases: []string{"delete"}, Short: short, Args: exactArgs(1), Example: example},
+		func(cmd *cobra.Command, args []string, c *apiClient, p *printer) error {
+			if err := c.call(cmd.Context(), "DELETE", path+"/"+pathEscape(args[0]), nil, nil, nil); err != nil {
+				return err
+			}
+			return done(p, "%s %s deleted.", noun, args[0])
+		})
+}
+
 func done(p *printer, format string, args ...any) error {
 	if p.json {
 		return nil
@@ -165,16 +188,8 @@ func newClientsCommand() *cobra.Command {
 		}
 		return p.table([]string{"CLIENT_ID", "NAME", "APP_TYPE", "GRANT_TYPES"}, rows)
 	})
-	get := withClient(&cobra.Command{
-		Use: "get CLIENT_ID", Short: "Show an application", Args: exactArgs(1),
-		Example: "  tokenhook clients get CLIENT_ID -o json",
-	}, func(cmd *cobra.Command, args []string, c *apiClient, p *printer) error {
-		var o map[string]any
-		if err := c.call(cmd.Context(), "GET", "clients/"+pathEscape(args[0]), nil, nil, &o); err != nil {
-			return err
-		}
-		return showObject(p, o, clientFields)
-	})
+	get := getCommand("get CLIENT_ID", "Show an application", "  tokenhook clients get CLIENT_ID -o json", "clients",
+		func(p *printer, o map[string]any) error { return showObject(p, o, clientFields) })
 	clientBody := func(cmd *cobra.Command) (map[string]any, error) {
 		data, _ := cmd.Flags().GetString("data")
 		body, err := readData(cmd, data)
@@ -239,15 +254,7 @@ func newClientsCommand() *cobra.Command {
 		return showObject(p, o, clientFields)
 	})
 	clientFlags(update)
-	rm := withClient(&cobra.Command{
-		Use: "rm CLIENT_ID", Aliases: []string{"delete"}, Short: "Delete an application", Args: exactArgs(1),
-		Example: "  tokenhook clients rm CLIENT_ID",
-	}, func(cmd *cobra.Command, args []string, c *apiClient, p *printer) error {
-		if err := c.call(cmd.Context(), "DELETE", "clients/"+pathEscape(args[0]), nil, nil, nil); err != nil {
-			return err
-		}
-		return done(p, "Application %s deleted.", args[0])
-	})
+	rm := rmCommand("rm CLIENT_ID", "Delete an application", "  tokenhook clients rm CLIENT_ID", "clients", "Application")
 	rotate := withClient(&cobra.Command{
 		Use: "rotate-secret CLIENT_ID", Short: "Replace an application's secret (prints the new one)", Args: exactArgs(1),
 		Example: "  tokenhook clients rotate-secret CLIENT_ID",
@@ -309,16 +316,7 @@ func newAPIsCommand() *cobra.Command {
 		}
 		return p.table([]string{"ID", "NAME", "IDENTIFIER", "SCOPES"}, rows)
 	})
-	get := withClient(&cobra.Command{
-		Use: "get ID|IDENTIFIER", Short: "Show an API", Args: exactArgs(1),
-		Example: "  tokenhook apis get https://orders.example/",
-	}, func(cmd *cobra.Command, args []string, c *apiClient, p *printer) error {
-		var o map[string]any
-		if err := c.call(cmd.Context(), "GET", "resource-servers/"+pathEscape(args[0]), nil, nil, &o); err != nil {
-			return err
-		}
-		return showAPI(p, o)
-	})
+	get := getCommand("get ID|IDENTIFIER", "Show an API", "  tokenhook apis get https://orders.example/", "resource-servers", showAPI)
 	apiBody := func(cmd *cobra.Command) (map[string]any, error) {
 		data, _ := cmd.Flags().GetString("data")
 		body, err := readData(cmd, data)
@@ -386,15 +384,7 @@ func newAPIsCommand() *cobra.Command {
 		return showAPI(p, o)
 	})
 	apiFlags(update, false)
-	rm := withClient(&cobra.Command{
-		Use: "rm ID|IDENTIFIER", Aliases: []string{"delete"}, Short: "Delete an API", Args: exactArgs(1),
-		Example: "  tokenhook apis rm https://orders.example/",
-	}, func(cmd *cobra.Command, args []string, c *apiClient, p *printer) error {
-		if err := c.call(cmd.Context(), "DELETE", "resource-servers/"+pathEscape(args[0]), nil, nil, nil); err != nil {
-			return err
-		}
-		return done(p, "API %s deleted.", args[0])
-	})
+	rm := rmCommand("rm ID|IDENTIFIER", "Delete an API", "  tokenhook apis rm https://orders.example/", "resource-servers", "API")
 	cmd.AddCommand(ls, get, create, update, rm)
 	return cmd
 }
@@ -445,16 +435,7 @@ func newGrantsCommand() *cobra.Command {
 	})
 	ls.Flags().String("client-id", "", "only this application's grants")
 	ls.Flags().String("audience", "", "only grants for this API")
-	get := withClient(&cobra.Command{
-		Use: "get ID", Short: "Show a client grant", Args: exactArgs(1),
-		Example: "  tokenhook grants get cgr_...",
-	}, func(cmd *cobra.Command, args []string, c *apiClient, p *printer) error {
-		var o map[string]any
-		if err := c.call(cmd.Context(), "GET", "client-grants/"+pathEscape(args[0]), nil, nil, &o); err != nil {
-			return err
-		}
-		return showGrant(p, o)
-	})
+	get := getCommand("get ID", "Show a client grant", "  tokenhook grants get cgr_...", "client-grants", showGrant)
 	create := withClient(&cobra.Command{
 		Use: "create --client-id ID --audience IDENTIFIER --scope SCOPE...", Short: "Allow an application to get tokens for an API", Args: exactArgs(0),
 		Example: "  tokenhook grants create --client-id CLIENT_ID --audience https://orders.example/ --scope read:orders,write:orders",
@@ -491,15 +472,7 @@ func newGrantsCommand() *cobra.Command {
 		return showGrant(p, o)
 	})
 	update.Flags().StringSlice("scope", nil, "granted scopes (repeatable or comma-separated; replaces the list)")
-	rm := withClient(&cobra.Command{
-		Use: "rm ID", Aliases: []string{"delete"}, Short: "Delete a client grant", Args: exactArgs(1),
-		Example: "  tokenhook grants rm cgr_...",
-	}, func(cmd *cobra.Command, args []string, c *apiClient, p *printer) error {
-		if err := c.call(cmd.Context(), "DELETE", "client-grants/"+pathEscape(args[0]), nil, nil, nil); err != nil {
-			return err
-		}
-		return done(p, "Grant %s deleted.", args[0])
-	})
+	rm := rmCommand("rm ID", "Delete a client grant", "  tokenhook grants rm cgr_...", "client-grants", "Grant")
 	cmd.AddCommand(ls, get, create, update, rm)
 	return cmd
 }
@@ -582,16 +555,8 @@ func newUsersCommand() *cobra.Command {
 		}
 		return p.table([]string{"USER_ID", "EMAIL", "USERNAME", "NAME", "BLOCKED"}, rows)
 	})
-	get := withClient(&cobra.Command{
-		Use: "get USER_ID", Short: "Show a user", Args: exactArgs(1),
-		Example: "  tokenhook users get 'auth0|...'",
-	}, func(cmd *cobra.Command, args []string, c *apiClient, p *printer) error {
-		var o map[string]any
-		if err := c.call(cmd.Context(), "GET", "users/"+pathEscape(args[0]), nil, nil, &o); err != nil {
-			return err
-		}
-		return showObject(p, o, userFields)
-	})
+	get := getCommand("get USER_ID", "Show a user", "  tokenhook users get 'auth0|...'", "users",
+		func(p *printer, o map[string]any) error { return showObject(p, o, userFields) })
 	create := withClient(&cobra.Command{
 		Use: "create --email EMAIL --password PASSWORD", Short: "Create a user", Args: exactArgs(0),
 		Example: "  tokenhook users create --email ana@example.com --password 'correct horse battery' --app-metadata plan=gold",
@@ -628,15 +593,7 @@ func newUsersCommand() *cobra.Command {
 		return showObject(p, o, userFields)
 	})
 	userFlags(update, false)
-	rm := withClient(&cobra.Command{
-		Use: "rm USER_ID", Aliases: []string{"delete"}, Short: "Delete a user", Args: exactArgs(1),
-		Example: "  tokenhook users rm 'auth0|...'",
-	}, func(cmd *cobra.Command, args []string, c *apiClient, p *printer) error {
-		if err := c.call(cmd.Context(), "DELETE", "users/"+pathEscape(args[0]), nil, nil, nil); err != nil {
-			return err
-		}
-		return done(p, "User %s deleted.", args[0])
-	})
+	rm := rmCommand("rm USER_ID", "Delete a user", "  tokenhook users rm 'auth0|...'", "users", "User")
 	cmd.AddCommand(ls, get, create, update, rm)
 	return cmd
 }
