@@ -1,9 +1,13 @@
 # The README's two commands: `make run` and `make test`.
 GO      ?= go
 BIN     := bin/tokenhook
+# The same server with the OpenSSL signer compiled in (-tags openssl): a
+# dynamically linked binary that needs glibc at exec, so it is not the
+# default build. See docs/configuration.md, "Signing".
+BIN_OPENSSL := bin/tokenhook-openssl
 export CGO_ENABLED := 0
 
-.PHONY: build run test bench vet clean dashboard
+.PHONY: build build-openssl run test bench vet clean dashboard
 
 # The dashboard (web/) is built into internal/dashboard/dist, which the
 # binary embeds. File targets rebuild it only when its sources change.
@@ -21,6 +25,9 @@ dashboard: $(DASHBOARD)
 build: $(DASHBOARD)
 	$(GO) build -o $(BIN) ./cmd/tokenhook
 
+build-openssl: $(DASHBOARD)
+	$(GO) build -tags openssl -o $(BIN_OPENSSL) ./cmd/tokenhook
+
 # Run the server on the embedded database with demo data and a printed curl.
 run: build
 	./$(BIN) serve --dev
@@ -32,9 +39,10 @@ test: $(DASHBOARD)
 	$(GO) test -count=1 -timeout 30m ./...
 
 # Load the real server on loopback and compare CPU per token with one bare
-# RS256 signature.
-bench: build
-	$(GO) run ./cmd/tokenhook-bench -bin ./$(BIN)
+# RS256 signature, for the static build (crypto/rsa) and the -tags openssl
+# build (--signer openssl) in one run.
+bench: build build-openssl
+	$(GO) run -tags openssl ./cmd/tokenhook-bench -bin ./$(BIN) -openssl-bin ./$(BIN_OPENSSL)
 
 clean:
 	rm -rf bin

@@ -2,6 +2,13 @@
 // reports tokens/s, latency and the server's CPU per token next to the CPU
 // cost of one bare RS256 signature measured in the same run: the floor a
 // token cannot go below. `make bench` runs it.
+//
+// The RS256 signature has two backends (crypto/rsa, and OpenSSL in a
+// binary built with -tags openssl), so with -openssl-bin the token
+// scenarios run again against that binary started with --signer openssl,
+// and each row's floor is the bare signature of its own backend. The bench
+// measures OpenSSL's bare signature in-process, so it must itself be
+// built with -tags openssl for that column (the Makefile does both).
 package main
 
 import (
@@ -33,6 +40,8 @@ import (
 	"time"
 
 	"golang.org/x/crypto/bcrypt"
+
+	"github.com/tokenhook/tokenhook/internal/keys/openssl"
 )
 
 func main() {
@@ -40,8 +49,9 @@ func main() {
 	duration := flag.Duration("duration", 10*time.Second, "measured load per scenario")
 	warmup := flag.Duration("warmup", 2*time.Second, "unmeasured load before each scenario")
 	concurrency := flag.Int("c", 16, "concurrent keep-alive connections")
+	opensslBin := flag.String("openssl-bin", "", "a tokenhook binary built with -tags openssl: also run the RS256 scenarios with --signer openssl")
 	flag.Parse()
-	if err := run(*bin, *duration, *warmup, *concurrency); err != nil {
+	if err := run(*bin, *opensslBin, *duration, *warmup, *concurrency); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
 	}
@@ -57,22 +67,58 @@ type server struct {
 	adminSecret  string
 }
 
-func run(bin string, duration, warmup time.Duration, concurrency int) error {
+// backend is one way the server signs: the binary, its --signer, and the
+// same signature done in this process (the row's floor).
+type backend struct {
+	name string
+	bin  string
+	sign crypto.Signer
+	// only, when set, limits the scenarios run (the password ones are
+	// bcrypt-bound and would only repeat the Go rows).
+	only map[string]bool
+}
+
+func run(bin, opensslBin string, duration, warmup time.Duration, concurrency int) error {
 	key, err := rsa.GenerateKey(rand.Reader, 2048)
 	if err != nil {
 		return err
 	}
-	srv, err := start(bin)
+	backends := []backend{{name: "go", bin: bin, sign: key}}
+	opensslNote := "not measured (no -openssl-bin)"
+	if opensslBin != "" {
+		ossl, err := opensslSigner(key)
+		if err != nil {
+			return fmt.Errorf("-openssl-bin needs OpenSSL in the bench too (go run -tags openssl): %w", err)
+		}
+		backends = append(backends, backend{name: "openssl", bin: opensslBin, sign: ossl,
+			only: map[string]bool{"client_credentials": true, "with simple hook": true}})
+		opensslNote = fmt.Sprintf("%.3f ms CPU (%s)", ms(bareSignatureCPU(ossl, 1000)), openssl.Version())
+	}
+
+	fmt.Printf("concurrency %d, %v per scenario; the bare RS256 signature (2048-bit) of the row's backend is measured\n"+
+		"right before each scenario, since other load on the machine moves both figures together\n\n", concurrency, duration)
+	fmt.Printf("bcrypt compare at cost 10 (the password scenarios' floor): %.3f ms CPU\n", ms(bcryptCPU(10, 20)))
+	fmt.Printf("bare RS256 signature, crypto/rsa: %.3f ms CPU\n", ms(bareSignatureCPU(key, 1000)))
+	fmt.Printf("bare RS256 signature, OpenSSL:    %s\n\n", opensslNote)
+	fmt.Printf("%-22s %-8s %10s %9s %9s %14s %12s %9s\n", "scenario", "signer", "tokens/s", "p50 ms", "p99 ms", "CPU ms/token", "sign ms", "x sign")
+	for _, b := range backends {
+		if err := runBackend(b, duration, warmup, concurrency); err != nil {
+			return fmt.Errorf("signer %s: %w", b.name, err)
+		}
+	}
+	return nil
+}
+
+func runBackend(b backend, duration, warmup time.Duration, concurrency int) error {
+	srv, err := start(b.bin, "--signer", b.name)
 	if err != nil {
 		return err
 	}
 	defer srv.stop()
-
-	fmt.Printf("concurrency %d, %v per scenario; the bare RS256 signature (crypto/rsa, 2048-bit) is measured\n"+
-		"right before each scenario, since other load on the machine moves both figures together\n\n", concurrency, duration)
-	fmt.Printf("bcrypt compare at cost 10 (the password scenarios' floor): %.3f ms CPU\n\n", ms(bcryptCPU(10, 20)))
-	fmt.Printf("%-22s %10s %9s %9s %14s %12s %9s\n", "scenario", "tokens/s", "p50 ms", "p99 ms", "CPU ms/token", "sign ms", "x sign")
 	for _, sc := range scenarios(srv) {
+		if b.only != nil && !b.only[sc.name] {
+			continue
+		}
 		if sc.setup != nil {
 			if err := sc.setup(); err != nil {
 				return fmt.Errorf("%s: %w", sc.name, err)
@@ -84,7 +130,7 @@ func run(bin string, duration, warmup time.Duration, concurrency int) error {
 			body = sc.body()
 		}
 		load(srv, concurrency, warmup, body)
-		sign := bareSignatureCPU(key, 1000)
+		sign := bareSignatureCPU(b.sign, 1000)
 		cpu0, err := treeCPU(srv.cmd.Process.Pid)
 		if err != nil {
 			return err
@@ -95,10 +141,22 @@ func run(bin string, duration, warmup time.Duration, concurrency int) error {
 			return fmt.Errorf("%s: %d failed requests (first: %s)", sc.name, res.errors, res.firstErr)
 		}
 		perToken := (cpu1 - cpu0) / time.Duration(res.ok)
-		fmt.Printf("%-22s %10.0f %9.2f %9.2f %14.3f %12.3f %9.2f\n", sc.name, float64(res.ok)/duration.Seconds(),
+		fmt.Printf("%-22s %-8s %10.0f %9.2f %9.2f %14.3f %12.3f %9.2f\n", sc.name, b.name, float64(res.ok)/duration.Seconds(),
 			ms(res.p(0.50)), ms(res.p(0.99)), ms(perToken), ms(sign), float64(perToken)/float64(sign))
 	}
 	return nil
+}
+
+// opensslSigner is key held by OpenSSL, self-tested as the server does.
+func opensslSigner(key *rsa.PrivateKey) (crypto.Signer, error) {
+	s, err := openssl.NewSigner(key)
+	if err != nil {
+		return nil, err
+	}
+	if err := openssl.SelfTest(s, key); err != nil {
+		return nil, err
+	}
+	return s, nil
 }
 
 type scenario struct {
@@ -202,17 +260,18 @@ func bcryptCPU(cost, n int) time.Duration {
 }
 
 // bareSignatureCPU is the process CPU time of one PKCS#1 v1.5 SHA-256
-// signature over a token-sized payload, the same work a token's signature is.
-func bareSignatureCPU(key *rsa.PrivateKey, n int) time.Duration {
+// signature by s over a token-sized payload, the same work a token's
+// signature is.
+func bareSignatureCPU(s crypto.Signer, n int) time.Duration {
 	payload := bytes.Repeat([]byte("x"), 300)
 	for i := 0; i < 50; i++ { // warm up
 		digest := sha256.Sum256(payload)
-		_, _ = rsa.SignPKCS1v15(nil, key, crypto.SHA256, digest[:])
+		_, _ = s.Sign(rand.Reader, digest[:], crypto.SHA256)
 	}
 	before := selfCPU()
 	for i := 0; i < n; i++ {
 		digest := sha256.Sum256(payload)
-		if _, err := rsa.SignPKCS1v15(nil, key, crypto.SHA256, digest[:]); err != nil {
+		if _, err := s.Sign(rand.Reader, digest[:], crypto.SHA256); err != nil {
 			panic(err)
 		}
 	}
@@ -261,7 +320,7 @@ func descendants(pid int) []int {
 	return out
 }
 
-func start(bin string) (*server, error) {
+func start(bin string, args ...string) (*server, error) {
 	dir, err := os.MkdirTemp("", "tokenhook-bench-")
 	if err != nil {
 		return nil, err
@@ -274,6 +333,7 @@ func start(bin string) (*server, error) {
 	ln.Close()
 	srv := &server{base: "http://" + addr + "/", adminID: "benchadmin0000000000000000000000", adminSecret: "bench-admin-secret-0123456789abcdef"}
 	cmd := exec.Command(bin, "serve", "--dev", "--addr", addr, "--data-dir", dir, "--log-level", "warn")
+	cmd.Args = append(cmd.Args, args...)
 	cmd.Env = append(os.Environ(), "TOKENHOOK_ADMIN_CLIENT_ID="+srv.adminID, "TOKENHOOK_ADMIN_CLIENT_SECRET="+srv.adminSecret)
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {

@@ -50,8 +50,8 @@ func (s *Snapshot) EnabledHook(trigger string) (*storage.Hook, bool) {
 	return h, ok
 }
 
-func build(tenant string, c storage.Catalog, now time.Time) (*Snapshot, error) {
-	ks, err := keys.NewSet(c.SigningKeys, now)
+func build(tenant string, c storage.Catalog, now time.Time, signers *keys.Signers) (*Snapshot, error) {
+	ks, err := keys.NewSetWith(c.SigningKeys, now, signers)
 	if err != nil {
 		return nil, err
 	}
@@ -88,6 +88,9 @@ type Cache struct {
 	tenant string
 	now    func() time.Time
 	log    *slog.Logger
+	// signers outlives snapshots: it keeps each key's signer (and its
+	// OpenSSL copy and self-test) across rebuilds.
+	signers *keys.Signers
 
 	current atomic.Pointer[Snapshot]
 	// reloadMu serializes rebuilds so a slow older load never replaces a
@@ -99,9 +102,10 @@ type Cache struct {
 // a backstop for a missed notification and for retired keys leaving the JWKS.
 const SafetyRefresh = time.Minute
 
-// New loads the first snapshot and follows changes until ctx ends.
-func New(ctx context.Context, store storage.Storage, tenant string, now func() time.Time, log *slog.Logger) (*Cache, error) {
-	c := &Cache{store: store, tenant: tenant, now: now, log: log}
+// New loads the first snapshot and follows changes until ctx ends. The
+// current key signs through signers (nil: crypto/rsa, no cache).
+func New(ctx context.Context, store storage.Storage, tenant string, now func() time.Time, log *slog.Logger, signers *keys.Signers) (*Cache, error) {
+	c := &Cache{store: store, tenant: tenant, now: now, log: log, signers: signers}
 	changes := store.Subscribe(ctx)
 	if err := c.Reload(ctx); err != nil {
 		return nil, err
@@ -121,7 +125,7 @@ func (c *Cache) Reload(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("catalog: load %s: %w", c.tenant, err)
 	}
-	s, err := build(c.tenant, cat, c.now())
+	s, err := build(c.tenant, cat, c.now(), c.signers)
 	if err != nil {
 		return fmt.Errorf("catalog: build %s: %w", c.tenant, err)
 	}

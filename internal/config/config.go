@@ -54,6 +54,12 @@ type Config struct {
 	// trusted hook code only; a runaway built-in cannot be stopped)
 	// (TOKENHOOK_HOOK_ISOLATION).
 	HookIsolation string
+	// Signer is the RSA signing backend: "go" (crypto/rsa), "openssl" (the
+	// system's libcrypto.so.3; start-up fails without it) or "auto"
+	// (OpenSSL when it loads and passes its self-test, else Go)
+	// (TOKENHOOK_SIGNER). OpenSSL is only compiled into binaries built
+	// with -tags openssl.
+	Signer string
 	// ShutdownTimeout bounds a graceful shutdown (TOKENHOOK_SHUTDOWN_TIMEOUT).
 	ShutdownTimeout time.Duration
 	// BcryptCost is the work factor of new password hashes, 4..31; each
@@ -93,6 +99,7 @@ func Default() Config {
 		HookTimeout:         20 * time.Second,
 		HookMemoryLimit:     256 << 20,
 		HookIsolation:       "process",
+		Signer:              "auto",
 		ShutdownTimeout:     15 * time.Second,
 		BcryptCost:          10,
 		BruteForceThreshold: 10,
@@ -196,6 +203,11 @@ func (c Config) Validate() error {
 	case "process", "none":
 	default:
 		errs = append(errs, fmt.Errorf("--hook-isolation %q: use process or none", c.HookIsolation))
+	}
+	switch c.Signer {
+	case "go", "openssl", "auto":
+	default:
+		errs = append(errs, fmt.Errorf("--signer %q: use go, openssl or auto", c.Signer))
 	}
 	if (c.AdminEmail == "") != (c.AdminPassword == "") {
 		errs = append(errs, errors.New("TOKENHOOK_ADMIN_EMAIL and TOKENHOOK_ADMIN_PASSWORD must be set together"))

@@ -55,7 +55,8 @@ type options struct {
 	db      string   // postgres URL
 	args    []string // extra serve flags
 	env     []string
-	noAdmin bool // do not pass TOKENHOOK_ADMIN_* (exercise the generated admin)
+	noAdmin bool   // do not pass TOKENHOOK_ADMIN_* (exercise the generated admin)
+	bin     string // another tokenhook binary (the -tags openssl build); empty means binary
 	tls     *tlsFiles
 }
 
@@ -122,7 +123,11 @@ func start(t *testing.T, o options) *instance {
 	if o.tls != nil {
 		in.client.Transport = &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}} //nolint:gosec // test's own self-signed cert
 	}
-	cmd := exec.Command(binary, args...)
+	exe := binary
+	if o.bin != "" {
+		exe = o.bin
+	}
+	cmd := exec.Command(exe, args...)
 	env := []string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir()}
 	if !o.noAdmin {
 		env = append(env, "TOKENHOOK_ADMIN_CLIENT_ID="+adminID, "TOKENHOOK_ADMIN_CLIENT_SECRET="+adminSecret)

@@ -38,8 +38,15 @@ type Set struct {
 	jwks    []byte
 }
 
-// NewSet parses keys as of now.
+// NewSet parses keys as of now and signs with crypto/rsa.
 func NewSet(keys []storage.SigningKey, now time.Time) (*Set, error) {
+	return NewSetWith(keys, now, nil)
+}
+
+// NewSetWith parses keys as of now; the current key's signer comes from
+// signers (its backend and cache), or is built with crypto/rsa when
+// signers is nil.
+func NewSetWith(keys []storage.SigningKey, now time.Time, signers *Signers) (*Set, error) {
 	s := &Set{public: map[string]crypto.PublicKey{}}
 	doc := jose.JSONWebKeySet{Keys: []jose.JSONWebKey{}}
 	for _, k := range keys {
@@ -61,14 +68,16 @@ func NewSet(keys []storage.SigningKey, now time.Time) (*Set, error) {
 			if !ok {
 				return nil, fmt.Errorf("keys: %s: current key is not RSA", k.KID)
 			}
-			js, err := jose.NewSigner(
-				jose.SigningKey{Algorithm: jose.RS256, Key: jose.JSONWebKey{Key: rsaKey, KeyID: k.KID}},
-				(&jose.SignerOptions{}).WithType("JWT"),
-			)
-			if err != nil {
-				return nil, fmt.Errorf("keys: signer %s: %w", k.KID, err)
+			var sg *Signer
+			if signers != nil {
+				sg, err = signers.signer(k.KID, rsaKey)
+			} else {
+				sg, err = newSigner(k.KID, rsaKey)
 			}
-			s.current = &Signer{KID: k.KID, signer: js}
+			if err != nil {
+				return nil, err
+			}
+			s.current = sg
 		}
 	}
 	b, err := json.Marshal(doc)

@@ -108,7 +108,12 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, out io.Writ
 	// The cache follows storage changes until Close.
 	life, stop := context.WithCancel(context.Background())
 	s.stop = stop
-	cache, err := catalog.New(life, store, cfg.Tenant, now, log)
+	signers, err := keys.NewSigners(cfg.Signer, log)
+	if err != nil {
+		stop()
+		return nil, err
+	}
+	cache, err := catalog.New(life, store, cfg.Tenant, now, log, signers)
 	if err != nil {
 		stop()
 		return nil, err
