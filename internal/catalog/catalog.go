@@ -2,6 +2,7 @@ package catalog
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"sync"
@@ -22,6 +23,28 @@ type Snapshot struct {
 	apis     map[string]*storage.ResourceServer // by identifier
 	grants   map[grantKey]*storage.ClientGrant
 	hooks    map[string]*storage.Hook // enabled hook by trigger id
+	// hmac holds the HS256 signer of each HS256 API, by identifier; one
+	// whose secret is unusable maps to nil and its tokens fail.
+	hmac map[string]*keys.Signer
+}
+
+// ErrNoSigningSecret means an HS256 API has no usable signing_secret.
+var ErrNoSigningSecret = errors.New("catalog: HS256 API without a usable signing_secret")
+
+// AccessSigner returns the signer of api's access tokens, as its
+// signing_alg says: RS256 (the default) and PS256 with the tenant's current
+// key, HS256 with the API's own signing_secret.
+func (s *Snapshot) AccessSigner(api *storage.ResourceServer) (*keys.Signer, error) {
+	switch api.SigningAlg {
+	case "PS256":
+		return s.Keys.PSSigner()
+	case "HS256":
+		if sg := s.hmac[api.Identifier]; sg != nil {
+			return sg, nil
+		}
+		return nil, fmt.Errorf("%w: %s", ErrNoSigningSecret, api.Identifier)
+	}
+	return s.Keys.Signer()
 }
 
 type grantKey struct{ clientID, audience string }
@@ -63,12 +86,19 @@ func build(tenant string, c storage.Catalog, now time.Time, signers *keys.Signer
 		apis:     make(map[string]*storage.ResourceServer, len(c.ResourceServers)),
 		grants:   make(map[grantKey]*storage.ClientGrant, len(c.ClientGrants)),
 		hooks:    map[string]*storage.Hook{},
+		hmac:     map[string]*keys.Signer{},
 	}
 	for i := range c.Clients {
 		s.clients[c.Clients[i].ClientID] = &c.Clients[i]
 	}
 	for i := range c.ResourceServers {
-		s.apis[c.ResourceServers[i].Identifier] = &c.ResourceServers[i]
+		rs := &c.ResourceServers[i]
+		s.apis[rs.Identifier] = rs
+		if rs.SigningAlg == "HS256" {
+			// An unusable secret fails that API's tokens, not the whole
+			// catalog (the Management API never stores one).
+			s.hmac[rs.Identifier], _ = keys.NewHMACSigner([]byte(rs.SigningSecret))
+		}
 	}
 	for i := range c.ClientGrants {
 		g := &c.ClientGrants[i]

@@ -63,7 +63,7 @@ func (e *Endpoint) clientCredentials(req *request) (issued, *oauth.Error) {
 		}
 		custom = ex.Changes.Access.Claims
 	}
-	signer, err := req.snap.Keys.Signer()
+	signer, err := req.snap.AccessSigner(api)
 	if err != nil {
 		return issued{event: ev}, oauth.ServerError("", err)
 	}

@@ -124,22 +124,30 @@ func (e *Endpoint) password(req *request) (issued, *oauth.Error) {
 		accessClaims, idClaims = ex.Changes.Access.Claims, ex.Changes.ID.Claims
 	}
 
+	// The ID token keeps the tenant's algorithm (RS256); the access token
+	// takes its API's signing_alg.
 	signer, err := req.snap.Keys.Signer()
 	if err != nil {
 		return issued{event: ev}, oauth.ServerError("", err)
 	}
+	accessSigner := signer
 	userinfo := e.Issuer + "userinfo"
 	var aud []string
 	lifetime := DefaultUserinfoLifetime
 	if api != nil {
 		aud = append(aud, api.Identifier)
 		lifetime = time.Duration(api.TokenLifetime) * time.Second
+		if accessSigner, err = req.snap.AccessSigner(api); err != nil {
+			return issued{event: ev}, oauth.ServerError("", err)
+		}
 	}
-	if openid {
+	// /userinfo verifies with the tenant's published keys, so it can never
+	// accept an HS256 token: such a token does not name it as an audience.
+	if openid && accessSigner.Alg != "HS256" {
 		aud = append(aud, userinfo)
 	}
 	scope := scopeString(accessScopes)
-	raw, err := token.MintAccess(signer, token.Access{
+	raw, err := token.MintAccess(accessSigner, token.Access{
 		Issuer:    e.Issuer,
 		Subject:   user.UserID,
 		Audience:  aud,

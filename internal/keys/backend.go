@@ -37,7 +37,7 @@ type Signers struct {
 
 	logOnce sync.Once
 	mu      sync.Mutex
-	cache   map[string]*Signer
+	cache   map[string]rsaSigners
 
 	// newOpenSSL is openssl.NewSigner; tests replace it to force a
 	// failing self-test.
@@ -52,7 +52,7 @@ func NewSigners(mode string, log *slog.Logger) (*Signers, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	s := &Signers{mode: mode, log: log, cache: map[string]*Signer{}, newOpenSSL: openssl.NewSigner}
+	s := &Signers{mode: mode, log: log, cache: map[string]rsaSigners{}, newOpenSSL: openssl.NewSigner}
 	switch mode {
 	case BackendGo:
 		s.logChoice("signer=go", "reason", "--signer go")
@@ -82,10 +82,14 @@ func (s *Signers) logChoice(msg string, args ...any) {
 	s.logOnce.Do(func() { s.log.Info(msg, args...) })
 }
 
-// signer returns the cached signer of kid, building it on first use, and
-// forgets every other kid: only the current key signs, and a key rotated
-// out must not keep its OpenSSL copy alive.
-func (s *Signers) signer(kid string, key *rsa.PrivateKey) (*Signer, error) {
+// rsaSigners are the go-jose signers of one RSA key: RS256 and PS256
+// share the key and its backend.
+type rsaSigners struct{ rs, ps *Signer }
+
+// signers returns the cached signers of kid, building them on first use,
+// and forgets every other kid: only the current key signs, and a key
+// rotated out must not keep its OpenSSL copy alive.
+func (s *Signers) signers(kid string, key *rsa.PrivateKey) (rsaSigners, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if sg, ok := s.cache[kid]; ok {
@@ -102,7 +106,7 @@ func (s *Signers) signer(kid string, key *rsa.PrivateKey) (*Signer, error) {
 			cs = ossl
 			s.logChoice("signer=openssl", "version", openssl.Version())
 		case s.mode == BackendOpenSSL:
-			return nil, fmt.Errorf("keys: --signer openssl: key %s: %w", kid, err)
+			return rsaSigners{}, fmt.Errorf("keys: --signer openssl: key %s: %w", kid, err)
 		default:
 			// A key OpenSSL cannot sign exactly as crypto/rsa does is
 			// signed by crypto/rsa; say so for every such key, since it
@@ -111,23 +115,52 @@ func (s *Signers) signer(kid string, key *rsa.PrivateKey) (*Signer, error) {
 			s.log.Warn("OpenSSL failed its self-test; this key signs with crypto/rsa", "kid", kid, "err", err)
 		}
 	}
-	sg, err := newSigner(kid, cs)
+	sg, err := newRSASigners(kid, cs)
 	if err != nil {
-		return nil, err
+		return rsaSigners{}, err
 	}
 	clear(s.cache)
 	s.cache[kid] = sg
 	return sg, nil
 }
 
-// newSigner builds the go-jose signer of one key, whatever its backend.
-func newSigner(kid string, cs crypto.Signer) (*Signer, error) {
-	js, err := jose.NewSigner(
-		jose.SigningKey{Algorithm: jose.RS256, Key: openssl.NewOpaque(kid, cs)},
-		(&jose.SignerOptions{}).WithType("JWT"),
-	)
-	if err != nil {
-		return nil, fmt.Errorf("keys: signer %s: %w", kid, err)
+// newRSASigners builds the go-jose signers of one key, whatever its
+// backend.
+func newRSASigners(kid string, cs crypto.Signer) (rsaSigners, error) {
+	var out rsaSigners
+	for _, alg := range []jose.SignatureAlgorithm{jose.RS256, jose.PS256} {
+		js, err := jose.NewSigner(
+			jose.SigningKey{Algorithm: alg, Key: openssl.NewOpaque(kid, cs)},
+			(&jose.SignerOptions{}).WithType("JWT"),
+		)
+		if err != nil {
+			return out, fmt.Errorf("keys: %s signer %s: %w", alg, kid, err)
+		}
+		sg := &Signer{KID: kid, Alg: string(alg), signer: js}
+		if alg == jose.RS256 {
+			out.rs = sg
+		} else {
+			out.ps = sg
+		}
 	}
-	return &Signer{KID: kid, signer: js}, nil
+	return out, nil
+}
+
+// MinHMACSecret is the shortest HS256 secret accepted: RFC 7518 §3.2
+// requires a key at least as long as the hash output (256 bits).
+const MinHMACSecret = 32
+
+// NewHMACSigner signs HS256 with an API's signing_secret. The header has
+// no kid (Auth0's HS256 tokens carry none: the API knows its one secret),
+// and the secret is never published. Building one costs no more than a
+// map entry, so the catalog makes them on every rebuild.
+func NewHMACSigner(secret []byte) (*Signer, error) {
+	if len(secret) < MinHMACSecret {
+		return nil, fmt.Errorf("keys: HS256 secret of %d bytes, need at least %d", len(secret), MinHMACSecret)
+	}
+	js, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.HS256, Key: secret}, (&jose.SignerOptions{}).WithType("JWT"))
+	if err != nil {
+		return nil, fmt.Errorf("keys: HS256 signer: %w", err)
+	}
+	return &Signer{Alg: string(jose.HS256), signer: js}, nil
 }

@@ -288,3 +288,57 @@ func TestTokensByteIdenticalAcrossBackends(t *testing.T) {
 		t.Log("OpenSSL not built in: compared the Go backend with go-jose only (run with -tags openssl)")
 	}
 }
+
+// PS256 comes from the same key and backend as RS256 and verifies with Go;
+// HS256 needs a secret of at least 32 bytes and names no kid.
+func TestPS256AndHS256(t *testing.T) {
+	have := opensslAvailable(t)
+	mode := BackendGo
+	if have {
+		mode = BackendOpenSSL
+	}
+	s, err := NewSigners(mode, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	set, err := NewSetWith(testKeySet(t), t0, s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ps, err := set.PSSigner()
+	if err != nil || ps.Alg != "PS256" {
+		t.Fatalf("PSSigner: %v %v", ps, err)
+	}
+	raw, err := ps.Sign([]byte(`{"sub":"x"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok, err := jose.ParseSigned(raw, []jose.SignatureAlgorithm{jose.PS256})
+	if err != nil || tok.Signatures[0].Header.KeyID != ps.KID {
+		t.Fatalf("%s: parse %v, kid %v", mode, err, tok)
+	}
+	pub, _ := set.PublicKey(ps.KID)
+	if _, err := tok.Verify(pub); err != nil {
+		t.Fatalf("%s: PS256 does not verify with crypto/rsa: %v", mode, err)
+	}
+
+	if _, err := NewHMACSigner([]byte(strings.Repeat("k", 31))); err == nil {
+		t.Fatal("31-byte HS256 secret accepted")
+	}
+	secret := []byte(strings.Repeat("k", 32))
+	hs, err := NewHMACSigner(secret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, _ = hs.Sign([]byte(`{"sub":"x"}`))
+	tok, err = jose.ParseSigned(raw, []jose.SignatureAlgorithm{jose.HS256})
+	if err != nil || tok.Signatures[0].Header.KeyID != "" {
+		t.Fatalf("HS256: %v, header %+v", err, tok)
+	}
+	if _, err := tok.Verify(secret); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tok.Verify([]byte(strings.Repeat("x", 32))); err == nil {
+		t.Fatal("HS256 token verifies with another secret")
+	}
+}

@@ -16,12 +16,15 @@ import (
 // Signer signs JWTs with one key. It is safe for concurrent use and built
 // once per key set, never per token.
 type Signer struct {
-	KID    string
+	// KID is the key's id; empty for HS256, whose header carries none.
+	KID string
+	// Alg is the JWS algorithm: RS256, PS256 or HS256.
+	Alg    string
 	signer jose.Signer
 }
 
 // Sign returns the compact JWS of payload with header
-// {"alg":"RS256","kid":...,"typ":"JWT"}.
+// {"alg":Alg,"kid":KID,"typ":"JWT"} (no kid for HS256).
 func (s *Signer) Sign(payload []byte) (string, error) {
 	jws, err := s.signer.Sign(payload)
 	if err != nil {
@@ -33,9 +36,10 @@ func (s *Signer) Sign(payload []byte) (string, error) {
 // Set is a tenant's keys parsed for use: the signer of the current key,
 // the public keys that verify, and the JWKS document, all immutable.
 type Set struct {
-	current *Signer
-	public  map[string]crypto.PublicKey
-	jwks    []byte
+	current   *Signer // RS256
+	currentPS *Signer // PS256, same key
+	public    map[string]crypto.PublicKey
+	jwks      []byte
 }
 
 // NewSet parses keys as of now and signs with crypto/rsa.
@@ -68,16 +72,16 @@ func NewSetWith(keys []storage.SigningKey, now time.Time, signers *Signers) (*Se
 			if !ok {
 				return nil, fmt.Errorf("keys: %s: current key is not RSA", k.KID)
 			}
-			var sg *Signer
+			var sg rsaSigners
 			if signers != nil {
-				sg, err = signers.signer(k.KID, rsaKey)
+				sg, err = signers.signers(k.KID, rsaKey)
 			} else {
-				sg, err = newSigner(k.KID, rsaKey)
+				sg, err = newRSASigners(k.KID, rsaKey)
 			}
 			if err != nil {
 				return nil, err
 			}
-			s.current = sg
+			s.current, s.currentPS = sg.rs, sg.ps
 		}
 	}
 	b, err := json.Marshal(doc)
@@ -94,6 +98,14 @@ func (s *Set) Signer() (*Signer, error) {
 		return nil, ErrNoCurrentKey
 	}
 	return s.current, nil
+}
+
+// PSSigner returns the current key's PS256 signer, or ErrNoCurrentKey.
+func (s *Set) PSSigner() (*Signer, error) {
+	if s == nil || s.currentPS == nil {
+		return nil, ErrNoCurrentKey
+	}
+	return s.currentPS, nil
 }
 
 // PublicKey returns the published key with that kid.

@@ -21,7 +21,7 @@
 // detail Auth0 does not document, it says so at the code. In short:
 // client grants may only carry scopes their API defines; a public client
 // (token_endpoint_auth_method "none") cannot have client_credentials;
-// unsupported values Auth0 would accept (signing_alg other than RS256,
+// unsupported values Auth0 would accept (signing_alg other than RS256, PS256 and HS256,
 // non-OIDC-conformant clients, Auth0 tenant settings this server does not
 // implement) are a 400 rather than silently ignored, so nobody believes a
 // setting took effect; bodies of another media type are a 415. Users

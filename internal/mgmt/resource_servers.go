@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/tokenhook/tokenhook/internal/ids"
+	"github.com/tokenhook/tokenhook/internal/keys"
 	"github.com/tokenhook/tokenhook/internal/storage"
 	"github.com/tokenhook/tokenhook/internal/token"
 )
@@ -19,9 +20,16 @@ const (
 	maxScopeDescLen      = 500
 )
 
-// signingAlgs this server can sign with today. HS256 and PS256 are Auth0
-// values that will be accepted once token minting supports them.
-var signingAlgs = []string{"RS256"}
+// signingAlgs this server can sign access tokens with: Auth0's three.
+// RS256 and PS256 use the tenant's key (published in the JWKS), HS256 the
+// API's signing_secret (never published). ES256 and EdDSA are not
+// implemented yet and are refused rather than ignored.
+var signingAlgs = []string{"RS256", "PS256", "HS256"}
+
+// minSigningSecret is the shortest signing_secret accepted: HS256 needs a
+// key at least as long as its hash (RFC 7518 §3.2). Auth0's minimum is 16
+// characters; ours is stricter so every secret is a valid HS256 key.
+const minSigningSecret = keys.MinHMACSecret
 
 type resourceServerJSON struct {
 	ID                 string          `json:"id"`
@@ -30,6 +38,7 @@ type resourceServerJSON struct {
 	IsSystem           bool            `json:"is_system,omitempty"`
 	Scopes             []storage.Scope `json:"scopes"`
 	SigningAlg         string          `json:"signing_alg"`
+	SigningSecret      string          `json:"signing_secret,omitempty"`
 	TokenLifetime      int             `json:"token_lifetime"`
 	AllowOfflineAccess bool            `json:"allow_offline_access"`
 	SkipConsent        bool            `json:"skip_consent_for_verifiable_first_party_clients"`
@@ -47,6 +56,7 @@ func resourceServerOut(rs storage.ResourceServer) resourceServerJSON {
 		IsSystem:           rs.IsSystem,
 		Scopes:             scopes,
 		SigningAlg:         rs.SigningAlg,
+		SigningSecret:      rs.SigningSecret,
 		TokenLifetime:      rs.TokenLifetime,
 		AllowOfflineAccess: rs.AllowOfflineAccess,
 		SkipConsent:        rs.SkipConsent,
@@ -66,6 +76,7 @@ type resourceServerIn struct {
 	Name               *string    `json:"name"`
 	Scopes             *[]scopeIn `json:"scopes"`
 	SigningAlg         *string    `json:"signing_alg"`
+	SigningSecret      *string    `json:"signing_secret"`
 	TokenLifetime      *int       `json:"token_lifetime"`
 	AllowOfflineAccess *bool      `json:"allow_offline_access"`
 	SkipConsent        *bool      `json:"skip_consent_for_verifiable_first_party_clients"`
@@ -100,6 +111,12 @@ func (in resourceServerIn) apply(rs *storage.ResourceServer) error {
 			return errBodyOn("signing_alg", "Unsupported signing algorithm %q (supported: %s)", *in.SigningAlg, strings.Join(signingAlgs, ", "))
 		}
 		rs.SigningAlg = *in.SigningAlg
+	}
+	if in.SigningSecret != nil {
+		if len(*in.SigningSecret) < minSigningSecret {
+			return errBodyOn("signing_secret", "String is too short (%d chars), minimum %d", len(*in.SigningSecret), minSigningSecret)
+		}
+		rs.SigningSecret = *in.SigningSecret
 	}
 	if in.TokenLifetime != nil {
 		if *in.TokenLifetime < 1 || *in.TokenLifetime > maxTokenLifetime {
@@ -152,6 +169,9 @@ func (a *API) createResourceServer(w http.ResponseWriter, r *http.Request, _ tok
 		Scopes:        []storage.Scope{},
 		TokenLifetime: defaultTokenLifetime,
 		SigningAlg:    "RS256",
+		// Every API gets a secret on create, as in Auth0, so switching it to
+		// HS256 later needs no second step; sealed at rest by storage.
+		SigningSecret: ids.ClientSecret(a.d.Rand),
 		CreatedAt:     now,
 		UpdatedAt:     now,
 	}
@@ -228,6 +248,11 @@ func (a *API) updateResourceServer(w http.ResponseWriter, r *http.Request, _ tok
 		}
 		if err := in.apply(&rs); err != nil {
 			return rs, err
+		}
+		// An API made before secrets were generated on create (or by
+		// --dev) gets one when it turns to HS256.
+		if rs.SigningAlg == "HS256" && len(rs.SigningSecret) < minSigningSecret {
+			rs.SigningSecret = ids.ClientSecret(a.d.Rand)
 		}
 		rs.UpdatedAt = a.d.Now()
 		return rs, nil

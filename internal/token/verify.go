@@ -23,7 +23,9 @@ type Verifier interface {
 // detail is for logs, not for clients.
 var ErrInvalid = errors.New("token: invalid")
 
-// JWTVerifier verifies RS256 tokens against the tenant's published keys.
+// JWTVerifier verifies RS256 and PS256 tokens (an API's signing_alg) against
+// the tenant's published keys; HS256 tokens, signed with an API's own
+// secret, are for that API alone and never verify here.
 type JWTVerifier struct {
 	Issuer string
 	// Keys returns the tenant's current key set (cached; cheap to call).
@@ -42,7 +44,7 @@ type wireClaims struct {
 
 // Verify implements Verifier.
 func (v *JWTVerifier) Verify(raw, audience string) (Claims, error) {
-	tok, err := jwt.ParseSigned(raw, []jose.SignatureAlgorithm{jose.RS256})
+	tok, err := jwt.ParseSigned(raw, []jose.SignatureAlgorithm{jose.RS256, jose.PS256})
 	if err != nil {
 		return Claims{}, fmt.Errorf("%w: %v", ErrInvalid, err)
 	}
