@@ -58,7 +58,9 @@
 // # Protocol
 //
 // Length-prefixed binary frames over the worker's stdin/stdout (protocol.go):
-// a config frame (memory limit), run requests carrying the script source and
+// a config frame (memory limit), script frames (a source, sent once per
+// worker process under an id; the parent keeps at most 128 per worker and
+// tells the worker which one it drops), run requests carrying a script id and
 // the raw JSON arguments, cancel requests; the worker streams log frames as
 // lines are produced (so the parent can call onLog live and keep the logs of
 // an execution that is later killed), then one result frame. Requests are

@@ -37,24 +37,31 @@ type scriptEntry struct {
 	err  error
 	vms  []*vmState
 	elem *list.Element
+	// evicted is set (under executor.mu) when the entry leaves the cache, so
+	// a scriptRef still pointing at it looks the source up again.
+	evicted bool
 }
 
 func newExecutor() *executor {
 	return &executor{scripts: make(map[string]*scriptEntry)}
 }
 
-// acquire returns the entry for script and an idle runtime, or nil when a new
-// one must be built. The lock is never held while JavaScript runs.
-func (e *executor) acquire(script string) (*scriptEntry, *vmState) {
+// scriptRef names a script for the executor and remembers the entry it was
+// last found under, so that a worker running the same script again skips
+// hashing the whole source in the scripts map. se is guarded by executor.mu.
+type scriptRef struct {
+	src string
+	se  *scriptEntry
+}
+
+// acquire returns the entry for ref's script and an idle runtime, or nil when
+// a new one must be built. The lock is never held while JavaScript runs.
+func (e *executor) acquire(ref *scriptRef) (*scriptEntry, *vmState) {
 	e.mu.Lock()
-	se, ok := e.scripts[script]
-	if !ok {
-		se = &scriptEntry{src: script}
-		e.scripts[script] = se
-		se.elem = e.lru.PushFront(se)
-		for e.lru.Len() > maxCachedScripts {
-			e.evict(e.lru.Back().Value.(*scriptEntry))
-		}
+	se := ref.se
+	if se == nil || se.evicted {
+		se = e.lookup(ref.src)
+		ref.se = se
 	} else {
 		e.lru.MoveToFront(se.elem)
 	}
@@ -66,13 +73,30 @@ func (e *executor) acquire(script string) (*scriptEntry, *vmState) {
 		e.idle--
 	}
 	e.mu.Unlock()
-	se.once.Do(func() { se.prog, se.err = compileModule(script) })
+	se.once.Do(func() { se.prog, se.err = compileModule(se.src) })
 	return se, v
+}
+
+// lookup finds or creates the entry for script; e.mu is held.
+func (e *executor) lookup(script string) *scriptEntry {
+	se, ok := e.scripts[script]
+	if !ok {
+		se = &scriptEntry{src: script}
+		e.scripts[script] = se
+		se.elem = e.lru.PushFront(se)
+		for e.lru.Len() > maxCachedScripts {
+			e.evict(e.lru.Back().Value.(*scriptEntry))
+		}
+	} else {
+		e.lru.MoveToFront(se.elem)
+	}
+	return se
 }
 
 func (e *executor) evict(se *scriptEntry) {
 	e.lru.Remove(se.elem)
 	delete(e.scripts, se.src)
+	se.evicted = true
 	e.idle -= len(se.vms)
 	se.vms = nil
 }
@@ -105,7 +129,7 @@ func (e *executor) release(se *scriptEntry, v *vmState) {
 }
 
 // run executes one invocation on the calling goroutine.
-func (e *executor) run(ctx context.Context, script string, args []json.RawMessage, timeout time.Duration, maxResp int, onLog func(LogLine)) (Outcome, error) {
+func (e *executor) run(ctx context.Context, script *scriptRef, args []json.RawMessage, timeout time.Duration, maxResp int, onLog func(LogLine)) (Outcome, error) {
 	if err := ctx.Err(); err != nil {
 		return Outcome{}, err
 	}

@@ -36,7 +36,7 @@ func (p *inProcess) Run(ctx context.Context, inv Invocation, onLog func(LogLine)
 	if timeout <= 0 {
 		timeout = p.opts.Timeout
 	}
-	return p.exec.run(ctx, inv.Script, inv.Args, timeout, p.opts.MaxResponseBytes, onLog)
+	return p.exec.run(ctx, &scriptRef{src: inv.Script}, inv.Args, timeout, p.opts.MaxResponseBytes, onLog)
 }
 
 func (p *inProcess) Close() error {

@@ -28,7 +28,6 @@ type pool struct {
 	nextID  atomic.Uint64
 	closed  atomic.Bool
 	stop    chan struct{}
-	bufs    sync.Pool
 }
 
 var _ Engine = (*pool)(nil)
@@ -41,7 +40,6 @@ func NewPool(opts Options) (Engine, error) {
 	}
 	opts = opts.withDefaults()
 	p := &pool{opts: opts, seed: maphash.MakeSeed(), stop: make(chan struct{})}
-	p.bufs.New = func() any { b := make([]byte, 0, 4096); return &b }
 	for i := 0; i < opts.Workers; i++ {
 		s := &workerSlot{p: p, idx: i}
 		if _, err := s.get(); err != nil {
@@ -107,15 +105,7 @@ func (p *pool) runOn(ctx context.Context, slot *workerSlot, inv Invocation, time
 	if !w.register(c) {
 		return callResult{retry: true}
 	}
-	bp := p.bufs.Get().(*[]byte)
-	f := newFrame(*bp, frameRun, c.id).u64(uint64(timeout)).u32(uint32(p.opts.MaxResponseBytes)).str(inv.Script).u32(uint32(len(inv.Args)))
-	for _, a := range inv.Args {
-		f = f.bytes(a)
-	}
-	werr := w.send(f.finish())
-	*bp = f[:0]
-	p.bufs.Put(bp)
-	if werr != nil {
+	if werr := w.sendRun(c.id, inv, timeout, p.opts.MaxResponseBytes); werr != nil {
 		w.kill(nil, nil)
 	}
 
@@ -207,6 +197,12 @@ type workerProc struct {
 	wmu    sync.Mutex
 	w      *bufio.Writer
 	stderr tailBuffer
+	// Under wmu: the scripts this process has been sent (see frameScript),
+	// a use clock for dropping the least recently used, and a frame buffer.
+	scripts    map[string]*sentScript
+	lastScript uint64
+	clock      uint64
+	fbuf       []byte
 
 	mu        sync.Mutex
 	pending   map[uint64]*call
@@ -231,7 +227,7 @@ func startWorker(opts Options) (*workerProc, error) {
 	if err != nil {
 		return nil, err
 	}
-	w := &workerProc{cmd: cmd, stdin: stdin, w: bufio.NewWriterSize(stdin, 64<<10), pending: make(map[uint64]*call), deadCh: make(chan struct{})}
+	w := &workerProc{cmd: cmd, stdin: stdin, w: bufio.NewWriterSize(stdin, 64<<10), pending: make(map[uint64]*call), scripts: make(map[string]*sentScript), deadCh: make(chan struct{})}
 	cmd.Stderr = &w.stderr
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("jsvm: starting worker: %w", err)
@@ -278,6 +274,58 @@ func (w *workerProc) register(c *call) bool {
 	w.pending[c.id] = c
 	w.inflight.Add(1)
 	return true
+}
+
+type sentScript struct {
+	id   uint64
+	used uint64
+}
+
+// sendRun sends a run request, preceded by the script's source the first
+// time this process runs it.
+func (w *workerProc) sendRun(id uint64, inv Invocation, timeout time.Duration, maxResp int) error {
+	w.wmu.Lock()
+	defer w.wmu.Unlock()
+	w.clock++
+	s := w.scripts[inv.Script]
+	if s == nil {
+		if len(w.scripts) >= maxWorkerScripts {
+			var oldSrc string
+			var old *sentScript
+			for src, o := range w.scripts {
+				if old == nil || o.used < old.used {
+					oldSrc, old = src, o
+				}
+			}
+			delete(w.scripts, oldSrc)
+			if _, err := w.w.Write(newFrame(w.fbuf, frameForget, old.id).finish()); err != nil {
+				return err
+			}
+		}
+		w.lastScript++
+		s = &sentScript{id: w.lastScript}
+		w.scripts[inv.Script] = s
+		f := newFrame(w.fbuf, frameScript, s.id)
+		f = append(f, inv.Script...)
+		if _, err := w.w.Write(f.finish()); err != nil {
+			return err
+		}
+	}
+	s.used = w.clock
+	f := newFrame(w.fbuf, frameRun, id).u64(uint64(timeout)).u32(uint32(maxResp)).u64(s.id).u32(uint32(len(inv.Args)))
+	for _, a := range inv.Args {
+		f = f.bytes(a)
+	}
+	if _, err := w.w.Write(f.finish()); err != nil {
+		return err
+	}
+	if cap(f) <= 64<<10 {
+		// Keep the buffer, but not one a huge script or argument grew.
+		w.fbuf = f[:0]
+	} else {
+		w.fbuf = nil
+	}
+	return w.w.Flush()
 }
 
 func (w *workerProc) send(frame []byte) error {

@@ -20,11 +20,21 @@ import (
 // be in flight on one worker; replies carry the request id.
 const (
 	frameConfig byte = 1 // parent→worker, id 0: u64 memory limit
-	frameRun    byte = 2 // parent→worker: u64 timeout ns | u32 max response | str script | u32 n | n×str arg
+	frameRun    byte = 2 // parent→worker: u64 timeout ns | u32 max response | u64 script id | u32 n | n×str arg
 	frameCancel byte = 3 // parent→worker: no payload
 	frameLog    byte = 4 // worker→parent: i64 unix ns | u8 level | text
 	frameResult byte = 5 // worker→parent: u8 status | i64 duration ns | status-specific payload
+	frameScript byte = 6 // parent→worker, id = script id: the source
+	frameForget byte = 7 // parent→worker, id = script id: no payload
 )
+
+// A script's source travels once per worker process, in a frameScript with an
+// id chosen by the parent; run frames then name it by id. Sending the source
+// with every run cost a copy and a hash of it on both sides per token. The
+// parent keeps at most maxWorkerScripts ids per worker and sends frameForget
+// for the one it drops, so the worker's table stays bounded too. Frames on the
+// pipe are ordered, so a script frame always precedes the first run using it.
+const maxWorkerScripts = 128
 
 // Result statuses.
 const (

@@ -21,6 +21,7 @@ func ServeWorker(in io.Reader, out io.Writer) error {
 		exec:    newExecutor(),
 		out:     bufio.NewWriterSize(out, 64<<10),
 		cancels: make(map[uint64]context.CancelFunc),
+		scripts: make(map[uint64]*scriptRef),
 	}
 	r := bufio.NewReaderSize(in, 64<<10)
 	var buf []byte
@@ -41,8 +42,16 @@ func ServeWorker(in io.Reader, out io.Writer) error {
 				// harder before the watchdog or RLIMIT_DATA has to step in.
 				debug.SetMemoryLimit(limit * 3 / 4)
 			}
+		case frameScript:
+			if len(w.scripts) >= maxWorkerScripts {
+				// The parent forgets before it adds; more means it is broken.
+				return errors.New("jsvm: too many scripts")
+			}
+			w.scripts[id] = &scriptRef{src: string(payload)}
+		case frameForget:
+			delete(w.scripts, id)
 		case frameRun:
-			req, err := decodeRun(payload)
+			req, err := decodeRun(payload, w.scripts)
 			if err != nil {
 				return err
 			}
@@ -70,30 +79,39 @@ type workerServer struct {
 	wbuf    []byte
 	mu      sync.Mutex
 	cancels map[uint64]context.CancelFunc
+	scripts map[uint64]*scriptRef // by script id; read loop only
 }
 
 type runRequest struct {
 	timeout time.Duration
 	maxResp int
-	script  string
+	script  *scriptRef
 	args    []json.RawMessage
 }
 
-func decodeRun(p []byte) (runRequest, error) {
+func decodeRun(p []byte, scripts map[uint64]*scriptRef) (runRequest, error) {
 	d := decoder{b: p}
 	var r runRequest
 	r.timeout = time.Duration(d.u64())
 	r.maxResp = int(d.u32())
-	r.script = string(d.bytes())
+	sid := d.u64()
 	n := int(d.u32())
 	if d.err == nil && n <= len(d.b)/4 {
+		// The payload buffer is reused for the next frame: copy the
+		// arguments out, all in one allocation.
+		d.b = append([]byte(nil), d.b...)
 		r.args = make([]json.RawMessage, n)
 		for i := range r.args {
-			// The payload buffer is reused for the next frame: copy.
-			r.args[i] = append(json.RawMessage(nil), d.bytes()...)
+			r.args[i] = d.bytes()
 		}
 	}
-	return r, d.err
+	if d.err != nil {
+		return r, d.err
+	}
+	if r.script = scripts[sid]; r.script == nil {
+		return r, fmt.Errorf("jsvm: run of unknown script %d", sid)
+	}
+	return r, nil
 }
 
 func (w *workerServer) run(ctx context.Context, id uint64, req runRequest) {
