@@ -15,7 +15,12 @@ import (
 func cpuNow(e Engine) time.Duration {
 	var ru syscall.Rusage
 	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	d := time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+	return time.Duration(ru.Utime.Nano()+ru.Stime.Nano()) + workersCPU(e)
+}
+
+// workersCPU is the CPU time of e's live workers alone.
+func workersCPU(e Engine) time.Duration {
+	var d time.Duration
 	if p, ok := e.(*pool); ok {
 		for _, s := range p.workers {
 			if w := s.current(); w != nil {
@@ -44,7 +49,7 @@ func benchEngine(b *testing.B, e Engine, parallel bool) {
 	if out, err := e.Run(ctx, inv, nil); err != nil || string(out.Response) != benignWant {
 		b.Fatalf("%s %v", out.Response, err)
 	}
-	start := cpuNow(e)
+	start, wstart := cpuNow(e), workersCPU(e)
 	b.ResetTimer()
 	if parallel {
 		b.SetParallelism(8) // 16 goroutines on 2 cores
@@ -65,6 +70,9 @@ func benchEngine(b *testing.B, e Engine, parallel bool) {
 	}
 	b.StopTimer()
 	b.ReportMetric(float64((cpuNow(e)-start).Nanoseconds())/float64(b.N), "cpu-ns/op")
+	if _, ok := e.(*pool); ok {
+		b.ReportMetric(float64((workersCPU(e)-wstart).Nanoseconds())/float64(b.N), "worker-cpu-ns/op")
+	}
 }
 
 func BenchmarkPoolSimpleHook(b *testing.B) {
