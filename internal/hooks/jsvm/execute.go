@@ -114,6 +114,10 @@ func (v *vmState) execute(ctx context.Context, prog *goja.Program, args []json.R
 			jsArgs[i] = goja.Undefined()
 			continue
 		}
+		if val, ok := parseArg(v.rt, a); ok {
+			jsArgs[i] = val
+			continue
+		}
 		val, err := v.jsonParse(v.jsonObj, v.rt.ToValue(string(a)))
 		if err != nil {
 			if e := v.engineError(err); e != nil {
