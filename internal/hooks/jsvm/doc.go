@@ -65,8 +65,9 @@
 // the raw JSON arguments, cancel requests; the worker streams log frames as
 // lines are produced (so the parent can call onLog live and keep the logs of
 // an execution that is later killed), then one result frame. Requests are
-// multiplexed: every request runs on its own goroutine in the worker, so one
-// stuck execution never holds up the others. The worker environment is
+// multiplexed: every request runs on its own goroutine in the worker (an idle one is
+// reused, its stack already grown to goja's depth), so one stuck execution
+// never holds up the others. The worker environment is
 // reduced to PATH/TMPDIR/GODEBUG plus GOMEMLIMIT: no server secrets reach it.
 //
 // # Routing, limits and recovery

@@ -9,6 +9,7 @@ import (
 	"io"
 	"runtime/debug"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -22,7 +23,9 @@ func ServeWorker(in io.Reader, out io.Writer) error {
 		out:     bufio.NewWriterSize(out, 64<<10),
 		cancels: make(map[uint64]context.CancelFunc),
 		scripts: make(map[uint64]*scriptRef),
+		jobs:    make(chan runJob),
 	}
+	defer close(w.jobs)
 	r := bufio.NewReaderSize(in, 64<<10)
 	var buf []byte
 	for {
@@ -59,7 +62,12 @@ func ServeWorker(in io.Reader, out io.Writer) error {
 			w.mu.Lock()
 			w.cancels[id] = func() { cancel(errCanceled) }
 			w.mu.Unlock()
-			go w.run(ctx, id, req)
+			j := runJob{ctx: ctx, id: id, req: req}
+			select {
+			case w.jobs <- j:
+			default:
+				go w.runner(j)
+			}
 		case frameCancel:
 			w.mu.Lock()
 			if c := w.cancels[id]; c != nil {
@@ -80,6 +88,37 @@ type workerServer struct {
 	mu      sync.Mutex
 	cancels map[uint64]context.CancelFunc
 	scripts map[uint64]*scriptRef // by script id; read loop only
+	jobs    chan runJob           // to idle runners; unbuffered
+	idle    atomic.Int32
+}
+
+// maxIdleRunners bounds the goroutines kept waiting for the next execution.
+const maxIdleRunners = 16
+
+type runJob struct {
+	ctx context.Context
+	id  uint64
+	req runRequest
+}
+
+// runner runs j, then waits for further jobs. Every request still gets a
+// goroutine of its own (the read loop starts one when none is idle), but an
+// idle one is reused: a fresh goroutine's stack was grown (copied) to goja's
+// depth on every execution, a fifth of a worker's CPU per token.
+func (w *workerServer) runner(j runJob) {
+	for {
+		w.run(j.ctx, j.id, j.req)
+		if w.idle.Add(1) > maxIdleRunners {
+			w.idle.Add(-1)
+			return
+		}
+		var ok bool
+		j, ok = <-w.jobs
+		w.idle.Add(-1)
+		if !ok {
+			return
+		}
+	}
 }
 
 type runRequest struct {
