@@ -9,6 +9,10 @@
 // and each row's floor is the bare signature of its own backend. The bench
 // measures OpenSSL's bare signature in-process, so it must itself be
 // built with -tags openssl for that column (the Makefile does both).
+//
+// The ES256 scenario creates an ES256 API and a grant to it through
+// /api/v2 and loads client credentials for that API; its floor is a bare
+// P-256 signature by crypto/ecdsa, which signs ES256 with either --signer.
 package main
 
 import (
@@ -16,6 +20,8 @@ import (
 	"bytes"
 	"context"
 	"crypto"
+	"crypto/ecdsa"
+	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/sha256"
@@ -83,6 +89,10 @@ func run(bin, opensslBin string, duration, warmup time.Duration, concurrency int
 	if err != nil {
 		return err
 	}
+	ecKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return err
+	}
 	backends := []backend{{name: "go", bin: bin, sign: key}}
 	opensslNote := "not measured (no -openssl-bin)"
 	if opensslBin != "" {
@@ -95,11 +105,12 @@ func run(bin, opensslBin string, duration, warmup time.Duration, concurrency int
 		opensslNote = fmt.Sprintf("%.3f ms CPU (%s)", ms(bareSignatureCPU(ossl, 1000)), openssl.Version())
 	}
 
-	fmt.Printf("concurrency %d, %v per scenario; the bare RS256 signature (2048-bit) of the row's backend is measured\n"+
+	fmt.Printf("concurrency %d, %v per scenario; the row's bare signature (RS256 2048-bit by its backend, P-256 for ES256) is measured\n"+
 		"right before each scenario, since other load on the machine moves both figures together\n\n", concurrency, duration)
 	fmt.Printf("bcrypt compare at cost 10 (the password scenarios' floor): %.3f ms CPU\n", ms(bcryptCPU(10, 20)))
 	fmt.Printf("bare RS256 signature, crypto/rsa: %.3f ms CPU\n", ms(bareSignatureCPU(key, 1000)))
-	fmt.Printf("bare RS256 signature, OpenSSL:    %s\n\n", opensslNote)
+	fmt.Printf("bare RS256 signature, OpenSSL:    %s\n", opensslNote)
+	fmt.Printf("bare ES256 signature, crypto/ecdsa: %.3f ms CPU\n\n", ms(bareSignatureCPU(ecKey, 1000)))
 	fmt.Printf("%-22s %-8s %10s %9s %9s %14s %12s %9s\n", "scenario", "signer", "tokens/s", "p50 ms", "p99 ms", "CPU ms/token", "sign ms", "x sign")
 	for _, b := range backends {
 		if err := runBackend(b, duration, warmup, concurrency); err != nil {
@@ -130,7 +141,11 @@ func runBackend(b backend, duration, warmup time.Duration, concurrency int) erro
 			body = sc.body()
 		}
 		load(srv, concurrency, warmup, body)
-		sign := bareSignatureCPU(b.sign, 1000)
+		floor := b.sign
+		if sc.sign != nil {
+			floor = sc.sign
+		}
+		sign := bareSignatureCPU(floor, 1000)
 		cpu0, err := treeCPU(srv.cmd.Process.Pid)
 		if err != nil {
 			return err
@@ -165,6 +180,9 @@ type scenario struct {
 	// body is the token request; nil means the demo application's
 	// client-credentials request.
 	body func() string
+	// sign, when set, is the row's floor instead of the backend's RSA
+	// signature (the ES256 row's P-256 key).
+	sign crypto.Signer
 }
 
 // simpleHook adds a scope and two claims: the hook of the issue's target.
@@ -178,8 +196,12 @@ const simpleHook = `module.exports = function (client, scope, audience, context,
 
 func scenarios(srv *server) []scenario {
 	pw := &passwordBench{srv: srv}
+	es := &es256Bench{srv: srv}
+	ecKey, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	return []scenario{
 		{name: "client_credentials"},
+		// Before the hook scenario, which leaves its hook enabled.
+		{name: "ES256 client_creds", setup: es.setup, body: es.body, sign: ecKey},
 		{name: "with simple hook", setup: func() error {
 			if err := srv.mgmt("POST", "hooks", map[string]any{"name": "bench-hook", "script": simpleHook,
 				"triggerId": "credentials-exchange", "enabled": true}); err != nil {
@@ -199,6 +221,41 @@ func scenarios(srv *server) []scenario {
 		{name: "password", setup: pw.setup, body: pw.body("")},
 		{name: "password + openid", body: pw.body("openid profile email")},
 	}
+}
+
+// es256Bench is client credentials for an API whose signing_alg is ES256.
+type es256Bench struct{ srv *server }
+
+const es256Audience = "https://es256.bench/"
+
+func (e *es256Bench) setup() error {
+	if err := e.srv.mgmt("POST", "resource-servers", map[string]any{"identifier": es256Audience, "signing_alg": "ES256"}); err != nil {
+		return err
+	}
+	if err := e.srv.mgmt("POST", "client-grants", map[string]any{"client_id": e.srv.clientID, "audience": es256Audience, "scope": []string{}}); err != nil {
+		return err
+	}
+	// Measure only once the catalog signs this API's tokens with ES256.
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		tok, err := e.srv.token(e.srv.clientID, e.srv.clientSecret, es256Audience)
+		if err == nil {
+			header, _ := base64.RawURLEncoding.DecodeString(strings.Split(tok, ".")[0])
+			if strings.Contains(string(header), `"alg":"ES256"`) {
+				return nil
+			}
+			err = fmt.Errorf("token header %s", header)
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("no ES256 token: %w", err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+func (e *es256Bench) body() string {
+	return url.Values{"grant_type": {"client_credentials"}, "client_id": {e.srv.clientID},
+		"client_secret": {e.srv.clientSecret}, "audience": {es256Audience}}.Encode()
 }
 
 // passwordBench is the password-grant scenario: one user, one regular web
@@ -259,9 +316,9 @@ func bcryptCPU(cost, n int) time.Duration {
 	return (selfCPU() - before) / time.Duration(n)
 }
 
-// bareSignatureCPU is the process CPU time of one PKCS#1 v1.5 SHA-256
-// signature by s over a token-sized payload, the same work a token's
-// signature is.
+// bareSignatureCPU is the process CPU time of one SHA-256 signature by s
+// (PKCS#1 v1.5 for an RSA key, ECDSA for a P-256 one) over a token-sized
+// payload, the same work a token's signature is.
 func bareSignatureCPU(s crypto.Signer, n int) time.Duration {
 	payload := bytes.Repeat([]byte("x"), 300)
 	for i := 0; i < 50; i++ { // warm up

@@ -33,11 +33,12 @@ var ErrNoSigningSecret = errors.New("catalog: HS256 API without a usable signing
 
 // AccessSigner returns the signer of api's access tokens, as its
 // signing_alg says: RS256 (the default) and PS256 with the tenant's current
-// key, HS256 with the API's own signing_secret.
+// RSA key, ES256 and EdDSA with its current P-256 and Ed25519 keys, HS256
+// with the API's own signing_secret.
 func (s *Snapshot) AccessSigner(api *storage.ResourceServer) (*keys.Signer, error) {
 	switch api.SigningAlg {
-	case "PS256":
-		return s.Keys.PSSigner()
+	case "PS256", keys.AlgES256, keys.AlgEdDSA:
+		return s.Keys.SignerFor(api.SigningAlg)
 	case "HS256":
 		if sg := s.hmac[api.Identifier]; sg != nil {
 			return sg, nil

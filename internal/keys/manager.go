@@ -25,6 +25,24 @@ func (m *Manager) Ensure(ctx context.Context) error {
 	return err
 }
 
+// EnsureAlg makes sure the tenant has a current and a next key of family
+// alg (AlgES256 or AlgEdDSA) before an API starts signing with it. It
+// writes only when something is missing.
+func (m *Manager) EnsureAlg(ctx context.Context, alg string) error {
+	set, err := m.Store.ListSigningKeys(ctx, m.Tenant)
+	if err != nil {
+		return err
+	}
+	if _, changed, err := EnsureAlg(set, alg, m.Rand, m.Now(), m.Tenant); err != nil || !changed {
+		return err
+	}
+	_, err = m.Store.UpdateSigningKeys(ctx, m.Tenant, func(set []storage.SigningKey) ([]storage.SigningKey, error) {
+		out, _, err := EnsureAlg(set, alg, m.Rand, m.Now(), m.Tenant)
+		return out, err
+	})
+	return err
+}
+
 // Rotate rotates the tenant's keys (POST /api/v2/keys/signing/rotate).
 func (m *Manager) Rotate(ctx context.Context) error {
 	_, err := m.Store.UpdateSigningKeys(ctx, m.Tenant, func(set []storage.SigningKey) ([]storage.SigningKey, error) {

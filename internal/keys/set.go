@@ -18,7 +18,7 @@ import (
 type Signer struct {
 	// KID is the key's id; empty for HS256, whose header carries none.
 	KID string
-	// Alg is the JWS algorithm: RS256, PS256 or HS256.
+	// Alg is the JWS algorithm: RS256, PS256, ES256, EdDSA or HS256.
 	Alg    string
 	signer jose.Signer
 }
@@ -38,6 +38,8 @@ func (s *Signer) Sign(payload []byte) (string, error) {
 type Set struct {
 	current   *Signer // RS256
 	currentPS *Signer // PS256, same key
+	currentES *Signer // ES256, the current P-256 key
+	currentEd *Signer // EdDSA, the current Ed25519 key
 	public    map[string]crypto.PublicKey
 	jwks      []byte
 }
@@ -62,12 +64,17 @@ func NewSetWith(keys []storage.SigningKey, now time.Time, signers *Signers) (*Se
 			return nil, err
 		}
 		s.public[k.KID] = priv.Public()
-		jwk := jose.JSONWebKey{Key: priv.Public(), KeyID: k.KID, Algorithm: string(jose.RS256), Use: "sig"}
+		family := Family(k)
+		jwk := jose.JSONWebKey{Key: priv.Public(), KeyID: k.KID, Algorithm: family, Use: "sig"}
 		if cert, err := x509.ParseCertificate(k.Cert); err == nil {
 			jwk.Certificates = []*x509.Certificate{cert}
 		}
 		doc.Keys = append(doc.Keys, jwk)
-		if k.State == StateCurrent {
+		if k.State != StateCurrent {
+			continue
+		}
+		switch family {
+		case AlgRS256:
 			rsaKey, ok := priv.(*rsa.PrivateKey)
 			if !ok {
 				return nil, fmt.Errorf("keys: %s: current key is not RSA", k.KID)
@@ -82,6 +89,19 @@ func NewSetWith(keys []storage.SigningKey, now time.Time, signers *Signers) (*Se
 				return nil, err
 			}
 			s.current, s.currentPS = sg.rs, sg.ps
+		case AlgES256, AlgEdDSA:
+			// Go's ECDSA and Ed25519 are fast enough that these keys skip
+			// the backend and its cache: building a go-jose signer is
+			// cheap, and go-jose writes ES256's fixed-size R||S itself.
+			sg, err := newKeySigner(family, k.KID, priv)
+			if err != nil {
+				return nil, err
+			}
+			if family == AlgES256 {
+				s.currentES = sg
+			} else {
+				s.currentEd = sg
+			}
 		}
 	}
 	b, err := json.Marshal(doc)
@@ -106,6 +126,44 @@ func (s *Set) PSSigner() (*Signer, error) {
 		return nil, ErrNoCurrentKey
 	}
 	return s.currentPS, nil
+}
+
+// SignerFor returns the current signer of a JWS algorithm an API may
+// choose from the tenant's keys: RS256 (also for ""), PS256, ES256 or
+// EdDSA. ErrNoCurrentKey means the tenant has no current key of that family.
+func (s *Set) SignerFor(alg string) (*Signer, error) {
+	var sg *Signer
+	if s != nil {
+		switch alg {
+		case "", AlgRS256:
+			sg = s.current
+		case string(jose.PS256):
+			sg = s.currentPS
+		case AlgES256:
+			sg = s.currentES
+		case AlgEdDSA:
+			sg = s.currentEd
+		default:
+			return nil, fmt.Errorf("keys: no tenant key signs %q", alg)
+		}
+	}
+	if sg == nil {
+		return nil, fmt.Errorf("%w (%s)", ErrNoCurrentKey, alg)
+	}
+	return sg, nil
+}
+
+// newKeySigner builds the go-jose signer of a P-256 or Ed25519 key; the
+// JSONWebKey wrapper puts its kid in the header.
+func newKeySigner(alg, kid string, priv crypto.Signer) (*Signer, error) {
+	js, err := jose.NewSigner(
+		jose.SigningKey{Algorithm: jose.SignatureAlgorithm(alg), Key: jose.JSONWebKey{Key: priv, KeyID: kid}},
+		(&jose.SignerOptions{}).WithType("JWT"),
+	)
+	if err != nil {
+		return nil, fmt.Errorf("keys: %s signer %s: %w", alg, kid, err)
+	}
+	return &Signer{KID: kid, Alg: alg, signer: js}, nil
 }
 
 // PublicKey returns the published key with that kid.

@@ -18,6 +18,9 @@ import (
 // KeyRotator rotates the tenant's signing keys (implemented by keys.Manager).
 type KeyRotator interface {
 	Rotate(ctx context.Context) error
+	// EnsureAlg makes sure a P-256 (ES256) or Ed25519 (EdDSA) key pair
+	// exists before an API is set to sign with it.
+	EnsureAlg(ctx context.Context, alg string) error
 }
 
 // Deps is everything the Management API needs, wired by the server.

@@ -21,10 +21,12 @@
 // detail Auth0 does not document, it says so at the code. In short:
 // client grants may only carry scopes their API defines; a public client
 // (token_endpoint_auth_method "none") cannot have client_credentials;
-// unsupported values Auth0 would accept (signing_alg other than RS256, PS256 and HS256,
-// non-OIDC-conformant clients, Auth0 tenant settings this server does not
-// implement) are a 400 rather than silently ignored, so nobody believes a
-// setting took effect; bodies of another media type are a 415. Users
+// unsupported values Auth0 would accept (non-OIDC-conformant clients, Auth0
+// tenant settings this server does not implement) are a 400 rather than silently ignored, so nobody believes a
+// setting took effect; bodies of another media type are a 415. Beyond
+// Auth0, a resource server's signing_alg may also be ES256 or EdDSA
+// (resource_servers.go): the tenant's P-256 or Ed25519 key, made on first
+// use and rotated with the RSA key by POST /keys/signing/rotate. Users
 // (users.go): q understands only email:"x" (exact) or a plain substring of
 // email, username or name, not Auth0's Lucene syntax; usernames may not
 // contain "@" so a login name is never ambiguous; no Gravatar picture is

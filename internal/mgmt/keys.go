@@ -143,8 +143,10 @@ func (a *API) rotateSigningKeys(w http.ResponseWriter, r *http.Request, _ token.
 	if err != nil {
 		return err
 	}
+	// Auth0's answer names one key: the RSA one, which every tenant has
+	// (ES256 and EdDSA keys rotated alongside are in GET /keys/signing).
 	for _, k := range set {
-		if k.State == keys.StateCurrent {
+		if k.State == keys.StateCurrent && keys.Family(k) == keys.AlgRS256 {
 			writeJSON(w, http.StatusCreated, certAndKID{Cert: certPEM(k.Cert), KID: k.KID})
 			return nil
 		}

@@ -20,11 +20,23 @@ const (
 	maxScopeDescLen      = 500
 )
 
-// signingAlgs this server can sign access tokens with: Auth0's three.
-// RS256 and PS256 use the tenant's key (published in the JWKS), HS256 the
-// API's signing_secret (never published). ES256 and EdDSA are not
-// implemented yet and are refused rather than ignored.
-var signingAlgs = []string{"RS256", "PS256", "HS256"}
+// signingAlgs this server can sign access tokens with: Auth0's three, and
+// beyond Auth0 ES256 and EdDSA. RS256 and PS256 use the tenant's RSA key,
+// ES256 and EdDSA its P-256 and Ed25519 keys (all published in the JWKS,
+// each with its own kid), HS256 the API's signing_secret (never
+// published).
+var signingAlgs = []string{"RS256", "PS256", "HS256", keys.AlgES256, keys.AlgEdDSA}
+
+// ensureAlgKeys generates the tenant's key pair for an ES256 or EdDSA API
+// before the API is stored, so no catalog ever holds an API whose key does
+// not exist yet. It runs outside the API's own transaction: SQLite has one
+// writer, and the key set is locked by its own transaction.
+func (a *API) ensureAlgKeys(r *http.Request, alg *string) error {
+	if alg == nil || (*alg != keys.AlgES256 && *alg != keys.AlgEdDSA) {
+		return nil
+	}
+	return a.d.Keys.EnsureAlg(r.Context(), *alg)
+}
 
 // minSigningSecret is the shortest signing_secret accepted: HS256 needs a
 // key at least as long as its hash (RFC 7518 §3.2). Auth0's minimum is 16
@@ -178,6 +190,9 @@ func (a *API) createResourceServer(w http.ResponseWriter, r *http.Request, _ tok
 	if err := in.apply(&rs); err != nil {
 		return err
 	}
+	if err := a.ensureAlgKeys(r, in.SigningAlg); err != nil {
+		return err
+	}
 	if err := a.d.Store.CreateResourceServer(r.Context(), rs); err != nil {
 		return conflictAs(err, "A resource server with the same identifier already exists")
 	}
@@ -240,6 +255,16 @@ func (a *API) updateResourceServer(w http.ResponseWriter, r *http.Request, _ tok
 	}
 	if cur.IsSystem {
 		return errSystemAPI("updated")
+	}
+	// Validated on a copy before keys are made for it, so a bad body is a
+	// 400 that generates nothing; the transaction below applies it again
+	// to the record as stored.
+	probe := cur
+	if err := in.apply(&probe); err != nil {
+		return err
+	}
+	if err := a.ensureAlgKeys(r, in.SigningAlg); err != nil {
+		return err
 	}
 	rs, err := a.d.Store.UpdateResourceServer(r.Context(), a.d.Tenant, cur.ID, func(rs storage.ResourceServer) (storage.ResourceServer, error) {
 		// Checked again inside the transaction: the record is what counts.

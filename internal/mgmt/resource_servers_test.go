@@ -40,7 +40,7 @@ func TestResourceServers(t *testing.T) {
 			`{"identifier":""}`,
 			`{"identifier":"x","token_lifetime":2592001}`,
 			`{"identifier":"x","token_lifetime":0}`,
-			`{"identifier":"x","signing_alg":"ES256"}`,
+			`{"identifier":"x","signing_alg":"ES512"}`,
 			`{"identifier":"x","signing_alg":"none"}`,
 			`{"identifier":"x","signing_secret":"too-short"}`,
 			`{"identifier":"x","scopes":[{"value":"two words"}]}`,

@@ -6,7 +6,8 @@ import (
 )
 
 // Every API gets a signing_secret on create (Auth0 does), signing_alg takes
-// Auth0's three values, and a chosen secret must be a usable HS256 key.
+// Auth0's three values plus ES256 and EdDSA, and a chosen secret must be a
+// usable HS256 key.
 func TestResourceServerSigningAlg(t *testing.T) {
 	e := newEnv(t)
 	const all = "create:resource_servers read:resource_servers update:resource_servers"
@@ -34,7 +35,48 @@ func TestResourceServerSigningAlg(t *testing.T) {
 	if got := e.req("GET", "/resource-servers/"+id, all, nil).json(t); got["signing_secret"] != chosen || got["signing_alg"] != "HS256" {
 		t.Fatalf("GET after PATCH: %v", got)
 	}
-	for _, body := range []string{`{"signing_alg":"ES256"}`, `{"signing_alg":"EdDSA"}`, `{"signing_secret":"short"}`} {
+	for _, body := range []string{`{"signing_alg":"ES384"}`, `{"signing_alg":"none"}`, `{"signing_secret":"short"}`} {
 		expect(t, e.req("PATCH", "/resource-servers/"+id, all, body), 400, "invalid_body", "")
+	}
+	if n := len(e.req("GET", "/keys/signing", "read:signing_keys", nil).list(t)); n != 2 {
+		t.Fatalf("%d keys after refused PATCHes, want the RSA pair only", n)
+	}
+}
+
+// ES256 and EdDSA (beyond Auth0) are accepted on create and PATCH, and
+// each makes its key pair (current and next) the first time it is chosen;
+// choosing it again makes no more keys.
+func TestResourceServerCurveAlgs(t *testing.T) {
+	e := newEnv(t)
+	const all = "create:resource_servers read:resource_servers update:resource_servers"
+	keyCount := func() int { return len(e.req("GET", "/keys/signing", "read:signing_keys", nil).list(t)) }
+	if n := keyCount(); n != 2 {
+		t.Fatalf("%d keys at start", n)
+	}
+	r := e.req("POST", "/resource-servers", all, `{"identifier":"https://es.test/","signing_alg":"ES256"}`)
+	expect(t, r, 201, "", "")
+	if alg := r.json(t)["signing_alg"]; alg != "ES256" {
+		t.Fatalf("signing_alg %v", alg)
+	}
+	if n := keyCount(); n != 4 {
+		t.Fatalf("%d keys after an ES256 API, want 4", n)
+	}
+	e.req("POST", "/resource-servers", all, `{"identifier":"https://es2.test/","signing_alg":"ES256"}`)
+	if n := keyCount(); n != 4 {
+		t.Fatalf("%d keys after a second ES256 API, want still 4", n)
+	}
+	id := e.req("POST", "/resource-servers", all, `{"identifier":"https://ed.test/"}`).json(t)["id"].(string)
+	r = e.req("PATCH", "/resource-servers/"+id, all, `{"signing_alg":"EdDSA"}`)
+	expect(t, r, 200, "", "")
+	if alg := r.json(t)["signing_alg"]; alg != "EdDSA" {
+		t.Fatalf("signing_alg %v", alg)
+	}
+	if n := keyCount(); n != 6 {
+		t.Fatalf("%d keys after an EdDSA API, want 6", n)
+	}
+	// Rotation rotates every family: each gains a next key.
+	expect(t, e.req("POST", "/keys/signing/rotate", "create:signing_keys", nil), 201, "", "")
+	if n := keyCount(); n != 9 {
+		t.Fatalf("%d keys after rotation, want 9", n)
 	}
 }

@@ -76,11 +76,14 @@ type ClientGrant struct {
 	UpdatedAt time.Time
 }
 
-// SigningKey is one RS256 key pair of a tenant. PrivateKey is PKCS#8 DER in
+// SigningKey is one key pair of a tenant. PrivateKey is PKCS#8 DER in
 // memory; backends seal it at rest.
 type SigningKey struct {
-	Tenant     string
-	KID        string
+	Tenant string
+	KID    string
+	// Alg is the key family: "" for RSA (RS256 and PS256; every key stored
+	// before the others existed), "ES256" (P-256) or "EdDSA" (Ed25519).
+	Alg        string
 	PrivateKey []byte
 	// Cert is the self-signed X.509 certificate (DER) published as x5c.
 	Cert []byte

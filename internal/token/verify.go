@@ -23,9 +23,9 @@ type Verifier interface {
 // detail is for logs, not for clients.
 var ErrInvalid = errors.New("token: invalid")
 
-// JWTVerifier verifies RS256 and PS256 tokens (an API's signing_alg) against
-// the tenant's published keys; HS256 tokens, signed with an API's own
-// secret, are for that API alone and never verify here.
+// JWTVerifier verifies RS256, PS256, ES256 and EdDSA tokens (an API's
+// signing_alg) against the tenant's published keys; HS256 tokens, signed
+// with an API's own secret, are for that API alone and never verify here.
 type JWTVerifier struct {
 	Issuer string
 	// Keys returns the tenant's current key set (cached; cheap to call).
@@ -44,7 +44,7 @@ type wireClaims struct {
 
 // Verify implements Verifier.
 func (v *JWTVerifier) Verify(raw, audience string) (Claims, error) {
-	tok, err := jwt.ParseSigned(raw, []jose.SignatureAlgorithm{jose.RS256, jose.PS256})
+	tok, err := jwt.ParseSigned(raw, []jose.SignatureAlgorithm{jose.RS256, jose.PS256, jose.ES256, jose.EdDSA})
 	if err != nil {
 		return Claims{}, fmt.Errorf("%w: %v", ErrInvalid, err)
 	}

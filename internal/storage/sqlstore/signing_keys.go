@@ -9,7 +9,10 @@ import (
 	"github.com/tokenhook/tokenhook/internal/storage"
 )
 
+// signingKeyAttrs is the attrs JSON column. Alg is omitted for RSA, so rows
+// written before ES256 and EdDSA existed read back as RSA with no migration.
 type signingKeyAttrs struct {
+	Alg          string     `json:"alg,omitempty"`
 	Cert         []byte     `json:"cert"`
 	State        string     `json:"state"`
 	CurrentSince *time.Time `json:"current_since,omitempty"`
@@ -40,7 +43,7 @@ func (s *Store) scanSigningKey(row interface{ Scan(...any) error }) (storage.Sig
 	if err := decodeAttrs(attrs, &a); err != nil {
 		return k, err
 	}
-	k.Cert, k.State = a.Cert, a.State
+	k.Alg, k.Cert, k.State = a.Alg, a.Cert, a.State
 	k.CurrentSince, k.CurrentUntil, k.RevokedAt = utcPtr(a.CurrentSince), utcPtr(a.CurrentUntil), utcPtr(a.RevokedAt)
 	return k, nil
 }
@@ -92,7 +95,7 @@ func (s *Store) UpdateSigningKeys(ctx context.Context, tenant string, fn func([]
 		// position keeps the caller's order among keys created in the same
 		// instant (first start makes "current" and "next" together).
 		for i, k := range keys {
-			attrs, err := encodeAttrs(signingKeyAttrs{Cert: k.Cert, State: k.State,
+			attrs, err := encodeAttrs(signingKeyAttrs{Alg: k.Alg, Cert: k.Cert, State: k.State,
 				CurrentSince: utcPtr(k.CurrentSince), CurrentUntil: utcPtr(k.CurrentUntil), RevokedAt: utcPtr(k.RevokedAt)})
 			if err != nil {
 				return nil, err
