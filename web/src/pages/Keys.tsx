@@ -22,7 +22,7 @@ export function KeysPage() {
   return (
     <section>
       <div class="page-head"><h1>Signing keys</h1><button id="keys-rotate" class="primary" type="button" onClick={rotate}>Rotate key</button></div>
-      <p class="muted">Access tokens are signed with RS256 by default; an API may choose PS256 (these keys too) or HS256 (its own signing secret, never published). Resource servers fetch the public keys from <code>/.well-known/jwks.json</code>.</p>
+      <p class="muted">Access tokens are signed with RS256 by default; an API may choose PS256 (these RSA keys too), ES256 or EdDSA (a P-256 or Ed25519 key of their own, listed here once an API uses them and rotated with the rest) or HS256 (its own signing secret, never published). Resource servers fetch the public keys from <code>/.well-known/jwks.json</code>.</p>
       <ErrorBanner error={keys.error || error} />
       <div class="table-wrap">
         <table>
