@@ -3,6 +3,7 @@ package e2e
 import (
 	"context"
 	"encoding/json"
+	"net/http"
 	"net/url"
 	"testing"
 	"time"
@@ -111,5 +112,37 @@ func TestCurveAlgsPerAPI(t *testing.T) {
 		})
 		verify(in, a, fresh, true)
 		verify(in, a, before[a.alg], false)
+	}
+}
+
+// A password login for an EdDSA or ES256 API: the access token carries
+// that algorithm and still names /userinfo, which accepts it (it verifies
+// with every published key), while the ID token stays RS256.
+func TestCurveAlgPasswordUserinfo(t *testing.T) {
+	in := start(t, options{args: fastBcrypt})
+	confID, confSecret, _ := in.passwordApps()
+	in.ann()
+	for _, alg := range []string{"EdDSA", "ES256"} {
+		if r := in.api("PATCH", "resource-servers/"+url.PathEscape(usersAPI), map[string]any{"signing_alg": alg}); r.status != 200 {
+			t.Fatalf("PATCH %s: %d %s", alg, r.status, r.body)
+		}
+		var body map[string]any
+		waitFor(t, 10*time.Second, alg+" access token", func() bool {
+			body = pwStatus(t, in.login(confID, confSecret, "ann", annPassword, "scope", "openid"), 200, "login")
+			tok, err := jose.ParseSigned(body["access_token"].(string), []jose.SignatureAlgorithm{jose.RS256, jose.ES256, jose.EdDSA})
+			return err == nil && tok.Signatures[0].Header.Algorithm == alg
+		})
+		access := body["access_token"].(string)
+		if aud := claims(t, access)["aud"]; !pwJSONEqual(aud, []any{usersAPI, in.base + "userinfo"}) {
+			t.Fatalf("%s access token aud %v", alg, aud)
+		}
+		r := in.do("GET", "userinfo", "", nil, http.Header{"Authorization": {"Bearer " + access}})
+		if got := pwStatus(t, r, 200, alg+" /userinfo"); got["sub"] == nil {
+			t.Fatalf("%s /userinfo: %s", alg, r.body)
+		}
+		id, err := jose.ParseSigned(body["id_token"].(string), []jose.SignatureAlgorithm{jose.RS256})
+		if err != nil || id.Signatures[0].Header.KeyID == "" {
+			t.Fatalf("%s: id token is not RS256 with a kid: %v", alg, err)
+		}
 	}
 }
