@@ -7,12 +7,18 @@ import (
 	"sync/atomic"
 
 	"github.com/tokenhook/tokenhook/internal/hooks"
+	"github.com/tokenhook/tokenhook/internal/oauth"
 	"github.com/tokenhook/tokenhook/internal/storage"
 )
 
-// runHook runs the enabled hook of a point inside the token request and
-// records the run in the request's tenant log event.
-func (e *Endpoint) runHook(req *request, trigger string, h *storage.Hook, in hooks.Input, ev *storage.LogEvent) hooks.Execution {
+// runHook runs the enabled hook of a point, if any, inside the token
+// request, records the run in the request's tenant log event, and returns
+// the hook's filtered changes (none when no hook is enabled).
+func (e *Endpoint) runHook(req *request, trigger string, in hooks.Input, ev *storage.LogEvent) (hooks.Changes, *oauth.Error) {
+	h, ok := req.snap.EnabledHook(trigger)
+	if !ok || e.Hooks == nil {
+		return hooks.Changes{}, nil
+	}
 	in.Context.IP, in.Context.UserAgent = req.ip, req.userAgent
 	ex := e.Hooks.Run(req.ctx, trigger, hooks.Script{ID: h.ID, Name: h.Name, Source: h.Script, Secrets: h.Secrets}, in, req.id)
 	outcome := "success"
@@ -26,7 +32,7 @@ func (e *Endpoint) runHook(req *request, trigger string, h *storage.Hook, in hoo
 		"id": h.ID, "name": h.Name, "trigger": trigger,
 		"duration_ms": float64(ex.Duration.Microseconds()) / 1000, "outcome": outcome,
 	}
-	return ex
+	return ex.Changes, ex.Err
 }
 
 func hookClient(c *storage.Client, tenant string) hooks.Client {

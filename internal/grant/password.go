@@ -106,23 +106,17 @@ func (e *Endpoint) password(req *request) (issued, *oauth.Error) {
 		return issued{event: ev}, failure
 	}
 
-	accessScopes := scopes
-	var accessClaims, idClaims map[string]any
-	if hook, ok := req.snap.EnabledHook(hooks.PasswordExchange); ok && e.Hooks != nil {
-		ex := e.runHook(req, hooks.PasswordExchange, hook, hooks.Input{
-			User:     hookUser(user, req.snap.Tenant),
-			Client:   hookClient(client, req.snap.Tenant),
-			Scope:    scopes,
-			Audience: audience,
-		}, &ev)
-		if ex.Err != nil {
-			return issued{event: ev}, ex.Err
-		}
-		if ex.Changes.Access.ScopeSet {
-			accessScopes = ex.Changes.Access.Scope
-		}
-		accessClaims, idClaims = ex.Changes.Access.Claims, ex.Changes.ID.Claims
+	changes, failure := e.runHook(req, hooks.PasswordExchange, hooks.Input{
+		User:     hookUser(user, req.snap.Tenant),
+		Client:   hookClient(client, req.snap.Tenant),
+		Scope:    scopes,
+		Audience: audience,
+	}, &ev)
+	if failure != nil {
+		return issued{event: ev}, failure
 	}
+	accessScopes := changes.Access.ScopesOr(scopes)
+	accessClaims, idClaims := changes.Access.Claims, changes.ID.Claims
 
 	// The ID token keeps the tenant's algorithm (RS256); the access token
 	// takes its API's signing_alg.

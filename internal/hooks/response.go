@@ -22,6 +22,15 @@ type TokenChanges struct {
 	Claims map[string]any
 }
 
+// ScopesOr returns the scopes a token gets: the hook's when it set them,
+// else granted.
+func (tc TokenChanges) ScopesOr(granted []string) []string {
+	if tc.ScopeSet {
+		return tc.Scope
+	}
+	return granted
+}
+
 // Changes is the filtered response of a hook.
 type Changes struct {
 	Access TokenChanges
