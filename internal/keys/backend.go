@@ -7,8 +7,6 @@ import (
 	"log/slog"
 	"sync"
 
-	jose "github.com/go-jose/go-jose/v4"
-
 	"github.com/tokenhook/tokenhook/internal/keys/openssl"
 )
 
@@ -26,9 +24,9 @@ const (
 // not per rebuild. A kid is the RFC 7638 thumbprint of the public key, so
 // one kid never names two different keys.
 //
-// Both backends go through openssl.NewOpaque, so go-jose builds the same
-// header and payload whichever signs, and RS256 tokens are byte-identical
-// (PKCS#1 v1.5 is deterministic).
+// Both backends are a crypto.Signer behind the same JWS code (jws.go), so
+// RS256 tokens are byte-identical whichever signs (PKCS#1 v1.5 is
+// deterministic).
 type Signers struct {
 	mode string
 	log  *slog.Logger
@@ -122,45 +120,4 @@ func (s *Signers) signers(kid string, key *rsa.PrivateKey) (rsaSigners, error) {
 	clear(s.cache)
 	s.cache[kid] = sg
 	return sg, nil
-}
-
-// newRSASigners builds the go-jose signers of one key, whatever its
-// backend.
-func newRSASigners(kid string, cs crypto.Signer) (rsaSigners, error) {
-	var out rsaSigners
-	for _, alg := range []jose.SignatureAlgorithm{jose.RS256, jose.PS256} {
-		js, err := jose.NewSigner(
-			jose.SigningKey{Algorithm: alg, Key: openssl.NewOpaque(kid, cs)},
-			(&jose.SignerOptions{}).WithType("JWT"),
-		)
-		if err != nil {
-			return out, fmt.Errorf("keys: %s signer %s: %w", alg, kid, err)
-		}
-		sg := &Signer{KID: kid, Alg: string(alg), signer: js}
-		if alg == jose.RS256 {
-			out.rs = sg
-		} else {
-			out.ps = sg
-		}
-	}
-	return out, nil
-}
-
-// MinHMACSecret is the shortest HS256 secret accepted: RFC 7518 §3.2
-// requires a key at least as long as the hash output (256 bits).
-const MinHMACSecret = 32
-
-// NewHMACSigner signs HS256 with an API's signing_secret. The header has
-// no kid (Auth0's HS256 tokens carry none: the API knows its one secret),
-// and the secret is never published. Building one costs no more than a
-// map entry, so the catalog makes them on every rebuild.
-func NewHMACSigner(secret []byte) (*Signer, error) {
-	if len(secret) < MinHMACSecret {
-		return nil, fmt.Errorf("keys: HS256 secret of %d bytes, need at least %d", len(secret), MinHMACSecret)
-	}
-	js, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.HS256, Key: secret}, (&jose.SignerOptions{}).WithType("JWT"))
-	if err != nil {
-		return nil, fmt.Errorf("keys: HS256 signer: %w", err)
-	}
-	return &Signer{Alg: string(jose.HS256), signer: js}, nil
 }

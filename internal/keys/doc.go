@@ -11,9 +11,8 @@
 // A rotated-out key stays in the JWKS until every token it may have signed
 // has expired (its current_until plus the longest token lifetime an API may
 // choose), so tokens issued before a rotation or a restart keep verifying.
-// Signing goes through crypto.Signer and openssl.NewOpaque, so the backend
-// (crypto/rsa, or OpenSSL in a -tags openssl build) changes nothing in the
-// tokens. Signers chooses the backend (--signer go|openssl|auto) and keeps
+// Signing goes through crypto.Signer and one compact-JWS writer (jws.go),
+// so the backend (crypto/rsa, or OpenSSL) changes nothing in the tokens. Signers chooses the backend (--signer go|openssl|auto) and keeps
 // one signer per kid across the catalog's rebuilds, so a key is handed to
 // OpenSSL and self-tested once, not every minute.
 package keys

@@ -13,26 +13,6 @@ import (
 	"github.com/tokenhook/tokenhook/internal/storage"
 )
 
-// Signer signs JWTs with one key. It is safe for concurrent use and built
-// once per key set, never per token.
-type Signer struct {
-	// KID is the key's id; empty for HS256, whose header carries none.
-	KID string
-	// Alg is the JWS algorithm: RS256, PS256, ES256, EdDSA or HS256.
-	Alg    string
-	signer jose.Signer
-}
-
-// Sign returns the compact JWS of payload with header
-// {"alg":Alg,"kid":KID,"typ":"JWT"} (no kid for HS256).
-func (s *Signer) Sign(payload []byte) (string, error) {
-	jws, err := s.signer.Sign(payload)
-	if err != nil {
-		return "", fmt.Errorf("keys: sign: %w", err)
-	}
-	return jws.CompactSerialize()
-}
-
 // Set is a tenant's keys parsed for use: the signer of the current key,
 // the public keys that verify, and the JWKS document, all immutable.
 type Set struct {
@@ -91,8 +71,7 @@ func NewSetWith(keys []storage.SigningKey, now time.Time, signers *Signers) (*Se
 			s.current, s.currentPS = sg.rs, sg.ps
 		case AlgES256, AlgEdDSA:
 			// Go's ECDSA and Ed25519 are fast enough that these keys skip
-			// the backend and its cache: building a go-jose signer is
-			// cheap, and go-jose writes ES256's fixed-size R||S itself.
+			// the backend and its cache: building their signer is cheap.
 			sg, err := newKeySigner(family, k.KID, priv)
 			if err != nil {
 				return nil, err
@@ -151,19 +130,6 @@ func (s *Set) SignerFor(alg string) (*Signer, error) {
 		return nil, fmt.Errorf("%w (%s)", ErrNoCurrentKey, alg)
 	}
 	return sg, nil
-}
-
-// newKeySigner builds the go-jose signer of a P-256 or Ed25519 key; the
-// JSONWebKey wrapper puts its kid in the header.
-func newKeySigner(alg, kid string, priv crypto.Signer) (*Signer, error) {
-	js, err := jose.NewSigner(
-		jose.SigningKey{Algorithm: jose.SignatureAlgorithm(alg), Key: jose.JSONWebKey{Key: priv, KeyID: kid}},
-		(&jose.SignerOptions{}).WithType("JWT"),
-	)
-	if err != nil {
-		return nil, fmt.Errorf("keys: %s signer %s: %w", alg, kid, err)
-	}
-	return &Signer{KID: kid, Alg: alg, signer: js}, nil
 }
 
 // PublicKey returns the published key with that kid.

@@ -1,8 +1,7 @@
 // Package openssl signs with the system's OpenSSL 3 (libcrypto.so.3),
 // loaded at run time with purego: no cgo and no C toolchain at build time.
-// It owns the library's loading, one crypto.Signer per RSA key, a
-// self-test against crypto/rsa, and an adapter to go-jose's OpaqueSigner.
-// It knows nothing of tenants, key sets or configuration; internal/keys
+// It owns the library's loading, one crypto.Signer per RSA key and a
+// self-test against crypto/rsa. It knows nothing of tenants, key sets or configuration; internal/keys
 // decides when to use it.
 //
 // # Why
@@ -91,13 +90,4 @@
 // the same failure is a startup error. This package never falls back
 // silently, since a signer that reports success has passed no check the
 // caller did not run.
-//
-// # go-jose
-//
-// NewOpaque wraps any RSA crypto.Signer (this package's or an
-// *rsa.PrivateKey) as a jose.OpaqueSigner for RS256 and PS256. go-jose
-// takes the JWS "kid" header from the opaque signer's Public().KeyID, so
-// no SignerOptions.WithHeader("kid", ...) is needed, and the RS256 tokens
-// it produces are byte-identical to those of jose.JSONWebKey{Key: rsaKey,
-// KeyID: kid} (TestOpaqueMatchesJSONWebKeySigner).
 package openssl

@@ -15,8 +15,6 @@ import (
 	"strings"
 	"sync"
 	"testing"
-
-	jose "github.com/go-jose/go-jose/v4"
 )
 
 // needLibcrypto loads OpenSSL or skips the test, but only when the machine
@@ -232,25 +230,6 @@ func TestSelfTestOpenSSL(t *testing.T) {
 	liar := lyingSigner{Signer: newTestSigner(t, ks[1]), pub: copyPublic(ks[0])}
 	if err := SelfTest(liar, ks[0]); err == nil || !strings.Contains(err.Error(), "differs from crypto/rsa") {
 		t.Fatalf("SelfTest with a signer of another key = %v, want a signature mismatch", err)
-	}
-}
-
-// TestOpaqueWithOpenSSL: the token path as internal/keys would wire it.
-// The RS256 JWS must be byte-identical to crypto/rsa's through go-jose.
-func TestOpaqueWithOpenSSL(t *testing.T) {
-	key := testKeys(t)[0]
-	s := newTestSigner(t, key)
-	payload := []byte(`{"iss":"https://tenant.example/","sub":"client@clients","scope":"read:all"}`)
-	for _, alg := range []jose.SignatureAlgorithm{jose.RS256, jose.PS256} {
-		t.Run(string(alg), func(t *testing.T) {
-			compact := signJWS(t, alg, "kid-42", s, payload)
-			checkJWS(t, compact, alg, "kid-42", &key.PublicKey, payload)
-			if alg == jose.RS256 {
-				if want := signJWS(t, alg, "kid-42", key, payload); compact != want {
-					t.Fatalf("OpenSSL JWS differs from crypto/rsa's:\n got %s\nwant %s", compact, want)
-				}
-			}
-		})
 	}
 }
 
