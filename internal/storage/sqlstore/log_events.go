@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"strings"
 
 	"github.com/tokenhook/tokenhook/internal/storage"
 )
@@ -43,6 +44,12 @@ func scanLogEvent(row interface{ Scan(...any) error }) (storage.LogEvent, error)
 	return e, nil
 }
 
+// logInsertRows is how many events one INSERT statement carries: the
+// token path logs an event per token, and one multi-row statement per
+// chunk costs a fraction of a statement per row to parse and run
+// (6 parameters a row stays far below both dialects' limits).
+const logInsertRows = 64
+
 // AppendLogEvents implements storage.Storage. Log events are not part of
 // the catalog, so they announce nothing.
 func (s *Store) AppendLogEvents(ctx context.Context, events []storage.LogEvent) error {
@@ -50,20 +57,40 @@ func (s *Store) AppendLogEvents(ctx context.Context, events []storage.LogEvent) 
 		return nil
 	}
 	return s.write(ctx, func(tx *sql.Tx) ([]storage.Change, error) {
-		for _, e := range events {
-			attrs, err := encodeAttrs(logEventAttrs{Description: e.Description, ClientName: e.ClientName, IP: e.IP,
-				UserAgent: e.UserAgent, UserID: e.UserID, UserName: e.UserName, Audience: e.Audience,
-				Scope: e.Scope, Details: e.Details})
+		for len(events) > 0 {
+			chunk := events[:min(len(events), logInsertRows)]
+			events = events[len(chunk):]
+			query, args, err := logInsert(chunk)
 			if err != nil {
 				return nil, err
 			}
-			if _, err := s.exec(ctx, tx, "INSERT INTO log_events ("+logEventColumns+") VALUES (?, ?, ?, ?, ?, ?)",
-				e.Tenant, e.LogID, formatTime(e.Date), e.Type, e.ClientID, attrs); err != nil {
-				return nil, fmt.Errorf("sqlstore: append log event %q: %w", e.LogID, err)
+			if _, err := s.exec(ctx, tx, query, args...); err != nil {
+				return nil, fmt.Errorf("sqlstore: append %d log events from %q: %w", len(chunk), chunk[0].LogID, err)
 			}
 		}
 		return nil, nil
 	})
+}
+
+// logInsert is one INSERT of every event in chunk.
+func logInsert(chunk []storage.LogEvent) (string, []any, error) {
+	var q strings.Builder
+	q.WriteString("INSERT INTO log_events (" + logEventColumns + ") VALUES ")
+	args := make([]any, 0, 6*len(chunk))
+	for i, e := range chunk {
+		attrs, err := encodeAttrs(logEventAttrs{Description: e.Description, ClientName: e.ClientName, IP: e.IP,
+			UserAgent: e.UserAgent, UserID: e.UserID, UserName: e.UserName, Audience: e.Audience,
+			Scope: e.Scope, Details: e.Details})
+		if err != nil {
+			return "", nil, err
+		}
+		if i > 0 {
+			q.WriteByte(',')
+		}
+		q.WriteString("(?, ?, ?, ?, ?, ?)")
+		args = append(args, e.Tenant, e.LogID, formatTime(e.Date), e.Type, e.ClientID, attrs)
+	}
+	return q.String(), args, nil
 }
 
 // ListLogEvents implements storage.Storage: newest first, by log id, which

@@ -53,6 +53,26 @@ func testLogEvents(t *testing.T, open func(t *testing.T) storage.Storage) {
 		_, err = s.GetLogEvent(ctx, "t1", "log-0100")
 		mustIs(t, err, storage.ErrNotFound, "first event of the failed batch")
 	})
+	t.Run("a batch of several statements", func(t *testing.T) {
+		// More events than one INSERT carries, so chunk boundaries are
+		// crossed; a duplicate in the last chunk undoes the earlier ones.
+		var big []storage.LogEvent
+		for n := 1; n <= 150; n++ {
+			big = append(big, sampleLog("t3", n, "seccft", "c1"))
+		}
+		bad := append(append([]storage.LogEvent{}, big...), sampleLog("t3", 7, "seccft", "c1"))
+		mustIs(t, s.AppendLogEvents(ctx, bad), storage.ErrConflict, "batch with a late duplicate")
+		_, total, err := s.ListLogEvents(ctx, "t3", storage.LogQuery{})
+		mustNil(t, err, "list after the failed batch")
+		mustEqual(t, total, 0, "events kept from the failed batch")
+		mustNil(t, s.AppendLogEvents(ctx, big), "append 150")
+		_, total, err = s.ListLogEvents(ctx, "t3", storage.LogQuery{})
+		mustNil(t, err, "list")
+		mustEqual(t, total, 150, "events appended")
+		got, err := s.GetLogEvent(ctx, "t3", "log-0150")
+		mustNil(t, err, "get the last")
+		mustEqual(t, got, big[149], "last event")
+	})
 	cases := []struct {
 		name  string
 		q     storage.LogQuery
