@@ -1,6 +1,7 @@
 package hooks
 
 import (
+	"bytes"
 	"encoding/json"
 	"net"
 	"net/url"
@@ -18,8 +19,10 @@ type TokenChanges struct {
 	// hook that drops the starter line wipes them, as intended).
 	Scope    []string
 	ScopeSet bool
-	// Claims are the namespaced custom claims that survived the filter.
-	Claims map[string]any
+	// Claims are the namespaced custom claims that survived the filter,
+	// each value as the hook's JSON: the token is JSON too, so decoding
+	// the values only to encode them again would be wasted work.
+	Claims map[string]json.RawMessage
 }
 
 // ScopesOr returns the scopes a token gets: the hook's when it set them,
@@ -62,37 +65,44 @@ func namespaced(name string) bool {
 // parseResponse turns a hook's raw response into Changes for trigger.
 // Anything that is not an object changes nothing.
 func parseResponse(trigger string, raw json.RawMessage) (Changes, *oauth.Error) {
-	var obj map[string]json.RawMessage
-	if json.Unmarshal(raw, &obj) != nil {
+	obj, ok := object(raw)
+	if !ok {
 		return Changes{}, nil
 	}
-	switch trigger {
-	case PasswordExchange:
-		var out Changes
-		var err *oauth.Error
-		if at, ok := obj["accessToken"]; ok {
-			if out.Access, err = tokenChanges(at, true); err != nil {
-				return Changes{}, err
-			}
-		}
-		if it, ok := obj["idToken"]; ok {
-			if out.ID, err = tokenChanges(it, false); err != nil {
-				return Changes{}, err
-			}
-		}
-		return out, nil
-	default:
-		access, err := tokenChanges(raw, true)
+	if trigger != PasswordExchange {
+		access, err := tokenChanges(obj, true)
 		return Changes{Access: access}, err
 	}
+	var out Changes
+	var err *oauth.Error
+	if at, ok := object(obj["accessToken"]); ok {
+		if out.Access, err = tokenChanges(at, true); err != nil {
+			return Changes{}, err
+		}
+	}
+	if it, ok := object(obj["idToken"]); ok {
+		if out.ID, err = tokenChanges(it, false); err != nil {
+			return Changes{}, err
+		}
+	}
+	return out, nil
 }
 
-// tokenChanges filters one token's part of a response.
-func tokenChanges(raw json.RawMessage, withScope bool) (TokenChanges, *oauth.Error) {
+// object decodes raw when it is a JSON object.
+func object(raw json.RawMessage) (map[string]json.RawMessage, bool) {
+	if t := bytes.TrimLeft(raw, " \t\r\n"); len(t) == 0 || t[0] != '{' {
+		return nil, false
+	}
 	var obj map[string]json.RawMessage
 	if json.Unmarshal(raw, &obj) != nil {
-		return TokenChanges{}, nil
+		return nil, false
 	}
+	return obj, true
+}
+
+// tokenChanges filters one token's part of a response. Its values are
+// valid JSON: json.Unmarshal checked the whole response.
+func tokenChanges(obj map[string]json.RawMessage, withScope bool) (TokenChanges, *oauth.Error) {
 	var tc TokenChanges
 	size := 0
 	for name, v := range obj {
@@ -110,18 +120,14 @@ func tokenChanges(raw json.RawMessage, withScope bool) (TokenChanges, *oauth.Err
 		if !namespaced(name) {
 			continue // silently dropped, as on Auth0
 		}
-		var val any
-		if err := json.Unmarshal(v, &val); err != nil {
-			continue
-		}
 		size += len(name) + len(v)
 		if size > MaxClaimsBytes {
 			return TokenChanges{}, oauth.ServerError("Custom claims exceed the 100 KB limit", nil)
 		}
 		if tc.Claims == nil {
-			tc.Claims = map[string]any{}
+			tc.Claims = map[string]json.RawMessage{}
 		}
-		tc.Claims[name] = val
+		tc.Claims[name] = v
 	}
 	return tc, nil
 }

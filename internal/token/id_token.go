@@ -50,7 +50,7 @@ type ID struct {
 	// User holds the scope-selected profile claims (Profile.Claims).
 	User map[string]any
 	// Custom holds the namespaced claims a hook added to the idToken.
-	Custom map[string]any
+	Custom map[string]json.RawMessage
 }
 
 // MintID signs an ID token. It runs once per password login, next to a

@@ -22,7 +22,7 @@ type Access struct {
 	Lifetime  time.Duration
 	// Custom holds claims a hook added, already filtered to namespaced
 	// names: they can never shadow a registered claim.
-	Custom map[string]any
+	Custom map[string]json.RawMessage
 }
 
 // MintAccess signs a as a JWT. The payload is written by hand, in Auth0's
@@ -49,8 +49,8 @@ func MintAccess(s *keys.Signer, a Access) (string, error) {
 	buf = append(buf, `,"azp":`...)
 	buf = appendString(buf, a.ClientID)
 	if len(a.Custom) > 0 {
-		// Custom claims go through encoding/json: their values are
-		// arbitrary JSON a hook returned.
+		// Custom claims are JSON a hook returned; encoding/json compacts
+		// them and escapes HTML characters as it does every other value.
 		for name, v := range a.Custom {
 			val, err := json.Marshal(v)
 			if err != nil {

@@ -59,7 +59,7 @@ func TestMintAndVerify(t *testing.T) {
 		{"single audience", token.Access{
 			Issuer: "https://h/", Subject: "abc@clients", Audience: []string{"https://api"}, ClientID: "abc",
 			Scope: "read:data extra", GrantType: token.GrantTypeClientCredentials, IssuedAt: t0, Lifetime: time.Hour,
-			Custom: map[string]any{"https://foo.com/claim": "bar", "https://x.io/n": []any{1.0, "two"}},
+			Custom: map[string]json.RawMessage{"https://foo.com/claim": json.RawMessage(`"bar"`), "https://x.io/n": json.RawMessage(`[1, "two"]`)},
 		}, map[string]any{
 			"iss": "https://h/", "sub": "abc@clients", "aud": "https://api", "azp": "abc", "scope": "read:data extra",
 			"gty": "client-credentials", "iat": float64(t0.Unix()), "exp": float64(t0.Add(time.Hour).Unix()),
@@ -183,12 +183,12 @@ func TestMintID(t *testing.T) {
 	cases := []struct {
 		name           string
 		profile, email bool
-		custom         map[string]any
+		custom         map[string]json.RawMessage
 		want           map[string]any
 	}{
 		{"no profile scopes", false, false, nil, map[string]any{}},
 		{"profile", true, false, nil, map[string]any{"name": "Ann", "nickname": "ann", "picture": "https://p/ann.png", "updated_at": "2026-11-28T10:00:00.000Z"}},
-		{"email and a hook claim that may not shadow sub", false, true, map[string]any{"https://x.example/c": 1.0, "sub": "evil"},
+		{"email and a hook claim that may not shadow sub", false, true, map[string]json.RawMessage{"https://x.example/c": json.RawMessage(`1`), "sub": json.RawMessage(`"evil"`)},
 			map[string]any{"email": "ann@example.com", "email_verified": true, "https://x.example/c": 1.0}},
 	}
 	for _, c := range cases {
