@@ -6,6 +6,7 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"syscall"
@@ -107,6 +108,14 @@ func newLogger(cfg config.Config, cmd *cobra.Command) *slog.Logger {
 
 func serve(cmd *cobra.Command, cfg config.Config) error {
 	log := newLogger(cfg, cmd)
+	if _, set := os.LookupEnv("GOGC"); !set {
+		// The server's live heap is small (the catalog snapshot, key sets)
+		// while every token allocates a few KiB, so at Go's default of 100
+		// the collector runs hundreds of times a second under load. 400
+		// measured 0.104 -> 0.087 ms CPU per ES256 token. GOGC in the
+		// environment still wins, and GOMEMLIMIT still caps the heap.
+		debug.SetGCPercent(400)
+	}
 	ctx, stop := signal.NotifyContext(cmd.Context(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
 	ln, err := net.Listen("tcp", cfg.Addr)
