@@ -10,6 +10,11 @@
 // measures OpenSSL's bare signature in-process, so it must itself be
 // built with -tags openssl for that column (the Makefile does both).
 //
+// The hook scenario runs once more against the Go build started with
+// --hook-isolation none (rows "go/inproc"): what the worker processes cost.
+//
+// -run picks scenarios by name, e.g. -run 'hook' for both hook rows.
+//
 // The ES256 scenario creates an ES256 API and a grant to it through
 // /api/v2 and loads client credentials for that API; its floor is a bare
 // P-256 signature by crypto/ecdsa, which signs ES256 with either --signer.
@@ -56,12 +61,21 @@ func main() {
 	warmup := flag.Duration("warmup", 2*time.Second, "unmeasured load before each scenario")
 	concurrency := flag.Int("c", 16, "concurrent keep-alive connections")
 	opensslBin := flag.String("openssl-bin", "", "a tokenhook binary built with -tags openssl: also run the RS256 scenarios with --signer openssl")
+	only := flag.String("run", "", "run only the scenarios whose name matches this regular expression")
 	flag.Parse()
+	var err error
+	if scenarioFilter, err = regexp.Compile(*only); err != nil {
+		fmt.Fprintln(os.Stderr, "bench: -run:", err)
+		os.Exit(2)
+	}
 	if err := run(*bin, *opensslBin, *duration, *warmup, *concurrency); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
 	}
 }
+
+// scenarioFilter selects the scenarios to run (-run).
+var scenarioFilter *regexp.Regexp
 
 type server struct {
 	cmd          *exec.Cmd
@@ -73,12 +87,15 @@ type server struct {
 	adminSecret  string
 }
 
-// backend is one way the server signs: the binary, its --signer, and the
-// same signature done in this process (the row's floor).
+// backend is one way of running the server: the binary, its --signer and
+// other flags, and the same signature done in this process (the row's
+// floor). name labels its rows.
 type backend struct {
-	name string
-	bin  string
-	sign crypto.Signer
+	name   string
+	bin    string
+	signer string
+	args   []string
+	sign   crypto.Signer
 	// only, when set, limits the scenarios run (the password ones are
 	// bcrypt-bound and would only repeat the Go rows).
 	only map[string]bool
@@ -93,14 +110,18 @@ func run(bin, opensslBin string, duration, warmup time.Duration, concurrency int
 	if err != nil {
 		return err
 	}
-	backends := []backend{{name: "go", bin: bin, sign: key}}
+	backends := []backend{{name: "go", bin: bin, signer: "go", sign: key},
+		// Hooks in the server process (--hook-isolation none), to weigh what
+		// the worker processes cost against what they protect from.
+		{name: "go/inproc", bin: bin, signer: "go", args: []string{"--hook-isolation", "none"}, sign: key,
+			only: map[string]bool{"with simple hook": true}}}
 	opensslNote := "not measured (no -openssl-bin)"
 	if opensslBin != "" {
 		ossl, err := opensslSigner(key)
 		if err != nil {
 			return fmt.Errorf("-openssl-bin needs OpenSSL in the bench too (go run -tags openssl): %w", err)
 		}
-		backends = append(backends, backend{name: "openssl", bin: opensslBin, sign: ossl,
+		backends = append(backends, backend{name: "openssl", bin: opensslBin, signer: "openssl", sign: ossl,
 			only: map[string]bool{"client_credentials": true, "with simple hook": true}})
 		opensslNote = fmt.Sprintf("%.3f ms CPU (%s)", ms(bareSignatureCPU(ossl, 1000)), openssl.Version())
 	}
@@ -111,7 +132,7 @@ func run(bin, opensslBin string, duration, warmup time.Duration, concurrency int
 	fmt.Printf("bare RS256 signature, crypto/rsa: %.3f ms CPU\n", ms(bareSignatureCPU(key, 1000)))
 	fmt.Printf("bare RS256 signature, OpenSSL:    %s\n", opensslNote)
 	fmt.Printf("bare ES256 signature, crypto/ecdsa: %.3f ms CPU\n\n", ms(bareSignatureCPU(ecKey, 1000)))
-	fmt.Printf("%-22s %-8s %10s %9s %9s %14s %12s %9s\n", "scenario", "signer", "tokens/s", "p50 ms", "p99 ms", "CPU ms/token", "sign ms", "x sign")
+	fmt.Printf("%-22s %-10s %10s %9s %9s %14s %12s %9s\n", "scenario", "server", "tokens/s", "p50 ms", "p99 ms", "CPU ms/token", "sign ms", "x sign")
 	for _, b := range backends {
 		if err := runBackend(b, duration, warmup, concurrency); err != nil {
 			return fmt.Errorf("signer %s: %w", b.name, err)
@@ -121,13 +142,13 @@ func run(bin, opensslBin string, duration, warmup time.Duration, concurrency int
 }
 
 func runBackend(b backend, duration, warmup time.Duration, concurrency int) error {
-	srv, err := start(b.bin, "--signer", b.name)
+	srv, err := start(b.bin, append([]string{"--signer", b.signer}, b.args...)...)
 	if err != nil {
 		return err
 	}
 	defer srv.stop()
 	for _, sc := range scenarios(srv) {
-		if b.only != nil && !b.only[sc.name] {
+		if b.only != nil && !b.only[sc.name] || !scenarioFilter.MatchString(sc.name) {
 			continue
 		}
 		if sc.setup != nil {
@@ -156,7 +177,7 @@ func runBackend(b backend, duration, warmup time.Duration, concurrency int) erro
 			return fmt.Errorf("%s: %d failed requests (first: %s)", sc.name, res.errors, res.firstErr)
 		}
 		perToken := (cpu1 - cpu0) / time.Duration(res.ok)
-		fmt.Printf("%-22s %-8s %10.0f %9.2f %9.2f %14.3f %12.3f %9.2f\n", sc.name, b.name, float64(res.ok)/duration.Seconds(),
+		fmt.Printf("%-22s %-10s %10.0f %9.2f %9.2f %14.3f %12.3f %9.2f\n", sc.name, b.name, float64(res.ok)/duration.Seconds(),
 			ms(res.p(0.50)), ms(res.p(0.99)), ms(perToken), ms(sign), float64(perToken)/float64(sign))
 	}
 	return nil
@@ -219,7 +240,7 @@ func scenarios(srv *server) []scenario {
 			return nil
 		}},
 		{name: "password", setup: pw.setup, body: pw.body("")},
-		{name: "password + openid", body: pw.body("openid profile email")},
+		{name: "password + openid", setup: pw.setup, body: pw.body("openid profile email")},
 	}
 }
 
@@ -270,6 +291,9 @@ type passwordBench struct {
 const benchUser, benchPassword = "bench@example.com", "bench-password-1"
 
 func (p *passwordBench) setup() error {
+	if p.clientID != "" {
+		return nil // the other password scenario made them
+	}
 	out, err := p.srv.mgmtJSON("POST", "clients", map[string]any{"name": "bench password app", "app_type": "regular_web",
 		"grant_types": []string{"password"}})
 	if err != nil {
