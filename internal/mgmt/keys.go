@@ -14,9 +14,12 @@ import (
 )
 
 // signingKeyJSON is Auth0's signing key object. The private key never
-// leaves the store through this API.
+// leaves the store through this API. Alg is beyond Auth0, whose keys are
+// all RSA: the key's family as its JWKS entry names it (RS256 for an RSA
+// key, which also signs PS256; ES256; EdDSA).
 type signingKeyJSON struct {
 	KID          string `json:"kid"`
+	Alg          string `json:"alg"`
 	Cert         string `json:"cert"`
 	PKCS7        string `json:"pkcs7,omitempty"`
 	Fingerprint  string `json:"fingerprint"`
@@ -39,6 +42,7 @@ func signingKeyOut(k storage.SigningKey) signingKeyJSON {
 	}
 	return signingKeyJSON{
 		KID:          k.KID,
+		Alg:          keys.Family(k),
 		Cert:         certPEM(k.Cert),
 		PKCS7:        pkcs7PEM(k.Cert),
 		Fingerprint:  strings.Join(pairs, ":"),

@@ -50,6 +50,14 @@ func TestResourceServerCurveAlgs(t *testing.T) {
 	e := newEnv(t)
 	const all = "create:resource_servers read:resource_servers update:resource_servers"
 	keyCount := func() int { return len(e.req("GET", "/keys/signing", "read:signing_keys", nil).list(t)) }
+	// families counts the listed keys by their alg.
+	families := func() map[string]int {
+		out := map[string]int{}
+		for _, k := range e.req("GET", "/keys/signing", "read:signing_keys", nil).list(t) {
+			out[k["alg"].(string)]++
+		}
+		return out
+	}
 	if n := keyCount(); n != 2 {
 		t.Fatalf("%d keys at start", n)
 	}
@@ -78,5 +86,8 @@ func TestResourceServerCurveAlgs(t *testing.T) {
 	expect(t, e.req("POST", "/keys/signing/rotate", "create:signing_keys", nil), 201, "", "")
 	if n := keyCount(); n != 9 {
 		t.Fatalf("%d keys after rotation, want 9", n)
+	}
+	if f := families(); f["RS256"] != 3 || f["ES256"] != 3 || f["EdDSA"] != 3 || len(f) != 3 {
+		t.Fatalf("key families after rotation = %v, want 3 each of RS256, ES256, EdDSA", f)
 	}
 }
