@@ -21,6 +21,7 @@ import (
 // Nothing else may write to out: it is the protocol channel.
 func ServeWorker(in io.Reader, out io.Writer) error {
 	in, out = pollable(in).(io.Reader), pollable(out).(io.Writer)
+	batchScheduling()
 	w := &workerServer{
 		exec:    newExecutor(),
 		out:     bufio.NewWriterSize(out, 64<<10),
