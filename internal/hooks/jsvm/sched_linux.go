@@ -24,7 +24,8 @@ func batchScheduling() {
 	if err != nil {
 		return
 	}
-	attr := &unix.SchedAttr{Size: unix.SizeofSchedAttr, Policy: unix.SCHED_BATCH}
+	// KEEP_PARAMS keeps the nice value (a zero Nice would reset it).
+	attr := &unix.SchedAttr{Size: unix.SizeofSchedAttr, Policy: unix.SCHED_BATCH, Flags: unix.SCHED_FLAG_KEEP_PARAMS}
 	for _, t := range tasks {
 		if tid, err := strconv.Atoi(t.Name()); err == nil {
 			_ = unix.SchedSetAttr(tid, attr, 0)
