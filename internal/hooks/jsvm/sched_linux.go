@@ -24,8 +24,7 @@ func batchScheduling() {
 	if err != nil {
 		return
 	}
-	// KEEP_PARAMS keeps the nice value (a zero Nice would reset it).
-	attr := &unix.SchedAttr{Size: unix.SizeofSchedAttr, Policy: unix.SCHED_BATCH, Flags: unix.SCHED_FLAG_KEEP_PARAMS}
+	attr := &unix.SchedAttr{Size: unix.SizeofSchedAttr, Policy: unix.SCHED_BATCH}
 	for _, t := range tasks {
 		if tid, err := strconv.Atoi(t.Name()); err == nil {
 			_ = unix.SchedSetAttr(tid, attr, 0)
