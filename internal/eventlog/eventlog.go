@@ -72,6 +72,13 @@ func (w *Writer) Record(e storage.LogEvent) {
 	for len(w.pending) >= queueSize && !w.closed {
 		w.space.Wait()
 	}
+	if w.closed {
+		// The last flush has run or is running: say so rather than lose
+		// the event without a trace.
+		w.mu.Unlock()
+		w.log.Warn("tenant log event recorded after shutdown was not written", "type", e.Type, "client_id", e.ClientID)
+		return
+	}
 	e.LogID = ulid.MustNew(ulid.Timestamp(e.Date), w.entropy).String()
 	w.pending = append(w.pending, e)
 	ready := len(w.pending) == batchSize
