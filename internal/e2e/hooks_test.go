@@ -141,7 +141,7 @@ func TestHooksIssueTokens(t *testing.T) {
 
     // Callback to indicate completion and to return new claim
     cb(null, access_token);
-  };`, ok("read:orders", map[string]any{"https://example.com/foo": "bar"})},
+  };`, ok("", map[string]any{"https://example.com/foo": "bar"})}, // no scope line: scopes reset (compat-spec §3.2)
 		{"seed: claim and extra scope", `module.exports = function(client, scope, audience, context, cb) {
     var access_token = {};
     access_token['https://foo.com/claim'] = 'bar';
@@ -170,16 +170,20 @@ module.exports = function(client, scope, audience, context, cb) {
 			"https://example.com/aud": "https://orders.example/", "https://example.com/ip": "string"})},
 		{"secrets via context.webtask.secrets", `module.exports = function(client, scope, audience, context, cb) {
   cb(null, {'https://example.com/key': context.webtask.secrets.API_KEY});
-};`, ok("read:orders", map[string]any{"https://example.com/key": "s3cr3t"})},
+};`, ok("", map[string]any{"https://example.com/key": "s3cr3t"})},
 		{"scope replaced, new scopes allowed", `module.exports = (c, s, a, ctx, cb) => cb(null, {scope: ['write:orders', 'anything']});`, ok("write:orders anything", nil)},
 		{"scope wiped", `module.exports = (c, s, a, ctx, cb) => cb(null, {scope: []});`, ok("", nil)},
+		{"scope absent: no scope", `module.exports = (c, s, a, ctx, cb) => cb(null, {});`, ok("", nil)},
+		{"scope undefined: no scope", `module.exports = (c, s, a, ctx, cb) => cb(null, {scope: undefined, 'https://example.com/u': 1});`,
+			ok("", map[string]any{"https://example.com/u": 1.0})},
+		{"no response: no scope", `module.exports = (c, s, a, ctx, cb) => cb();`, ok("", nil)},
 		{"scope as a string", `module.exports = (c, s, a, ctx, cb) => cb(null, {scope: 'x  y'});`, ok("x y", nil)},
 		{"scope of another type", `module.exports = (c, s, a, ctx, cb) => cb(null, {scope: 42});`, fail(400, "invalid_scope", "Scope must be an array or a string")},
 		{"scope array of numbers", `module.exports = (c, s, a, ctx, cb) => cb(null, {scope: [1]});`, fail(400, "invalid_scope", "Scope must be an array or a string")},
 		{"non-namespaced and reserved claims dropped", `module.exports = (c, s, a, ctx, cb) => cb(null, {
   iss: 'https://evil/', sub: 'x', aud: 'y', exp: 1, plain: 1, 'urn:x': 1,
   'https://auth0.com/x': 1, 'https://t.auth0.com/x': 1, 'https://webtask.io/x': 1, 'https://a.webtask.run/x': 1,
-  'http://ok.example/keep': {nested: [1, 'two']}});`, ok("read:orders", map[string]any{"http://ok.example/keep": map[string]any{"nested": []any{1.0, "two"}}})},
+  'http://ok.example/keep': {nested: [1, 'two']}, scope: s});`, ok("read:orders", map[string]any{"http://ok.example/keep": map[string]any{"nested": []any{1.0, "two"}}})},
 		{"InvalidScopeError", `module.exports = (c, s, a, ctx, cb) => cb(new InvalidScopeError('Not authorized for this scope.'));`,
 			fail(400, "invalid_scope", "Not authorized for this scope.")},
 		{"InvalidRequestError", `module.exports = (c, s, a, ctx, cb) => cb(new InvalidRequestError('Not a valid request.'));`,
@@ -198,16 +202,16 @@ module.exports = async function(client, scope) {
   return Object.assign({scope: [...scope, 'async']}, new Claims(client.metadata?.plan));
 };`, ok("read:orders async", map[string]any{"https://example.com/plan": "gold"})},
 		{"async function throwing", `module.exports = async () => { throw new ServerError('async fail'); };`, fail(500, "server_error", "async fail")},
-		{"first cb call wins", `module.exports = (c, s, a, ctx, cb) => { cb(null, {'https://example.com/n': 1}); cb(new Error('late')); cb(null, {'https://example.com/n': 2}); };`,
+		{"first cb call wins", `module.exports = (c, s, a, ctx, cb) => { cb(null, {scope: s, 'https://example.com/n': 1}); cb(new Error('late')); cb(null, {'https://example.com/n': 2}); };`,
 			ok("read:orders", map[string]any{"https://example.com/n": 1.0})},
 		{"cb from a timer", `module.exports = (c, s, a, ctx, cb) => setTimeout(() => cb(null, {'https://example.com/t': true}), 10);`,
-			ok("read:orders", map[string]any{"https://example.com/t": true})},
+			ok("", map[string]any{"https://example.com/t": true})},
 		{"module.exports not a function: run-time compile row", `module.exports = 42;`,
 			fail(500, "server_error", "Unable to compile the extensibility code as javascript")},
 		{"claims over 100 KB", `module.exports = (c, s, a, ctx, cb) => cb(null, {'https://example.com/big': 'x'.repeat(101 * 1000)});`,
 			fail(500, "server_error", "")},
 		{"claims just under 100 KB", `module.exports = (c, s, a, ctx, cb) => cb(null, {'https://example.com/big': 'x'.repeat(99 * 1000).length});`,
-			ok("read:orders", map[string]any{"https://example.com/big": 99000.0})},
+			ok("", map[string]any{"https://example.com/big": 99000.0})},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

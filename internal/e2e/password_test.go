@@ -701,6 +701,29 @@ func TestPasswordExchangeHook(t *testing.T) {
 		return len(l) > 0 && l[0]["hook"] == "enrich"
 	})
 
+	// An absent accessToken.scope keeps the granted scopes (unlike
+	// credentials-exchange): the starter code answers {} and must issue them.
+	// Each response is told apart from the previous one by its marker claim.
+	for _, c := range []struct {
+		resp   string
+		marker any
+	}{{`{accessToken: {"https://example.com/only": 1}}`, 1.0}, {`{accessToken: {scope: undefined, "https://example.com/only": 2}}`, 2.0}, {`{}`, nil}} {
+		pwStatus(t, in.api("PATCH", "hooks/"+hook["id"].(string), map[string]any{
+			"script": `module.exports = function (user, client, scope, audience, context, cb) { cb(null, ` + c.resp + `); };`,
+		}), 200, "patch hook")
+		waitFor(t, 5*time.Second, "the hook without accessToken.scope", func() bool {
+			body := pwStatus(t, in.login(confID, confSecret, "ann", annPassword, "scope", "openid read:data"), 200, "login")
+			ac := claims(t, body["access_token"].(string))
+			if ac["https://example.com/only"] != c.marker || ac["https://example.com/plan"] != nil {
+				return false // an earlier version of the hook
+			}
+			if ac["scope"] != "openid read:data" || body["scope"] != "openid read:data" {
+				t.Fatalf("%s: scope %v / %v, want the granted scopes", c.resp, ac["scope"], body["scope"])
+			}
+			return true
+		})
+	}
+
 	// A plain error signals an authorization failure: 403 access_denied.
 	pwStatus(t, in.api("PATCH", "hooks/"+hook["id"].(string), map[string]any{
 		"script": `module.exports = function (user, client, scope, audience, context, cb) { cb(new Error("no logins on Sundays")); };`,

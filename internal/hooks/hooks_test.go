@@ -38,6 +38,7 @@ func TestNamespaced(t *testing.T) {
 }
 
 func TestParseResponse(t *testing.T) {
+	noScope := Changes{Access: TokenChanges{Scope: []string{}, ScopeSet: true}}
 	cases := []struct {
 		name    string
 		trigger string
@@ -51,16 +52,22 @@ func TestParseResponse(t *testing.T) {
 			Changes{Access: TokenChanges{Scope: []string{"a", "b", "c"}, ScopeSet: true}}, ""},
 		{"empty scope wipes", CredentialsExchange, `{"scope":[]}`,
 			Changes{Access: TokenChanges{Scope: []string{}, ScopeSet: true}}, ""},
-		{"absent scope keeps granted", CredentialsExchange, `{"https://example.com/foo":"bar"}`,
-			Changes{Access: TokenChanges{Claims: map[string]json.RawMessage{"https://example.com/foo": json.RawMessage(`"bar"`)}}}, ""},
-		{"null scope keeps granted", CredentialsExchange, `{"scope":null}`, Changes{}, ""},
+		{"absent scope issues no scope", CredentialsExchange, `{"https://example.com/foo":"bar"}`,
+			Changes{Access: TokenChanges{Scope: []string{}, ScopeSet: true, Claims: map[string]json.RawMessage{"https://example.com/foo": json.RawMessage(`"bar"`)}}}, ""},
+		{"null scope issues no scope", CredentialsExchange, `{"scope":null}`, noScope, ""},
 		{"reserved and plain names dropped", CredentialsExchange,
 			`{"iss":"x","sub":"y","aud":"z","exp":1,"plain":1,"https://auth0.com/x":1,"https://ok.example/n":{"a":[1,2]}}`,
-			Changes{Access: TokenChanges{Claims: map[string]json.RawMessage{"https://ok.example/n": json.RawMessage(`{"a":[1,2]}`)}}}, ""},
+			Changes{Access: TokenChanges{Scope: []string{}, ScopeSet: true, Claims: map[string]json.RawMessage{"https://ok.example/n": json.RawMessage(`{"a":[1,2]}`)}}}, ""},
 		{"scope number refused", CredentialsExchange, `{"scope":42}`, Changes{}, "invalid_scope"},
 		{"scope array of numbers refused", CredentialsExchange, `{"scope":[1,2]}`, Changes{}, "invalid_scope"},
-		{"not an object", CredentialsExchange, `"hello"`, Changes{}, ""},
-		{"undefined response", CredentialsExchange, `null`, Changes{}, ""},
+		{"not an object", CredentialsExchange, `"hello"`, noScope, ""},
+		{"undefined response", CredentialsExchange, `null`, noScope, ""},
+		{"empty response", CredentialsExchange, ``, noScope, ""},
+		{"password empty object keeps granted", PasswordExchange, `{}`, Changes{}, ""},
+		{"password absent accessToken.scope keeps granted", PasswordExchange, `{"accessToken":{"https://a.example/c":1}}`,
+			Changes{Access: TokenChanges{Claims: map[string]json.RawMessage{"https://a.example/c": json.RawMessage(`1`)}}}, ""},
+		{"password null accessToken.scope keeps granted", PasswordExchange, `{"accessToken":{"scope":null}}`, Changes{}, ""},
+		{"password undefined response keeps granted", PasswordExchange, `null`, Changes{}, ""},
 		{"leading space", CredentialsExchange, ` {"scope":["x"]}`,
 			Changes{Access: TokenChanges{Scope: []string{"x"}, ScopeSet: true}}, ""},
 		{"password tokens not objects", PasswordExchange, `{"accessToken":["x"],"idToken":"y"}`, Changes{}, ""},

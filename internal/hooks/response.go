@@ -62,15 +62,21 @@ func namespaced(name string) bool {
 	return true
 }
 
-// parseResponse turns a hook's raw response into Changes for trigger.
-// Anything that is not an object changes nothing.
+// parseResponse turns a hook's raw response into Changes for trigger. A
+// response that is not an object adds no claims; at credentials-exchange
+// it also leaves the token without scope, at password-exchange it keeps
+// the granted scopes (its starter code answers {}).
 func parseResponse(trigger string, raw json.RawMessage) (Changes, *oauth.Error) {
-	obj, ok := object(raw)
-	if !ok {
-		return Changes{}, nil
-	}
+	obj, _ := object(raw)
 	if trigger != PasswordExchange {
+		// The response is the access token's claims: whatever it leaves
+		// out, the token lacks, so a response without a scope issues a
+		// token with no scope (compat-spec §3.2, the seeds: removing
+		// `access_token.scope = scope` "will reset all scopes").
 		access, err := tokenChanges(obj, true)
+		if err == nil && !access.ScopeSet {
+			access.Scope, access.ScopeSet = []string{}, true
+		}
 		return Changes{Access: access}, err
 	}
 	var out Changes
@@ -108,7 +114,7 @@ func tokenChanges(obj map[string]json.RawMessage, withScope bool) (TokenChanges,
 	for name, v := range obj {
 		if name == "scope" && withScope {
 			if string(v) == "null" {
-				continue // undefined scope: keep the granted scopes
+				continue // as if absent: the trigger decides what that means
 			}
 			scope, ok := parseScope(v)
 			if !ok {
