@@ -5,6 +5,6 @@
 // payloads (§3.6) and the live log hub behind /api/v2/hooks/logs/stream.
 //
 // It never touches the JavaScript engine directly: scripts run through a
-// jsvm.Engine (worker processes by default), so this package is plain,
+// sandbox.Engine (worker processes by default), so this package is plain,
 // table-testable Go.
 package hooks

@@ -4,7 +4,7 @@ import (
 	"context"
 	"errors"
 
-	"github.com/tokenhook/tokenhook/internal/hooks/jsvm"
+	"github.com/tokenhook/tokenhook/internal/hooks/sandbox"
 	"github.com/tokenhook/tokenhook/internal/oauth"
 )
 
@@ -16,7 +16,7 @@ const (
 
 // scriptError maps what a script failed with (cb(err), a throw, a
 // rejection) to the OAuth error of its point (compat-spec §3.5).
-func scriptError(trigger string, e *jsvm.HookError) *oauth.Error {
+func scriptError(trigger string, e *sandbox.HookError) *oauth.Error {
 	msg := e.Message
 	switch e.Name {
 	case "InvalidScopeError":
@@ -36,15 +36,15 @@ func scriptError(trigger string, e *jsvm.HookError) *oauth.Error {
 // engineError maps an engine failure. Only the timeout and compile texts
 // are Auth0's; the others say what happened without internals.
 func engineError(err error) *oauth.Error {
-	var ce *jsvm.CompileError
+	var ce *sandbox.CompileError
 	switch {
 	case errors.As(err, &ce):
 		return oauth.ServerError(compileDescription, err)
-	case errors.Is(err, jsvm.ErrTimeout), errors.Is(err, context.DeadlineExceeded):
+	case errors.Is(err, sandbox.ErrTimeout), errors.Is(err, context.DeadlineExceeded):
 		return oauth.ServerError(timeoutDescription, err)
-	case errors.Is(err, jsvm.ErrMemory):
+	case errors.Is(err, sandbox.ErrMemory):
 		return oauth.ServerError("The hook exceeded its memory limit", err)
-	case errors.Is(err, jsvm.ErrTooLarge):
+	case errors.Is(err, sandbox.ErrTooLarge):
 		return oauth.ServerError("The hook's response is too large", err)
 	default:
 		return oauth.ServerError("The hook could not be run", err)

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/tokenhook/tokenhook/internal/hooks/jsvm"
+	"github.com/tokenhook/tokenhook/internal/hooks/sandbox"
 )
 
 func TestNamespaced(t *testing.T) {
@@ -111,21 +111,21 @@ func TestClaimsSizeCap(t *testing.T) {
 func TestErrorMapping(t *testing.T) {
 	cases := []struct {
 		trigger string
-		err     *jsvm.HookError
+		err     *sandbox.HookError
 		status  int
 		code    string
 	}{
-		{CredentialsExchange, &jsvm.HookError{Name: "InvalidScopeError", Message: "m"}, 400, "invalid_scope"},
-		{CredentialsExchange, &jsvm.HookError{Name: "InvalidRequestError", Message: "m"}, 400, "invalid_request"},
-		{CredentialsExchange, &jsvm.HookError{Name: "ServerError", Message: "m"}, 500, "server_error"},
-		{CredentialsExchange, &jsvm.HookError{Name: "Error", Message: "m"}, 500, "server_error"},
-		{CredentialsExchange, &jsvm.HookError{Name: "TypeError", Message: "m"}, 500, "server_error"},
-		{CredentialsExchange, &jsvm.HookError{Message: "m"}, 500, "server_error"},
-		{PasswordExchange, &jsvm.HookError{Name: "InvalidScopeError", Message: "m"}, 400, "invalid_scope"},
-		{PasswordExchange, &jsvm.HookError{Name: "InvalidRequestError", Message: "m"}, 400, "invalid_request"},
-		{PasswordExchange, &jsvm.HookError{Name: "ServerError", Message: "m"}, 500, "server_error"},
-		{PasswordExchange, &jsvm.HookError{Name: "Error", Message: "m"}, 403, "access_denied"},
-		{PasswordExchange, &jsvm.HookError{Message: "m"}, 403, "access_denied"},
+		{CredentialsExchange, &sandbox.HookError{Name: "InvalidScopeError", Message: "m"}, 400, "invalid_scope"},
+		{CredentialsExchange, &sandbox.HookError{Name: "InvalidRequestError", Message: "m"}, 400, "invalid_request"},
+		{CredentialsExchange, &sandbox.HookError{Name: "ServerError", Message: "m"}, 500, "server_error"},
+		{CredentialsExchange, &sandbox.HookError{Name: "Error", Message: "m"}, 500, "server_error"},
+		{CredentialsExchange, &sandbox.HookError{Name: "TypeError", Message: "m"}, 500, "server_error"},
+		{CredentialsExchange, &sandbox.HookError{Message: "m"}, 500, "server_error"},
+		{PasswordExchange, &sandbox.HookError{Name: "InvalidScopeError", Message: "m"}, 400, "invalid_scope"},
+		{PasswordExchange, &sandbox.HookError{Name: "InvalidRequestError", Message: "m"}, 400, "invalid_request"},
+		{PasswordExchange, &sandbox.HookError{Name: "ServerError", Message: "m"}, 500, "server_error"},
+		{PasswordExchange, &sandbox.HookError{Name: "Error", Message: "m"}, 403, "access_denied"},
+		{PasswordExchange, &sandbox.HookError{Message: "m"}, 403, "access_denied"},
 	}
 	for _, c := range cases {
 		got := scriptError(c.trigger, c.err)
@@ -137,9 +137,9 @@ func TestErrorMapping(t *testing.T) {
 		err  error
 		desc string
 	}{
-		{jsvm.ErrTimeout, "Request to Webtask exceeded allowed execution time"},
-		{&jsvm.CompileError{Line: 1, Column: 2, Message: "x"}, "Unable to compile the extensibility code as javascript"},
-		{fmt.Errorf("wrapped: %w", jsvm.ErrTimeout), "Request to Webtask exceeded allowed execution time"},
+		{sandbox.ErrTimeout, "Request to Webtask exceeded allowed execution time"},
+		{&sandbox.CompileError{Line: 1, Column: 2, Message: "x"}, "Unable to compile the extensibility code as javascript"},
+		{fmt.Errorf("wrapped: %w", sandbox.ErrTimeout), "Request to Webtask exceeded allowed execution time"},
 	}
 	for _, c := range engine {
 		got := engineError(c.err)
@@ -147,7 +147,7 @@ func TestErrorMapping(t *testing.T) {
 			t.Errorf("%v → %+v", c.err, got)
 		}
 	}
-	for _, e := range []error{jsvm.ErrMemory, jsvm.ErrCrashed, jsvm.ErrTooLarge} {
+	for _, e := range []error{sandbox.ErrMemory, sandbox.ErrCrashed, sandbox.ErrTooLarge} {
 		got := engineError(e)
 		if got.Status != 500 || strings.Contains(got.Description, "jsvm") {
 			t.Errorf("%v → %+v leaks internals or wrong status", e, got)

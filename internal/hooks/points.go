@@ -129,5 +129,5 @@ func scopeArg(s []string) any {
 }
 
 // Check compiles script without running it, for save-time validation: nil
-// or a *jsvm.CompileError naming the line and column.
+// or a *sandbox.CompileError naming the line and column.
 func Check(script string) error { return jsvm.Check(script) }

@@ -5,7 +5,7 @@ import (
 	"encoding/json"
 	"time"
 
-	"github.com/tokenhook/tokenhook/internal/hooks/jsvm"
+	"github.com/tokenhook/tokenhook/internal/hooks/sandbox"
 	"github.com/tokenhook/tokenhook/internal/oauth"
 )
 
@@ -22,13 +22,13 @@ type Script struct {
 type Execution struct {
 	Changes  Changes
 	Err      *oauth.Error
-	Logs     []jsvm.LogLine
+	Logs     []sandbox.LogLine
 	Duration time.Duration
 }
 
 // Runner runs hooks at their points.
 type Runner struct {
-	Engine jsvm.Engine
+	Engine sandbox.Engine
 	Logs   *LogHub
 }
 
@@ -44,12 +44,12 @@ func (r *Runner) Run(ctx context.Context, trigger string, s Script, in Input, re
 }
 
 func (r *Runner) execute(ctx context.Context, trigger string, s Script, a []json.RawMessage, requestID string) Execution {
-	onLog := func(l jsvm.LogLine) {
+	onLog := func(l sandbox.LogLine) {
 		if r.Logs != nil {
 			r.Logs.Publish(LogEntry{Time: l.Time, HookID: s.ID, HookName: s.Name, RequestID: requestID, Level: l.Level, Text: l.Text})
 		}
 	}
-	out, err := r.Engine.Run(ctx, jsvm.Invocation{Script: s.Source, Args: a}, onLog)
+	out, err := r.Engine.Run(ctx, sandbox.Invocation{Script: s.Source, Args: a}, onLog)
 	ex := Execution{Logs: out.Logs, Duration: out.Duration}
 	switch {
 	case err != nil:

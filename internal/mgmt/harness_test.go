@@ -17,6 +17,7 @@ import (
 
 	"github.com/tokenhook/tokenhook/internal/hooks"
 	"github.com/tokenhook/tokenhook/internal/hooks/jsvm"
+	"github.com/tokenhook/tokenhook/internal/hooks/sandbox"
 	"github.com/tokenhook/tokenhook/internal/keys"
 	"github.com/tokenhook/tokenhook/internal/mgmt"
 	"github.com/tokenhook/tokenhook/internal/seal"
@@ -97,7 +98,7 @@ func newEnv(t *testing.T) *env {
 	e := &env{t: t, store: store, sysID: sys.ID, logs: &syncBuffer{}, hookLogs: hooks.NewLogHub()}
 	// The in-process engine: the runner endpoints' contract does not
 	// depend on process isolation, and it keeps these tests fast.
-	engine, err := jsvm.NewInProcess(jsvm.Options{Timeout: 2 * time.Second})
+	engine, err := jsvm.NewInProcess(sandbox.Options{Timeout: 2 * time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,7 +11,7 @@ import (
 	"slices"
 
 	"github.com/tokenhook/tokenhook/internal/hooks"
-	"github.com/tokenhook/tokenhook/internal/hooks/jsvm"
+	"github.com/tokenhook/tokenhook/internal/hooks/sandbox"
 	"github.com/tokenhook/tokenhook/internal/ids"
 	"github.com/tokenhook/tokenhook/internal/storage"
 	"github.com/tokenhook/tokenhook/internal/token"
@@ -112,10 +112,10 @@ func validateScript(script string) error {
 	return compileProblem(hooks.Check(script))
 }
 
-// compileProblem turns a *jsvm.CompileError into a 400 naming the line and
+// compileProblem turns a *sandbox.CompileError into a 400 naming the line and
 // column; other errors pass through.
 func compileProblem(err error) error {
-	var ce *jsvm.CompileError
+	var ce *sandbox.CompileError
 	if !errors.As(err, &ce) {
 		return err
 	}

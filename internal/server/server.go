@@ -24,6 +24,7 @@ import (
 	"github.com/tokenhook/tokenhook/internal/grant"
 	"github.com/tokenhook/tokenhook/internal/hooks"
 	"github.com/tokenhook/tokenhook/internal/hooks/jsvm"
+	"github.com/tokenhook/tokenhook/internal/hooks/sandbox"
 	"github.com/tokenhook/tokenhook/internal/keys"
 	"github.com/tokenhook/tokenhook/internal/mgmt"
 	"github.com/tokenhook/tokenhook/internal/password"
@@ -50,7 +51,7 @@ type Server struct {
 	userinfo *userinfo.Handler
 	mgmt     *mgmt.API
 	dash     *dashboard.Dashboard
-	engine   jsvm.Engine
+	engine   sandbox.Engine
 	hookLogs *hooks.LogHub
 	stop     context.CancelFunc
 }
@@ -189,8 +190,8 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, out io.Writ
 
 // newHookEngine starts the hook workers (this same binary, `hook-worker`)
 // or, with --hook-isolation=none, the in-process engine.
-func newHookEngine(cfg config.Config) (jsvm.Engine, error) {
-	opts := jsvm.Options{Timeout: cfg.HookTimeout, MemoryLimit: cfg.HookMemoryLimit, Workers: cfg.HookWorkers}
+func newHookEngine(cfg config.Config) (sandbox.Engine, error) {
+	opts := sandbox.Options{Timeout: cfg.HookTimeout, MemoryLimit: cfg.HookMemoryLimit, Workers: cfg.HookWorkers}
 	if cfg.HookIsolation == "none" {
 		return jsvm.NewInProcess(opts)
 	}

@@ -1,6 +1,8 @@
 package jsvm
 
 import (
+	"github.com/tokenhook/tokenhook/internal/hooks/sandbox"
+
 	"context"
 	"os"
 	"strconv"
@@ -12,14 +14,14 @@ import (
 
 // cpuNow returns the CPU time of this process plus the live workers of e
 // (read from /proc/<pid>/stat, since RUSAGE_CHILDREN only counts reaped ones).
-func cpuNow(e Engine) time.Duration {
+func cpuNow(e sandbox.Engine) time.Duration {
 	var ru syscall.Rusage
 	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
 	return time.Duration(ru.Utime.Nano()+ru.Stime.Nano()) + workersCPU(e)
 }
 
 // workersCPU is the CPU time of e's live workers alone.
-func workersCPU(e Engine) time.Duration {
+func workersCPU(e sandbox.Engine) time.Duration {
 	var d time.Duration
 	if p, ok := e.(*pool); ok {
 		for _, s := range p.workers {
@@ -43,9 +45,9 @@ func procCPU(pid int) time.Duration {
 	return time.Duration(ut+st) * 10 * time.Millisecond // CLK_TCK is 100 on Linux
 }
 
-func benchEngine(b *testing.B, e Engine, parallel bool) {
+func benchEngine(b *testing.B, e sandbox.Engine, parallel bool) {
 	ctx := context.Background()
-	inv := Invocation{Script: benignScript, Args: simpleArgs}
+	inv := sandbox.Invocation{Script: benignScript, Args: simpleArgs}
 	if out, err := e.Run(ctx, inv, nil); err != nil || string(out.Response) != benignWant {
 		b.Fatalf("%s %v", out.Response, err)
 	}
@@ -76,19 +78,19 @@ func benchEngine(b *testing.B, e Engine, parallel bool) {
 }
 
 func BenchmarkPoolSimpleHook(b *testing.B) {
-	benchEngine(b, testPool(b, Options{Workers: 2}), false)
+	benchEngine(b, testPool(b, sandbox.Options{Workers: 2}), false)
 }
 
 func BenchmarkPoolSimpleHookParallel(b *testing.B) {
-	benchEngine(b, testPool(b, Options{Workers: 2}), true)
+	benchEngine(b, testPool(b, sandbox.Options{Workers: 2}), true)
 }
 
 func BenchmarkInProcessSimpleHook(b *testing.B) {
-	e, _ := NewInProcess(Options{})
+	e, _ := NewInProcess(sandbox.Options{})
 	benchEngine(b, e, false)
 }
 
 func BenchmarkInProcessSimpleHookParallel(b *testing.B) {
-	e, _ := NewInProcess(Options{})
+	e, _ := NewInProcess(sandbox.Options{})
 	benchEngine(b, e, true)
 }

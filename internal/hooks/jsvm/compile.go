@@ -1,6 +1,8 @@
 package jsvm
 
 import (
+	"github.com/tokenhook/tokenhook/internal/hooks/sandbox"
+
 	"errors"
 	"strings"
 
@@ -38,12 +40,12 @@ func compileModule(script string) (*goja.Program, error) {
 			p := ce.File.Position(ce.Offset)
 			return nil, positioned(p.Line, p.Column, ce.Message, script)
 		}
-		return nil, &CompileError{Message: err.Error()}
+		return nil, &sandbox.CompileError{Message: err.Error()}
 	}
 	return prog, nil
 }
 
-func parseError(err error, script string) *CompileError {
+func parseError(err error, script string) *sandbox.CompileError {
 	var list parser.ErrorList
 	if errors.As(err, &list) && len(list) > 0 {
 		return positioned(list[0].Position.Line, list[0].Position.Column, list[0].Message, script)
@@ -52,13 +54,13 @@ func parseError(err error, script string) *CompileError {
 	if errors.As(err, &pe) {
 		return positioned(pe.Position.Line, pe.Position.Column, pe.Message, script)
 	}
-	return &CompileError{Message: err.Error()}
+	return &sandbox.CompileError{Message: err.Error()}
 }
 
 // positioned maps a position in the wrapped source back to the script. An
 // error found in the suffix (an unclosed brace) is reported at the end of the
 // script's last line.
-func positioned(line, col int, msg, script string) *CompileError {
+func positioned(line, col int, msg, script string) *sandbox.CompileError {
 	line--
 	last := strings.Count(script, "\n") + 1
 	switch {
@@ -68,5 +70,5 @@ func positioned(line, col int, msg, script string) *CompileError {
 		line = last
 		col = len(script) - strings.LastIndexByte(script, '\n')
 	}
-	return &CompileError{Line: line, Column: col, Message: msg}
+	return &sandbox.CompileError{Line: line, Column: col, Message: msg}
 }

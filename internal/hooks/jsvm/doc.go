@@ -4,7 +4,9 @@
 // (`module.exports = function (client, scope, audience, context, cb) {...}`)
 // synchronously inside token requests; compat-spec §3 fixes the behaviour.
 // Building the arguments per extensibility point, filtering claims and
-// mapping errors to OAuth responses belong to internal/hooks, not here.
+// mapping errors to OAuth responses belong to internal/hooks, not here. The
+// types it shares with the Node.js runtime (Invocation, Outcome, the engine
+// errors, the Engine interface) are in internal/hooks/sandbox.
 //
 // # Execution model
 //
@@ -27,7 +29,7 @@
 // decoded from JSON for every execution, giving exactly what JSON.parse would
 // (args_json.go walks the bytes directly, faster than goja's JSON.parse), so
 // each run gets fresh copies. A script that never completes runs to its
-// deadline (ErrTimeout), as in Auth0, even when nothing is pending.
+// deadline (sandbox.ErrTimeout), as in Auth0, even when nothing is pending.
 //
 // # What a hook sees
 //
@@ -72,7 +74,7 @@
 //
 // # Routing, limits and recovery
 //
-// A pool has Options.Workers slots (default max(2, GOMAXPROCS)). Executions
+// A pool has sandbox.Options.Workers slots (default max(2, GOMAXPROCS)). Executions
 // are routed by a hash of the script, so a script's warm runtimes are found
 // again and its failures land on its own worker as far as possible. The
 // worker enforces the deadline itself (in-VM interrupt); the parent allows
@@ -84,9 +86,9 @@
 // "out of memory"; and a watchdog polls /proc/<pid>/statm of busy workers
 // every 25 ms and kills one whose RSS exceeds the limit. When a worker dies,
 // executions of the blamed script (the one that timed out, or else the oldest
-// in flight) fail with ErrTimeout/ErrMemory/ErrCrashed; the other executions
+// in flight) fail with sandbox.ErrTimeout/sandbox.ErrMemory/sandbox.ErrCrashed; the other executions
 // in flight on it are retried once on the next worker, and fail with
-// ErrCrashed if that dies too (their live-streamed logs may then repeat). The
+// sandbox.ErrCrashed if that dies too (their live-streamed logs may then repeat). The
 // slot starts a fresh process on next use. The parent never holds a lock
 // across an execution and its own memory does not grow from a hostile hook.
 //

@@ -1,6 +1,8 @@
 package jsvm
 
 import (
+	"github.com/tokenhook/tokenhook/internal/hooks/sandbox"
+
 	"container/heap"
 	"math"
 	"time"
@@ -132,7 +134,7 @@ func (l *eventLoop) next(deadline time.Time, done <-chan struct{}, ctxErr func()
 	for {
 		now := time.Now()
 		if !now.Before(deadline) {
-			return nil, ErrTimeout
+			return nil, sandbox.ErrTimeout
 		}
 		wake := deadline
 		if len(l.timers) > 0 {

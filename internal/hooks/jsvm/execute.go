@@ -1,6 +1,8 @@
 package jsvm
 
 import (
+	"github.com/tokenhook/tokenhook/internal/hooks/sandbox"
+
 	"context"
 	"encoding/json"
 	"errors"
@@ -24,10 +26,10 @@ type execution struct {
 	resp     goja.Value
 	errv     goja.Value
 	failed   bool
-	logs     []LogLine
+	logs     []sandbox.LogLine
 	logBytes int
 	dropped  bool
-	onLog    func(LogLine)
+	onLog    func(sandbox.LogLine)
 }
 
 func (ex *execution) log(level, text string) {
@@ -39,7 +41,7 @@ func (ex *execution) log(level, text string) {
 		level, text = "warn", "log limit reached; further lines of this execution are dropped"
 	}
 	ex.logBytes += len(text)
-	l := LogLine{Time: time.Now(), Level: level, Text: text}
+	l := sandbox.LogLine{Time: time.Now(), Level: level, Text: text}
 	ex.logs = append(ex.logs, l)
 	if ex.onLog != nil {
 		ex.onLog(l)
@@ -68,7 +70,7 @@ type interruptSignal struct{ err error }
 
 // execute runs one invocation on v. The caller owns v exclusively for the
 // duration and must discard it afterwards if v.broken is set.
-func (v *vmState) execute(ctx context.Context, prog *goja.Program, args []json.RawMessage, timeout time.Duration, maxResp int, onLog func(LogLine)) (out Outcome, err error) {
+func (v *vmState) execute(ctx context.Context, prog *goja.Program, args []json.RawMessage, timeout time.Duration, maxResp int, onLog func(sandbox.LogLine)) (out sandbox.Outcome, err error) {
 	start := time.Now()
 	deadline := start.Add(timeout)
 	ex := &execution{v: v, onLog: onLog}
@@ -76,7 +78,7 @@ func (v *vmState) execute(ctx context.Context, prog *goja.Program, args []json.R
 
 	// The deadline interrupts JavaScript wherever it is; a runtime that was
 	// (or might have been) interrupted is never reused (architecture rule 5).
-	t := time.AfterFunc(timeout, func() { v.rt.Interrupt(interruptSignal{ErrTimeout}) })
+	t := time.AfterFunc(timeout, func() { v.rt.Interrupt(interruptSignal{sandbox.ErrTimeout}) })
 	var stopCtx func() bool
 	if ctx.Done() != nil {
 		stopCtx = context.AfterFunc(ctx, func() { v.rt.Interrupt(interruptSignal{ctx.Err()}) })
@@ -166,7 +168,7 @@ func (v *vmState) execute(ctx context.Context, prog *goja.Program, args []json.R
 	}
 	resp, err := v.encodeResponse(ex.resp, maxResp)
 	if err != nil {
-		var he *HookError
+		var he *sandbox.HookError
 		if errors.As(err, &he) {
 			out.Err = he
 			return out, nil
@@ -204,7 +206,7 @@ func (v *vmState) loadModule(prog *goja.Program, ex *execution) error {
 	f, ok := goja.AssertFunction(module.Get("exports"))
 	if !ok {
 		v.broken = true
-		return &CompileError{Message: "module.exports is not a function"}
+		return &sandbox.CompileError{Message: "module.exports is not a function"}
 	}
 	v.fn, v.mod = f, module
 	return nil
@@ -214,7 +216,7 @@ func (v *vmState) engineErrorOrCrash(err error) error {
 	if e := v.engineError(err); e != nil {
 		return e
 	}
-	return fmt.Errorf("%w: %v", ErrCrashed, err)
+	return fmt.Errorf("%w: %v", sandbox.ErrCrashed, err)
 }
 
 // engineError maps errors that are not the script's to engine errors; it
@@ -226,7 +228,7 @@ func (v *vmState) engineError(err error) error {
 		if s, ok := ie.Value().(interruptSignal); ok {
 			return s.err
 		}
-		return ErrTimeout
+		return sandbox.ErrTimeout
 	}
 	var so *goja.StackOverflowError
 	if errors.As(err, &so) {
@@ -240,7 +242,7 @@ func (v *vmState) engineError(err error) error {
 		return nil
 	}
 	v.broken = true
-	return fmt.Errorf("%w: %v", ErrCrashed, err)
+	return fmt.Errorf("%w: %v", sandbox.ErrCrashed, err)
 }
 
 func (v *vmState) thrownValue(err error) goja.Value {
@@ -292,14 +294,14 @@ func (v *vmState) followThenable(ret goja.Value, ex *execution) error {
 
 // hookError describes a failure value. Reading name/message may run script
 // getters, which may throw; the description then falls back to a fixed text.
-func (v *vmState) hookError(val goja.Value) (he *HookError) {
+func (v *vmState) hookError(val goja.Value) (he *sandbox.HookError) {
 	defer func() {
 		if r := recover(); r != nil {
-			he = &HookError{Message: "unprintable error value"}
+			he = &sandbox.HookError{Message: "unprintable error value"}
 		}
 	}()
 	if obj, ok := val.(*goja.Object); ok && obj.ClassName() == "Error" {
-		he = &HookError{}
+		he = &sandbox.HookError{}
 		if n := obj.Get("name"); n != nil && !goja.IsUndefined(n) {
 			he.Name = n.String()
 		}
@@ -308,7 +310,7 @@ func (v *vmState) hookError(val goja.Value) (he *HookError) {
 		}
 		return he
 	}
-	return &HookError{Message: val.String()}
+	return &sandbox.HookError{Message: val.String()}
 }
 
 var jsonNull = json.RawMessage("null")
@@ -329,7 +331,7 @@ func (v *vmState) encodeResponse(resp goja.Value, maxResp int) (json.RawMessage,
 	}
 	str := s.String()
 	if len(str) > maxResp {
-		return nil, ErrTooLarge
+		return nil, sandbox.ErrTooLarge
 	}
 	return json.RawMessage(str), nil
 }

@@ -1,6 +1,8 @@
 package jsvm
 
 import (
+	"github.com/tokenhook/tokenhook/internal/hooks/sandbox"
+
 	"container/list"
 	"context"
 	"encoding/json"
@@ -129,13 +131,13 @@ func (e *executor) release(se *scriptEntry, v *vmState) {
 }
 
 // run executes one invocation on the calling goroutine.
-func (e *executor) run(ctx context.Context, script *scriptRef, args []json.RawMessage, timeout time.Duration, maxResp int, onLog func(LogLine)) (Outcome, error) {
+func (e *executor) run(ctx context.Context, script *scriptRef, args []json.RawMessage, timeout time.Duration, maxResp int, onLog func(sandbox.LogLine)) (sandbox.Outcome, error) {
 	if err := ctx.Err(); err != nil {
-		return Outcome{}, err
+		return sandbox.Outcome{}, err
 	}
 	se, v := e.acquire(script)
 	if se.err != nil {
-		return Outcome{}, se.err
+		return sandbox.Outcome{}, se.err
 	}
 	if v == nil {
 		v = newVMState()

@@ -1,6 +1,8 @@
 package jsvm
 
 import (
+	"github.com/tokenhook/tokenhook/internal/hooks/sandbox"
+
 	"context"
 	"errors"
 	"os"
@@ -28,23 +30,25 @@ func TestPoolHostile(t *testing.T) {
 	cases := []struct {
 		name   string
 		script string
-		want   func(Outcome, error) bool
+		want   func(sandbox.Outcome, error) bool
 	}{
-		{"while true", `module.exports = () => { while (true) {} };`, isErr(ErrTimeout)},
-		{"never called cb", `module.exports = () => {};`, isErr(ErrTimeout)},
-		{"array fill loop", `module.exports = () => { for (;;) new Array(2e7).fill(0); };`, isErr(ErrTimeout, ErrMemory)},
-		{"string repeat 2**30", `module.exports = (c, s, a, x, cb) => cb(null, 'x'.repeat(2 ** 30).length);`, isErr(ErrMemory, ErrTooLarge)},
-		{"array from 2e7", `module.exports = (c, s, a, x, cb) => cb(null, Array.from({length: 2e7}).length);`, isErr(ErrTimeout, ErrMemory)},
+		{"while true", `module.exports = () => { while (true) {} };`, isErr(sandbox.ErrTimeout)},
+		{"never called cb", `module.exports = () => {};`, isErr(sandbox.ErrTimeout)},
+		{"array fill loop", `module.exports = () => { for (;;) new Array(2e7).fill(0); };`, isErr(sandbox.ErrTimeout, sandbox.ErrMemory)},
+		{"string repeat 2**30", `module.exports = (c, s, a, x, cb) => cb(null, 'x'.repeat(2 ** 30).length);`, isErr(sandbox.ErrMemory, sandbox.ErrTooLarge)},
+		{"array from 2e7", `module.exports = (c, s, a, x, cb) => cb(null, Array.from({length: 2e7}).length);`, isErr(sandbox.ErrTimeout, sandbox.ErrMemory)},
 		{"catastrophic regex", `module.exports = (c, s, a, x, cb) => cb(null, /(a+)+$/.test('a'.repeat(40) + 'b'));`,
-			func(o Outcome, err error) bool { return err == nil && string(o.Response) == "false" }},
+			func(o sandbox.Outcome, err error) bool { return err == nil && string(o.Response) == "false" }},
 		{"deep recursion", `const f = n => f(n + 1) + 1; module.exports = (c, s, a, x, cb) => cb(null, f(0));`,
-			func(o Outcome, err error) bool { return err == nil && o.Err != nil && o.Err.Name == "RangeError" }},
-		{"huge response", `module.exports = (c, s, a, x, cb) => cb(null, {a: 'x'.repeat(1 << 20)});`, isErr(ErrTooLarge)},
+			func(o sandbox.Outcome, err error) bool {
+				return err == nil && o.Err != nil && o.Err.Name == "RangeError"
+			}},
+		{"huge response", `module.exports = (c, s, a, x, cb) => cb(null, {a: 'x'.repeat(1 << 20)});`, isErr(sandbox.ErrTooLarge)},
 		{"prototype pollution", `Object.prototype.polluted = 1; Array.prototype.push = function () { return 0; }; module.exports = (c, s, a, x, cb) => cb(null, 'ok');`,
-			func(o Outcome, err error) bool { return err == nil && string(o.Response) == `"ok"` }},
-		{"setInterval storm", `module.exports = () => { for (let i = 0; i < 100; i++) setInterval(() => {}, 0); };`, isErr(ErrTimeout)},
+			func(o sandbox.Outcome, err error) bool { return err == nil && string(o.Response) == `"ok"` }},
+		{"setInterval storm", `module.exports = () => { for (let i = 0; i < 100; i++) setInterval(() => {}, 0); };`, isErr(sandbox.ErrTimeout)},
 	}
-	p := testPool(t, Options{Workers: 2, MemoryLimit: 128 << 20})
+	p := testPool(t, sandbox.Options{Workers: 2, MemoryLimit: 128 << 20})
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			ctx := context.Background()
@@ -57,7 +61,7 @@ func TestPoolHostile(t *testing.T) {
 				go func() {
 					defer wg.Done()
 					for !stop.Load() {
-						out, err := p.Run(ctx, Invocation{Script: benignScript, Args: simpleArgs, Timeout: 2 * time.Second}, nil)
+						out, err := p.Run(ctx, sandbox.Invocation{Script: benignScript, Args: simpleArgs, Timeout: 2 * time.Second}, nil)
 						if err != nil || string(out.Response) != benignWant {
 							benignFail.Add(1)
 							firstFail.CompareAndSwap(nil, strings.TrimSpace(string(out.Response)+" "+errString(err)))
@@ -69,7 +73,7 @@ func TestPoolHostile(t *testing.T) {
 				}()
 			}
 			start := time.Now()
-			out, err := p.Run(ctx, Invocation{Script: tc.script, Args: simpleArgs, Timeout: timeout}, nil)
+			out, err := p.Run(ctx, sandbox.Invocation{Script: tc.script, Args: simpleArgs, Timeout: timeout}, nil)
 			took := time.Since(start)
 			stop.Store(true)
 			wg.Wait()
@@ -86,7 +90,7 @@ func TestPoolHostile(t *testing.T) {
 		})
 	}
 	// Pollution must not have leaked into other scripts, and the pool works.
-	out, err := p.Run(context.Background(), Invocation{Script: `module.exports = (c, s, a, x, cb) => { const arr = []; arr.push(1); cb(null, [({}).polluted, arr.length]); };`, Args: simpleArgs}, nil)
+	out, err := p.Run(context.Background(), sandbox.Invocation{Script: `module.exports = (c, s, a, x, cb) => { const arr = []; arr.push(1); cb(null, [({}).polluted, arr.length]); };`, Args: simpleArgs}, nil)
 	if err != nil || string(out.Response) != "[null,1]" {
 		t.Fatalf("after hostile cases: %s %v", out.Response, err)
 	}
@@ -95,8 +99,8 @@ func TestPoolHostile(t *testing.T) {
 	}
 }
 
-func isErr(targets ...error) func(Outcome, error) bool {
-	return func(_ Outcome, err error) bool {
+func isErr(targets ...error) func(sandbox.Outcome, error) bool {
+	return func(_ sandbox.Outcome, err error) bool {
 		for _, t := range targets {
 			if errors.Is(err, t) {
 				return true
@@ -116,13 +120,13 @@ func errString(err error) string {
 // TestPoolKillKeepsLogs: a worker killed mid-execution still leaves the logs
 // produced so far, streamed live.
 func TestPoolKillKeepsLogs(t *testing.T) {
-	p := testPool(t, Options{Workers: 2})
+	p := testPool(t, sandbox.Options{Workers: 2})
 	var live []string
-	out, err := p.Run(context.Background(), Invocation{
+	out, err := p.Run(context.Background(), sandbox.Invocation{
 		Script:  `module.exports = () => { console.log('before'); for (;;) new Array(2e7).fill(0); };`,
 		Timeout: 300 * time.Millisecond,
-	}, func(l LogLine) { live = append(live, l.Text) })
-	if !errors.Is(err, ErrTimeout) && !errors.Is(err, ErrMemory) {
+	}, func(l sandbox.LogLine) { live = append(live, l.Text) })
+	if !errors.Is(err, sandbox.ErrTimeout) && !errors.Is(err, sandbox.ErrMemory) {
 		t.Fatalf("err = %v", err)
 	}
 	if len(out.Logs) != 1 || out.Logs[0].Text != "before" || len(live) != 1 {
@@ -131,11 +135,11 @@ func TestPoolKillKeepsLogs(t *testing.T) {
 }
 
 func TestPoolContextCancel(t *testing.T) {
-	p := testPool(t, Options{Workers: 2})
+	p := testPool(t, sandbox.Options{Workers: 2})
 	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
 	defer cancel()
 	start := time.Now()
-	_, err := p.Run(ctx, Invocation{Script: `module.exports = () => { while (true) {} };`, Timeout: 5 * time.Second}, nil)
+	_, err := p.Run(ctx, sandbox.Invocation{Script: `module.exports = () => { while (true) {} };`, Timeout: 5 * time.Second}, nil)
 	if !errors.Is(err, context.DeadlineExceeded) || time.Since(start) > time.Second {
 		t.Fatalf("err = %v after %v", err, time.Since(start))
 	}
@@ -143,7 +147,7 @@ func TestPoolContextCancel(t *testing.T) {
 
 // TestPoolConcurrentScripts runs many distinct scripts concurrently.
 func TestPoolConcurrentScripts(t *testing.T) {
-	p := testPool(t, Options{Workers: 2})
+	p := testPool(t, sandbox.Options{Workers: 2})
 	var wg sync.WaitGroup
 	for i := 0; i < 32; i++ {
 		wg.Add(1)
@@ -151,7 +155,7 @@ func TestPoolConcurrentScripts(t *testing.T) {
 			defer wg.Done()
 			s := `module.exports = (c, s, a, x, cb) => cb(null, ` + strconv.Itoa(i) + `);`
 			for j := 0; j < 20; j++ {
-				out, err := p.Run(context.Background(), Invocation{Script: s, Args: simpleArgs}, nil)
+				out, err := p.Run(context.Background(), sandbox.Invocation{Script: s, Args: simpleArgs}, nil)
 				if err != nil || string(out.Response) != strconv.Itoa(i) {
 					t.Errorf("script %d: %s %v", i, out.Response, err)
 					return

@@ -1,8 +1,9 @@
 package jsvm
 
 import (
+	"github.com/tokenhook/tokenhook/internal/hooks/sandbox"
+
 	"context"
-	"errors"
 	"sync/atomic"
 )
 
@@ -12,25 +13,22 @@ import (
 // `'x'.repeat(2**30)` can kill the whole process with an out-of-memory
 // fatal error). Use it only for trusted scripts and benchmarks.
 type inProcess struct {
-	opts   Options
+	opts   sandbox.Options
 	exec   *executor
 	closed atomic.Bool
 }
 
-var _ Engine = (*inProcess)(nil)
+var _ sandbox.Engine = (*inProcess)(nil)
 
-// ErrClosed is returned by Run after Close.
-var ErrClosed = errors.New("jsvm: engine closed")
-
-// NewInProcess returns an Engine running hooks in the calling process. See
+// NewInProcess returns a sandbox.Engine running hooks in the calling process. See
 // the package documentation for what it cannot bound.
-func NewInProcess(opts Options) (Engine, error) {
-	return &inProcess{opts: opts.withDefaults(), exec: newExecutor()}, nil
+func NewInProcess(opts sandbox.Options) (sandbox.Engine, error) {
+	return &inProcess{opts: opts.WithDefaults(), exec: newExecutor()}, nil
 }
 
-func (p *inProcess) Run(ctx context.Context, inv Invocation, onLog func(LogLine)) (Outcome, error) {
+func (p *inProcess) Run(ctx context.Context, inv sandbox.Invocation, onLog func(sandbox.LogLine)) (sandbox.Outcome, error) {
 	if p.closed.Load() {
-		return Outcome{}, ErrClosed
+		return sandbox.Outcome{}, sandbox.ErrClosed
 	}
 	timeout := inv.Timeout
 	if timeout <= 0 {

@@ -1,6 +1,8 @@
 package jsvm
 
 import (
+	"github.com/tokenhook/tokenhook/internal/hooks/sandbox"
+
 	"os"
 	"sync"
 	"testing"
@@ -22,11 +24,11 @@ func TestMain(m *testing.M) {
 
 var (
 	sharedPoolOnce sync.Once
-	sharedPool     Engine
+	sharedPool     sandbox.Engine
 	sharedPoolErr  error
 )
 
-func testPool(t testing.TB, opts Options) Engine {
+func testPool(t testing.TB, opts sandbox.Options) sandbox.Engine {
 	t.Helper()
 	opts.Command = []string{os.Args[0]}
 	e, err := NewPool(opts)

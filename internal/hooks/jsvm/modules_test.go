@@ -1,6 +1,8 @@
 package jsvm
 
 import (
+	"github.com/tokenhook/tokenhook/internal/hooks/sandbox"
+
 	"context"
 	"encoding/json"
 	"errors"
@@ -14,13 +16,13 @@ import (
 
 var update = flag.Bool("update", false, "rewrite golden files")
 
-func run1(t *testing.T, e Engine, script string) (Outcome, error) {
+func run1(t *testing.T, e sandbox.Engine, script string) (sandbox.Outcome, error) {
 	t.Helper()
-	return e.Run(context.Background(), Invocation{Script: script, Args: simpleArgs, Timeout: time.Second}, nil)
+	return e.Run(context.Background(), sandbox.Invocation{Script: script, Args: simpleArgs, Timeout: time.Second}, nil)
 }
 
 func TestRequire(t *testing.T) {
-	e, _ := NewInProcess(Options{})
+	e, _ := NewInProcess(sandbox.Options{})
 	cases := []struct{ name, expr, want string }{
 		{"md5 hex", `require('crypto').createHash('md5').update('abc').digest('hex')`, `"900150983cd24fb0d6963f7d28e17f72"`},
 		{"sha1 base64", `require('crypto').createHash('sha1').update('abc').digest('base64')`, `"qZk+NkcGgWq6PiVxeFDCbJzQ2J0="`},
@@ -67,7 +69,7 @@ func TestRequire(t *testing.T) {
 // TestGlobals pins the exact set of global names a hook sees (architecture
 // rule 6). Run with -update after a deliberate change.
 func TestGlobals(t *testing.T) {
-	e, _ := NewInProcess(Options{})
+	e, _ := NewInProcess(sandbox.Options{})
 	out, err := run1(t, e, `module.exports = (c, s, a, x, cb) => cb(null, Object.getOwnPropertyNames(globalThis).sort().join('\n') + '\n');`)
 	if err != nil || out.Err != nil {
 		t.Fatal(err, out.Err)
@@ -92,9 +94,9 @@ func TestGlobals(t *testing.T) {
 }
 
 func TestModuleScopeAndIsolation(t *testing.T) {
-	for name, mk := range map[string]func(t *testing.T) Engine{
-		"inprocess": func(t *testing.T) Engine { e, _ := NewInProcess(Options{}); return e },
-		"pool":      func(t *testing.T) Engine { return testPool(t, Options{Workers: 2}) },
+	for name, mk := range map[string]func(t *testing.T) sandbox.Engine{
+		"inprocess": func(t *testing.T) sandbox.Engine { e, _ := NewInProcess(sandbox.Options{}); return e },
+		"pool":      func(t *testing.T) sandbox.Engine { return testPool(t, sandbox.Options{Workers: 2}) },
 	} {
 		t.Run(name, func(t *testing.T) {
 			e := mk(t)
@@ -140,10 +142,10 @@ func TestCompileErrors(t *testing.T) {
 		{"unclosed", "module.exports = function () {\n  if (x) {\n", 0, 0},
 		{"duplicate let", "let a = 1;\nlet a = 2;\nmodule.exports = () => {};", 2, 0},
 	}
-	e, _ := NewInProcess(Options{})
+	e, _ := NewInProcess(sandbox.Options{})
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			var ce *CompileError
+			var ce *sandbox.CompileError
 			if err := Check(tc.script); !errors.As(err, &ce) {
 				t.Fatalf("Check = %v", err)
 			}
@@ -151,7 +153,7 @@ func TestCompileErrors(t *testing.T) {
 				t.Fatalf("got %+v, want line %d col %d", ce, tc.line, tc.col)
 			}
 			_, err := run1(t, e, tc.script)
-			var ce2 *CompileError
+			var ce2 *sandbox.CompileError
 			if !errors.As(err, &ce2) || *ce2 != *ce {
 				t.Fatalf("Run err = %v, want %v", err, ce)
 			}

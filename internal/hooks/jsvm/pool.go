@@ -1,6 +1,8 @@
 package jsvm
 
 import (
+	"github.com/tokenhook/tokenhook/internal/hooks/sandbox"
+
 	"bufio"
 	"bytes"
 	"context"
@@ -23,7 +25,7 @@ const killGrace = 250 * time.Millisecond
 
 // pool runs hooks in supervised worker processes. See doc.go.
 type pool struct {
-	opts    Options
+	opts    sandbox.Options
 	seed    maphash.Seed
 	workers []*workerSlot
 	nextID  atomic.Uint64
@@ -31,15 +33,15 @@ type pool struct {
 	stop    chan struct{}
 }
 
-var _ Engine = (*pool)(nil)
+var _ sandbox.Engine = (*pool)(nil)
 
 // NewPool starts opts.Workers worker processes with opts.Command and returns
-// an Engine that routes executions to them.
-func NewPool(opts Options) (Engine, error) {
+// a sandbox.Engine that routes executions to them.
+func NewPool(opts sandbox.Options) (sandbox.Engine, error) {
 	if len(opts.Command) == 0 {
-		return nil, errors.New("jsvm: Options.Command is required for NewPool")
+		return nil, errors.New("jsvm: sandbox.Options.Command is required for NewPool")
 	}
-	opts = opts.withDefaults()
+	opts = opts.WithDefaults()
 	p := &pool{opts: opts, seed: maphash.MakeSeed(), stop: make(chan struct{})}
 	for i := 0; i < opts.Workers; i++ {
 		s := &workerSlot{p: p, idx: i}
@@ -58,23 +60,23 @@ type call struct {
 	id     uint64
 	script string
 	start  time.Time
-	onLog  func(LogLine)
-	logs   []LogLine // written by the reader goroutine only, read after done
+	onLog  func(sandbox.LogLine)
+	logs   []sandbox.LogLine // written by the reader goroutine only, read after done
 	done   chan callResult
 }
 
 type callResult struct {
-	out   Outcome
+	out   sandbox.Outcome
 	err   error
 	retry bool // the worker died for another execution's sake
 }
 
-func (p *pool) Run(ctx context.Context, inv Invocation, onLog func(LogLine)) (Outcome, error) {
+func (p *pool) Run(ctx context.Context, inv sandbox.Invocation, onLog func(sandbox.LogLine)) (sandbox.Outcome, error) {
 	if p.closed.Load() {
-		return Outcome{}, ErrClosed
+		return sandbox.Outcome{}, sandbox.ErrClosed
 	}
 	if err := ctx.Err(); err != nil {
-		return Outcome{}, err
+		return sandbox.Outcome{}, err
 	}
 	timeout := inv.Timeout
 	if timeout <= 0 {
@@ -91,16 +93,16 @@ func (p *pool) Run(ctx context.Context, inv Invocation, onLog func(LogLine)) (Ou
 			continue
 		}
 		if r.retry {
-			r.err = ErrCrashed
+			r.err = sandbox.ErrCrashed
 		}
 		return r.out, r.err
 	}
 }
 
-func (p *pool) runOn(ctx context.Context, slot *workerSlot, inv Invocation, timeout time.Duration, onLog func(LogLine)) callResult {
+func (p *pool) runOn(ctx context.Context, slot *workerSlot, inv sandbox.Invocation, timeout time.Duration, onLog func(sandbox.LogLine)) callResult {
 	w, err := slot.get()
 	if err != nil {
-		return callResult{err: fmt.Errorf("%w: %v", ErrCrashed, err)}
+		return callResult{err: fmt.Errorf("%w: %v", sandbox.ErrCrashed, err)}
 	}
 	c := &call{id: p.nextID.Add(1), script: inv.Script, start: time.Now(), onLog: onLog, done: make(chan callResult, 1)}
 	if !w.register(c) {
@@ -118,14 +120,14 @@ func (p *pool) runOn(ctx context.Context, slot *workerSlot, inv Invocation, time
 	case <-t.C:
 		// The worker's own interrupt did not answer: something native is
 		// spinning. Kill it; this call is blamed, the others retry.
-		w.kill(c, ErrTimeout)
+		w.kill(c, sandbox.ErrTimeout)
 	case <-ctx.Done():
 		w.cancel(c.id)
 		select {
 		case r := <-c.done:
 			return finish(c, r, ctx)
 		case <-time.After(killGrace):
-			w.kill(c, ErrTimeout)
+			w.kill(c, sandbox.ErrTimeout)
 		}
 	}
 	return finish(c, <-c.done, ctx)
@@ -166,7 +168,7 @@ func (s *workerSlot) get() (*workerProc, error) {
 		return s.w, nil
 	}
 	if s.p.closed.Load() {
-		return nil, ErrClosed
+		return nil, sandbox.ErrClosed
 	}
 	w, err := startWorker(s.p.opts)
 	if err != nil {
@@ -216,7 +218,7 @@ type workerProc struct {
 	memKilled atomic.Bool
 }
 
-func startWorker(opts Options) (*workerProc, error) {
+func startWorker(opts sandbox.Options) (*workerProc, error) {
 	cmd := exec.Command(opts.Command[0], opts.Command[1:]...)
 	// The worker gets no secrets from the environment: hooks receive theirs
 	// in their arguments. Only what the Go runtime needs is passed.
@@ -246,7 +248,7 @@ func startWorker(opts Options) (*workerProc, error) {
 
 // workerEnv passes through only the variables a Go program and the test
 // harness need; in particular no credentials of the server reach a worker.
-func workerEnv(opts Options) []string {
+func workerEnv(opts sandbox.Options) []string {
 	var env []string
 	for _, k := range []string{"PATH", "TMPDIR", "GODEBUG", workerTestEnv} {
 		if v, ok := os.LookupEnv(k); ok {
@@ -292,7 +294,7 @@ type sentScript struct {
 
 // sendRun queues a run request, preceded by the script's source the first
 // time this process runs it; the flusher writes it out.
-func (w *workerProc) sendRun(id uint64, inv Invocation, timeout time.Duration, maxResp int) error {
+func (w *workerProc) sendRun(id uint64, inv sandbox.Invocation, timeout time.Duration, maxResp int) error {
 	w.wmu.Lock()
 	defer w.wmu.Unlock()
 	w.clock++
@@ -425,7 +427,7 @@ func (w *workerProc) readLoop(r *bufio.Reader) {
 			if d.err != nil || int(lvl) >= len(logLevels) {
 				continue
 			}
-			l := LogLine{Time: time.Unix(0, ts), Level: logLevels[lvl], Text: string(d.rest())}
+			l := sandbox.LogLine{Time: time.Unix(0, ts), Level: logLevels[lvl], Text: string(d.rest())}
 			c.logs = append(c.logs, l)
 			if c.onLog != nil {
 				c.onLog(l)
@@ -449,10 +451,10 @@ func (w *workerProc) readLoop(r *bufio.Reader) {
 		// Died on its own: a Go fatal error such as an allocation refused by
 		// RLIMIT_DATA. Blame the oldest execution in flight.
 		tail := w.stderr.Bytes()
-		blameErr = fmt.Errorf("%w: %s (%v)", ErrCrashed, fatalLine(tail), waitErr)
+		blameErr = fmt.Errorf("%w: %s (%v)", sandbox.ErrCrashed, fatalLine(tail), waitErr)
 
 		if w.memKilled.Load() || looksLikeOOM(tail) {
-			blameErr = ErrMemory
+			blameErr = sandbox.ErrMemory
 		}
 		var oldest *call
 		for _, c := range pending {
@@ -517,7 +519,7 @@ func fatalLine(tail []byte) string {
 // (GC work buffers, stack growth, thread creation) surfaces as assorted fatal
 // errors with a goroutine dump. The worker's own code never reaches those
 // paths otherwise, so a runtime fatal error without a Go panic is counted as
-// memory; a panic (a bug) stays ErrCrashed.
+// memory; a panic (a bug) stays sandbox.ErrCrashed.
 func looksLikeOOM(tail []byte) bool {
 	for _, s := range []string{"out of memory", "cannot allocate memory", "failed to create new OS thread"} {
 		if bytes.Contains(tail, []byte(s)) {

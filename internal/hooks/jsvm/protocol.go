@@ -1,6 +1,8 @@
 package jsvm
 
 import (
+	"github.com/tokenhook/tokenhook/internal/hooks/sandbox"
+
 	"bufio"
 	"encoding/binary"
 	"errors"
@@ -158,9 +160,9 @@ func (d *decoder) bytes() []byte {
 func (d *decoder) rest() []byte { v := d.b; d.b = nil; return v }
 
 // encodeResult turns an execution's outcome into a result frame.
-func encodeResult(b []byte, id uint64, out Outcome, err error) []byte {
+func encodeResult(b []byte, id uint64, out sandbox.Outcome, err error) []byte {
 	f := newFrame(b, frameResult, id)
-	var ce *CompileError
+	var ce *sandbox.CompileError
 	switch {
 	case err == nil && out.Err != nil:
 		f = f.u8(statusScriptError).u64(uint64(out.Duration)).str(out.Err.Name)
@@ -174,11 +176,11 @@ func encodeResult(b []byte, id uint64, out Outcome, err error) []byte {
 	default:
 		st := statusCrashed
 		switch {
-		case errors.Is(err, ErrTimeout):
+		case errors.Is(err, sandbox.ErrTimeout):
 			st = statusTimeout
-		case errors.Is(err, ErrMemory):
+		case errors.Is(err, sandbox.ErrMemory):
 			st = statusMemory
-		case errors.Is(err, ErrTooLarge):
+		case errors.Is(err, sandbox.ErrTooLarge):
 			st = statusTooLarge
 		case errors.Is(err, errCanceled):
 			st = statusCanceled
@@ -194,32 +196,32 @@ func encodeResult(b []byte, id uint64, out Outcome, err error) []byte {
 var errCanceled = errors.New("jsvm: execution canceled")
 
 // decodeResult is the parent's half of encodeResult.
-func decodeResult(payload []byte) (out Outcome, err error) {
+func decodeResult(payload []byte) (out sandbox.Outcome, err error) {
 	d := decoder{b: payload}
 	st := d.u8()
 	out.Duration = time.Duration(d.u64())
 	if d.err != nil {
-		return out, fmt.Errorf("%w: %v", ErrCrashed, d.err)
+		return out, fmt.Errorf("%w: %v", sandbox.ErrCrashed, d.err)
 	}
 	switch st {
 	case statusOK:
 		out.Response = append([]byte(nil), d.rest()...)
 	case statusScriptError:
 		name := string(d.bytes())
-		out.Err = &HookError{Name: name, Message: string(d.rest())}
+		out.Err = &sandbox.HookError{Name: name, Message: string(d.rest())}
 	case statusCompileError:
 		line, col := d.u32(), d.u32()
-		return out, &CompileError{Line: int(line), Column: int(col), Message: string(d.rest())}
+		return out, &sandbox.CompileError{Line: int(line), Column: int(col), Message: string(d.rest())}
 	case statusTimeout:
-		return out, ErrTimeout
+		return out, sandbox.ErrTimeout
 	case statusMemory:
-		return out, ErrMemory
+		return out, sandbox.ErrMemory
 	case statusTooLarge:
-		return out, ErrTooLarge
+		return out, sandbox.ErrTooLarge
 	case statusCanceled:
 		return out, errCanceled
 	default:
-		return out, fmt.Errorf("%w: %s", ErrCrashed, d.rest())
+		return out, fmt.Errorf("%w: %s", sandbox.ErrCrashed, d.rest())
 	}
 	return out, d.err
 }

@@ -1,6 +1,8 @@
 package jsvm
 
 import (
+	"github.com/tokenhook/tokenhook/internal/hooks/sandbox"
+
 	"bytes"
 	"context"
 	"fmt"
@@ -15,13 +17,13 @@ import (
 // (including threads the runtime started after batchScheduling) runs
 // under SCHED_BATCH, policy 3 in /proc/<pid>/task/<tid>/stat.
 func TestWorkerThreadsAreBatch(t *testing.T) {
-	e := testPool(t, Options{Workers: 1, Timeout: 5 * time.Second})
+	e := testPool(t, sandbox.Options{Workers: 1, Timeout: 5 * time.Second})
 	// Concurrent executions with timers make the worker start more threads.
 	src := `module.exports = function (c, s, a, ctx, cb) { setTimeout(function () { cb(null, {}); }, 5); };`
 	done := make(chan error, 8)
 	for range 8 {
 		go func() {
-			_, err := e.Run(context.Background(), Invocation{Script: src}, nil)
+			_, err := e.Run(context.Background(), sandbox.Invocation{Script: src}, nil)
 			done <- err
 		}()
 	}

@@ -1,6 +1,8 @@
 package jsvm
 
 import (
+	"github.com/tokenhook/tokenhook/internal/hooks/sandbox"
+
 	"context"
 	"encoding/json"
 	"errors"
@@ -20,7 +22,7 @@ type semCase struct {
 	name    string
 	script  string
 	want    string // exact response JSON, if set
-	wantErr *HookError
+	wantErr *sandbox.HookError
 	engine  error  // engine error wanted (errors.Is)
 	log     string // substring expected in the joined logs
 }
@@ -31,12 +33,12 @@ var semanticsCases = []semCase{
 	{name: "undefined response", script: `module.exports = (c, s, a, ctx, cb) => cb();`, want: `null`},
 	{name: "async", script: `module.exports = async function (c, s) { await null; return {n: s.length}; };`, want: `{"n":1}`},
 	{name: "promise", script: `module.exports = () => new Promise(r => setTimeout(() => r(7), 5));`, want: `7`},
-	{name: "thrown", script: `module.exports = function () { throw new InvalidScopeError('bad scope'); };`, wantErr: &HookError{"InvalidScopeError", "bad scope"}},
-	{name: "cb error", script: `module.exports = (c, s, a, x, cb) => cb(new InvalidRequestError('bad req'));`, wantErr: &HookError{"InvalidRequestError", "bad req"}},
-	{name: "server error", script: `module.exports = (c, s, a, x, cb) => cb(new ServerError('oops'));`, wantErr: &HookError{"ServerError", "oops"}},
-	{name: "plain error", script: `module.exports = (c, s, a, x, cb) => cb(new Error('denied'));`, wantErr: &HookError{"Error", "denied"}},
-	{name: "string error", script: `module.exports = (c, s, a, x, cb) => cb('nope');`, wantErr: &HookError{"", "nope"}},
-	{name: "rejected", script: `module.exports = async () => { throw new TypeError('t'); };`, wantErr: &HookError{"TypeError", "t"}},
+	{name: "thrown", script: `module.exports = function () { throw new InvalidScopeError('bad scope'); };`, wantErr: &sandbox.HookError{Name: "InvalidScopeError", Message: "bad scope"}},
+	{name: "cb error", script: `module.exports = (c, s, a, x, cb) => cb(new InvalidRequestError('bad req'));`, wantErr: &sandbox.HookError{Name: "InvalidRequestError", Message: "bad req"}},
+	{name: "server error", script: `module.exports = (c, s, a, x, cb) => cb(new ServerError('oops'));`, wantErr: &sandbox.HookError{Name: "ServerError", Message: "oops"}},
+	{name: "plain error", script: `module.exports = (c, s, a, x, cb) => cb(new Error('denied'));`, wantErr: &sandbox.HookError{Name: "Error", Message: "denied"}},
+	{name: "string error", script: `module.exports = (c, s, a, x, cb) => cb('nope');`, wantErr: &sandbox.HookError{Name: "", Message: "nope"}},
+	{name: "rejected", script: `module.exports = async () => { throw new TypeError('t'); };`, wantErr: &sandbox.HookError{Name: "TypeError", Message: "t"}},
 	{name: "error classes extend Error", script: `module.exports = (c, s, a, x, cb) => { const e = new ServerError('m'); cb(null, [e instanceof Error, e instanceof ServerError, e.name, String(e), e.message]); };`,
 		want: `[true,true,"ServerError","ServerError: m","m"]`},
 	{name: "first cb wins", script: `module.exports = (c, s, a, x, cb) => { cb(null, 1); cb(null, 2); };`, want: `1`, log: "warn:cb called more than once; ignored"},
@@ -49,24 +51,24 @@ var semanticsCases = []semCase{
 	{name: "secrets", script: `module.exports = (c, s, a, x, cb) => cb(null, x.webtask.secrets.KEY);`, want: `"s3cret"`},
 	{name: "console", script: `module.exports = (c, s, a, x, cb) => { console.log('hi %s', 'there', {a: 1, b: 'x', n: {d: [1, 2]}}); console.warn(42); console.error(new Error('e').message); console.info([1, 'a']); cb(); };`,
 		want: `null`, log: "log:hi there { a: 1, b: 'x', n: { d: [ 1, 2 ] } }|warn:42|error:e|info:[ 1, 'a' ]"},
-	{name: "module.exports not a function", script: `module.exports = 42;`, engine: &CompileError{}},
-	{name: "module init throws", script: `throw new Error('init');`, wantErr: &HookError{"Error", "init"}},
-	{name: "deep recursion", script: `function f(n) { return f(n + 1) + 1; } module.exports = (c, s, a, x, cb) => cb(null, f(0));`, wantErr: &HookError{"RangeError", "Maximum call stack size exceeded"}},
-	{name: "circular response", script: `module.exports = (c, s, a, x, cb) => { const o = {}; o.o = o; cb(null, o); };`, wantErr: &HookError{Name: "TypeError"}},
-	{name: "huge response", script: `module.exports = (c, s, a, x, cb) => cb(null, {a: 'x'.repeat(300 * 1024)});`, engine: ErrTooLarge},
-	{name: "never called cb", script: `module.exports = () => {};`, engine: ErrTimeout},
-	{name: "never settling promise", script: `module.exports = () => new Promise(() => {});`, engine: ErrTimeout},
-	{name: "infinite loop", script: `module.exports = () => { while (true) {} };`, engine: ErrTimeout},
-	{name: "interval storm", script: `module.exports = () => { setInterval(() => {}, 0); };`, engine: ErrTimeout},
-	{name: "immediate storm", script: `module.exports = () => { const f = () => setImmediate(f); f(); };`, engine: ErrTimeout},
+	{name: "module.exports not a function", script: `module.exports = 42;`, engine: &sandbox.CompileError{}},
+	{name: "module init throws", script: `throw new Error('init');`, wantErr: &sandbox.HookError{Name: "Error", Message: "init"}},
+	{name: "deep recursion", script: `function f(n) { return f(n + 1) + 1; } module.exports = (c, s, a, x, cb) => cb(null, f(0));`, wantErr: &sandbox.HookError{Name: "RangeError", Message: "Maximum call stack size exceeded"}},
+	{name: "circular response", script: `module.exports = (c, s, a, x, cb) => { const o = {}; o.o = o; cb(null, o); };`, wantErr: &sandbox.HookError{Name: "TypeError"}},
+	{name: "huge response", script: `module.exports = (c, s, a, x, cb) => cb(null, {a: 'x'.repeat(300 * 1024)});`, engine: sandbox.ErrTooLarge},
+	{name: "never called cb", script: `module.exports = () => {};`, engine: sandbox.ErrTimeout},
+	{name: "never settling promise", script: `module.exports = () => new Promise(() => {});`, engine: sandbox.ErrTimeout},
+	{name: "infinite loop", script: `module.exports = () => { while (true) {} };`, engine: sandbox.ErrTimeout},
+	{name: "interval storm", script: `module.exports = () => { setInterval(() => {}, 0); };`, engine: sandbox.ErrTimeout},
+	{name: "immediate storm", script: `module.exports = () => { const f = () => setImmediate(f); f(); };`, engine: sandbox.ErrTimeout},
 	{name: "catastrophic regex", script: `module.exports = (c, s, a, x, cb) => cb(null, /(a+)+$/.test('a'.repeat(40) + 'b'));`, want: `false`},
-	{name: "timer exception fails", script: `module.exports = () => { setTimeout(() => { throw new ServerError('in timer'); }, 1); };`, wantErr: &HookError{"ServerError", "in timer"}},
+	{name: "timer exception fails", script: `module.exports = () => { setTimeout(() => { throw new ServerError('in timer'); }, 1); };`, wantErr: &sandbox.HookError{Name: "ServerError", Message: "in timer"}},
 	{name: "process stub", script: `module.exports = (c, s, a, x, cb) => cb(null, [typeof process.exit, typeof process.cwd, Object.keys(process.env).length, Object.isFrozen(process)]);`, want: `["undefined","undefined",0,true]`},
 	{name: "buffer url textencoder", script: `module.exports = (c, s, a, x, cb) => { const u = new URL('https://a.com/p?q=1&r=2'); const p = new URLSearchParams('a=1&b=2'); cb(null, [Buffer.from('hi').toString('base64'), u.host, u.searchParams.get('r'), p.get('b'), new TextDecoder().decode(new TextEncoder().encode('é')), typeof structuredClone]); };`,
 		want: `["aGk=","a.com","2","2","é","undefined"]`},
 }
 
-func joinLogs(ls []LogLine) string {
+func joinLogs(ls []sandbox.LogLine) string {
 	var parts []string
 	for _, l := range ls {
 		parts = append(parts, l.Level+":"+l.Text)
@@ -74,12 +76,12 @@ func joinLogs(ls []LogLine) string {
 	return strings.Join(parts, "|")
 }
 
-func runSemantics(t *testing.T, e Engine) {
+func runSemantics(t *testing.T, e sandbox.Engine) {
 	for _, tc := range semanticsCases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			var live []LogLine
-			out, err := e.Run(context.Background(), Invocation{Script: tc.script, Args: simpleArgs, Timeout: 400 * time.Millisecond}, func(l LogLine) { live = append(live, l) })
+			var live []sandbox.LogLine
+			out, err := e.Run(context.Background(), sandbox.Invocation{Script: tc.script, Args: simpleArgs, Timeout: 400 * time.Millisecond}, func(l sandbox.LogLine) { live = append(live, l) })
 			checkOutcome(t, tc, out, err)
 			if len(live) != len(out.Logs) {
 				t.Errorf("live logs %d, outcome logs %d", len(live), len(out.Logs))
@@ -88,14 +90,14 @@ func runSemantics(t *testing.T, e Engine) {
 	}
 }
 
-func checkOutcome(t *testing.T, tc semCase, out Outcome, err error) {
+func checkOutcome(t *testing.T, tc semCase, out sandbox.Outcome, err error) {
 	t.Helper()
 	switch {
 	case tc.engine != nil:
-		var ce *CompileError
+		var ce *sandbox.CompileError
 		if errors.As(tc.engine, &ce) {
 			if !errors.As(err, &ce) {
-				t.Fatalf("err = %v, want CompileError", err)
+				t.Fatalf("err = %v, want sandbox.CompileError", err)
 			}
 		} else if !errors.Is(err, tc.engine) {
 			t.Fatalf("err = %v (out %+v), want %v", err, out, tc.engine)
@@ -120,11 +122,11 @@ func checkOutcome(t *testing.T, tc semCase, out Outcome, err error) {
 }
 
 func TestInProcessSemantics(t *testing.T) {
-	e, _ := NewInProcess(Options{})
+	e, _ := NewInProcess(sandbox.Options{})
 	t.Cleanup(func() { e.Close() })
 	runSemantics(t, e)
 }
 
 func TestPoolSemantics(t *testing.T) {
-	runSemantics(t, testPool(t, Options{Workers: 2, MemoryLimit: 128 << 20}))
+	runSemantics(t, testPool(t, sandbox.Options{Workers: 2, MemoryLimit: 128 << 20}))
 }

@@ -1,6 +1,8 @@
 package jsvm
 
 import (
+	"github.com/tokenhook/tokenhook/internal/hooks/sandbox"
+
 	"context"
 	"encoding/json"
 	"testing"
@@ -9,12 +11,12 @@ import (
 // An empty argument reaches the script as undefined (Auth0 passes scope so
 // when none was granted).
 func TestEmptyArgumentIsUndefined(t *testing.T) {
-	e, err := NewInProcess(Options{})
+	e, err := NewInProcess(sandbox.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer e.Close()
-	out, err := e.Run(context.Background(), Invocation{
+	out, err := e.Run(context.Background(), sandbox.Invocation{
 		Script: `module.exports = function (a, scope, cb) { cb(null, {t: typeof scope, n: scope === null}); };`,
 		Args:   []json.RawMessage{json.RawMessage(`1`), nil},
 	}, nil)

@@ -1,6 +1,8 @@
 package jsvm
 
 import (
+	"github.com/tokenhook/tokenhook/internal/hooks/sandbox"
+
 	"os"
 	"strconv"
 	"strings"
@@ -45,7 +47,7 @@ func (p *pool) watchdog() {
 			rss := readRSSPages(w.cmd.Process.Pid) * page
 			if rss > p.opts.MemoryLimit {
 				w.memKilled.Store(true)
-				w.kill(w.oldest(), ErrMemory)
+				w.kill(w.oldest(), sandbox.ErrMemory)
 			}
 		}
 	}

@@ -1,6 +1,8 @@
 package jsvm
 
 import (
+	"github.com/tokenhook/tokenhook/internal/hooks/sandbox"
+
 	"bufio"
 	"context"
 	"encoding/json"
@@ -158,7 +160,7 @@ func decodeRun(p []byte, scripts map[uint64]*scriptRef) (runRequest, error) {
 }
 
 func (w *workerServer) run(ctx context.Context, id uint64, req runRequest) {
-	onLog := func(l LogLine) {
+	onLog := func(l sandbox.LogLine) {
 		w.wmu.Lock()
 		f := newFrame(w.wbuf, frameLog, id).u64(uint64(l.Time.UnixNano())).u8(levelIndex(l.Level))
 		f = append(f, l.Text...)
@@ -167,7 +169,7 @@ func (w *workerServer) run(ctx context.Context, id uint64, req runRequest) {
 		w.wmu.Unlock()
 	}
 	out, err := w.exec.run(ctx, req.script, req.args, req.timeout, req.maxResp, onLog)
-	if err != nil && ctx.Err() != nil && !errors.Is(err, ErrTimeout) {
+	if err != nil && ctx.Err() != nil && !errors.Is(err, sandbox.ErrTimeout) {
 		err = errCanceled
 	}
 	w.mu.Lock()

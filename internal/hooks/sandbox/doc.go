@@ -1,0 +1,9 @@
+// Package sandbox holds what every hook runtime shares: the Invocation a
+// runtime executes, its Outcome and console lines, the engine failures, the
+// Engine interface the hooks layer calls, and the Storage contract behind
+// context.webtask.storage. It imports no JavaScript engine. Two runtimes
+// implement Engine: internal/hooks/jsvm (goja, embedded in the binary) and
+// internal/hooks/noderun (Node.js worker processes); internal/hooks picks one
+// per hook. The semantics written on Invocation's fields bind both runtimes
+// alike, so a hook behaves the same whichever runs it.
+package sandbox
