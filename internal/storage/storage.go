@@ -313,6 +313,23 @@ type Storage interface {
 	// replica sharing a PostgreSQL database) are all counted. A counter
 	// whose last failure is before staleBefore starts again from 1.
 	RecordFailedLogin(ctx context.Context, tenant, userID, ip string, at, staleBefore time.Time) (int, error)
+	// CountLoginAttempt counts one login attempt of key (a user id, or a
+	// key the caller derives from an unknown login name) from ip BEFORE its
+	// password is compared, and returns the count including this attempt,
+	// in one atomic statement: however many attempts run at once, on this
+	// replica or on any other sharing the database, each sees a distinct
+	// count, so a caller comparing only when the count is at most limit
+	// runs at most limit compares per key and ip. A counter whose last
+	// counted attempt is before staleBefore starts again from 1. Attempts
+	// beyond limit still raise Count but leave Last alone, so a block ends
+	// staleBefore's window after the attempt that reached the limit. A
+	// successful login calls ResetFailedLogins.
+	CountLoginAttempt(ctx context.Context, tenant, key, ip string, at, staleBefore time.Time, limit int) (int, error)
+	// DeleteFailedLoginsBefore forgets every counter, of every tenant, whose
+	// last counted attempt is before staleBefore (they no longer block
+	// anything); it returns how many. Counters of unknown login names are
+	// only ever removed this way.
+	DeleteFailedLoginsBefore(ctx context.Context, staleBefore time.Time) (int, error)
 	// GetFailedLogins returns the (user, ip) counter, Count 0 when none.
 	GetFailedLogins(ctx context.Context, tenant, userID, ip string) (FailedLogins, error)
 	// ListFailedLogins returns every counter of a user, by IP.

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"os"
 	"runtime"
 	"strings"
 
@@ -26,6 +27,9 @@ func openSQLite(ctx context.Context, dsn string) (*Store, error) {
 	sep := "?"
 	if strings.Contains(uri, "?") {
 		sep = "&"
+	}
+	if err := createPrivate(dsn); err != nil {
+		return nil, err
 	}
 	common := fmt.Sprintf("_pragma=busy_timeout(%d)&_pragma=foreign_keys(1)", sqliteBusyTimeoutMS)
 	// IMMEDIATE takes the write lock at BEGIN, so a read-modify-write can
@@ -54,6 +58,38 @@ func openSQLite(ctx context.Context, dsn string) (*Store, error) {
 	}
 	reader.SetMaxOpenConns(max(4, runtime.NumCPU()))
 	return &Store{d: &sqliteDialect, writer: writer, reader: reader, subs: newBroker()}, nil
+}
+
+// createPrivate makes the database file of a plain path (not a "file:"
+// URI, whose options the caller owns) readable by the owner only: the
+// file holds sealed secrets, bcrypt hashes and the audit log. SQLite gives
+// its -wal and -shm files the main file's mode, so they follow. An existing
+// file keeps its contents and loses group and other access.
+func createPrivate(dsn string) error {
+	path, ok := strings.CutPrefix(dsn, "sqlite://")
+	if !ok {
+		path, _ = strings.CutPrefix(dsn, "sqlite:")
+	}
+	if path == "" || strings.HasPrefix(path, "file:") {
+		return nil
+	}
+	f, err := os.OpenFile(path, os.O_RDONLY|os.O_CREATE, 0o600)
+	if err != nil {
+		return fmt.Errorf("sqlstore: create %s: %w", path, err)
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return fmt.Errorf("sqlstore: stat %s: %w", path, err)
+	}
+	if fi.Mode().Perm()&0o077 != 0 {
+		for _, p := range []string{path, path + "-wal", path + "-shm"} {
+			if err := os.Chmod(p, fi.Mode().Perm()&0o700); err != nil && !errors.Is(err, os.ErrNotExist) {
+				return fmt.Errorf("sqlstore: restrict %s: %w", p, err)
+			}
+		}
+	}
+	return nil
 }
 
 // sqliteURI turns the accepted DSN forms into a SQLite "file:" URI.

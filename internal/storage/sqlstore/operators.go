@@ -9,18 +9,27 @@ import (
 	"github.com/tokenhook/tokenhook/internal/storage"
 )
 
-const operatorColumns = "tenant, id, email, password_hash, created_at, updated_at, last_login_at"
+const operatorColumns = "tenant, id, email, password_sealed, created_at, updated_at, last_login_at"
 
-func scanOperator(row interface{ Scan(...any) error }) (storage.Operator, error) {
+// operatorPasswordAD binds a sealed operator hash to its row, as
+// userPasswordAD does for users: a sealed hash copied onto another
+// operator does not open.
+func operatorPasswordAD(tenant, id string) string { return "operator_password:" + tenant + ":" + id }
+
+func (s *Store) scanOperator(row interface{ Scan(...any) error }) (storage.Operator, error) {
 	var (
 		o                storage.Operator
 		created, updated string
 		lastLogin        sql.NullString
+		sealed           []byte
 	)
-	if err := row.Scan(&o.Tenant, &o.ID, &o.Email, &o.PasswordHash, &created, &updated, &lastLogin); err != nil {
+	if err := row.Scan(&o.Tenant, &o.ID, &o.Email, &sealed, &created, &updated, &lastLogin); err != nil {
 		return o, err
 	}
 	var err error
+	if o.PasswordHash, err = s.openString(sealed, operatorPasswordAD(o.Tenant, o.ID)); err != nil {
+		return o, err
+	}
 	if o.CreatedAt, err = parseTime(created); err != nil {
 		return o, err
 	}
@@ -47,8 +56,9 @@ func nullTime(t *time.Time) any {
 // CreateOperator implements storage.Storage.
 func (s *Store) CreateOperator(ctx context.Context, o storage.Operator) error {
 	return s.write(ctx, func(tx *sql.Tx) ([]storage.Change, error) {
-		if _, err := s.exec(ctx, tx, "INSERT INTO operators ("+operatorColumns+") VALUES (?, ?, ?, ?, ?, ?, ?)",
-			o.Tenant, o.ID, o.Email, o.PasswordHash, formatTime(o.CreatedAt), formatTime(o.UpdatedAt), nullTime(o.LastLoginAt)); err != nil {
+		if _, err := s.exec(ctx, tx, "INSERT INTO operators ("+operatorColumns+", password_hash) VALUES (?, ?, ?, ?, ?, ?, ?, '')",
+			o.Tenant, o.ID, o.Email, s.sealString(o.PasswordHash, operatorPasswordAD(o.Tenant, o.ID)),
+			formatTime(o.CreatedAt), formatTime(o.UpdatedAt), nullTime(o.LastLoginAt)); err != nil {
 			return nil, fmt.Errorf("sqlstore: create operator %q: %w", o.Email, err)
 		}
 		return nil, nil
@@ -69,7 +79,7 @@ func (s *Store) GetOperatorByEmail(ctx context.Context, tenant, email string) (s
 // never user input.
 func (s *Store) getOperator(ctx context.Context, q querier, key, tenant, value, suffix string) (storage.Operator, error) {
 	row := q.QueryRowContext(ctx, s.d.bind("SELECT "+operatorColumns+" FROM operators WHERE tenant = ? AND "+key+" = ?"+suffix), tenant, value)
-	o, err := scanOperator(row)
+	o, err := s.scanOperator(row)
 	if err != nil {
 		return storage.Operator{}, notFound(err, fmt.Sprintf("operator %q", value))
 	}
@@ -85,7 +95,7 @@ func (s *Store) ListOperators(ctx context.Context, tenant string) ([]storage.Ope
 	defer rows.Close()
 	var out []storage.Operator
 	for rows.Next() {
-		o, err := scanOperator(rows)
+		o, err := s.scanOperator(rows)
 		if err != nil {
 			return nil, fmt.Errorf("sqlstore: list operators: %w", err)
 		}
@@ -108,8 +118,8 @@ func (s *Store) UpdateOperator(ctx context.Context, tenant, id string, fn func(s
 			return nil, err
 		}
 		o.Tenant, o.ID = old.Tenant, old.ID
-		if _, err := s.exec(ctx, tx, "UPDATE operators SET email = ?, password_hash = ?, created_at = ?, updated_at = ?, last_login_at = ? WHERE tenant = ? AND id = ?",
-			o.Email, o.PasswordHash, formatTime(o.CreatedAt), formatTime(o.UpdatedAt), nullTime(o.LastLoginAt), tenant, id); err != nil {
+		if _, err := s.exec(ctx, tx, "UPDATE operators SET email = ?, password_sealed = ?, password_hash = '', created_at = ?, updated_at = ?, last_login_at = ? WHERE tenant = ? AND id = ?",
+			o.Email, s.sealString(o.PasswordHash, operatorPasswordAD(tenant, id)), formatTime(o.CreatedAt), formatTime(o.UpdatedAt), nullTime(o.LastLoginAt), tenant, id); err != nil {
 			return nil, fmt.Errorf("sqlstore: update operator %q: %w", id, err)
 		}
 		o.CreatedAt, o.UpdatedAt = storedTime(o.CreatedAt), storedTime(o.UpdatedAt)
@@ -223,4 +233,35 @@ func (s *Store) DeleteSessionsBefore(ctx context.Context, expiredBefore, idleBef
 		return nil, err
 	})
 	return int(n), err
+}
+
+// sealOperatorPasswords seals the operator hashes stored in plain text
+// before migration 0013, once, at Open. Each row is updated only while it
+// is still unsealed, so replicas starting together cannot undo each other.
+func (s *Store) sealOperatorPasswords(ctx context.Context) error {
+	type plain struct{ tenant, id, hash string }
+	var todo []plain
+	rows, err := s.writer.QueryContext(ctx, "SELECT tenant, id, password_hash FROM operators WHERE password_sealed IS NULL AND password_hash <> ''")
+	if err != nil {
+		return fmt.Errorf("sqlstore: seal operator passwords: %w", err)
+	}
+	for rows.Next() {
+		var p plain
+		if err := rows.Scan(&p.tenant, &p.id, &p.hash); err != nil {
+			rows.Close()
+			return fmt.Errorf("sqlstore: seal operator passwords: %w", err)
+		}
+		todo = append(todo, p)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("sqlstore: seal operator passwords: %w", err)
+	}
+	for _, p := range todo {
+		if _, err := s.exec(ctx, s.writer, "UPDATE operators SET password_sealed = ?, password_hash = '' WHERE tenant = ? AND id = ? AND password_sealed IS NULL",
+			s.sealString(p.hash, operatorPasswordAD(p.tenant, p.id)), p.tenant, p.id); err != nil {
+			return fmt.Errorf("sqlstore: seal operator password %q: %w", p.id, err)
+		}
+	}
+	return nil
 }

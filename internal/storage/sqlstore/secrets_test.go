@@ -28,6 +28,7 @@ func TestSQLiteFileHoldsNoPlainSecret(t *testing.T) {
 		"HOOK-SECRET-VALUE-hS2jD6fY",
 		"API-SIGNING-SECRET-aB5cE8gH",
 		"$2a$10$USER-PASSWORD-HASH-uP7wQ",
+		"$2a$10$OPERATOR-PASSWORD-HASH-oP3z",
 	}
 	const marker = "VISIBLE-CLIENT-NAME-mK1nO3"
 	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
@@ -48,10 +49,13 @@ func TestSQLiteFileHoldsNoPlainSecret(t *testing.T) {
 		SigningAlg: "HS256", SigningSecret: secrets[3], CreatedAt: now}))
 	must(s.CreateUser(ctx, storage.User{Tenant: "t", UserID: "auth0|u", Connection: storage.DatabaseConnection,
 		Email: "u@example.com", PasswordHash: secrets[4], CreatedAt: now}))
+	must(s.CreateOperator(ctx, storage.Operator{Tenant: "t", ID: "op", Email: "op@example.com", PasswordHash: secrets[5], CreatedAt: now, UpdatedAt: now}))
 	// Updates re-seal; check they too stay sealed.
 	_, err = s.UpdateClient(ctx, "t", "c", func(c storage.Client) (storage.Client, error) { return c, nil })
 	must(err)
 	_, err = s.UpdateUser(ctx, "t", "auth0|u", func(u storage.User) (storage.User, error) { return u, nil })
+	must(err)
+	_, err = s.UpdateOperator(ctx, "t", "op", func(o storage.Operator) (storage.Operator, error) { return o, nil })
 	must(err)
 
 	// Read while still open, so the WAL (which Close may fold away) is checked too.

@@ -58,6 +58,10 @@ func Open(ctx context.Context, dsn string, sealer *seal.Sealer) (*Store, error) 
 		s.Close()
 		return nil, err
 	}
+	if err := s.sealOperatorPasswords(ctx); err != nil {
+		s.Close()
+		return nil, err
+	}
 	return s, nil
 }
 

@@ -250,6 +250,35 @@ func (s *Store) RecordFailedLogin(ctx context.Context, tenant, userID, ip string
 	return n, nil
 }
 
+// CountLoginAttempt implements storage.Storage. One upsert both counts
+// and reports: the database serializes concurrent statements on the row,
+// and RETURNING hands back the count this very attempt produced. In SET,
+// every failed_logins.* names the row as it was before this statement, so
+// last_at moves only for attempts up to the limit.
+func (s *Store) CountLoginAttempt(ctx context.Context, tenant, key, ip string, at, staleBefore time.Time, limit int) (int, error) {
+	var n int
+	stale := formatTime(staleBefore)
+	err := s.writer.QueryRowContext(ctx, s.d.bind(`INSERT INTO failed_logins (tenant, user_id, ip, count, last_at) VALUES (?, ?, ?, 1, ?)
+		ON CONFLICT (tenant, user_id, ip) DO UPDATE SET
+			count = CASE WHEN failed_logins.last_at < ? THEN 1 ELSE failed_logins.count + 1 END,
+			last_at = CASE WHEN failed_logins.last_at < ? OR failed_logins.count < ? THEN excluded.last_at ELSE failed_logins.last_at END
+		RETURNING count`), tenant, key, ip, formatTime(at), stale, stale, limit).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("sqlstore: count login attempt: %w", err)
+	}
+	return n, nil
+}
+
+// DeleteFailedLoginsBefore implements storage.Storage.
+func (s *Store) DeleteFailedLoginsBefore(ctx context.Context, staleBefore time.Time) (int, error) {
+	res, err := s.exec(ctx, s.writer, "DELETE FROM failed_logins WHERE last_at < ?", formatTime(staleBefore))
+	if err != nil {
+		return 0, fmt.Errorf("sqlstore: delete stale failed logins: %w", err)
+	}
+	n, err := res.RowsAffected()
+	return int(n), err
+}
+
 func scanFailedLogins(row interface{ Scan(...any) error }) (storage.FailedLogins, error) {
 	var (
 		f    storage.FailedLogins

@@ -264,6 +264,86 @@ func testUsers(t *testing.T, open func(t *testing.T) storage.Storage) {
 		mustNil(t, err, "other tenant")
 		mustEqual(t, f.Count, 1, "other tenant untouched")
 	})
+	t.Run("login attempts are counted atomically before the compare", func(t *testing.T) {
+		s, ctx := open(t), t.Context()
+		// 200 concurrent attempts each see a distinct count, so a caller
+		// that compares only up to the limit runs exactly limit compares.
+		const n, limit = 200, 10
+		var wg sync.WaitGroup
+		counts := make(chan int, n)
+		errs := make(chan error, n)
+		for range n {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				c, err := s.CountLoginAttempt(ctx, "t1", "auth0|u1", "10.0.0.1", at(10), at(0), limit)
+				counts <- c
+				errs <- err
+			}()
+		}
+		wg.Wait()
+		close(counts)
+		close(errs)
+		for err := range errs {
+			mustNil(t, err, "count attempt")
+		}
+		var seen []int
+		for c := range counts {
+			seen = append(seen, c)
+		}
+		slices.Sort(seen)
+		for i, c := range seen {
+			if c != i+1 {
+				t.Fatalf("each attempt must see its own count 1..%d, got %v", n, seen)
+			}
+		}
+		// Past the limit, attempts count but do not extend the block.
+		c, err := s.CountLoginAttempt(ctx, "t1", "auth0|u1", "10.0.0.1", at(20), at(0), limit)
+		mustNil(t, err, "attempt past the limit")
+		mustEqual(t, c, n+1, "count past the limit")
+		f, err := s.GetFailedLogins(ctx, "t1", "auth0|u1", "10.0.0.1")
+		mustNil(t, err, "get")
+		mustEqual(t, f, storage.FailedLogins{UserID: "auth0|u1", IP: "10.0.0.1", Count: n + 1, Last: at(10)}, "last stays at the attempts within the limit")
+		// Below the limit, each attempt moves Last.
+		for i := 1; i <= 3; i++ {
+			c, err := s.CountLoginAttempt(ctx, "t1", "login:abc", "10.0.0.2", at(10+i), at(0), 3)
+			mustNil(t, err, "attempt")
+			mustEqual(t, c, i, "count")
+		}
+		c, err = s.CountLoginAttempt(ctx, "t1", "login:abc", "10.0.0.2", at(30), at(0), 3)
+		mustNil(t, err, "fourth attempt")
+		mustEqual(t, c, 4, "fourth attempt counts")
+		f, err = s.GetFailedLogins(ctx, "t1", "login:abc", "10.0.0.2")
+		mustNil(t, err, "get")
+		mustEqual(t, f.Last, at(13), "last is the attempt that reached the limit")
+		// A stale counter starts again, whatever its count.
+		c, err = s.CountLoginAttempt(ctx, "t1", "auth0|u1", "10.0.0.1", at(100), at(50), limit)
+		mustNil(t, err, "stale")
+		mustEqual(t, c, 1, "a stale counter restarts")
+		f, err = s.GetFailedLogins(ctx, "t1", "auth0|u1", "10.0.0.1")
+		mustNil(t, err, "get")
+		mustEqual(t, f.Last, at(100), "a restarted counter is fresh")
+		// Other tenants, keys and IPs count apart.
+		c, err = s.CountLoginAttempt(ctx, "t2", "auth0|u1", "10.0.0.1", at(100), at(50), limit)
+		mustNil(t, err, "other tenant")
+		mustEqual(t, c, 1, "another tenant counts apart")
+		// A success resets.
+		mustNil(t, s.ResetFailedLogins(ctx, "t1", "auth0|u1", "10.0.0.1"), "reset")
+		c, err = s.CountLoginAttempt(ctx, "t1", "auth0|u1", "10.0.0.1", at(101), at(50), limit)
+		mustNil(t, err, "after reset")
+		mustEqual(t, c, 1, "a reset counter starts from 1")
+
+		// The sweep forgets what no longer blocks, in every tenant.
+		removed, err := s.DeleteFailedLoginsBefore(ctx, at(50))
+		mustNil(t, err, "sweep")
+		mustEqual(t, removed, 1, "stale counters removed (login:abc)")
+		f, err = s.GetFailedLogins(ctx, "t1", "login:abc", "10.0.0.2")
+		mustNil(t, err, "get swept")
+		mustEqual(t, f.Count, 0, "swept counter")
+		f, err = s.GetFailedLogins(ctx, "t2", "auth0|u1", "10.0.0.1")
+		mustNil(t, err, "get kept")
+		mustEqual(t, f.Count, 1, "fresh counter kept")
+	})
 	t.Run("delete forgets the user and its counters", func(t *testing.T) {
 		s, ctx := open(t), t.Context()
 		mustNil(t, s.CreateUser(ctx, sampleUser("t1", "u1", "a@example.com", "alpha", 0)), "create")
