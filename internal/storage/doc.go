@@ -1,5 +1,6 @@
 // Package storage defines what tokenhook persists: the records (clients,
-// APIs, client grants, signing keys, tenant settings, log events, hooks),
+// APIs, client grants, signing keys, tenant settings, log events, hooks
+// and each hook's webtask storage document),
 // the sentinel errors and the Storage contract every backend implements.
 //
 // Rules every backend follows (pinned by storage/storagetest):
@@ -9,5 +10,8 @@
 //   - secrets (client secrets, signing keys, hook secrets) are sealed before
 //     they reach the database and opened only when read back;
 //   - every committed change to what the token endpoint caches is announced
-//     through Subscribe, across processes where the backend is shared.
+//     through Subscribe, across processes where the backend is shared;
+//   - a hook's storage document is written only conditionally on the
+//     version its writer read (or by force), atomically, so replicas
+//     sharing a database never lose each other's writes.
 package storage

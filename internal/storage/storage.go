@@ -241,6 +241,8 @@ const KindResync = "resync"
 type Storage interface {
 	// Operators: dashboard operators and sessions (operators.go).
 	Operators
+	// HookStorage: each hook's webtask storage document (hook_storage.go).
+	HookStorage
 
 	CreateClient(ctx context.Context, c Client) error
 	GetClient(ctx context.Context, tenant, clientID string) (Client, error)
@@ -284,6 +286,7 @@ type Storage interface {
 	GetHook(ctx context.Context, tenant, id string) (Hook, error)
 	ListHooks(ctx context.Context, tenant string, f HookFilter, p Page) ([]Hook, int, error)
 	UpdateHook(ctx context.Context, tenant, id string, fn func(Hook) (Hook, error)) (Hook, error)
+	// DeleteHook also deletes the hook's storage document.
 	DeleteHook(ctx context.Context, tenant, id string) error
 
 	// Users are not part of the catalog: there may be many, and logins read

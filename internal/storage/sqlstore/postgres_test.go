@@ -1,6 +1,7 @@
 package sqlstore
 
 import (
+	"errors"
 	"sync"
 	"testing"
 	"time"
@@ -146,5 +147,31 @@ func TestPostgresConcurrentOpenMigratesOnce(t *testing.T) {
 	var n int
 	if err := s.reader.QueryRowContext(t.Context(), "SELECT COUNT(*) FROM schema_migrations").Scan(&n); err != nil || n != len(migs) {
 		t.Fatalf("schema_migrations rows = %d, %v; want one per migration (%d)", n, err, len(migs))
+	}
+}
+
+// TestPostgresReplicasShareHookStorage: a hook's storage document written
+// through one replica is read and conditionally written through another,
+// and a write based on a version the other replica replaced is refused.
+func TestPostgresReplicasShareHookStorage(t *testing.T) {
+	dsn := freshSchema(t, postgresAdmin(t))
+	a, b := openPostgresAt(t, dsn), openPostgresAt(t, dsn)
+	ctx := t.Context()
+	if err := a.CreateHook(ctx, storage.Hook{Tenant: "t", ID: "h", Name: "h", TriggerID: "credentials-exchange", Script: "x"}); err != nil {
+		t.Fatal(err)
+	}
+	v1, err := a.SetHookDocument(ctx, "t", "h", []byte(`{"n":1}`), "", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := b.GetHookDocument(ctx, "t", "h")
+	if err != nil || string(d.Data) != `{"n":1}` || d.Version != v1 {
+		t.Fatalf("replica b reads %s at %q, %v; want a's write at %q", d.Data, d.Version, err, v1)
+	}
+	if _, err := b.SetHookDocument(ctx, "t", "h", []byte(`{"n":2}`), v1, false); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.SetHookDocument(ctx, "t", "h", []byte(`{"n":"lost"}`), v1, false); !errors.Is(err, storage.ErrStaleVersion) {
+		t.Fatalf("a's write based on the replaced version: %v, want ErrStaleVersion", err)
 	}
 }

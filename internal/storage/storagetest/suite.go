@@ -23,6 +23,7 @@ func Run(t *testing.T, open func(t *testing.T) storage.Storage) {
 		{"TenantSettings", testSettings},
 		{"LogEvents", testLogEvents},
 		{"Hooks", testHooks},
+		{"HookStorage", testHookStorage},
 		{"Operators", testOperators},
 		{"Users", testUsers},
 		{"TenantIsolation", testTenantIsolation},
