@@ -1,6 +1,8 @@
 package config
 
 import (
+	"github.com/tokenhook/tokenhook/internal/egress"
+
 	"errors"
 	"fmt"
 	"net"
@@ -54,6 +56,12 @@ type Config struct {
 	// trusted hook code only; a runaway built-in cannot be stopped)
 	// (TOKENHOOK_HOOK_ISOLATION).
 	HookIsolation string
+	// HookEgressAllow and HookEgressDeny widen and narrow what hook code may
+	// connect to (by default public addresses only): CIDRs, addresses or host
+	// names ("*.example.com" for subdomains); deny wins over allow
+	// (TOKENHOOK_HOOK_EGRESS_ALLOW, TOKENHOOK_HOOK_EGRESS_DENY, comma-separated).
+	HookEgressAllow []string
+	HookEgressDeny  []string
 	// Signer is the RSA signing backend: "go" (crypto/rsa), "openssl" (the
 	// system's libcrypto.so.3; start-up fails without it) or "auto"
 	// (OpenSSL when it loads and passes its self-test, else Go)
@@ -111,6 +119,11 @@ func Default() Config {
 		LogLevel:           "info",
 		LogFormat:          "text",
 	}
+}
+
+// EgressPolicy is the outbound network policy of hook code.
+func (c Config) EgressPolicy() (*egress.Policy, error) {
+	return egress.New(c.HookEgressAllow, c.HookEgressDeny)
 }
 
 // TLS reports whether the server serves HTTPS.
@@ -198,6 +211,9 @@ func (c Config) Validate() error {
 	}
 	if c.HookWorkers < 0 {
 		errs = append(errs, errors.New("--hook-workers must not be negative"))
+	}
+	if _, err := c.EgressPolicy(); err != nil {
+		errs = append(errs, err)
 	}
 	switch c.HookIsolation {
 	case "process", "none":

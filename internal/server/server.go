@@ -191,7 +191,11 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, out io.Writ
 // newHookEngine starts the hook workers (this same binary, `hook-worker`)
 // or, with --hook-isolation=none, the in-process engine.
 func newHookEngine(cfg config.Config) (sandbox.Engine, error) {
-	opts := sandbox.Options{Timeout: cfg.HookTimeout, MemoryLimit: cfg.HookMemoryLimit, Workers: cfg.HookWorkers}
+	policy, err := cfg.EgressPolicy()
+	if err != nil {
+		return nil, err
+	}
+	opts := sandbox.Options{Timeout: cfg.HookTimeout, MemoryLimit: cfg.HookMemoryLimit, Workers: cfg.HookWorkers, Egress: policy}
 	if cfg.HookIsolation == "none" {
 		return jsvm.NewInProcess(opts)
 	}

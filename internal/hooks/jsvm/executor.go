@@ -1,6 +1,8 @@
 package jsvm
 
 import (
+	"github.com/tokenhook/tokenhook/internal/egress"
+
 	"github.com/tokenhook/tokenhook/internal/hooks/sandbox"
 
 	"container/list"
@@ -30,6 +32,8 @@ type executor struct {
 	scripts map[string]*scriptEntry
 	lru     list.List // of *scriptEntry, most recently used at the front
 	idle    int       // idle runtimes over all scripts
+	// egress is the outbound policy of fetch; set before the first run.
+	egress *egress.Policy
 }
 
 type scriptEntry struct {
@@ -45,7 +49,7 @@ type scriptEntry struct {
 }
 
 func newExecutor() *executor {
-	return &executor{scripts: make(map[string]*scriptEntry)}
+	return &executor{scripts: make(map[string]*scriptEntry), egress: egress.Default()}
 }
 
 // scriptRef names a script for the executor and remembers the entry it was

@@ -23,7 +23,10 @@ var _ sandbox.Engine = (*inProcess)(nil)
 // NewInProcess returns a sandbox.Engine running hooks in the calling process. See
 // the package documentation for what it cannot bound.
 func NewInProcess(opts sandbox.Options) (sandbox.Engine, error) {
-	return &inProcess{opts: opts.WithDefaults(), exec: newExecutor()}, nil
+	opts = opts.WithDefaults()
+	e := newExecutor()
+	e.egress = opts.Egress
+	return &inProcess{opts: opts, exec: e}, nil
 }
 
 func (p *inProcess) Run(ctx context.Context, inv sandbox.Invocation, onLog func(sandbox.LogLine)) (sandbox.Outcome, error) {

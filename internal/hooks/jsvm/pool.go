@@ -237,8 +237,9 @@ func startWorker(opts sandbox.Options) (*workerProc, error) {
 		return nil, fmt.Errorf("jsvm: starting worker: %w", err)
 	}
 	limitWorker(cmd.Process.Pid, opts.MemoryLimit)
-	cfg := newFrame(nil, frameConfig, 0).u64(uint64(opts.MemoryLimit)).finish()
-	if err := w.send(cfg); err != nil {
+	cfg := newFrame(nil, frameConfig, 0).u64(uint64(opts.MemoryLimit))
+	cfg = append(cfg, opts.Egress.Spec()...)
+	if err := w.send(cfg.finish()); err != nil {
 		w.kill(nil, nil)
 	}
 	go w.readLoop(bufio.NewReaderSize(stdout, 64<<10))

@@ -21,7 +21,7 @@ import (
 // the arguments travel as the raw JSON the caller built. Several requests may
 // be in flight on one worker; replies carry the request id.
 const (
-	frameConfig byte = 1 // parent→worker, id 0: u64 memory limit
+	frameConfig byte = 1 // parent→worker, id 0: u64 memory limit | egress policy spec (JSON)
 	frameRun    byte = 2 // parent→worker: u64 timeout ns | u32 max response | u64 script id | u32 n | n×str arg
 	frameCancel byte = 3 // parent→worker: no payload
 	frameLog    byte = 4 // worker→parent: i64 unix ns | u8 level | text

@@ -1,6 +1,8 @@
 package jsvm
 
 import (
+	"github.com/tokenhook/tokenhook/internal/egress"
+
 	"github.com/tokenhook/tokenhook/internal/hooks/sandbox"
 
 	"bufio"
@@ -50,6 +52,13 @@ func ServeWorker(in io.Reader, out io.Writer) error {
 				// A soft limit below the parent's hard one makes the Go GC work
 				// harder before the watchdog or RLIMIT_DATA has to step in.
 				debug.SetMemoryLimit(limit * 3 / 4)
+			}
+			if spec := d.rest(); d.err == nil && len(spec) > 0 {
+				p, err := egress.FromSpec(spec)
+				if err != nil {
+					return err
+				}
+				w.exec.egress = p
 			}
 		case frameScript:
 			if len(w.scripts) >= maxWorkerScripts {
