@@ -1,0 +1,338 @@
+package noderun
+
+import (
+	"context"
+	_ "embed"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/tokenhook/tokenhook/internal/hooks/sandbox"
+)
+
+//go:embed runner.js
+var runnerSource []byte
+
+// Options configures the Node.js engine. The embedded sandbox.Options are
+// shared with the embedded engine; Workers and Command are not used here
+// (there is one worker per active hook version instead).
+type Options struct {
+	sandbox.Options
+	// Node is the Node.js executable (--node); "" looks for `node` on PATH.
+	Node string
+	// MaxWorkers bounds the warm workers kept at once; when a new hook
+	// version needs one beyond it, the least recently used idle worker is
+	// stopped. Default 32.
+	MaxWorkers int
+	// IdleTimeout stops a warm worker that ran nothing for this long.
+	// Default 10 minutes.
+	IdleTimeout time.Duration
+	// MaxSockets bounds the TCP connections open at once in one worker.
+	// Default 256.
+	MaxSockets int
+	// StartTimeout bounds a worker's start (process start to ready frame).
+	// Default 15 s.
+	StartTimeout time.Duration
+}
+
+const (
+	defaultMaxWorkers   = 32
+	defaultIdleTimeout  = 10 * time.Minute
+	defaultMaxSockets   = 256
+	defaultStartTimeout = 15 * time.Second
+
+	// answerGrace is how long the parent waits past an execution's
+	// deadline for the runner's own timeout answer before it kills the
+	// worker (its event loop is blocked: a loop, a huge synchronous job).
+	answerGrace = 500 * time.Millisecond
+	// doneGrace is the same for the end of fire-and-forget work after an
+	// answer; nobody waits on it, so it can be longer and spare a worker
+	// whose event loop is merely late on a loaded machine.
+	doneGrace = 2 * time.Second
+
+	// nodeBaseline is what a Node.js process with the runner occupies
+	// before any hook code (code, built-ins, ICU data): the RSS limit is
+	// the hook memory limit on top of it.
+	nodeBaseline = 64 << 20
+
+	// Console output per execution, as in the embedded engine.
+	maxLogLines = 1000
+	maxLogBytes = 256 << 10
+
+	watchInterval = 50 * time.Millisecond
+)
+
+// Engine runs hooks on Node.js worker processes. It implements
+// sandbox.Engine; see doc.go.
+type Engine struct {
+	opts       Options
+	node       Node
+	dir        string // temporary directory holding runner.js
+	runner     string
+	egressSpec []byte
+
+	mu     sync.Mutex
+	warm   map[string]*worker // by hook version
+	all    map[*worker]struct{}
+	closed bool
+
+	nextID atomic.Uint64
+	stop   chan struct{}
+	// testDone, when set (tests only, before any Run), is called when the
+	// runner reports an execution's end.
+	testDone func()
+	done   chan struct{}
+}
+
+var _ sandbox.Engine = (*Engine)(nil)
+
+// New finds Node.js (an error wrapping ErrUnavailable when it cannot run
+// hooks), writes the runner script to a private temporary directory and
+// returns the engine. Workers start on first use.
+func New(opts Options) (*Engine, error) {
+	opts.Options = opts.Options.WithDefaults()
+	if opts.MaxWorkers <= 0 {
+		opts.MaxWorkers = defaultMaxWorkers
+	}
+	if opts.IdleTimeout <= 0 {
+		opts.IdleTimeout = defaultIdleTimeout
+	}
+	if opts.MaxSockets <= 0 {
+		opts.MaxSockets = defaultMaxSockets
+	}
+	if opts.StartTimeout <= 0 {
+		opts.StartTimeout = defaultStartTimeout
+	}
+	node, err := Find(opts.Node)
+	if err != nil {
+		return nil, err
+	}
+	dir, err := os.MkdirTemp("", "tokenhook-node-")
+	if err != nil {
+		return nil, fmt.Errorf("noderun: %w", err)
+	}
+	if real, err := filepath.EvalSymlinks(dir); err == nil {
+		dir = real // the permission model compares real paths
+	}
+	runner := filepath.Join(dir, "runner.js")
+	if err := os.WriteFile(runner, runnerSource, 0o400); err != nil {
+		_ = os.RemoveAll(dir)
+		return nil, fmt.Errorf("noderun: %w", err)
+	}
+	e := &Engine{
+		opts: opts, node: node, dir: dir, runner: runner, egressSpec: opts.Egress.Spec(),
+		warm: make(map[string]*worker), all: make(map[*worker]struct{}),
+		stop: make(chan struct{}), done: make(chan struct{}),
+	}
+	go e.watchdog()
+	return e, nil
+}
+
+// Node is the Node.js executable the engine runs.
+func (e *Engine) Node() Node { return e.node }
+
+// Run executes inv on the warm worker of its hook version (started on first
+// use), or on a fresh worker used once when inv.Isolated.
+func (e *Engine) Run(ctx context.Context, inv sandbox.Invocation, onLog func(sandbox.LogLine)) (sandbox.Outcome, error) {
+	if err := ctx.Err(); err != nil {
+		return sandbox.Outcome{}, err
+	}
+	timeout := inv.Timeout
+	if timeout <= 0 {
+		timeout = e.opts.Timeout
+	}
+	for attempt := 0; ; attempt++ {
+		w, err := e.workerFor(ctx, inv)
+		if err != nil {
+			return sandbox.Outcome{}, err
+		}
+		now := time.Now()
+		c := &call{
+			id: e.nextID.Add(1), start: now, deadline: now.Add(timeout),
+			onLog: onLog, storage: inv.Storage, result: make(chan callResult, 1),
+		}
+		if !w.register(c) {
+			// It died between lookup and use (another execution's crash,
+			// eviction): one more try on its replacement.
+			if attempt == 0 && !inv.Isolated {
+				continue
+			}
+			return sandbox.Outcome{}, sandbox.ErrCrashed
+		}
+		return w.run(ctx, c, inv, timeout)
+	}
+}
+
+// workerFor returns a started worker for inv.
+func (e *Engine) workerFor(ctx context.Context, inv sandbox.Invocation) (*worker, error) {
+	e.mu.Lock()
+	if e.closed {
+		e.mu.Unlock()
+		return nil, sandbox.ErrClosed
+	}
+	if inv.Isolated {
+		w := e.newWorkerLocked(inv, "")
+		e.mu.Unlock()
+		return e.awaitStart(ctx, w, true)
+	}
+	key := inv.Key() + "\x00" + inv.ModulesDir
+	w := e.warm[key]
+	if w != nil && !w.isDead() {
+		w.lastUsed.Store(time.Now().UnixNano())
+		e.mu.Unlock()
+		return e.awaitStart(ctx, w, false)
+	}
+	w = e.newWorkerLocked(inv, key)
+	e.warm[key] = w
+	e.evictLocked()
+	e.mu.Unlock()
+	return e.awaitStart(ctx, w, true)
+}
+
+func (e *Engine) newWorkerLocked(inv sandbox.Invocation, key string) *worker {
+	w := &worker{
+		e: e, key: key, once: inv.Isolated, script: inv.Script, modulesDir: inv.ModulesDir,
+		calls: make(map[uint64]*call), ready: make(chan struct{}), deadCh: make(chan struct{}),
+	}
+	w.lastUsed.Store(time.Now().UnixNano())
+	e.all[w] = struct{}{}
+	return w
+}
+
+// awaitStart starts w (when owner) or waits for its start by another call.
+func (e *Engine) awaitStart(ctx context.Context, w *worker, owner bool) (*worker, error) {
+	if owner {
+		w.start()
+	}
+	select {
+	case <-w.ready:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	if w.startErr != nil {
+		return nil, fmt.Errorf("%w: starting Node.js: %v", sandbox.ErrCrashed, w.startErr)
+	}
+	return w, nil
+}
+
+// evictLocked stops least recently used idle warm workers beyond MaxWorkers.
+// Busy workers are never stopped for this; the bound is met again as soon
+// as they are idle (watchdog).
+func (e *Engine) evictLocked() {
+	if len(e.warm) <= e.opts.MaxWorkers {
+		return
+	}
+	idle := make([]*worker, 0, len(e.warm))
+	for _, w := range e.warm {
+		if w.idle() {
+			idle = append(idle, w)
+		}
+	}
+	sort.Slice(idle, func(i, j int) bool { return idle[i].lastUsed.Load() < idle[j].lastUsed.Load() })
+	for _, w := range idle {
+		if len(e.warm) <= e.opts.MaxWorkers {
+			break
+		}
+		delete(e.warm, w.key)
+		go w.kill(nil, nil)
+	}
+}
+
+// forget drops a dead worker from the engine's tables.
+func (e *Engine) forget(w *worker) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if w.key != "" && e.warm[w.key] == w {
+		delete(e.warm, w.key)
+	}
+	delete(e.all, w)
+}
+
+// watchdog enforces the memory limit on every worker's resident set, and
+// stops idle workers (IdleTimeout, MaxWorkers).
+func (e *Engine) watchdog() {
+	defer close(e.done)
+	t := time.NewTicker(watchInterval)
+	defer t.Stop()
+	limit := e.rssLimit()
+	page := int64(os.Getpagesize())
+	var n int
+	for {
+		select {
+		case <-e.stop:
+			return
+		case <-t.C:
+		}
+		e.mu.Lock()
+		ws := make([]*worker, 0, len(e.all))
+		for w := range e.all {
+			ws = append(ws, w)
+		}
+		e.mu.Unlock()
+		for _, w := range ws {
+			pid := w.pid()
+			if pid == 0 {
+				continue
+			}
+			if rss := readRSSPages(pid) * page; rss > limit {
+				w.memKilled.Store(true)
+				w.kill(w.oldestUnanswered(), sandbox.ErrMemory)
+			}
+		}
+		if n++; n%20 == 0 {
+			e.evictIdle()
+		}
+	}
+}
+
+func (e *Engine) evictIdle() {
+	cutoff := time.Now().Add(-e.opts.IdleTimeout).UnixNano()
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for k, w := range e.warm {
+		if w.idle() && w.lastUsed.Load() < cutoff {
+			delete(e.warm, k)
+			go w.kill(nil, nil)
+		}
+	}
+	e.evictLocked()
+}
+
+// rssLimit is the resident-set bound of one worker.
+func (e *Engine) rssLimit() int64 { return e.opts.MemoryLimit + nodeBaseline }
+
+// heapMiB is V8's old-generation cap: most of the memory limit, leaving
+// room for young generation, buffers and code.
+func (e *Engine) heapMiB() int64 { return max(16, e.opts.MemoryLimit*3/4>>20) }
+
+// Close stops every worker (fire-and-forget work still running is cut off)
+// and removes the runner's temporary directory.
+func (e *Engine) Close() error {
+	e.mu.Lock()
+	if e.closed {
+		e.mu.Unlock()
+		return nil
+	}
+	e.closed = true
+	ws := make([]*worker, 0, len(e.all))
+	for w := range e.all {
+		ws = append(ws, w)
+	}
+	e.mu.Unlock()
+	close(e.stop)
+	<-e.done
+	for _, w := range ws {
+		w.kill(nil, nil)
+	}
+	for _, w := range ws {
+		select {
+		case <-w.deadCh:
+		case <-time.After(5 * time.Second):
+		}
+	}
+	return os.RemoveAll(e.dir)
+}

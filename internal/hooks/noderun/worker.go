@@ -1,0 +1,597 @@
+package noderun
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/tokenhook/tokenhook/internal/hooks/sandbox"
+)
+
+// worker is one Node.js runner process serving one hook version (or one
+// isolated execution).
+type worker struct {
+	e          *Engine
+	key        string // "" for an isolated worker
+	once       bool   // isolated: stopped after its execution ends
+	script     string
+	modulesDir string
+
+	ready    chan struct{} // closed when started or failed to
+	readyCh  chan struct{} // closed by the read loop on the ready frame
+	startErr error         // set before ready is closed
+	version  string
+
+	cmd    *exec.Cmd
+	toNode *os.File
+	wmu    sync.Mutex
+	bw     *bufio.Writer
+	output tailBuffer // the runner's stdout and stderr
+
+	mu       sync.Mutex
+	calls    map[uint64]*call // answered calls stay until their work ends
+	dead     bool
+	blamed   *call
+	blameErr error
+	deadCh   chan struct{}
+
+	lastUsed  atomic.Int64
+	memKilled atomic.Bool
+	pidv      atomic.Int64
+}
+
+// call is one execution on a worker.
+type call struct {
+	id       uint64
+	start    time.Time
+	deadline time.Time
+	onLog    func(sandbox.LogLine)
+	storage  sandbox.Storage
+	result   chan callResult
+
+	// Owned by the worker's read loop.
+	logs     []sandbox.LogLine
+	answered bool
+	linger   *time.Timer
+}
+
+type callResult struct {
+	out sandbox.Outcome
+	err error
+}
+
+// runnerConfig is the config frame: everything the runner needs to serve
+// this hook version.
+type runnerConfig struct {
+	Script          string          `json:"script"`
+	ModulesDir      string          `json:"modulesDir"`
+	Egress          json.RawMessage `json:"egress"`
+	MaxResponse     int             `json:"maxResponse"`
+	MaxLogLines     int             `json:"maxLogLines"`
+	MaxLogBytes     int             `json:"maxLogBytes"`
+	MaxSockets      int             `json:"maxSockets"`
+	MaxErrorMessage int             `json:"maxErrorMessage"`
+}
+
+// start launches the process and waits for its ready frame; it closes
+// w.ready in every case.
+func (w *worker) start() {
+	err := w.launch()
+	if err != nil && w.cmd == nil {
+		w.mu.Lock()
+		w.dead = true
+		w.mu.Unlock()
+		close(w.deadCh)
+	}
+	if err == nil {
+		select {
+		case <-w.readyFrame():
+		case <-w.deadCh:
+			err = fmt.Errorf("exited during start: %s", w.exitSummary())
+		case <-time.After(w.e.opts.StartTimeout):
+			err = errors.New("no ready answer in time")
+			w.kill(nil, nil)
+		}
+	}
+	if err != nil {
+		w.startErr = err
+		w.e.forget(w)
+	}
+	close(w.ready)
+}
+
+// readyCh is signalled by the read loop on the ready frame.
+func (w *worker) readyFrame() chan struct{} {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.readyCh == nil {
+		w.readyCh = make(chan struct{})
+	}
+	return w.readyCh
+}
+
+func (w *worker) launch() error {
+	e := w.e
+	args := []string{"--max-old-space-size=" + strconv.FormatInt(e.heapMiB(), 10), "--no-warnings"}
+	modulesDir := ""
+	if w.modulesDir != "" {
+		d, err := filepath.EvalSymlinks(w.modulesDir)
+		if err != nil {
+			return fmt.Errorf("modules directory: %v", err)
+		}
+		modulesDir = d
+	}
+	if f := e.node.permissionFlag(); f != "" {
+		// Read-only access to the runner and the hook's own dependency
+		// tree; everything else (writes, child processes, worker threads,
+		// addons, the inspector) is refused by Node itself.
+		args = append(args, f, "--allow-fs-read="+e.runner)
+		if modulesDir != "" {
+			args = append(args, "--allow-fs-read="+modulesDir)
+		}
+	}
+	args = append(args, e.runner)
+	cmd := exec.Command(e.node.Path, args...)
+	// No variable of the server's environment reaches hook code (nor
+	// NODE_OPTIONS): a hook's process.env is what its execution is given.
+	cmd.Env = []string{}
+	cmd.Dir = "/"
+	cmd.Stdout = &w.output
+	cmd.Stderr = &w.output
+	setProcAttr(cmd)
+	toNodeR, toNodeW, err := os.Pipe()
+	if err != nil {
+		return err
+	}
+	fromNodeR, fromNodeW, err := os.Pipe()
+	if err != nil {
+		toNodeR.Close()
+		toNodeW.Close()
+		return err
+	}
+	cmd.ExtraFiles = []*os.File{toNodeR, fromNodeW} // fd 3, fd 4
+	if err := cmd.Start(); err != nil {
+		toNodeR.Close()
+		toNodeW.Close()
+		fromNodeR.Close()
+		fromNodeW.Close()
+		return err
+	}
+	toNodeR.Close()
+	fromNodeW.Close()
+	w.cmd, w.toNode, w.bw = cmd, toNodeW, bufio.NewWriterSize(toNodeW, 64<<10)
+	w.pidv.Store(int64(cmd.Process.Pid))
+	go w.readLoop(bufio.NewReaderSize(fromNodeR, 64<<10), fromNodeR)
+
+	cfg, _ := json.Marshal(runnerConfig{
+		Script: w.script, ModulesDir: modulesDir, Egress: e.egressSpec,
+		MaxResponse: e.opts.MaxResponseBytes, MaxLogLines: maxLogLines, MaxLogBytes: maxLogBytes,
+		MaxSockets: e.opts.MaxSockets, MaxErrorMessage: sandbox.MaxErrorMessage,
+	})
+	f := newFrame(frameConfig, 0)
+	f = append(f, cfg...)
+	if err := w.send(f.finish()); err != nil {
+		w.kill(nil, nil)
+	}
+	return nil
+}
+
+func (w *worker) pid() int { return int(w.pidv.Load()) }
+
+func (w *worker) isDead() bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.dead
+}
+
+func (w *worker) idle() bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return !w.dead && len(w.calls) == 0
+}
+
+func (w *worker) register(c *call) bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.dead || (w.once && len(w.calls) > 0) {
+		return false
+	}
+	w.calls[c.id] = c
+	return true
+}
+
+func (w *worker) lookup(id uint64) *call {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.calls[id]
+}
+
+func (w *worker) send(frame []byte) error {
+	w.wmu.Lock()
+	defer w.wmu.Unlock()
+	if _, err := w.bw.Write(frame); err != nil {
+		return err
+	}
+	return w.bw.Flush()
+}
+
+// run sends c and waits for its answer.
+func (w *worker) run(ctx context.Context, c *call, inv sandbox.Invocation, timeout time.Duration) (sandbox.Outcome, error) {
+	env := []byte("{}")
+	if len(inv.Env) > 0 {
+		env, _ = json.Marshal(inv.Env)
+	}
+	ctxArg := uint32(0)
+	if inv.ContextArg >= 0 && inv.ContextArg < len(inv.Args) {
+		ctxArg = uint32(inv.ContextArg) + 1
+	}
+	f := newFrame(frameRun, c.id).u64(uint64(timeout)).u32(ctxArg).bytes(env).u32(uint32(len(inv.Args)))
+	for _, a := range inv.Args {
+		f = f.bytes(a)
+	}
+	if err := w.send(f.finish()); err != nil {
+		w.kill(c, fmt.Errorf("%w: %v", sandbox.ErrCrashed, err))
+	}
+
+	t := time.NewTimer(timeout + answerGrace)
+	defer t.Stop()
+	var r callResult
+	select {
+	case r = <-c.result:
+	case <-t.C:
+		// The runner did not answer its own deadline: its event loop is
+		// blocked. Only killing the process stops it.
+		w.kill(c, sandbox.ErrTimeout)
+		r = <-c.result
+	case <-ctx.Done():
+		_ = w.send(newFrame(frameCancel, c.id).finish())
+		select {
+		case r = <-c.result:
+		case <-time.After(answerGrace):
+			w.kill(c, sandbox.ErrTimeout)
+			r = <-c.result
+		}
+		if r.err != nil || ctx.Err() != nil {
+			r.err = ctx.Err()
+		}
+	}
+	if errors.Is(r.err, errCanceled) {
+		r.err = context.Canceled
+		if ctx.Err() != nil {
+			r.err = ctx.Err()
+		}
+	}
+	return r.out, r.err
+}
+
+var errCanceled = errors.New("noderun: execution canceled")
+
+// kill ends the process. blame (may be nil) is the execution that caused
+// it and err what it fails with; the others in flight fail with ErrCrashed.
+func (w *worker) kill(blame *call, err error) {
+	w.mu.Lock()
+	if blame != nil && w.blameErr == nil && !w.dead {
+		w.blamed, w.blameErr = blame, err
+	}
+	w.mu.Unlock()
+	if w.cmd != nil && w.cmd.Process != nil {
+		_ = w.cmd.Process.Kill()
+	}
+}
+
+func (w *worker) oldestUnanswered() *call {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	var o *call
+	for _, c := range w.calls {
+		if !c.answered && (o == nil || c.start.Before(o.start)) {
+			o = c
+		}
+	}
+	return o
+}
+
+func (w *worker) readLoop(r *bufio.Reader, f *os.File) {
+	defer f.Close()
+	for {
+		typ, id, payload, err := readFrame(r)
+		if err != nil {
+			break
+		}
+		switch typ {
+		case frameReady:
+			w.version = string(payload)
+			ch := w.readyFrame()
+			select {
+			case <-ch:
+			default:
+				close(ch)
+			}
+		case frameLog:
+			c := w.lookup(id)
+			d := decoder{b: payload}
+			ts := int64(d.u64())
+			lvl := d.u8()
+			if c == nil || d.err != nil || int(lvl) >= len(logLevels) {
+				continue
+			}
+			l := sandbox.LogLine{Time: time.Unix(0, ts), Level: logLevels[lvl], Text: string(d.rest())}
+			if !c.answered {
+				c.logs = append(c.logs, l)
+			}
+			if c.onLog != nil {
+				c.onLog(l)
+			}
+		case frameResult:
+			c := w.lookup(id)
+			if c == nil || c.answered {
+				continue
+			}
+			c.answered = true
+			out, err := decodeResult(payload)
+			out.Logs = c.logs
+			c.result <- callResult{out: out, err: err}
+			// The execution's work may go on (fire-and-forget); if the
+			// runner does not report its end by the deadline, its event
+			// loop is stuck.
+			c.linger = time.AfterFunc(time.Until(c.deadline)+doneGrace, func() {
+				if w.lookup(c.id) == c {
+					w.kill(nil, nil)
+				}
+			})
+		case frameDone:
+			w.mu.Lock()
+			c := w.calls[id]
+			delete(w.calls, id)
+			retire := w.once && len(w.calls) == 0
+			w.mu.Unlock()
+			if c != nil && c.linger != nil {
+				c.linger.Stop()
+			}
+			if retire {
+				w.kill(nil, nil)
+			}
+			if w.e.testDone != nil {
+				w.e.testDone()
+			}
+		case frameHostCall:
+			c := w.lookup(id)
+			d := decoder{b: payload}
+			cid := d.u64()
+			op := d.u8()
+			if d.err != nil {
+				continue
+			}
+			if c == nil {
+				f := newFrame(frameHostReply, cid).u8(hostFailed)
+				_ = w.send(append(f, "the execution has ended"...).finish())
+				continue
+			}
+			go w.serveHost(c, cid, op, d.rest())
+		}
+	}
+	w.die()
+}
+
+// die runs once the runner's output ends: it reaps the process and answers
+// every execution still waiting.
+func (w *worker) die() {
+	if w.cmd != nil && w.cmd.Process != nil {
+		_ = w.cmd.Process.Kill()
+	}
+	var waitErr error
+	if w.cmd != nil {
+		waitErr = w.cmd.Wait()
+	}
+	w.mu.Lock()
+	w.dead = true
+	calls := w.calls
+	w.calls = map[uint64]*call{}
+	blamed, blameErr := w.blamed, w.blameErr
+	w.mu.Unlock()
+	if w.toNode != nil {
+		_ = w.toNode.Close()
+	}
+	close(w.deadCh)
+	w.e.forget(w)
+
+	if blameErr == nil {
+		// Died on its own, or the watchdog found it over its memory.
+		tail := w.output.Bytes()
+		if w.memKilled.Load() || looksLikeOOM(tail) {
+			blameErr = sandbox.ErrMemory
+		} else {
+			blameErr = fmt.Errorf("%w: %s", sandbox.ErrCrashed, crashSummary(tail, waitErr))
+		}
+		for _, c := range calls {
+			if !c.answered && (blamed == nil || c.start.Before(blamed.start)) {
+				blamed = c
+			}
+		}
+	}
+	for _, c := range calls {
+		if c.linger != nil {
+			c.linger.Stop()
+		}
+		if c.answered {
+			continue
+		}
+		err := error(sandbox.ErrCrashed)
+		if c == blamed {
+			err = blameErr
+		}
+		c.result <- callResult{out: sandbox.Outcome{Logs: c.logs, Duration: time.Since(c.start)}, err: err}
+	}
+}
+
+func (w *worker) exitSummary() string {
+	return crashSummary(w.output.Bytes(), nil)
+}
+
+// serveHost answers one context.webtask.storage call from inv.Storage.
+func (w *worker) serveHost(c *call, cid uint64, op byte, payload []byte) {
+	ctx, cancel := context.WithDeadline(context.Background(), c.deadline)
+	defer cancel()
+	f := newFrame(frameHostReply, cid)
+	fail := func(msg string) { f = f.u8(hostFailed); f = append(f, msg...) }
+	switch {
+	case op == hostGet && c.storage == nil:
+		f = f.u8(hostOK).bytes(nil)
+	case op == hostGet:
+		data, version, err := c.storage.Get(ctx)
+		if err != nil {
+			fail("storage is unavailable")
+			break
+		}
+		f = f.u8(hostOK).bytes([]byte(version))
+		f = append(f, data...)
+	case op == hostSet && c.storage == nil:
+		fail("context.webtask.storage is not available to this execution")
+	case op == hostSet:
+		d := decoder{b: payload}
+		force := d.u8() != 0
+		ifVersion := string(d.bytes())
+		data := d.rest()
+		switch {
+		case d.err != nil:
+			fail("bad storage request")
+		case len(data) > sandbox.MaxStorageBytes:
+			fail("Storage data is limited to 500 KB")
+		case !json.Valid(data):
+			fail("storage data must be JSON")
+		default:
+			v, err := c.storage.Set(ctx, append(json.RawMessage(nil), data...), ifVersion, force)
+			switch {
+			case errors.Is(err, sandbox.ErrStorageConflict):
+				f = f.u8(hostConflict)
+			case err != nil:
+				fail("storage is unavailable")
+			default:
+				f = f.u8(hostOK)
+				f = append(f, v...)
+			}
+		}
+	default:
+		fail("unknown host call")
+	}
+	_ = w.send(f.finish())
+}
+
+// decodeResult reads a result frame's payload.
+func decodeResult(payload []byte) (out sandbox.Outcome, err error) {
+	d := decoder{b: payload}
+	st := d.u8()
+	out.Duration = time.Duration(d.u64())
+	if d.err != nil {
+		return out, fmt.Errorf("%w: %v", sandbox.ErrCrashed, d.err)
+	}
+	switch st {
+	case statusOK:
+		out.Response = json.RawMessage(d.rest())
+	case statusScriptError:
+		name := string(d.bytes())
+		out.Err = &sandbox.HookError{Name: name, Message: string(d.rest())}
+	case statusCompileError:
+		line, col := d.u32(), d.u32()
+		return out, &sandbox.CompileError{Line: int(line), Column: int(col), Message: string(d.rest())}
+	case statusTimeout:
+		return out, sandbox.ErrTimeout
+	case statusMemory:
+		return out, sandbox.ErrMemory
+	case statusTooLarge:
+		return out, sandbox.ErrTooLarge
+	case statusCanceled:
+		return out, errCanceled
+	default:
+		return out, fmt.Errorf("%w: unknown result status %d", sandbox.ErrCrashed, st)
+	}
+	return out, d.err
+}
+
+// looksLikeOOM recognises V8 giving up at its heap limit.
+func looksLikeOOM(tail []byte) bool {
+	for _, s := range []string{"heap out of memory", "Reached heap limit", "Fatal process out of memory", "Allocation failed"} {
+		if bytes.Contains(tail, []byte(s)) {
+			return true
+		}
+	}
+	return false
+}
+
+// crashSummary describes how a runner ended without repeating what hook
+// code wrote to stdout/stderr (it may hold secrets): only Node's own fatal
+// lines and the exit status.
+func crashSummary(tail []byte, waitErr error) string {
+	var parts []string
+	for _, l := range bytes.Split(tail, []byte("\n")) {
+		if bytes.HasPrefix(l, []byte("FATAL ERROR:")) || bytes.HasPrefix(l, []byte("runner:")) || bytes.HasPrefix(l, []byte("#  Fatal error")) {
+			s := string(l)
+			if i := strings.IndexByte(s, '\n'); i >= 0 {
+				s = s[:i]
+			}
+			if len(s) > 200 {
+				s = s[:200]
+			}
+			parts = append(parts, s)
+			break
+		}
+	}
+	if waitErr != nil {
+		parts = append(parts, "node: "+waitErr.Error())
+	}
+	if len(parts) == 0 {
+		return "node exited"
+	}
+	return strings.Join(parts, "; ")
+}
+
+// tailBuffer keeps the first and the last few KiB a runner wrote.
+type tailBuffer struct {
+	mu   sync.Mutex
+	head []byte
+	buf  []byte
+}
+
+func (t *tailBuffer) Write(p []byte) (int, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if n := 4<<10 - len(t.head); n > 0 {
+		t.head = append(t.head, p[:min(n, len(p))]...)
+	}
+	t.buf = append(t.buf, p...)
+	if len(t.buf) > 8<<10 {
+		t.buf = append(t.buf[:0], t.buf[len(t.buf)-4<<10:]...)
+	}
+	return len(p), nil
+}
+
+func (t *tailBuffer) Bytes() []byte {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return append(append([]byte(nil), t.head...), t.buf...)
+}
+
+// readRSSPages returns the resident pages from /proc/<pid>/statm.
+func readRSSPages(pid int) int64 {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/statm")
+	if err != nil {
+		return 0
+	}
+	f := strings.Fields(string(b))
+	if len(f) < 2 {
+		return 0
+	}
+	n, _ := strconv.ParseInt(f[1], 10, 64)
+	return n
+}
