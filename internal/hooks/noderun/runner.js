@@ -239,13 +239,15 @@ for (const n of ['InvalidScopeError', 'InvalidRequestError', 'ServerError', 'Una
 
 // The permission model already refuses process.binding; these close it on
 // Node versions without one, and the other doors to native code.
-for (const k of ['binding', '_linkedBinding', 'dlopen', 'kill', '_kill', 'chdir', 'setuid', 'setgid', 'seteuid', 'setegid', 'setgroups', 'initgroups']) {
+for (const k of ['binding', '_linkedBinding', 'dlopen', 'kill', '_kill']) {
   const name = k;
   if (k in process) {
     try {
       Object.defineProperty(process, k, {
         value: function () { const e = new Error('process.' + name + ' is not available to hooks'); e.code = 'ERR_ACCESS_DENIED'; throw e; },
-        writable: false, configurable: false,
+        // Writable: Node's own lazily loaded internals may assign some of
+        // these; the originals stay out of reach either way.
+        writable: true, configurable: true,
       });
     } catch (_) { /* keep the original */ }
   }
@@ -254,18 +256,42 @@ for (const k of ['binding', '_linkedBinding', 'dlopen', 'kill', '_kill', 'chdir'
 // fails the calling execution instead of ending all of them.
 process.exit = function () { const e = new Error('process.exit is not available to hooks'); e.code = 'ERR_ACCESS_DENIED'; throw e; };
 
-const BLOCKED = new Set(['child_process', 'cluster', 'worker_threads', 'inspector', 'inspector/promises', 'repl', 'v8', 'trace_events', 'wasi', 'dgram']);
+// Built-ins hooks may not load. child_process and worker_threads are
+// refused by the permission model when they are used (a package may
+// require them without using them); without one (Node 18, 19) they are
+// refused here too.
+const BLOCKED = new Set(['cluster', 'inspector', 'inspector/promises', 'repl', 'v8', 'trace_events', 'wasi', 'dgram']);
 let locked = false;
-const origLoad = Module._load;
-Module._load = function (request, parent, isMain) {
+function blocked(request) {
   const r = typeof request === 'string' && request.startsWith('node:') ? request.slice(5) : request;
-  if (locked && BLOCKED.has(r)) {
-    const e = new Error("Module '" + r + "' is not available to hooks");
-    e.code = 'ERR_ACCESS_DENIED';
-    throw e;
-  }
+  if (!locked || !(BLOCKED.has(r) || (cfg && !cfg.permission && (r === 'child_process' || r === 'worker_threads')))) return null;
+  const e = new Error("Module '" + r + "' is not available to hooks");
+  e.code = 'ERR_ACCESS_DENIED';
+  return e;
+}
+const origLoad = Module._load;
+Module._load = function (request) {
+  const e = blocked(request);
+  if (e) throw e;
   return origLoad.apply(this, arguments);
 };
+if (typeof process.getBuiltinModule === 'function') {
+  const gbm = process.getBuiltinModule;
+  process.getBuiltinModule = function (id) {
+    const e = blocked(id);
+    if (e) throw e;
+    return gbm.call(process, id);
+  };
+}
+// The same doors, for code that reaches these modules some other way (a
+// dependency's dynamic import()).
+{
+  const deny = (what) => function () { const e = new Error(what + ' is not available to hooks'); e.code = 'ERR_ACCESS_DENIED'; throw e; };
+  const v8 = require('v8');
+  for (const k of ['setFlagsFromString', 'setHeapSnapshotNearHeapLimit', 'writeHeapSnapshot', 'getHeapSnapshot']) if (v8[k]) v8[k] = deny('v8.' + k);
+  const dgram = require('dgram');
+  for (const k of ['bind', 'connect', 'send']) dgram.Socket.prototype[k] = deny('UDP (dgram)');
+}
 
 // ---- egress -------------------------------------------------------------------------
 

@@ -82,6 +82,7 @@ type runnerConfig struct {
 	MaxLogBytes     int             `json:"maxLogBytes"`
 	MaxSockets      int             `json:"maxSockets"`
 	MaxErrorMessage int             `json:"maxErrorMessage"`
+	Permission      bool            `json:"permission"` // Node's permission model is on
 }
 
 // start launches the process and waits for its ready frame; it closes
@@ -178,6 +179,7 @@ func (w *worker) launch() error {
 		Script: w.script, ModulesDir: modulesDir, Egress: e.egressSpec,
 		MaxResponse: e.opts.MaxResponseBytes, MaxLogLines: maxLogLines, MaxLogBytes: maxLogBytes,
 		MaxSockets: e.opts.MaxSockets, MaxErrorMessage: sandbox.MaxErrorMessage,
+		Permission: e.node.permissionFlag() != "",
 	})
 	f := newFrame(frameConfig, 0)
 	f = append(f, cfg...)
