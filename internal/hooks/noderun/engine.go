@@ -85,7 +85,7 @@ type Engine struct {
 	// testDone, when set (tests only, before any Run), is called when the
 	// runner reports an execution's end.
 	testDone func()
-	done   chan struct{}
+	done     chan struct{}
 }
 
 var _ sandbox.Engine = (*Engine)(nil)

@@ -241,7 +241,7 @@ func TestFireAndForgetLogs(t *testing.T) {
 	// few lines, then nothing once its execution's deadline passed.
 	sink2 := newLogSink()
 	_, err = e.Run(context.Background(), sandbox.Invocation{
-		Script: intervalScript,
+		Script:    intervalScript,
 		ScriptKey: "interval", Args: args(1), ContextArg: -1, Timeout: 300 * time.Millisecond,
 	}, sink2.add)
 	if err != nil {

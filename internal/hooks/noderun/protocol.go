@@ -72,9 +72,9 @@ func newFrame(typ byte, id uint64) frameBuf {
 	return binary.LittleEndian.AppendUint64(b, id)
 }
 
-func (f frameBuf) u8(v byte) frameBuf     { return append(f, v) }
-func (f frameBuf) u32(v uint32) frameBuf  { return binary.LittleEndian.AppendUint32(f, v) }
-func (f frameBuf) u64(v uint64) frameBuf  { return binary.LittleEndian.AppendUint64(f, v) }
+func (f frameBuf) u8(v byte) frameBuf      { return append(f, v) }
+func (f frameBuf) u32(v uint32) frameBuf   { return binary.LittleEndian.AppendUint32(f, v) }
+func (f frameBuf) u64(v uint64) frameBuf   { return binary.LittleEndian.AppendUint64(f, v) }
 func (f frameBuf) bytes(b []byte) frameBuf { return append(f.u32(uint32(len(b))), b...) }
 func (f frameBuf) finish() []byte {
 	binary.LittleEndian.PutUint32(f[:4], uint32(len(f)-4))
