@@ -60,8 +60,12 @@ type request struct {
 	// forwardedFor is the auth0-forwarded-for header, honoured only for
 	// confidential clients (password.go).
 	forwardedFor string
-	now          time.Time
-	id           string // request id: tags hook log lines and events
+	// header and host are the request's, for the hook's
+	// context.webtask.headers (built only when a hook runs).
+	header http.Header
+	host   string
+	now    time.Time
+	id     string // request id: tags hook log lines and events
 }
 
 // issued is what a grant hands back to be written and logged.
@@ -73,7 +77,7 @@ type issued struct {
 // ServeHTTP is the whole pipeline.
 func (e *Endpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	req := &request{ctx: r.Context(), snap: e.Catalog.Snapshot(), ip: clientIP(r), userAgent: r.UserAgent(),
-		forwardedFor: r.Header.Get(forwardedForHeader), now: e.Now(), id: newRequestID()}
+		forwardedFor: r.Header.Get(forwardedForHeader), header: r.Header, host: r.Host, now: e.Now(), id: newRequestID()}
 	out, failure := e.serve(r, req)
 	if failure != nil {
 		e.fail(w, req, out.event, failure)

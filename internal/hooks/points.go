@@ -46,29 +46,47 @@ type User struct {
 	AppMetadata   map[string]any `json:"app_metadata"`
 }
 
-// Context is the `context` argument: {ip, userAgent, webtask: {secrets, meta}}.
+// Context is the `context` argument: {ip, userAgent, body, webtask:
+// {secrets, meta, headers, id, storage}} (compat-spec §3.1, §3.8). The
+// runtime attaches webtask.storage itself.
 type Context struct {
 	IP        string
 	UserAgent string
 	Secrets   map[string]string
+	// Body is context.body: the request's parameters (RequestBody).
+	Body map[string]string
+	// Headers is context.webtask.headers (RequestHeaders).
+	Headers map[string]string
+	// Meta and ID are context.webtask.meta and .id; the runner sets them.
+	Meta map[string]string
+	ID   string
+}
+
+type webtaskContext struct {
+	Secrets map[string]string `json:"secrets"`
+	Meta    map[string]string `json:"meta"`
+	Headers map[string]string `json:"headers"`
+	ID      string            `json:"id"`
 }
 
 func (c Context) MarshalJSON() ([]byte, error) {
-	secrets := c.Secrets
-	if secrets == nil {
-		secrets = map[string]string{}
-	}
 	return json.Marshal(struct {
-		IP        string `json:"ip"`
-		UserAgent string `json:"userAgent"`
-		Webtask   struct {
-			Secrets map[string]string `json:"secrets"`
-			Meta    map[string]string `json:"meta"`
-		} `json:"webtask"`
-	}{IP: c.IP, UserAgent: c.UserAgent, Webtask: struct {
-		Secrets map[string]string `json:"secrets"`
-		Meta    map[string]string `json:"meta"`
-	}{Secrets: secrets, Meta: map[string]string{}}})
+		IP        string            `json:"ip"`
+		UserAgent string            `json:"userAgent"`
+		Body      map[string]string `json:"body"`
+		Webtask   webtaskContext    `json:"webtask"`
+	}{IP: c.IP, UserAgent: c.UserAgent, Body: orEmpty(c.Body), Webtask: webtaskContext{
+		Secrets: orEmpty(c.Secrets), Meta: orEmpty(c.Meta), Headers: orEmpty(c.Headers), ID: c.ID,
+	}})
+}
+
+// orEmpty makes a nil map an empty object rather than null: hooks read
+// fields of these without checking.
+func orEmpty(m map[string]string) map[string]string {
+	if m == nil {
+		return map[string]string{}
+	}
+	return m
 }
 
 // Input is everything a point passes to its hook. User is nil at

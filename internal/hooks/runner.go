@@ -3,18 +3,26 @@ package hooks
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"time"
 
 	"github.com/tokenhook/tokenhook/internal/hooks/sandbox"
 	"github.com/tokenhook/tokenhook/internal/oauth"
+	"github.com/tokenhook/tokenhook/internal/storage"
 )
 
 // Script is the hook to run: what the runner needs of a stored hook.
 type Script struct {
+	Tenant  string
 	ID      string // empty for unsaved code
 	Name    string
 	Source  string
 	Secrets map[string]string
+	// Runtime is RuntimeNode or RuntimeEmbedded ("" = embedded), as chosen
+	// when the hook was saved.
+	Runtime string
+	// Modules is the hash of the hook's installed npm tree ("" = none).
+	Modules string
 }
 
 // Execution is the record of one run: the filtered changes or the OAuth
@@ -26,30 +34,56 @@ type Execution struct {
 	Duration time.Duration
 }
 
-// Runner runs hooks at their points.
+// Runner runs hooks at their points, each on its runtime.
 type Runner struct {
+	// Engine is the embedded runtime (jsvm): hooks without npm
+	// dependencies or Node built-ins.
 	Engine sandbox.Engine
-	Logs   *LogHub
+	// Node is the Node.js runtime (noderun); nil when this machine has no
+	// Node, and then hooks that need it fail with ErrNoNode.
+	Node sandbox.Engine
+	// Modules finds the installed dependency trees of Node hooks.
+	Modules ModuleTrees
+	// Storage keeps context.webtask.storage; nil = none (get() yields
+	// undefined, set() fails).
+	Storage storage.HookStorage
+	Logs    *LogHub
 }
 
-// Run executes script at trigger with in. Secrets go into
-// context.webtask.secrets for this execution only.
+// Run executes script at trigger with in, for a token request. Secrets go
+// into context.webtask.secrets and process.env for this execution only.
 func (r *Runner) Run(ctx context.Context, trigger string, s Script, in Input, requestID string) Execution {
 	in.Context.Secrets = s.Secrets
+	in.Context.Meta = webtaskMeta(s.Name, trigger)
+	in.Context.ID = requestID
 	a, err := args(trigger, in)
 	if err != nil {
 		return Execution{Err: oauth.ServerError("", err)}
 	}
-	return r.execute(ctx, trigger, s, a, requestID)
+	return r.execute(ctx, trigger, s, a, requestID, r.tokenStorage(s), false)
 }
 
-func (r *Runner) execute(ctx context.Context, trigger string, s Script, a []json.RawMessage, requestID string) Execution {
+func (r *Runner) execute(ctx context.Context, trigger string, s Script, a []json.RawMessage, requestID string, st sandbox.Storage, isolated bool) Execution {
 	onLog := func(l sandbox.LogLine) {
 		if r.Logs != nil {
 			r.Logs.Publish(LogEntry{Time: l.Time, HookID: s.ID, HookName: s.Name, RequestID: requestID, Level: l.Level, Text: l.Text})
 		}
 	}
-	out, err := r.Engine.Run(ctx, sandbox.Invocation{Script: s.Source, Args: a}, onLog)
+	engine, modules, err := r.engineFor(s)
+	if err != nil {
+		return Execution{Err: runtimeError(err)}
+	}
+	inv := sandbox.Invocation{
+		Script:     s.Source,
+		ScriptKey:  scriptKey(s),
+		Args:       a,
+		Env:        s.Secrets,
+		ContextArg: contextArg(trigger),
+		Storage:    st,
+		Isolated:   isolated,
+		ModulesDir: modules,
+	}
+	out, err := engine.Run(ctx, inv, onLog)
 	ex := Execution{Logs: out.Logs, Duration: out.Duration}
 	switch {
 	case err != nil:
@@ -60,4 +94,21 @@ func (r *Runner) execute(ctx context.Context, trigger string, s Script, a []json
 		ex.Changes, ex.Err = parseResponse(trigger, out.Response)
 	}
 	return ex
+}
+
+// contextArg is the index of `context` among a point's arguments.
+func contextArg(trigger string) int {
+	if trigger == PasswordExchange {
+		return 4
+	}
+	return 3
+}
+
+// runtimeError is a hook that cannot run on this server as saved: no
+// Node.js, or its dependencies not installed here yet.
+func runtimeError(err error) *oauth.Error {
+	if errors.Is(err, ErrNoNode) {
+		return oauth.ServerError("The hook needs Node.js, which this server does not have", err)
+	}
+	return oauth.ServerError("The hook's dependencies are not installed on this server yet", err)
 }

@@ -24,18 +24,24 @@ func DefaultPayload(trigger string) json.RawMessage {
 }
 
 // testPayload is a runner payload. Fields are kept raw so a user can test
-// any shape their code handles; context.ip and context.userAgent are
-// optional.
+// any shape their code handles; context.ip, context.userAgent,
+// context.body and context.headers (the token request's parameters and
+// headers a hook would see) are optional.
 type testPayload struct {
 	Audience json.RawMessage `json:"audience"`
 	Client   json.RawMessage `json:"client"`
 	Scope    json.RawMessage `json:"scope"`
 	User     json.RawMessage `json:"user"`
 	Context  struct {
-		IP        string `json:"ip"`
-		UserAgent string `json:"userAgent"`
+		IP        string            `json:"ip"`
+		UserAgent string            `json:"userAgent"`
+		Body      map[string]string `json:"body"`
+		Headers   map[string]string `json:"headers"`
 	} `json:"context"`
 }
+
+// runnerRequestID tags the runner's log lines and is its context.webtask.id.
+const runnerRequestID = "runner"
 
 // ErrPayload reports a runner payload that is not usable.
 var ErrPayload = errors.New("hooks: invalid payload")
@@ -79,7 +85,8 @@ func (r *Runner) Test(ctx context.Context, trigger string, s Script, payload jso
 	if err := json.Unmarshal(payload, &p); err != nil {
 		return Report{}, fmt.Errorf("%w: %v", ErrPayload, err)
 	}
-	c, err := json.Marshal(Context{IP: p.Context.IP, UserAgent: p.Context.UserAgent, Secrets: s.Secrets})
+	c, err := json.Marshal(Context{IP: p.Context.IP, UserAgent: p.Context.UserAgent, Secrets: s.Secrets,
+		Body: p.Context.Body, Headers: p.Context.Headers, Meta: webtaskMeta(s.Name, trigger), ID: runnerRequestID})
 	if err != nil {
 		return Report{}, err
 	}
@@ -87,7 +94,9 @@ func (r *Runner) Test(ctx context.Context, trigger string, s Script, payload jso
 	if trigger == PasswordExchange {
 		a = append([]json.RawMessage{p.User}, a...)
 	}
-	ex := r.execute(ctx, trigger, s, a, "runner")
+	// The runner's execution is isolated (fresh module state, issue 12)
+	// and its storage a scratch copy (see scratchStorage).
+	ex := r.execute(ctx, trigger, s, a, runnerRequestID, r.runnerStorage(ctx, s), true)
 	rep := Report{DurationMS: float64(ex.Duration.Microseconds()) / 1000, Logs: make([]ReportLog, 0, len(ex.Logs))}
 	for _, l := range ex.Logs {
 		rep.Logs = append(rep.Logs, ReportLog{Time: l.Time.UTC().Format("2006-01-02T15:04:05.000Z"), Level: l.Level, Message: l.Text})

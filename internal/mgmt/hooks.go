@@ -516,7 +516,7 @@ func (a *API) runSavedHook(w http.ResponseWriter, r *http.Request, _ token.Claim
 		}
 		source = *in.Script
 	}
-	return a.runHook(w, r, h.TriggerID, hooks.Script{ID: h.ID, Name: h.Name, Source: source, Secrets: secrets}, in.Payload)
+	return a.runHook(w, r, h.TriggerID, hooks.Script{Tenant: a.d.Tenant, ID: h.ID, Name: h.Name, Source: source, Secrets: secrets}, in.Payload)
 }
 
 func (a *API) runUnsavedHook(w http.ResponseWriter, r *http.Request, _ token.Claims) error {
@@ -546,7 +546,7 @@ func (a *API) runUnsavedHook(w http.ResponseWriter, r *http.Request, _ token.Cla
 	if in.Name != nil {
 		name = *in.Name
 	}
-	return a.runHook(w, r, *in.TriggerID, hooks.Script{Name: name, Source: *in.Script, Secrets: in.Secrets}, in.Payload)
+	return a.runHook(w, r, *in.TriggerID, hooks.Script{Tenant: a.d.Tenant, Name: name, Source: *in.Script, Secrets: in.Secrets}, in.Payload)
 }
 
 func (a *API) runHook(w http.ResponseWriter, r *http.Request, trigger string, s hooks.Script, payload json.RawMessage) error {

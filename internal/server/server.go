@@ -138,7 +138,7 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, out io.Writ
 	s.registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	// One runner for token requests and the Management API's test runner,
 	// so a test runs exactly as a token request would.
-	runner := &hooks.Runner{Engine: s.engine, Logs: s.hookLogs}
+	runner := &hooks.Runner{Engine: s.engine, Storage: store, Logs: s.hookLogs}
 	s.tokens = &grant.Endpoint{
 		Issuer:    s.issuer,
 		Catalog:   cache,

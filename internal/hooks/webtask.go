@@ -1,0 +1,223 @@
+package hooks
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/tokenhook/tokenhook/internal/hooks/sandbox"
+	"github.com/tokenhook/tokenhook/internal/storage"
+)
+
+// The webtask context (compat-spec §3.8, issue 13 item 5). Auth0's hook
+// compilers handed hooks the whole webtask context as context.webtask and
+// the token request's body as context.body; real hooks read both.
+
+// hiddenParams never reach a hook's context.body: they are the client's
+// and the user's credentials, which the hook has no business seeing.
+var hiddenParams = map[string]bool{"client_secret": true, "password": true, "client_assertion": true}
+
+// RequestBody is context.body: the token request's parameters as sent,
+// custom ones included, without the credentials.
+func RequestBody(params map[string]string) map[string]string {
+	out := make(map[string]string, len(params))
+	for k, v := range params {
+		if !hiddenParams[k] {
+			out[k] = v
+		}
+	}
+	return out
+}
+
+// hiddenHeaders never reach context.webtask.headers: credentials and
+// cookies.
+var hiddenHeaders = map[string]bool{"authorization": true, "proxy-authorization": true, "cookie": true}
+
+// RequestHeaders is context.webtask.headers: the token request's headers
+// as Node.js presents them (lower-case names, repeated values joined with
+// ", ", the Host header included), without credentials and cookies.
+func RequestHeaders(h http.Header, host string) map[string]string {
+	out := make(map[string]string, len(h)+1)
+	for k, v := range h {
+		name := strings.ToLower(k)
+		if hiddenHeaders[name] || len(v) == 0 {
+			continue
+		}
+		out[name] = strings.Join(v, ", ")
+	}
+	if host != "" {
+		out["host"] = host
+	}
+	return out
+}
+
+// webtaskMeta is context.webtask.meta, as Auth0 set it for hooks.
+func webtaskMeta(hookName, trigger string) map[string]string {
+	return map[string]string{"hook-name": hookName, "auth0-extension": "runtime", "auth0-extension-name": trigger}
+}
+
+// scriptKey names the warm state a runtime may keep for s: the hook, its
+// code and its dependency tree. Two hooks with the same code never share
+// module state; unsaved code is run isolated and needs no key.
+func scriptKey(s Script) string {
+	if s.ID == "" {
+		return ""
+	}
+	return s.ID + "\x00" + s.Modules + "\x00" + s.Source
+}
+
+// Runtimes a hook runs on (storage.Hook.Runtime).
+const (
+	RuntimeEmbedded = "embedded"
+	RuntimeNode     = "node"
+)
+
+// ErrNoNode is why a hook that needs Node.js cannot run on this server.
+var ErrNoNode = errors.New("this hook needs Node.js (npm dependencies or Node built-ins), which this server does not have: install Node.js 18 or later, or start the server with --node PATH")
+
+// ModuleTrees finds installed npm dependency trees on this machine
+// (npm.Trees). Dir never waits for an install.
+type ModuleTrees interface {
+	Dir(hash string) (string, error)
+}
+
+// engineFor picks the runtime of s and the directory of its installed
+// dependencies.
+func (r *Runner) engineFor(s Script) (sandbox.Engine, string, error) {
+	if s.Runtime != RuntimeNode {
+		return r.Engine, "", nil
+	}
+	if r.Node == nil {
+		return nil, "", ErrNoNode
+	}
+	if s.Modules == "" {
+		return r.Node, "", nil
+	}
+	if r.Modules == nil {
+		return nil, "", errors.New("hooks: no npm trees configured for a hook with dependencies")
+	}
+	dir, err := r.Modules.Dir(s.Modules)
+	if err != nil {
+		return nil, "", err
+	}
+	return r.Node, dir, nil
+}
+
+// storageTimeout bounds one storage call of a hook. The call is detached
+// from the token request's cancellation: work a hook left running after
+// its answer (fire-and-forget) may still save, within its own deadline.
+const storageTimeout = 10 * time.Second
+
+// hookStorage is context.webtask.storage of a saved hook, kept in the
+// database: the hook's own I/O, during its execution.
+type hookStorage struct {
+	store          storage.HookStorage
+	tenant, hookID string
+}
+
+func (h *hookStorage) Get(ctx context.Context) (json.RawMessage, string, error) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), storageTimeout)
+	defer cancel()
+	d, err := h.store.GetHookDocument(ctx, h.tenant, h.hookID)
+	if err != nil {
+		return nil, "", errors.New("the hook's storage could not be read")
+	}
+	return d.Data, d.Version, nil
+}
+
+func (h *hookStorage) Set(ctx context.Context, data json.RawMessage, ifVersion string, force bool) (string, error) {
+	if err := checkDocument(data); err != nil {
+		return "", err
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), storageTimeout)
+	defer cancel()
+	v, err := h.store.SetHookDocument(ctx, h.tenant, h.hookID, data, ifVersion, force)
+	switch {
+	case err == nil:
+		return v, nil
+	case errors.Is(err, storage.ErrStaleVersion):
+		return "", sandbox.ErrStorageConflict
+	case errors.Is(err, storage.ErrNotFound):
+		return "", errors.New("the hook was deleted: its storage is gone")
+	case errors.Is(err, storage.ErrDocumentTooLarge):
+		return "", tooLarge(len(data))
+	default:
+		return "", errors.New("the hook's storage could not be written")
+	}
+}
+
+func checkDocument(data json.RawMessage) error {
+	if len(data) > sandbox.MaxStorageBytes {
+		return tooLarge(len(data))
+	}
+	if !json.Valid(data) {
+		return errors.New("storage data must be JSON")
+	}
+	return nil
+}
+
+func tooLarge(n int) error {
+	return fmt.Errorf("storage data is %d bytes, over the %d KB limit", n, sandbox.MaxStorageBytes/1024)
+}
+
+// scratchStorage is the runner's context.webtask.storage: it starts from
+// a copy of the saved hook's document (or empty for unsaved code) and
+// keeps writes in memory for that one run, so testing a hook never changes
+// what token requests see.
+type scratchStorage struct {
+	mu      sync.Mutex
+	data    json.RawMessage
+	version int
+}
+
+func (s *scratchStorage) Get(context.Context) (json.RawMessage, string, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.data, s.versionString(), nil
+}
+
+func (s *scratchStorage) Set(_ context.Context, data json.RawMessage, ifVersion string, force bool) (string, error) {
+	if err := checkDocument(data); err != nil {
+		return "", err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !force && ifVersion != s.versionString() {
+		return "", sandbox.ErrStorageConflict
+	}
+	s.data = append(json.RawMessage(nil), data...)
+	s.version++
+	return s.versionString(), nil
+}
+
+func (s *scratchStorage) versionString() string {
+	if s.version == 0 {
+		return ""
+	}
+	return fmt.Sprintf("scratch-%d", s.version)
+}
+
+// runnerStorage is the scratch storage of a runner execution of s.
+func (r *Runner) runnerStorage(ctx context.Context, s Script) *scratchStorage {
+	sc := &scratchStorage{}
+	if s.ID == "" || r.Storage == nil {
+		return sc
+	}
+	if d, err := r.Storage.GetHookDocument(ctx, s.Tenant, s.ID); err == nil && d.Data != nil {
+		sc.data, sc.version = d.Data, 1
+	}
+	return sc
+}
+
+// tokenStorage is the storage of a token request's execution of s.
+func (r *Runner) tokenStorage(s Script) sandbox.Storage {
+	if r.Storage == nil || s.ID == "" {
+		return nil
+	}
+	return &hookStorage{store: r.Storage, tenant: s.Tenant, hookID: s.ID}
+}
