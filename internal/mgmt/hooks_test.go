@@ -414,7 +414,7 @@ func TestHookRunner(t *testing.T) {
     var access_token = {};
     access_token['https://example.com/foo'] = 'bar';
     cb(null, access_token);
-  };`, map[string]any{"https://example.com/foo": "bar", "scope": []any{"read:connections"}}, 0, "", ""},
+  };`, map[string]any{"https://example.com/foo": "bar", "scope": []any{}}, 0, "", ""}, // no scope line: scopes reset
 		{"InvalidScopeError", "credentials-exchange", `module.exports = (c, s, a, ctx, cb) => cb(new InvalidScopeError('nope'));`, nil, 400, "invalid_scope", "nope"},
 		{"plain error cc", "credentials-exchange", `module.exports = (c, s, a, ctx, cb) => cb(new Error('boom'));`, nil, 500, "server_error", "boom"},
 		{"plain error pw", "password-exchange", `module.exports = (u, c, s, a, ctx, cb) => cb(new Error('denied'));`, nil, 403, "access_denied", "denied"},
