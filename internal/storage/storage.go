@@ -133,9 +133,26 @@ type Hook struct {
 	Enabled      bool
 	Dependencies map[string]string
 	Secrets      map[string]string
-	CreatedAt    time.Time
-	UpdatedAt    time.Time
+	// Runtime is where the hook runs: RuntimeEmbedded or RuntimeNode,
+	// chosen at save from its code and dependencies. Empty (hooks saved
+	// before runtimes existed) means RuntimeEmbedded.
+	Runtime string
+	// Modules is the content hash of the hook's installed npm dependency
+	// tree (its lockfile is GetNPMLockfile(Modules)); empty when the hook
+	// has no dependencies.
+	Modules string
+	// Resolved lists the installed versions of the hook's direct
+	// dependencies, name → version, as npm resolved them at save.
+	Resolved  map[string]string
+	CreatedAt time.Time
+	UpdatedAt time.Time
 }
+
+// Hook runtimes (Hook.Runtime).
+const (
+	RuntimeEmbedded = "embedded"
+	RuntimeNode     = "node"
+)
 
 // DatabaseConnection is the one user store this server has (Auth0's
 // default database connection name, compat-spec §1).
@@ -288,6 +305,15 @@ type Storage interface {
 	UpdateHook(ctx context.Context, tenant, id string, fn func(Hook) (Hook, error)) (Hook, error)
 	// DeleteHook also deletes the hook's storage document.
 	DeleteHook(ctx context.Context, tenant, id string) error
+
+	// PutNPMLockfile stores the npm lockfile of an installed dependency
+	// tree under its content hash, so every replica installs exactly that
+	// tree. The hash is derived from the lockfile's resolved packages, so a
+	// second put of a hash keeps the first lockfile and is not an error.
+	PutNPMLockfile(ctx context.Context, tenant, hash string, lockfile []byte) error
+	// GetNPMLockfile returns the lockfile stored under hash, ErrNotFound
+	// when there is none.
+	GetNPMLockfile(ctx context.Context, tenant, hash string) ([]byte, error)
 
 	// Users are not part of the catalog: there may be many, and logins read
 	// them one at a time. Their writes announce no Change.

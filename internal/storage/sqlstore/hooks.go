@@ -12,6 +12,13 @@ import (
 type hookAttrs struct {
 	Script       string            `json:"script"`
 	Dependencies map[string]string `json:"dependencies"`
+	Runtime      string            `json:"runtime,omitempty"`
+	Modules      string            `json:"modules,omitempty"`
+	Resolved     map[string]string `json:"resolved,omitempty"`
+}
+
+func hookAttrsOf(h storage.Hook) hookAttrs {
+	return hookAttrs{Script: h.Script, Dependencies: h.Dependencies, Runtime: h.Runtime, Modules: h.Modules, Resolved: h.Resolved}
 }
 
 const hookColumns = "tenant, id, name, trigger_id, enabled, created_at, updated_at, secrets_sealed, attrs"
@@ -46,7 +53,7 @@ func (s *Store) scanHook(row interface{ Scan(...any) error }) (storage.Hook, err
 	if err := decodeAttrs(attrs, &a); err != nil {
 		return h, err
 	}
-	h.Script, h.Dependencies = a.Script, a.Dependencies
+	h.Script, h.Dependencies, h.Runtime, h.Modules, h.Resolved = a.Script, a.Dependencies, a.Runtime, a.Modules, a.Resolved
 	return h, nil
 }
 
@@ -81,7 +88,7 @@ func (s *Store) disableOtherHooks(ctx context.Context, tx *sql.Tx, h storage.Hoo
 
 // CreateHook implements storage.Storage.
 func (s *Store) CreateHook(ctx context.Context, h storage.Hook) error {
-	attrs, err := encodeAttrs(hookAttrs{Script: h.Script, Dependencies: h.Dependencies})
+	attrs, err := encodeAttrs(hookAttrsOf(h))
 	if err != nil {
 		return err
 	}
@@ -170,7 +177,7 @@ func (s *Store) UpdateHook(ctx context.Context, tenant, id string, fn func(stora
 			return nil, err
 		}
 		h.Tenant, h.ID = old.Tenant, old.ID
-		attrs, err := encodeAttrs(hookAttrs{Script: h.Script, Dependencies: h.Dependencies})
+		attrs, err := encodeAttrs(hookAttrsOf(h))
 		if err != nil {
 			return nil, err
 		}

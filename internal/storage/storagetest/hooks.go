@@ -21,6 +21,9 @@ func sampleHook(tenant, id, name, trigger string, enabled bool, created int) sto
 		Enabled:      enabled,
 		Dependencies: map[string]string{"lodash": "4.17.21"},
 		Secrets:      map[string]string{"API_KEY": "hook-secret-of-" + id},
+		Runtime:      storage.RuntimeNode,
+		Modules:      "sha256-of-" + id,
+		Resolved:     map[string]string{"lodash": "4.17.21"},
 		CreatedAt:    at(created),
 		UpdatedAt:    at(created),
 	}

@@ -1,0 +1,156 @@
+package npm
+
+import (
+	"fmt"
+	"maps"
+	"regexp"
+	"slices"
+	"strings"
+
+	"github.com/tokenhook/tokenhook/internal/storage"
+)
+
+// requireCall finds require('spec') with a literal argument. A require in a
+// comment counts too: reading the code as text is what makes the choice
+// predictable, and a hook is small enough for its author to see why.
+var requireCall = regexp.MustCompile(`\brequire\s*\(\s*(?:'([^'\n]*)'|"([^"\n]*)"|` + "`([^`$\\n]*)`" + `)\s*\)`)
+
+// pinned splits webtask's inline pin "name@version" or "name@version/sub"
+// (also scoped, "@scope/name@version").
+var pinned = regexp.MustCompile(`^((?:@[^/@\s]+/)?[^/@\s]+)@([^/\s]+)(/.*)?$`)
+
+// packageName is npm's rule for names (legacy upper case included, so
+// packages like JSONStream can be declared).
+var packageName = regexp.MustCompile(`^(@[a-z0-9~-][a-z0-9._~-]*/)?[a-zA-Z0-9~-][a-zA-Z0-9._~-]*$`)
+
+// Requires returns the modules the script requires by a literal name, as
+// written (duplicates removed, in order of first appearance).
+func Requires(script string) []string {
+	var out []string
+	for _, m := range requireCall.FindAllStringSubmatch(script, -1) {
+		spec := m[1] + m[2] + m[3]
+		if spec != "" && !slices.Contains(out, spec) {
+			out = append(out, spec)
+		}
+	}
+	return out
+}
+
+// InlinePins returns the dependencies the script pins inline, webtask's
+// require('name@version'), as name → version.
+func InlinePins(script string) map[string]string {
+	out := map[string]string{}
+	for _, spec := range Requires(script) {
+		if m := pinned.FindStringSubmatch(spec); m != nil {
+			out[m[1]] = m[2]
+		}
+	}
+	return out
+}
+
+// Wanted is the set to install: the declared dependencies plus the inline
+// pins. A pin that contradicts a declaration, or two pins of one package at
+// different versions, cannot be one tree and is an *Error.
+func Wanted(script string, declared map[string]string) (map[string]string, error) {
+	out := maps.Clone(declared)
+	if out == nil {
+		out = map[string]string{}
+	}
+	seen := map[string]string{}
+	for _, spec := range Requires(script) {
+		m := pinned.FindStringSubmatch(spec)
+		if m == nil {
+			continue
+		}
+		name, version := m[1], m[2]
+		if prev, ok := seen[name]; ok && prev != version {
+			return nil, &Error{Package: name, Message: fmt.Sprintf("the script requires %s at two versions (%s and %s); one hook has one version of a package", name, prev, version)}
+		}
+		seen[name] = version
+		if d, ok := declared[name]; ok && d != version {
+			return nil, &Error{Package: name, Message: fmt.Sprintf("the script requires %s@%s but the hook declares %s %s", name, version, name, d)}
+		}
+		out[name] = version
+	}
+	return out, Validate(out)
+}
+
+// Validate checks names and version specs before npm sees them: registry
+// packages only (a version, a range, a tag or an npm: alias), because a
+// path, a git URL or a tarball URL would install something no other
+// replica can reproduce from the registry.
+func Validate(deps map[string]string) error {
+	for _, name := range slices.Sorted(maps.Keys(deps)) {
+		spec := deps[name]
+		if len(name) > 214 || !packageName.MatchString(name) {
+			return &Error{Package: name, Message: fmt.Sprintf("%q is not a valid npm package name", name)}
+		}
+		if strings.TrimSpace(spec) == "" {
+			return &Error{Package: name, Message: fmt.Sprintf("%s has no version: give a version, a range or a tag such as latest", name)}
+		}
+		if len(spec) > 256 || strings.ContainsAny(spec, "\n\r\t\x00") {
+			return &Error{Package: name, Message: fmt.Sprintf("the version of %s is not a valid version or range", name)}
+		}
+		if notRegistry(spec) {
+			return &Error{Package: name, Message: fmt.Sprintf("%s@%s: only packages from the npm registry can be installed (a version, a range, a tag or npm:alias@version), not paths, git or tarball URLs", name, spec)}
+		}
+	}
+	return nil
+}
+
+func notRegistry(spec string) bool {
+	s := strings.TrimSpace(spec)
+	if strings.HasPrefix(s, "npm:") {
+		// An alias: npm resolves it from the registry only.
+		return false
+	}
+	for _, p := range []string{"file:", "link:", "portal:", "workspace:", "git:", "git+", "github:", "gitlab:", "bitbucket:", "gist:", "http:", "https:", ".", "/", "~/", "\\"} {
+		if strings.HasPrefix(s, p) {
+			return true
+		}
+	}
+	// user/repo is npm's GitHub shorthand.
+	return strings.Contains(s, "/")
+}
+
+// ModuleName is the package a require spec loads: "lodash" for
+// "lodash@4.17.21/fp", "crypto" for "node:crypto"; "" for relative or
+// absolute paths, which a hook (one file) cannot have.
+func ModuleName(spec string) string {
+	spec = strings.TrimPrefix(spec, "node:")
+	if spec == "" || strings.HasPrefix(spec, ".") || strings.HasPrefix(spec, "/") {
+		return ""
+	}
+	if m := pinned.FindStringSubmatch(spec); m != nil {
+		return m[1]
+	}
+	parts := strings.SplitN(spec, "/", 3)
+	if strings.HasPrefix(spec, "@") && len(parts) >= 2 {
+		return parts[0] + "/" + parts[1]
+	}
+	return parts[0]
+}
+
+// Choice is the runtime a hook needs, and why.
+type Choice struct {
+	Runtime string // storage.RuntimeEmbedded or storage.RuntimeNode
+	Reason  string // why Node, worded to follow "it": "declares npm dependencies"
+}
+
+// ChooseRuntime picks the runtime (RUNTIME.md §3): Node when the hook has
+// dependencies (declared or inline, i.e. wanted is not empty) or requires
+// a module the embedded engine lacks (embedded reports which it has; the
+// built-in names it is asked about carry no "node:" prefix).
+func ChooseRuntime(script string, wanted map[string]string, embedded func(module string) bool) Choice {
+	if len(wanted) > 0 {
+		names := slices.Sorted(maps.Keys(wanted))
+		return Choice{Runtime: storage.RuntimeNode, Reason: "declares npm dependencies (" + strings.Join(names, ", ") + ")"}
+	}
+	for _, spec := range Requires(script) {
+		name := ModuleName(spec)
+		if name != "" && !embedded(name) {
+			return Choice{Runtime: storage.RuntimeNode, Reason: fmt.Sprintf("requires '%s', which the embedded engine does not have", name)}
+		}
+	}
+	return Choice{Runtime: storage.RuntimeEmbedded}
+}
