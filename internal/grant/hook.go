@@ -21,7 +21,8 @@ func (e *Endpoint) runHook(req *request, trigger string, in hooks.Input, ev *sto
 	}
 	in.Context.IP, in.Context.UserAgent = req.ip, req.userAgent
 	in.Context.Body, in.Context.Headers = hooks.RequestBody(req.params), hooks.RequestHeaders(req.header, req.host)
-	ex := e.Hooks.Run(req.ctx, trigger, hooks.Script{Tenant: req.snap.Tenant, ID: h.ID, Name: h.Name, Source: h.Script, Secrets: h.Secrets}, in, req.id)
+	ex := e.Hooks.Run(req.ctx, trigger, hooks.Script{Tenant: req.snap.Tenant, ID: h.ID, Name: h.Name, Source: h.Script, Secrets: h.Secrets,
+		Runtime: h.Runtime, Modules: h.Modules}, in, req.id)
 	outcome := "success"
 	if ex.Err != nil {
 		outcome = ex.Err.Code

@@ -73,8 +73,8 @@ func scriptKey(s Script) string {
 
 // Runtimes a hook runs on (storage.Hook.Runtime).
 const (
-	RuntimeEmbedded = "embedded"
-	RuntimeNode     = "node"
+	RuntimeEmbedded = storage.RuntimeEmbedded
+	RuntimeNode     = storage.RuntimeNode
 )
 
 // ErrNoNode is why a hook that needs Node.js cannot run on this server.

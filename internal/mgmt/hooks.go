@@ -516,7 +516,8 @@ func (a *API) runSavedHook(w http.ResponseWriter, r *http.Request, _ token.Claim
 		}
 		source = *in.Script
 	}
-	return a.runHook(w, r, h.TriggerID, hooks.Script{Tenant: a.d.Tenant, ID: h.ID, Name: h.Name, Source: source, Secrets: secrets}, in.Payload)
+	return a.runHook(w, r, h.TriggerID, hooks.Script{Tenant: a.d.Tenant, ID: h.ID, Name: h.Name, Source: source, Secrets: secrets,
+		Runtime: h.Runtime, Modules: h.Modules}, in.Payload)
 }
 
 func (a *API) runUnsavedHook(w http.ResponseWriter, r *http.Request, _ token.Claims) error {
