@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/tokenhook/tokenhook/internal/password"
 	"github.com/tokenhook/tokenhook/internal/storage"
 )
 
@@ -28,10 +29,22 @@ type Deps struct {
 	Tokens http.Handler
 	// Scopes are the Management API scopes a session holds (mgmt.Scopes()).
 	Scopes []string
-	Now    func() time.Time
-	Rand   io.Reader
-	Logger *slog.Logger
+	// Passwords compares sign-in passwords (password.Hasher); nil means
+	// bcrypt at the default cost.
+	Passwords Passwords
+	Now       func() time.Time
+	Rand      io.Reader
+	Logger    *slog.Logger
 }
+
+// Passwords is what sign-in needs of a password hasher: a compare, and
+// the same work for an email that is no operator's.
+type Passwords interface {
+	Matches(hash, pw string) bool
+	Waste(pw string)
+}
+
+var _ Passwords = (*password.Hasher)(nil)
 
 // Dashboard serves the UI and /dashboard/api/, and authenticates sessions
 // for the Management API.
@@ -59,6 +72,13 @@ func New(d Deps) *Dashboard {
 	}
 	if d.Logger == nil {
 		d.Logger = slog.New(slog.DiscardHandler)
+	}
+	if d.Passwords == nil {
+		h, err := password.NewHasher(password.DefaultCost)
+		if err != nil {
+			panic(err) // the default cost is in range
+		}
+		d.Passwords = h
 	}
 	if d.IdleTimeout <= 0 {
 		d.IdleTimeout = DefaultIdleTimeout

@@ -14,9 +14,11 @@
 // token endpoint handler in process.
 //
 // Security model:
-//   - Operators sign in with email and password (bcrypt). Failed attempts
-//     are throttled per IP and per email; an unknown email costs the same
-//     bcrypt work as a wrong password.
+//   - Operators sign in with email and password (bcrypt, sealed at rest).
+//     Attempts are throttled per IP and per email, counted before the
+//     compare so concurrency cannot overrun the limit; an unknown email is
+//     counted alike and costs the same bcrypt work as a wrong password.
+//     Sign-in takes application/json only (no preflight-free form posts).
 //   - A session is a random 256-bit id in an HttpOnly, SameSite=Strict
 //     cookie (Secure and __Host- prefixed under TLS). Storage keeps only
 //     its SHA-256. Sessions end after an idle period and after an absolute

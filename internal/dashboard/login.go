@@ -1,32 +1,15 @@
 package dashboard
 
 import (
-	"crypto/rand"
 	"errors"
 	"math"
+	"mime"
 	"net/http"
 	"strconv"
 	"strings"
-	"sync"
-
-	"golang.org/x/crypto/bcrypt"
 
 	"github.com/tokenhook/tokenhook/internal/storage"
 )
-
-// dummyHash is compared against when the email is unknown, so the answer
-// takes as long as for a wrong password and does not reveal which emails
-// are operators. It hashes a random string nobody knows, at the cost real
-// hashes use.
-var dummyHash = sync.OnceValue(func() []byte {
-	pw := make([]byte, 32)
-	_, _ = rand.Read(pw)
-	h, err := bcrypt.GenerateFromPassword(pw, bcrypt.DefaultCost)
-	if err != nil {
-		panic(err) // only for a password over 72 bytes
-	}
-	return h
-})
 
 // NormalizeEmail is how operator emails are stored and looked up.
 func NormalizeEmail(s string) string { return strings.ToLower(strings.TrimSpace(s)) }
@@ -52,6 +35,12 @@ func (d *Dashboard) login(w http.ResponseWriter, r *http.Request) error {
 		Email    string `json:"email"`
 		Password string `json:"password"`
 	}
+	// Only application/json: a cross-site <form> can send text/plain (or a
+	// urlencoded body) without a CORS preflight, which must never be able
+	// to sign a browser in to an account of the attacker's choosing.
+	if ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); ct != "application/json" {
+		return &apiError{http.StatusUnsupportedMediaType, "Content-Type must be application/json"}
+	}
 	if err := readJSON(w, r, &in); err != nil {
 		return err
 	}
@@ -59,24 +48,29 @@ func (d *Dashboard) login(w http.ResponseWriter, r *http.Request) error {
 	if email == "" || in.Password == "" {
 		return &apiError{http.StatusBadRequest, "Enter your email and password."}
 	}
-	if wait := d.throttle.blocked(ip, email); wait > 0 {
+	// The attempt counts before the compare (throttle.go), whether the
+	// email exists or not, so a 429 says nothing about which do.
+	if wait := d.throttle.take(ip, email); wait > 0 {
 		w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(wait.Seconds()))))
 		d.d.Logger.Warn("dashboard: sign-in throttled", "ip", ip, "email", email)
 		return &apiError{http.StatusTooManyRequests, "Too many failed sign-in attempts. Wait a minute and try again."}
 	}
 	o, err := d.d.Store.GetOperatorByEmail(r.Context(), d.d.Tenant, email)
-	hash := dummyHash()
-	if err == nil {
-		hash = []byte(o.PasswordHash)
-	} else if !errors.Is(err, storage.ErrNotFound) {
+	switch {
+	case errors.Is(err, storage.ErrNotFound):
+		// The same bcrypt work as a wrong password, so the answer's timing
+		// does not reveal which emails are operators.
+		d.d.Passwords.Waste(in.Password)
+		d.d.Logger.Info("dashboard: sign-in failed", "ip", ip, "email", email)
+		return errBadCredentials
+	case err != nil:
 		return err
 	}
-	if bcrypt.CompareHashAndPassword(hash, []byte(in.Password)) != nil || err != nil {
-		d.throttle.fail(ip, email)
+	if !d.d.Passwords.Matches(o.PasswordHash, in.Password) {
 		d.d.Logger.Info("dashboard: sign-in failed", "ip", ip, "email", email)
 		return errBadCredentials
 	}
-	d.throttle.succeed(email)
+	d.throttle.succeed(ip, email)
 	s, err := d.newSession(w, r, o)
 	if err != nil {
 		return err

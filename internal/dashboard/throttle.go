@@ -5,10 +5,17 @@ import (
 	"time"
 )
 
-// Sign-in throttling: failed attempts are counted per IP and per email in
-// a fixed one-minute window. Past the limit, attempts are refused without
-// checking the password, so guessing costs at most a few tries a minute
-// per account and per address.
+// Sign-in throttling: attempts are counted per IP and per email in a fixed
+// one-minute window. An attempt is counted when it starts, before its
+// password is compared, and under the same lock as the check; so however
+// many sign-ins arrive at once, at most the limit of them reach a compare.
+// A successful sign-in takes its attempt back from the IP's count and
+// clears the email's. Past the limit, attempts are refused without a
+// compare.
+//
+// The counts live in this process: replicas behind one load balancer each
+// allow the limit (the user-facing brute-force lockout of the password
+// grant is the one kept in shared storage).
 const (
 	throttleWindow   = time.Minute
 	maxFailsPerEmail = 5
@@ -30,31 +37,34 @@ func newThrottle(now func() time.Time) *throttle {
 	return &throttle{now: now, w: map[string]*window{}}
 }
 
-// blocked reports how long the caller must wait, or 0.
-func (t *throttle) blocked(ip, email string) time.Duration {
+func throttleKeys(ip, email string) [2]string { return [2]string{"ip:" + ip, "email:" + email} }
+
+func throttleLimit(i int) int {
+	if i == 0 {
+		return maxFailsPerIP
+	}
+	return maxFailsPerEmail
+}
+
+// take counts one attempt of ip and email and returns 0, or, when either
+// is at its limit, how long the caller must wait (the attempt is then not
+// counted). Old windows are dropped as they are met, and the whole map
+// when it grows large, so a flood of distinct emails cannot exhaust
+// memory.
+func (t *throttle) take(ip, email string) time.Duration {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	now := t.now()
+	keys := throttleKeys(ip, email)
 	var wait time.Duration
-	for key, limit := range map[string]int{"ip:" + ip: maxFailsPerIP, "email:" + email: maxFailsPerEmail} {
-		w := t.w[key]
-		if w == nil || now.Sub(w.start) >= throttleWindow {
-			continue
-		}
-		if w.fails >= limit {
+	for i, key := range keys {
+		if w := t.w[key]; w != nil && now.Sub(w.start) < throttleWindow && w.fails >= throttleLimit(i) {
 			wait = max(wait, throttleWindow-now.Sub(w.start))
 		}
 	}
-	return wait
-}
-
-// fail records a failed attempt. Old windows are dropped as they are met,
-// and the whole map when it grows large, so a flood of distinct emails
-// cannot exhaust memory.
-func (t *throttle) fail(ip, email string) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	now := t.now()
+	if wait > 0 {
+		return wait
+	}
 	if len(t.w) > 10000 {
 		for k, w := range t.w {
 			if now.Sub(w.start) >= throttleWindow {
@@ -62,7 +72,7 @@ func (t *throttle) fail(ip, email string) {
 			}
 		}
 	}
-	for _, key := range []string{"ip:" + ip, "email:" + email} {
+	for _, key := range keys {
 		w := t.w[key]
 		if w == nil || now.Sub(w.start) >= throttleWindow {
 			w = &window{start: now}
@@ -70,12 +80,17 @@ func (t *throttle) fail(ip, email string) {
 		}
 		w.fails++
 	}
+	return 0
 }
 
-// succeed forgets the email's failures; the IP's stay, so one known
-// account cannot be used to reset the counter while guessing others.
-func (t *throttle) succeed(email string) {
+// succeed takes a successful attempt back: the IP's count loses it and the
+// email's failures are forgotten. The IP's other failures stay, so one
+// known account cannot be used to reset the count while guessing others.
+func (t *throttle) succeed(ip, email string) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
+	if w := t.w["ip:"+ip]; w != nil && w.fails > 0 {
+		w.fails--
+	}
 	delete(t.w, "email:"+email)
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/tokenhook/tokenhook/internal/ids"
 	"github.com/tokenhook/tokenhook/internal/keys"
 	"github.com/tokenhook/tokenhook/internal/mgmt"
+	"github.com/tokenhook/tokenhook/internal/password"
 	"github.com/tokenhook/tokenhook/internal/storage"
 )
 
@@ -214,12 +215,12 @@ func (s *Server) ensureDemo(ctx context.Context, out io.Writer, firstStart bool,
 // ensureOperators gives the dashboard its first operator: the configured
 // one (its password reset to the configured value on every start), or
 // under --dev a generated one printed once.
-func (s *Server) ensureOperators(ctx context.Context, out io.Writer, now time.Time) error {
+func (s *Server) ensureOperators(ctx context.Context, out io.Writer, hasher *password.Hasher, now time.Time) error {
 	if s.cfg.AdminEmail != "" {
-		return dashboard.EnsureOperator(ctx, s.store, s.cfg.Tenant, s.cfg.AdminEmail, s.cfg.AdminPassword, rand.Reader, now)
+		return dashboard.EnsureOperator(ctx, s.store, hasher, s.cfg.Tenant, s.cfg.AdminEmail, s.cfg.AdminPassword, rand.Reader, now)
 	}
 	if s.cfg.Dev {
-		return dashboard.EnsureDevOperator(ctx, s.store, s.cfg.Tenant, s.issuer, rand.Reader, now, out)
+		return dashboard.EnsureDevOperator(ctx, s.store, hasher, s.cfg.Tenant, s.issuer, rand.Reader, now, out)
 	}
 	return nil
 }

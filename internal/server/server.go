@@ -153,7 +153,7 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, out io.Writ
 	}
 	verifier := &token.JWTVerifier{Issuer: s.issuer, Keys: func() *keys.Set { return cache.Snapshot().Keys }, Now: now}
 	s.userinfo = &userinfo.Handler{Issuer: s.issuer, Tenant: cfg.Tenant, Verifier: verifier, Users: store, Log: log}
-	if err := s.ensureOperators(ctx, out, now()); err != nil {
+	if err := s.ensureOperators(ctx, out, passwords, now()); err != nil {
 		stop()
 		return nil, fmt.Errorf("bootstrap: %w", err)
 	}
@@ -165,6 +165,7 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, out io.Writ
 		MaxAge:      cfg.SessionMaxAge,
 		Tokens:      s.tokens,
 		Scopes:      mgmt.Scopes(),
+		Passwords:   passwords,
 		Now:         now,
 		Rand:        rand.Reader,
 		Logger:      log,
