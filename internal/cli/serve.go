@@ -67,6 +67,13 @@ TOKENHOOK_DATA_DIR); a flag given on the command line wins.`,
 	f.DurationVar(&cfg.ShutdownTimeout, "shutdown-timeout", cfg.ShutdownTimeout, "how long a graceful shutdown waits for requests in flight")
 	f.DurationVar(&cfg.SessionIdleTimeout, "session-idle-timeout", cfg.SessionIdleTimeout, "dashboard sessions end after this long without a request")
 	f.DurationVar(&cfg.SessionMaxAge, "session-max-age", cfg.SessionMaxAge, "dashboard sessions end this long after sign-in")
+	f.DurationVar(&cfg.ReadTimeout, "read-timeout", cfg.ReadTimeout, "longest time to read one request, body included")
+	f.DurationVar(&cfg.IdleTimeout, "idle-timeout", cfg.IdleTimeout, "close keep-alive connections idle this long")
+	f.IntVar(&cfg.MaxHeaderBytes, "max-header-bytes", cfg.MaxHeaderBytes, "largest request header block, in bytes")
+	f.IntVar(&cfg.MaxConnsPerIP, "max-conns-per-ip", cfg.MaxConnsPerIP, "open connections allowed from one client address (0: no cap; trusted proxies are exempt)")
+	f.StringSliceVar(&cfg.TrustedProxies, "trusted-proxies", cfg.TrustedProxies, "CIDRs of reverse proxies whose forwarding header names the client (comma-separated)")
+	f.StringVar(&cfg.ForwardedHeader, "forwarded-header", cfg.ForwardedHeader, "header trusted proxies append the client to: X-Forwarded-For or Forwarded")
+	f.StringVar(&cfg.MasterKeyFile, "master-key-file", cfg.MasterKeyFile, "file holding the master key (instead of TOKENHOOK_MASTER_KEY or <data-dir>/master.key)")
 	f.StringVar(&cfg.LogLevel, "log-level", cfg.LogLevel, "debug, info, warn or error")
 	f.StringVar(&cfg.LogFormat, "log-format", cfg.LogFormat, "text or json")
 	return cmd

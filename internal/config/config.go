@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/netip"
 	"net/url"
 	"strings"
 	"time"
@@ -92,6 +93,30 @@ type Config struct {
 	// (TOKENHOOK_SESSION_IDLE_TIMEOUT, TOKENHOOK_SESSION_MAX_AGE).
 	SessionIdleTimeout time.Duration
 	SessionMaxAge      time.Duration
+	// ReadTimeout bounds reading one whole request, body included, so a
+	// client that trickles its body cannot hold a connection for ever
+	// (TOKENHOOK_READ_TIMEOUT). The hook log stream lifts it for itself.
+	ReadTimeout time.Duration
+	// IdleTimeout closes a keep-alive connection after this long without a
+	// request (TOKENHOOK_IDLE_TIMEOUT).
+	IdleTimeout time.Duration
+	// MaxHeaderBytes bounds a request's header block
+	// (TOKENHOOK_MAX_HEADER_BYTES).
+	MaxHeaderBytes int
+	// MaxConnsPerIP caps the open connections of one client address; more
+	// are closed as they are accepted. Trusted proxies are exempt; 0 means
+	// no cap (TOKENHOOK_MAX_CONNS_PER_IP).
+	MaxConnsPerIP int
+	// TrustedProxies are the CIDRs (or single addresses) of reverse proxies
+	// whose forwarding header names the client (TOKENHOOK_TRUSTED_PROXIES,
+	// comma-separated). Empty: the connection's address is the client's.
+	TrustedProxies []string
+	// ForwardedHeader is the header trusted proxies append the client to:
+	// "X-Forwarded-For" or "Forwarded" (RFC 7239) (TOKENHOOK_FORWARDED_HEADER).
+	ForwardedHeader string
+	// MasterKeyFile names a file holding the master key, as
+	// TOKENHOOK_MASTER_KEY would (TOKENHOOK_MASTER_KEY_FILE).
+	MasterKeyFile string
 	// LogLevel is debug, info, warn or error; LogFormat is text or json
 	// (TOKENHOOK_LOG_LEVEL, TOKENHOOK_LOG_FORMAT).
 	LogLevel  string
@@ -118,6 +143,13 @@ func Default() Config {
 		SessionMaxAge:      7 * 24 * time.Hour,
 		LogLevel:           "info",
 		LogFormat:          "text",
+		ReadTimeout:        30 * time.Second,
+		IdleTimeout:        2 * time.Minute,
+		// Node's own default (16 KiB) is what Auth0's SDKs run under; a
+		// management token with every scope is a few KiB.
+		MaxHeaderBytes:  16 << 10,
+		MaxConnsPerIP:   100,
+		ForwardedHeader: "X-Forwarded-For",
 	}
 }
 
@@ -246,8 +278,50 @@ func (c Config) Validate() error {
 	if c.BruteForceWindow <= 0 {
 		errs = append(errs, errors.New("--brute-force-window must be positive"))
 	}
+	if c.ReadTimeout <= 0 || c.IdleTimeout <= 0 {
+		errs = append(errs, errors.New("--read-timeout and --idle-timeout must be positive"))
+	}
+	if c.MaxHeaderBytes < 4<<10 || c.MaxHeaderBytes > 1<<20 {
+		errs = append(errs, fmt.Errorf("--max-header-bytes %d: use 4096 to 1048576", c.MaxHeaderBytes))
+	}
+	if c.MaxConnsPerIP < 0 {
+		errs = append(errs, errors.New("--max-conns-per-ip must not be negative"))
+	}
+	if _, err := c.TrustedProxyPrefixes(); err != nil {
+		errs = append(errs, err)
+	}
+	switch c.ForwardedHeader {
+	case "X-Forwarded-For", "Forwarded":
+	default:
+		errs = append(errs, fmt.Errorf("--forwarded-header %q: use X-Forwarded-For or Forwarded", c.ForwardedHeader))
+	}
+	if c.MasterKey != "" && c.MasterKeyFile != "" {
+		errs = append(errs, errors.New("TOKENHOOK_MASTER_KEY and --master-key-file are exclusive"))
+	}
 	if c.ShutdownTimeout <= 0 {
 		errs = append(errs, errors.New("--shutdown-timeout must be positive"))
 	}
 	return errors.Join(errs...)
+}
+
+// TrustedProxyPrefixes parses TrustedProxies: CIDRs, or addresses standing
+// for themselves.
+func (c Config) TrustedProxyPrefixes() ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, e := range c.TrustedProxies {
+		e = strings.TrimSpace(e)
+		if e == "" {
+			continue
+		}
+		if p, err := netip.ParsePrefix(e); err == nil {
+			out = append(out, p.Masked())
+			continue
+		}
+		a, err := netip.ParseAddr(e)
+		if err != nil {
+			return nil, fmt.Errorf("--trusted-proxies %q: not a CIDR or an IP address", e)
+		}
+		out = append(out, netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen()))
+	}
+	return out, nil
 }

@@ -189,9 +189,10 @@ func (d *Dashboard) Sweep(ctx context.Context, every time.Duration) {
 	}
 }
 
-// clientIP is the peer address. X-Forwarded-For is not trusted: nothing
-// here knows which proxies are in front, and the throttle must not be
-// defeated by a forged header.
+// clientIP is the peer address. Forwarding headers are not read here: the
+// server has already put the client's address in RemoteAddr when, and
+// only when, the peer is one of --trusted-proxies, so a forged header
+// cannot dodge the throttle.
 func clientIP(r *http.Request) string {
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {

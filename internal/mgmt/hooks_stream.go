@@ -46,6 +46,13 @@ func (a *API) streamHookLogs(w http.ResponseWriter, r *http.Request, _ token.Cla
 	}
 	filter, filtered := q.filters["hook"]
 	rc := http.NewResponseController(w)
+	// The stream is meant to outlive --read-timeout and any write deadline.
+	// net/http already clears the read deadline of an HTTP/1 request
+	// without a body once it is read; saying so here keeps that true over
+	// HTTP/2 and if a write timeout is ever set. A client that went away is
+	// found by the next heartbeat's failed write.
+	_ = rc.SetReadDeadline(time.Time{})
+	_ = rc.SetWriteDeadline(time.Time{})
 	// Subscribing before the headers go out: a client that saw the
 	// response start is sure to receive every line published afterwards.
 	lines := a.d.HookLogs.Subscribe(r.Context())

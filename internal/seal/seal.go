@@ -105,6 +105,16 @@ func LoadOrCreateKey(fromEnv, dataDir string) ([]byte, error) {
 	return key, f.Sync()
 }
 
+// LoadKeyFile reads a master key kept in a file of its own (the
+// --master-key-file setting), in the forms TOKENHOOK_MASTER_KEY accepts.
+func LoadKeyFile(path string) ([]byte, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("seal: read master key file: %w", err)
+	}
+	return parseKey(strings.TrimSpace(string(b)))
+}
+
 func parseKey(s string) ([]byte, error) {
 	if b, err := hex.DecodeString(s); err == nil && len(b) == 32 {
 		return b, nil

@@ -5,13 +5,23 @@ import (
 	"strings"
 )
 
+// hstsMaxAge is one year: browsers that once reached the server over TLS
+// refuse plain HTTP to it for that long. Subdomains are not included; they
+// may be other services.
+const hstsMaxAge = "max-age=31536000"
+
 // securityHeaders applies to every response.
-func securityHeaders(next http.Handler) http.Handler {
+func (s *Server) securityHeaders(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
 		h.Set("X-Content-Type-Options", "nosniff")
 		h.Set("X-Frame-Options", "DENY")
 		h.Set("Referrer-Policy", "no-referrer")
+		// RFC 6797 §7.2: sent over TLS only; a proxy that terminates TLS in
+		// front of a plain-HTTP server sets its own.
+		if r.TLS != nil {
+			h.Set("Strict-Transport-Security", hstsMaxAge)
+		}
 		next.ServeHTTP(w, r)
 	})
 }

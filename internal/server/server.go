@@ -53,6 +53,7 @@ type Server struct {
 	dash     *dashboard.Dashboard
 	engine   sandbox.Engine
 	hookLogs *hooks.LogHub
+	proxies  *proxies
 	stop     context.CancelFunc
 }
 
@@ -63,7 +64,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, out io.Writer
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	store, err := openStore(ctx, cfg)
+	store, err := openStore(ctx, cfg, log)
 	if err != nil {
 		return nil, err
 	}
@@ -75,15 +76,32 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, out io.Writer
 	return s, nil
 }
 
-func openStore(ctx context.Context, cfg config.Config) (storage.Storage, error) {
-	if !cfg.IsPostgres() || cfg.MasterKey == "" {
+func openStore(ctx context.Context, cfg config.Config, log *slog.Logger) (storage.Storage, error) {
+	keyInDataDir := cfg.MasterKey == "" && cfg.MasterKeyFile == ""
+	if !cfg.IsPostgres() || keyInDataDir {
 		if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 			return nil, fmt.Errorf("data dir: %w", err)
 		}
 	}
-	key, err := seal.LoadOrCreateKey(cfg.MasterKey, cfg.DataDir)
+	var (
+		key []byte
+		err error
+	)
+	if cfg.MasterKeyFile != "" {
+		key, err = seal.LoadKeyFile(cfg.MasterKeyFile)
+		keyInDataDir = within(cfg.DataDir, cfg.MasterKeyFile)
+	} else {
+		key, err = seal.LoadOrCreateKey(cfg.MasterKey, cfg.DataDir)
+	}
 	if err != nil {
 		return nil, err
+	}
+	// A key beside the database it protects protects nothing against
+	// whoever copies the directory (a backup, a volume snapshot).
+	if keyInDataDir && !cfg.Dev {
+		log.Warn("the master key is in the data directory, next to the database it encrypts; "+
+			"in production set TOKENHOOK_MASTER_KEY or --master-key-file from a secret store (docs/configuration.md)",
+			"data_dir", cfg.DataDir)
 	}
 	sealer, err := seal.New(key)
 	if err != nil {
@@ -102,7 +120,12 @@ func openStore(ctx context.Context, cfg config.Config) (storage.Storage, error) 
 
 func build(ctx context.Context, cfg config.Config, log *slog.Logger, out io.Writer, store storage.Storage) (*Server, error) {
 	now := func() time.Time { return time.Now().UTC() }
-	s := &Server{cfg: cfg, issuer: cfg.ResolvedIssuer(), log: log, store: store}
+	trusted, err := cfg.TrustedProxyPrefixes()
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{cfg: cfg, issuer: cfg.ResolvedIssuer(), log: log, store: store,
+		proxies: &proxies{trusted: trusted, header: cfg.ForwardedHeader}}
 	if err := s.bootstrap(ctx, out, now); err != nil {
 		return nil, fmt.Errorf("bootstrap: %w", err)
 	}
@@ -216,12 +239,16 @@ func (s *Server) Handler() http.Handler { return s.routes() }
 // flushes the tenant event log.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	srv := &http.Server{
-		Handler:           s.routes(),
-		ReadHeaderTimeout: 10 * time.Second,
-		IdleTimeout:       2 * time.Minute,
-		MaxHeaderBytes:    64 << 10,
+		Handler: s.routes(),
+		// The header deadline is the shorter one: a client that has not
+		// even sent its headers is not waiting on anything of ours.
+		ReadHeaderTimeout: min(10*time.Second, s.cfg.ReadTimeout),
+		ReadTimeout:       s.cfg.ReadTimeout,
+		IdleTimeout:       s.cfg.IdleTimeout,
+		MaxHeaderBytes:    s.cfg.MaxHeaderBytes,
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
 	}
+	ln = limitPerIP(ln, s.cfg.MaxConnsPerIP, s.proxies.isTrusted, s.log)
 	// Hook log streams never end on their own; Shutdown would otherwise
 	// wait for every watcher until ShutdownTimeout.
 	srv.RegisterOnShutdown(s.mgmt.CloseStreams)
@@ -260,4 +287,15 @@ func (s *Server) Close() error {
 		s.engine.Close()
 	}
 	return s.store.Close()
+}
+
+// within reports whether path lies inside dir.
+func within(dir, path string) bool {
+	d, err1 := filepath.Abs(dir)
+	p, err2 := filepath.Abs(path)
+	if err1 != nil || err2 != nil {
+		return false
+	}
+	rel, err := filepath.Rel(d, p)
+	return err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator))
 }

@@ -1,0 +1,95 @@
+package server
+
+import (
+	"log/slog"
+	"net"
+	"net/netip"
+	"sync"
+	"time"
+)
+
+// perIPListener caps the connections open from one client address: a
+// client holding many slow connections (slowloris) exhausts its own
+// allowance, not the process's file descriptors. Connections past the cap
+// are closed as soon as they are accepted. Trusted proxies are exempt:
+// every client behind them shares their address.
+type perIPListener struct {
+	net.Listener
+	max    int
+	exempt func(netip.Addr) bool
+	log    *slog.Logger
+
+	mu       sync.Mutex
+	open     map[netip.Addr]int
+	lastWarn time.Time
+}
+
+func limitPerIP(ln net.Listener, max int, exempt func(netip.Addr) bool, log *slog.Logger) net.Listener {
+	if max <= 0 {
+		return ln
+	}
+	return &perIPListener{Listener: ln, max: max, exempt: exempt, log: log, open: map[netip.Addr]int{}}
+}
+
+func (l *perIPListener) Accept() (net.Conn, error) {
+	for {
+		c, err := l.Listener.Accept()
+		if err != nil {
+			return nil, err
+		}
+		a, ok := remoteAddr(c.RemoteAddr().String())
+		if !ok || l.exempt(a) {
+			return c, nil
+		}
+		if l.admit(a) {
+			return &countedConn{Conn: c, release: func() { l.release(a) }}, nil
+		}
+		_ = c.Close()
+	}
+}
+
+func (l *perIPListener) admit(a netip.Addr) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.open[a] >= l.max {
+		// Once a minute at most: the refused client controls the rate.
+		if now := time.Now(); now.Sub(l.lastWarn) >= time.Minute {
+			l.lastWarn = now
+			l.log.Warn("connection refused: too many open connections from one address", "ip", a.String(), "max_conns_per_ip", l.max)
+		}
+		return false
+	}
+	l.open[a]++
+	return true
+}
+
+func (l *perIPListener) release(a netip.Addr) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.open[a]--; l.open[a] <= 0 {
+		delete(l.open, a)
+	}
+}
+
+// countedConn gives its slot back once, on the first Close.
+type countedConn struct {
+	net.Conn
+	once    sync.Once
+	release func()
+}
+
+func (c *countedConn) Close() error {
+	err := c.Conn.Close()
+	c.once.Do(c.release)
+	return err
+}
+
+// CloseWrite lets net/http half-close after an error response, as it does
+// on a bare TCP connection, so the client reads the answer before the
+// connection goes.
+func (c *countedConn) CloseWrite() error {
+	if cw, ok := c.Conn.(interface{ CloseWrite() error }); ok {
+		return cw.CloseWrite()
+	}
+	return nil
+}
