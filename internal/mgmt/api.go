@@ -54,6 +54,13 @@ type Deps struct {
 	// /user-blocks reports as blocks (users.go).
 	Passwords *password.Hasher
 	Lockout   password.Lockout
+	// ManagementGrant reports, from the in-memory catalog (no storage
+	// access per request), whether clientID still exists and holds a grant
+	// for the Management API, and the grant's scopes now. A bearer token
+	// is only as good as that: deleting the client or its grant, or taking
+	// a scope off the grant, takes effect at once rather than when the
+	// token expires (auth.go). Nil skips the check.
+	ManagementGrant func(clientID string) (scopes []string, ok bool)
 }
 
 // API serves /api/v2.

@@ -3,6 +3,7 @@ package mgmt
 import (
 	"errors"
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/tokenhook/tokenhook/internal/token"
@@ -63,6 +64,16 @@ func (a *API) authenticate(w http.ResponseWriter, r *http.Request) (token.Claims
 		a.d.Logger.Info("mgmt: bearer token of another grant rejected", "path", r.URL.Path, "gty", claims.GrantType)
 		w.Header().Set("WWW-Authenticate", `Bearer realm="api/v2", error="invalid_token"`)
 		return token.Claims{}, newError(http.StatusUnauthorized, codeInvalidToken, "Invalid token")
+	}
+	if a.d.ManagementGrant != nil {
+		granted, ok := a.d.ManagementGrant(claims.ClientID)
+		if !ok {
+			a.d.Logger.Info("mgmt: bearer token of a deleted client or revoked grant rejected", "path", r.URL.Path, "client_id", claims.ClientID)
+			w.Header().Set("WWW-Authenticate", `Bearer realm="api/v2", error="invalid_token"`)
+			return token.Claims{}, newError(http.StatusUnauthorized, codeInvalidToken, "Invalid token")
+		}
+		// The token keeps only the scopes its client still holds.
+		claims.Scope = slices.DeleteFunc(slices.Clone(claims.Scope), func(s string) bool { return !slices.Contains(granted, s) })
 	}
 	return claims, nil
 }

@@ -208,6 +208,17 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, out io.Writ
 		Sessions:  s.dash,
 		Passwords: passwords,
 		Lockout:   lockout,
+		ManagementGrant: func(clientID string) ([]string, bool) {
+			snap := cache.Snapshot()
+			if _, ok := snap.Client(clientID); !ok {
+				return nil, false
+			}
+			g, ok := snap.Grant(clientID, s.issuer+"api/v2/")
+			if !ok {
+				return nil, false
+			}
+			return g.Scope, true
+		},
 	})
 	return s, nil
 }
