@@ -219,6 +219,9 @@ func TestRestartAndRotation(t *testing.T) {
 	if strings.Contains(in2.output(), "TOKENHOOK_ADMIN_CLIENT_SECRET=") {
 		t.Fatal("the generated management credentials were printed again on restart")
 	}
+	if strings.Contains(in2.output(), secret) || !strings.Contains(in2.output(), id) {
+		t.Fatalf("restart must name the demo application without its secret:\n%s", in2.output())
+	}
 	verifyAccessToken(t, in2, tok, audience)
 
 	// Rotate with the management credentials printed on first start.

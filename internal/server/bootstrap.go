@@ -173,7 +173,10 @@ func (s *Server) completeAdminGrants(ctx context.Context, audience string, now t
 }
 
 // ensureDemo creates the demo API and application on first start and
-// prints a ready curl command on every --dev start.
+// prints a ready curl command with the application's secret then, once,
+// like the management credentials: the console output of a server is
+// often kept (journald, CI logs). Later --dev starts name the application
+// only.
 func (s *Server) ensureDemo(ctx context.Context, out io.Writer, firstStart bool, now time.Time) error {
 	tenant := s.cfg.Tenant
 	if firstStart {
@@ -204,7 +207,12 @@ func (s *Server) ensureDemo(ctx context.Context, out io.Writer, firstStart bool,
 		if c.Name != DemoClientName {
 			continue
 		}
-		fmt.Fprintf(out, "\nDemo application ready. Get a token:\n\n  curl -s %soauth/token -H 'content-type: application/json' \\\n"+
+		if !firstStart {
+			fmt.Fprintf(out, "\nDemo application: client_id %s (its secret was shown on the first start only;\n"+
+				"  the dashboard's Try it gets a token without it, and rotating the secret shows a new one)\n\n", c.ClientID)
+			return nil
+		}
+		fmt.Fprintf(out, "\nDemo application ready (the secret is shown only this once). Get a token:\n\n  curl -s %soauth/token -H 'content-type: application/json' \\\n"+
 			"    -d '{\"grant_type\":\"client_credentials\",\"client_id\":\"%s\",\"client_secret\":\"%s\",\"audience\":\"%s\"}'\n\n",
 			s.issuer, c.ClientID, c.Secret, DemoAPIIdentifier)
 		return nil

@@ -30,7 +30,7 @@ type Handler struct {
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodGet && r.Method != http.MethodPost {
 		w.Header().Set("Allow", "GET, POST")
-		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+		writeError(w, http.StatusMethodNotAllowed, "invalid_request", "Method not allowed; use GET or POST")
 		return
 	}
 	raw, ok := bearer(r)
@@ -52,8 +52,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	case err != nil:
 		h.Log.Error("userinfo: reading the user failed", "err", err)
-		w.Header().Set("Cache-Control", "no-store")
-		http.Error(w, "internal error", http.StatusInternalServerError)
+		writeError(w, http.StatusInternalServerError, "server_error", "Internal error")
 		return
 	case user.Blocked:
 		challenge(w, http.StatusUnauthorized, "invalid_token", "user is blocked")
@@ -102,6 +101,18 @@ func challenge(w http.ResponseWriter, status int, code, description string) {
 	if code == "" {
 		code, description = "invalid_request", "Missing access token"
 	}
+	body, _ := json.Marshal(map[string]string{"error": code, "error_description": description})
+	_, _ = w.Write(body)
+}
+
+// writeError writes a failure that is not about the token in the same
+// {"error", "error_description"} shape as the challenges, so clients parse
+// every answer of this endpoint as JSON.
+func writeError(w http.ResponseWriter, status int, code, description string) {
+	hd := w.Header()
+	hd.Set("Cache-Control", "no-store")
+	hd.Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(status)
 	body, _ := json.Marshal(map[string]string{"error": code, "error_description": description})
 	_, _ = w.Write(body)
 }
