@@ -1,8 +1,11 @@
-// Package hooks owns the extensibility points (compat-spec §3): what each
-// point passes to a hook, how a hook's response becomes token changes
-// (scope replacement and the namespaced-claim filter), how a hook's
-// failure becomes an OAuth error (compat-spec §3.5), the runner's default
-// payloads (§3.6) and the live log hub behind /api/v2/hooks/logs/stream.
+// Package hooks owns the extensibility points (compat-spec §3). Each point
+// is one Point entry in points.go: its arguments and how a trigger site's
+// Input becomes them, how a hook's response becomes token changes (scope
+// replacement and the namespaced-claim filter, response.go), what a plain
+// failure answers (the rest of compat-spec §3.5 is shared, errors.go), its
+// starter code and the runner's default payload (§3.6). The runner, the
+// Management API, the CLI and the dashboard all read that one table.
+// The package also holds the live log hub behind /api/v2/hooks/logs/stream.
 //
 // It never touches the JavaScript engine directly: scripts run through a
 // sandbox.Engine (worker processes by default), so this package is plain,

@@ -16,7 +16,7 @@ const (
 
 // scriptError maps what a script failed with (cb(err), a throw, a
 // rejection) to the OAuth error of its point (compat-spec §3.5).
-func scriptError(trigger string, e *sandbox.HookError) *oauth.Error {
+func scriptError(p *Point, e *sandbox.HookError) *oauth.Error {
 	msg := e.Message
 	switch e.Name {
 	case "InvalidScopeError":
@@ -26,11 +26,7 @@ func scriptError(trigger string, e *sandbox.HookError) *oauth.Error {
 	case "ServerError":
 		return oauth.ServerError(msg, nil)
 	}
-	if trigger == PasswordExchange {
-		// A plain error at password-exchange "signals authorization failure".
-		return oauth.AccessDenied(msg)
-	}
-	return oauth.ServerError(msg, nil)
+	return p.plainError(msg)
 }
 
 // engineError maps an engine failure. Only the timeout and compile texts

@@ -79,7 +79,7 @@ func TestParseResponse(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			got, err := parseResponse(c.trigger, json.RawMessage(c.raw))
+			got, err := parseResponse(mustPoint(t, c.trigger), json.RawMessage(c.raw))
 			if c.errCode != "" {
 				if err == nil || err.Code != c.errCode {
 					t.Fatalf("err = %v, want %s", err, c.errCode)
@@ -98,12 +98,13 @@ func TestParseResponse(t *testing.T) {
 
 func TestClaimsSizeCap(t *testing.T) {
 	big := strings.Repeat("x", MaxClaimsBytes)
-	_, err := parseResponse(CredentialsExchange, json.RawMessage(fmt.Sprintf(`{"https://a.example/big":%q}`, big)))
+	cc := mustPoint(t, CredentialsExchange)
+	_, err := parseResponse(cc, json.RawMessage(fmt.Sprintf(`{"https://a.example/big":%q}`, big)))
 	if err == nil || err.Status != 500 || err.Code != "server_error" {
 		t.Fatalf("err = %v", err)
 	}
 	ok := strings.Repeat("x", MaxClaimsBytes-100)
-	if _, err := parseResponse(CredentialsExchange, json.RawMessage(fmt.Sprintf(`{"https://a.example/big":%q}`, ok))); err != nil {
+	if _, err := parseResponse(cc, json.RawMessage(fmt.Sprintf(`{"https://a.example/big":%q}`, ok))); err != nil {
 		t.Fatalf("under the cap: %v", err)
 	}
 }
@@ -128,7 +129,7 @@ func TestErrorMapping(t *testing.T) {
 		{PasswordExchange, &sandbox.HookError{Message: "m"}, 403, "access_denied"},
 	}
 	for _, c := range cases {
-		got := scriptError(c.trigger, c.err)
+		got := scriptError(mustPoint(t, c.trigger), c.err)
 		if got.Status != c.status || got.Code != c.code || got.Description != "m" {
 			t.Errorf("%s %+v → %d %s %q, want %d %s", c.trigger, c.err, got.Status, got.Code, got.Description, c.status, c.code)
 		}
@@ -161,7 +162,7 @@ func TestArgs(t *testing.T) {
 		Audience: "https://api/",
 		Context:  Context{IP: "1.2.3.4", UserAgent: "ua", Secrets: map[string]string{"K": "v"}},
 	}
-	a, err := args(CredentialsExchange, in)
+	a, err := args(mustPoint(t, CredentialsExchange), in)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -180,14 +181,23 @@ func TestArgs(t *testing.T) {
 	}
 	in.Scope = []string{"a"}
 	in.User = &User{ID: "auth0|1", Tenant: "t", Email: "e@x", EmailVerified: true}
-	a, err = args(PasswordExchange, in)
+	a, err = args(mustPoint(t, PasswordExchange), in)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(a) != 5 || string(a[0]) != `{"id":"auth0|1","tenant":"t","email":"e@x","emailVerified":true,"user_metadata":{},"app_metadata":{}}` || string(a[2]) != `["a"]` {
 		t.Fatalf("password-exchange args %q", a)
 	}
-	if _, err := args(PasswordExchange, Input{}); err == nil {
+	if _, err := args(mustPoint(t, PasswordExchange), Input{}); err == nil {
 		t.Fatal("password-exchange without a user must fail")
 	}
+}
+
+func mustPoint(t *testing.T, id string) *Point {
+	t.Helper()
+	p, ok := Lookup(id)
+	if !ok {
+		t.Fatalf("no point %q", id)
+	}
+	return p
 }

@@ -5,25 +5,165 @@ import (
 	"fmt"
 
 	"github.com/tokenhook/tokenhook/internal/hooks/jsvm"
+	"github.com/tokenhook/tokenhook/internal/hooks/sandbox"
+	"github.com/tokenhook/tokenhook/internal/oauth"
 )
 
-// Extensibility points that run here (compat-spec §1).
+// Point describes one extensibility point: everything that differs from
+// one point to the next lives here, so the runner, the test runner, the
+// Management API, the CLI and the dashboard all read the same entry.
+// Adding a point is one entry in points plus its trigger site (the code
+// that calls Runner.Run with the point's id).
+type Point struct {
+	ID    string `json:"id"`
+	Label string `json:"label"`
+	// Arguments are the hook function's parameters before the callback, in
+	// order. The test runner's payload names its fields after them.
+	Arguments []string `json:"arguments"`
+	// Sync: the request that reaches the point waits for the hook's answer
+	// and the answer changes it. An async point's hook runs after the fact.
+	Sync bool `json:"sync"`
+	// ActionsTrigger is the Auth0 Actions trigger that took over this
+	// point (compat-spec §7), empty when none did.
+	ActionsTrigger string          `json:"actions_trigger,omitempty"`
+	StarterCode    string          `json:"starter_code"`
+	DefaultPayload json.RawMessage `json:"default_payload"`
+
+	// build returns the argument values in Arguments order; a nil value
+	// reaches the script as undefined.
+	build func(in Input) ([]any, error)
+	// parse turns a hook's response into token changes; obj is nil when
+	// the response is not an object.
+	parse func(obj map[string]json.RawMessage) (Changes, *oauth.Error)
+	// plainError is what a failure other than the named error classes
+	// (compat-spec §3.5) answers.
+	plainError func(message string) *oauth.Error
+	// result is the test runner's view of what would be issued, given the
+	// scopes the payload granted.
+	result func(c Changes, granted []string) map[string]any
+}
+
+// Trigger ids of the points that run here (compat-spec §1): the names
+// their trigger sites pass to Runner.Run.
 const (
 	CredentialsExchange = "credentials-exchange"
 	PasswordExchange    = "password-exchange"
 )
 
+// points is the table, in display order.
+var points = []Point{
+	{
+		ID:             CredentialsExchange,
+		Label:          "Client Credentials Exchange",
+		Arguments:      []string{"client", "scope", "audience", "context"},
+		Sync:           true,
+		ActionsTrigger: "credentials-exchange",
+		StarterCode:    credentialsExchangeStarter,
+		DefaultPayload: json.RawMessage(`{
+  "audience": "https://my-tenant.auth0.com/api/v2/",
+  "client": {"id": "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "name": "client-name", "tenant": "my-tenant", "metadata": {"plan": "full"}},
+  "scope": ["read:connections"]
+}`),
+		build: func(in Input) ([]any, error) {
+			return []any{in.Client, scopeArg(in.Scope), in.Audience, in.Context}, nil
+		},
+		// The response is the access token's claims: whatever it leaves
+		// out, the token lacks, so a response without a scope (or that is
+		// no object) issues a token with no scope (compat-spec §3.2, the
+		// seeds: removing `access_token.scope = scope` "will reset all
+		// scopes").
+		parse: func(obj map[string]json.RawMessage) (Changes, *oauth.Error) {
+			access, err := tokenChanges(obj, true)
+			if err == nil && !access.ScopeSet {
+				access.Scope, access.ScopeSet = []string{}, true
+			}
+			return Changes{Access: access}, err
+		},
+		plainError: func(msg string) *oauth.Error { return oauth.ServerError(msg, nil) },
+		result: func(c Changes, granted []string) map[string]any {
+			return issuedView(c.Access, granted)
+		},
+	},
+	{
+		ID:        PasswordExchange,
+		Label:     "Password Exchange",
+		Arguments: []string{"user", "client", "scope", "audience", "context"},
+		Sync:      true,
+		// Actions run the password grant's logic at post-login.
+		ActionsTrigger: "post-login",
+		StarterCode:    passwordExchangeStarter,
+		DefaultPayload: json.RawMessage(`{
+  "audience": "https://my-tenant.auth0.com/api/v2/",
+  "client": {"id": "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "name": "client-name", "tenant": "my-tenant", "metadata": {"plan": "full"}},
+  "scope": ["read:connections"],
+  "user": {"id": "abc123", "tenant": "my-tenant", "username": "user1", "email": "user1@foo.com", "emailVerified": true,
+    "user_metadata": {"hobby": "surfing"}, "app_metadata": {"plan": "full"}}
+}`),
+		build: func(in Input) ([]any, error) {
+			if in.User == nil {
+				return nil, fmt.Errorf("hooks: %s needs a user", PasswordExchange)
+			}
+			u := *in.User
+			if u.UserMetadata == nil {
+				u.UserMetadata = map[string]any{}
+			}
+			if u.AppMetadata == nil {
+				u.AppMetadata = map[string]any{}
+			}
+			return []any{u, in.Client, scopeArg(in.Scope), in.Audience, in.Context}, nil
+		},
+		// Both tokens are optional; an absent accessToken.scope keeps the
+		// granted scopes (this point's starter code answers {}).
+		parse: func(obj map[string]json.RawMessage) (Changes, *oauth.Error) {
+			var out Changes
+			var err *oauth.Error
+			if at, ok := object(obj["accessToken"]); ok {
+				if out.Access, err = tokenChanges(at, true); err != nil {
+					return Changes{}, err
+				}
+			}
+			if it, ok := object(obj["idToken"]); ok {
+				if out.ID, err = tokenChanges(it, false); err != nil {
+					return Changes{}, err
+				}
+			}
+			return out, nil
+		},
+		// A plain error at password-exchange "signals authorization failure".
+		plainError: func(msg string) *oauth.Error { return oauth.AccessDenied(msg) },
+		result: func(c Changes, granted []string) map[string]any {
+			return map[string]any{"accessToken": issuedView(c.Access, granted), "idToken": issuedView(c.ID, nil)}
+		},
+	},
+}
+
+// Points returns the table in display order (a copy: callers may not
+// change what the runner uses).
+func Points() []Point { return append([]Point(nil), points...) }
+
+// Lookup returns the point with that trigger id.
+func Lookup(id string) (*Point, bool) {
+	for i := range points {
+		if points[i].ID == id {
+			return &points[i], true
+		}
+	}
+	return nil, false
+}
+
 // Triggers lists the supported trigger ids, in display order.
-var Triggers = []string{CredentialsExchange, PasswordExchange}
+var Triggers = func() []string {
+	ids := make([]string, len(points))
+	for i, p := range points {
+		ids[i] = p.ID
+	}
+	return ids
+}()
 
 // KnownTrigger reports whether id is a supported trigger.
 func KnownTrigger(id string) bool {
-	for _, t := range Triggers {
-		if t == id {
-			return true
-		}
-	}
-	return false
+	_, ok := Lookup(id)
+	return ok
 }
 
 // Client is the `client` argument.
@@ -89,8 +229,8 @@ func orEmpty(m map[string]string) map[string]string {
 	return m
 }
 
-// Input is everything a point passes to its hook. User is nil at
-// credentials-exchange.
+// Input is everything a trigger site knows; each point passes its hook
+// the part its Arguments name. User is nil at credentials-exchange.
 type Input struct {
 	User     *User
 	Client   Client
@@ -99,30 +239,15 @@ type Input struct {
 	Context  Context
 }
 
-// args builds the JSON arguments in the point's order (compat-spec §3.1).
-// A nil entry is passed to the script as undefined.
-func args(trigger string, in Input) ([]json.RawMessage, error) {
+// args builds the JSON arguments of point p (compat-spec §3.1). A nil
+// entry is passed to the script as undefined.
+func args(p *Point, in Input) ([]json.RawMessage, error) {
 	if in.Client.Metadata == nil {
 		in.Client.Metadata = map[string]string{}
 	}
-	var list []any
-	switch trigger {
-	case CredentialsExchange:
-		list = []any{in.Client, scopeArg(in.Scope), in.Audience, in.Context}
-	case PasswordExchange:
-		if in.User == nil {
-			return nil, fmt.Errorf("hooks: %s needs a user", trigger)
-		}
-		u := *in.User
-		if u.UserMetadata == nil {
-			u.UserMetadata = map[string]any{}
-		}
-		if u.AppMetadata == nil {
-			u.AppMetadata = map[string]any{}
-		}
-		list = []any{u, in.Client, scopeArg(in.Scope), in.Audience, in.Context}
-	default:
-		return nil, fmt.Errorf("hooks: unknown trigger %q", trigger)
+	list, err := p.build(in)
+	if err != nil {
+		return nil, err
 	}
 	out := make([]json.RawMessage, len(list))
 	for i, v := range list {
@@ -131,7 +256,7 @@ func args(trigger string, in Input) ([]json.RawMessage, error) {
 		}
 		b, err := json.Marshal(v)
 		if err != nil {
-			return nil, fmt.Errorf("hooks: argument %d: %w", i, err)
+			return nil, fmt.Errorf("hooks: argument %s: %w", p.Arguments[i], err)
 		}
 		out[i] = b
 	}
@@ -146,6 +271,68 @@ func scopeArg(s []string) any {
 	return s
 }
 
+// CompileError is a script that does not compile, with the line and
+// column of the mistake when the engine knows them. mgmt names it through
+// this package, never through an engine's.
+type CompileError = sandbox.CompileError
+
 // Check compiles script without running it, for save-time validation: nil
-// or a *sandbox.CompileError naming the line and column.
+// or a *CompileError naming the line and column.
 func Check(script string) error { return jsvm.Check(script) }
+
+const credentialsExchangeStarter = `/**
+@param {object} client - information about the client
+@param {string} client.name - name of client
+@param {string} client.id - client id
+@param {string} client.tenant - tenant name
+@param {object} client.metadata - client metadata
+@param {array|undefined} scope - array of strings representing the scope claim or undefined
+@param {string} audience - token's audience claim
+@param {object} context - additional authorization context
+@param {object} context.webtask - webtask context (context.webtask.secrets holds the hook's secrets)
+@param {function} cb - function (error, accessTokenClaims)
+*/
+module.exports = function(client, scope, audience, context, cb) {
+  var access_token = {};
+  access_token.scope = scope;
+
+  // Modify scopes or add extra claims
+  // access_token['https://example.com/claim'] = 'bar';
+  // access_token.scope.push('extra');
+
+  cb(null, access_token);
+};
+`
+
+const passwordExchangeStarter = `/**
+@param {object} user - the user who asked for the token
+@param {string} user.id - user id
+@param {string} user.username - user name
+@param {string} user.email - email
+@param {boolean} user.emailVerified - is the email verified?
+@param {object} user.user_metadata - user metadata
+@param {object} user.app_metadata - application metadata
+@param {object} client - information about the client
+@param {string} client.name - name of client
+@param {string} client.id - client id
+@param {string} client.tenant - tenant name
+@param {object} client.metadata - client metadata
+@param {array|undefined} scope - array of strings representing the scope claim or undefined
+@param {string} audience - token's audience claim
+@param {object} context - additional authorization context
+@param {object} context.webtask - webtask context (context.webtask.secrets holds the hook's secrets)
+@param {function} cb - function (error, {accessToken, idToken})
+*/
+module.exports = function(user, client, scope, audience, context, cb) {
+  var access_token = {};
+  access_token.scope = scope;
+
+  var id_token = {};
+
+  // Modify scopes or add extra claims
+  // access_token['https://example.com/plan'] = user.app_metadata.plan;
+  // id_token['https://example.com/hobby'] = user.user_metadata.hobby;
+
+  cb(null, { accessToken: access_token, idToken: id_token });
+};
+`

@@ -62,36 +62,11 @@ func namespaced(name string) bool {
 	return true
 }
 
-// parseResponse turns a hook's raw response into Changes for trigger. A
-// response that is not an object adds no claims; at credentials-exchange
-// it also leaves the token without scope, at password-exchange it keeps
-// the granted scopes (its starter code answers {}).
-func parseResponse(trigger string, raw json.RawMessage) (Changes, *oauth.Error) {
+// parseResponse turns a hook's raw response into Changes at point p; the
+// point decides what a response that is not an object means.
+func parseResponse(p *Point, raw json.RawMessage) (Changes, *oauth.Error) {
 	obj, _ := object(raw)
-	if trigger != PasswordExchange {
-		// The response is the access token's claims: whatever it leaves
-		// out, the token lacks, so a response without a scope issues a
-		// token with no scope (compat-spec §3.2, the seeds: removing
-		// `access_token.scope = scope` "will reset all scopes").
-		access, err := tokenChanges(obj, true)
-		if err == nil && !access.ScopeSet {
-			access.Scope, access.ScopeSet = []string{}, true
-		}
-		return Changes{Access: access}, err
-	}
-	var out Changes
-	var err *oauth.Error
-	if at, ok := object(obj["accessToken"]); ok {
-		if out.Access, err = tokenChanges(at, true); err != nil {
-			return Changes{}, err
-		}
-	}
-	if it, ok := object(obj["idToken"]); ok {
-		if out.ID, err = tokenChanges(it, false); err != nil {
-			return Changes{}, err
-		}
-	}
-	return out, nil
+	return p.parse(obj)
 }
 
 // object decodes raw when it is a JSON object.

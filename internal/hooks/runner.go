@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/tokenhook/tokenhook/internal/hooks/sandbox"
@@ -53,17 +54,21 @@ type Runner struct {
 // Run executes script at trigger with in, for a token request. Secrets go
 // into context.webtask.secrets and process.env for this execution only.
 func (r *Runner) Run(ctx context.Context, trigger string, s Script, in Input, requestID string) Execution {
+	p, ok := Lookup(trigger)
+	if !ok {
+		return Execution{Err: oauth.ServerError("", fmt.Errorf("hooks: unknown trigger %q", trigger))}
+	}
 	in.Context.Secrets = s.Secrets
 	in.Context.Meta = webtaskMeta(s.Name, trigger)
 	in.Context.ID = requestID
-	a, err := args(trigger, in)
+	a, err := args(p, in)
 	if err != nil {
 		return Execution{Err: oauth.ServerError("", err)}
 	}
-	return r.execute(ctx, trigger, s, a, requestID, r.tokenStorage(s), false)
+	return r.execute(ctx, p, s, a, requestID, r.tokenStorage(s), false)
 }
 
-func (r *Runner) execute(ctx context.Context, trigger string, s Script, a []json.RawMessage, requestID string, st sandbox.Storage, isolated bool) Execution {
+func (r *Runner) execute(ctx context.Context, p *Point, s Script, a []json.RawMessage, requestID string, st sandbox.Storage, isolated bool) Execution {
 	onLog := func(l sandbox.LogLine) {
 		if r.Logs != nil {
 			r.Logs.Publish(LogEntry{Time: l.Time, HookID: s.ID, HookName: s.Name, RequestID: requestID, Level: l.Level, Text: l.Text})
@@ -78,7 +83,7 @@ func (r *Runner) execute(ctx context.Context, trigger string, s Script, a []json
 		ScriptKey:  scriptKey(s),
 		Args:       a,
 		Env:        s.Secrets,
-		ContextArg: contextArg(trigger),
+		ContextArg: p.contextArg(),
 		Storage:    st,
 		Isolated:   isolated,
 		ModulesDir: modules,
@@ -89,19 +94,22 @@ func (r *Runner) execute(ctx context.Context, trigger string, s Script, a []json
 	case err != nil:
 		ex.Err = engineError(err)
 	case out.Err != nil:
-		ex.Err = scriptError(trigger, out.Err)
+		ex.Err = scriptError(p, out.Err)
 	default:
-		ex.Changes, ex.Err = parseResponse(trigger, out.Response)
+		ex.Changes, ex.Err = parseResponse(p, out.Response)
 	}
 	return ex
 }
 
-// contextArg is the index of `context` among a point's arguments.
-func contextArg(trigger string) int {
-	if trigger == PasswordExchange {
-		return 4
+// contextArg is the index of `context` among the point's arguments, -1
+// when it has none.
+func (p *Point) contextArg() int {
+	for i, a := range p.Arguments {
+		if a == "context" {
+			return i
+		}
 	}
-	return 3
+	return -1
 }
 
 // runtimeError is a hook that cannot run on this server as saved: no

@@ -8,36 +8,24 @@ import (
 	"strings"
 )
 
-// DefaultPayload is what the runner pre-fills for a trigger (compat-spec §3.6).
+// DefaultPayload is what the runner pre-fills for a trigger (compat-spec
+// §3.6): the point's DefaultPayload, nil for an unknown trigger.
 func DefaultPayload(trigger string) json.RawMessage {
-	const cc = `"audience": "https://my-tenant.auth0.com/api/v2/",
-  "client": {"id": "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "name": "client-name", "tenant": "my-tenant", "metadata": {"plan": "full"}},
-  "scope": ["read:connections"]`
-	if trigger == PasswordExchange {
-		return json.RawMessage(`{
-  ` + cc + `,
-  "user": {"id": "abc123", "tenant": "my-tenant", "username": "user1", "email": "user1@foo.com", "emailVerified": true,
-    "user_metadata": {"hobby": "surfing"}, "app_metadata": {"plan": "full"}}
-}`)
+	if p, ok := Lookup(trigger); ok {
+		return p.DefaultPayload
 	}
-	return json.RawMessage("{\n  " + cc + "\n}")
+	return nil
 }
 
-// testPayload is a runner payload. Fields are kept raw so a user can test
-// any shape their code handles; context.ip, context.userAgent,
-// context.body and context.headers (the token request's parameters and
-// headers a hook would see) are optional.
-type testPayload struct {
-	Audience json.RawMessage `json:"audience"`
-	Client   json.RawMessage `json:"client"`
-	Scope    json.RawMessage `json:"scope"`
-	User     json.RawMessage `json:"user"`
-	Context  struct {
-		IP        string            `json:"ip"`
-		UserAgent string            `json:"userAgent"`
-		Body      map[string]string `json:"body"`
-		Headers   map[string]string `json:"headers"`
-	} `json:"context"`
+// payloadContext is the runner payload's `context`: context.ip,
+// context.userAgent, context.body and context.headers (the token request's
+// parameters and headers a hook would see) are optional; the secrets come
+// from the hook.
+type payloadContext struct {
+	IP        string            `json:"ip"`
+	UserAgent string            `json:"userAgent"`
+	Body      map[string]string `json:"body"`
+	Headers   map[string]string `json:"headers"`
 }
 
 // runnerRequestID tags the runner's log lines and is its context.webtask.id.
@@ -75,28 +63,42 @@ type ReportError struct {
 // Test runs s at trigger with payload (the default when empty) without
 // saving anything; s.Secrets become context.webtask.secrets.
 func (r *Runner) Test(ctx context.Context, trigger string, s Script, payload json.RawMessage) (Report, error) {
-	if !KnownTrigger(trigger) {
+	p, ok := Lookup(trigger)
+	if !ok {
 		return Report{}, fmt.Errorf("%w: unknown triggerId %q", ErrPayload, trigger)
 	}
 	if len(strings.TrimSpace(string(payload))) == 0 || string(payload) == "null" {
-		payload = DefaultPayload(trigger)
+		payload = p.DefaultPayload
 	}
-	var p testPayload
-	if err := json.Unmarshal(payload, &p); err != nil {
+	// The payload names the point's arguments; their values are kept raw
+	// so a user can test any shape their code handles.
+	var fields map[string]json.RawMessage
+	if err := json.Unmarshal(payload, &fields); err != nil {
 		return Report{}, fmt.Errorf("%w: %v", ErrPayload, err)
 	}
-	c, err := json.Marshal(Context{IP: p.Context.IP, UserAgent: p.Context.UserAgent, Secrets: s.Secrets,
-		Body: p.Context.Body, Headers: p.Context.Headers, Meta: webtaskMeta(s.Name, trigger), ID: runnerRequestID})
-	if err != nil {
-		return Report{}, err
-	}
-	a := []json.RawMessage{p.Client, p.Scope, p.Audience, c}
-	if trigger == PasswordExchange {
-		a = append([]json.RawMessage{p.User}, a...)
+	a := make([]json.RawMessage, len(p.Arguments))
+	for i, name := range p.Arguments {
+		v := payloadField(fields, name)
+		if name != "context" {
+			a[i] = v
+			continue
+		}
+		var pc payloadContext
+		if v != nil {
+			if err := json.Unmarshal(v, &pc); err != nil {
+				return Report{}, fmt.Errorf("%w: context: %v", ErrPayload, err)
+			}
+		}
+		c, err := json.Marshal(Context{IP: pc.IP, UserAgent: pc.UserAgent, Secrets: s.Secrets,
+			Body: pc.Body, Headers: pc.Headers, Meta: webtaskMeta(s.Name, trigger), ID: runnerRequestID})
+		if err != nil {
+			return Report{}, err
+		}
+		a[i] = c
 	}
 	// The runner's execution is isolated (fresh module state, issue 12)
 	// and its storage a scratch copy (see scratchStorage).
-	ex := r.execute(ctx, trigger, s, a, runnerRequestID, r.runnerStorage(ctx, s), true)
+	ex := r.execute(ctx, p, s, a, runnerRequestID, r.runnerStorage(ctx, s), true)
 	rep := Report{DurationMS: float64(ex.Duration.Microseconds()) / 1000, Logs: make([]ReportLog, 0, len(ex.Logs))}
 	for _, l := range ex.Logs {
 		rep.Logs = append(rep.Logs, ReportLog{Time: l.Time.UTC().Format("2006-01-02T15:04:05.000Z"), Level: l.Level, Message: l.Text})
@@ -106,14 +108,25 @@ func (r *Runner) Test(ctx context.Context, trigger string, s Script, payload jso
 		return rep, nil
 	}
 	var granted []string
-	_ = json.Unmarshal(p.Scope, &granted)
-	access := issuedView(ex.Changes.Access, granted)
-	if trigger == PasswordExchange {
-		rep.Result = map[string]any{"accessToken": access, "idToken": issuedView(ex.Changes.ID, nil)}
-	} else {
-		rep.Result = access
-	}
+	_ = json.Unmarshal(payloadField(fields, "scope"), &granted)
+	rep.Result = p.result(ex.Changes, granted)
 	return rep, nil
+}
+
+// payloadField is the payload's field of that name, matched as
+// encoding/json matches struct fields (an exact name first, then one that
+// differs only in case), as the runner did before it read the names from
+// the point table.
+func payloadField(fields map[string]json.RawMessage, name string) json.RawMessage {
+	if v, ok := fields[name]; ok {
+		return v
+	}
+	for k, v := range fields {
+		if strings.EqualFold(k, name) {
+			return v
+		}
+	}
+	return nil
 }
 
 // issuedView is one token's changes as they would be issued: the claims
