@@ -580,3 +580,14 @@ func (a *API) recentHookLogs(w http.ResponseWriter, r *http.Request, _ token.Cla
 	writeJSON(w, http.StatusOK, lines)
 	return nil
 }
+
+// listExtensibilityPoints serves hooks' point table (beyond Auth0): the
+// dashboard and the CLI read each point's label, arguments, starter code
+// and runner payload from here instead of keeping copies of their own.
+func (a *API) listExtensibilityPoints(w http.ResponseWriter, r *http.Request, _ token.Claims) error {
+	if _, err := parseQuery(r, noParams); err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, hooks.Points())
+	return nil
+}

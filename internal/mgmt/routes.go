@@ -82,6 +82,7 @@ func (a *API) routes() []route {
 		{"POST", "/hooks/run", anyOf(scopeCreateHooks, scopeUpdateHooks), a.runUnsavedHook},
 		{"POST", "/hooks/{id}/run", anyOf(scopeUpdateHooks), a.runSavedHook},
 		{"GET", "/hooks/logs/stream", anyOf(scopeReadHooks), a.streamHookLogs},
+		{"GET", "/hooks/extensibility-points", anyOf(scopeReadHooks), a.listExtensibilityPoints},
 		{"GET", "/hooks/{id}/logs", anyOf(scopeReadHooks), a.recentHookLogs},
 
 		{"GET", "/tenants/settings", anyOf(scopeReadTenantSettings), a.getTenantSettings},
