@@ -5,11 +5,9 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/tokenhook/tokenhook/internal/catalog"
-	"github.com/tokenhook/tokenhook/internal/eventlog"
 	"github.com/tokenhook/tokenhook/internal/hooks"
 	"github.com/tokenhook/tokenhook/internal/oauth"
 	"github.com/tokenhook/tokenhook/internal/password"
@@ -48,12 +46,15 @@ type Endpoint struct {
 	Log       *slog.Logger
 }
 
-// request is one token request as the pipeline sees it.
+// request is one token request as the pipeline sees it: each phase fills
+// in its part. It stays on the stack (the phases are direct calls), so a
+// token request costs no allocation for it.
 type request struct {
 	ctx       context.Context
 	snap      *catalog.Snapshot
 	params    params
 	grantType string
+	grant     *grant // nil for a grant type this server does not know
 	creds     credentials
 	ip        string
 	userAgent string
@@ -66,73 +67,127 @@ type request struct {
 	host   string
 	now    time.Time
 	id     string // request id: tags hook log lines and events
-}
+	event  storage.LogEvent
 
-// issued is what a grant hands back to be written and logged.
-type issued struct {
-	response oauth.TokenResponse
-	event    storage.LogEvent
+	client   *storage.Client
+	audience string                  // "" only for an ID token good for /userinfo alone
+	api      *storage.ResourceServer // nil when audience is ""
+	// requested are the scope parameter's scopes (password grants).
+	requested []string
+	// openid: an ID token was asked for (grants with user tokens only).
+	openid bool
+	scopes []string     // granted, before the hook
+	user   storage.User // grants with user tokens: the authenticated user
 }
 
 // ServeHTTP is the whole pipeline.
 func (e *Endpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	req := &request{ctx: r.Context(), snap: e.Catalog.Snapshot(), ip: clientIP(r), userAgent: r.UserAgent(),
 		forwardedFor: r.Header.Get(forwardedForHeader), header: r.Header, host: r.Host, now: e.Now(), id: newRequestID()}
-	out, failure := e.serve(r, req)
+	resp, failure := e.serve(r, req)
 	if failure != nil {
-		e.fail(w, req, out.event, failure)
+		e.fail(w, req, failure)
 		return
 	}
-	oauth.WriteToken(w, out.response)
+	oauth.WriteToken(w, resp)
 	e.Metrics.issued(req.grantType)
-	e.record(req, out.event)
+	e.record(req, req.event)
 }
 
-func (e *Endpoint) serve(r *http.Request, req *request) (issued, *oauth.Error) {
+// serve reads the request and picks its grant, then runs the phases every
+// grant shares.
+func (e *Endpoint) serve(r *http.Request, req *request) (oauth.TokenResponse, *oauth.Error) {
 	if r.Method != http.MethodPost {
-		return issued{}, &oauth.Error{Status: http.StatusMethodNotAllowed, Code: "invalid_request", Description: "Use POST"}
+		return oauth.TokenResponse{}, &oauth.Error{Status: http.StatusMethodNotAllowed, Code: "invalid_request", Description: "Use POST"}
 	}
 	p, err := parseParams(r)
 	if err != nil {
-		return issued{}, oauth.InvalidRequest(err.Error())
+		return oauth.TokenResponse{}, oauth.InvalidRequest(err.Error())
 	}
 	req.params = p
 	req.grantType = p["grant_type"]
 	if req.grantType == "" {
-		return issued{}, oauth.MissingParameter("grant_type")
+		return oauth.TokenResponse{}, oauth.MissingParameter("grant_type")
 	}
+	req.grant = grantNamed(req.grantType)
 	var creds *oauth.Error
 	if req.creds, creds = clientCredentials(r, p); creds != nil {
-		return issued{}, creds
+		return oauth.TokenResponse{}, creds
 	}
-	switch req.grantType {
-	case oauth.GrantClientCredentials:
-		return e.clientCredentials(req)
-	case oauth.GrantPassword, oauth.GrantPasswordRealm:
-		return e.password(req)
-	default:
-		return issued{}, oauth.UnsupportedGrantType(req.grantType)
+	if req.grant == nil || (req.grant.user && (e.Users == nil || e.Passwords == nil)) {
+		return oauth.TokenResponse{}, oauth.UnsupportedGrantType(req.grantType)
 	}
+	return e.run(req)
+}
+
+// run is the token pipeline every grant goes through, in this order. A
+// grant supplies only its own parameter checks and its authorization
+// (grants.go dispatches to its file); nothing else is up to it, so no
+// grant can skip client authentication, the audience rules, the hook or
+// the way tokens are minted.
+func (e *Endpoint) run(req *request) (oauth.TokenResponse, *oauth.Error) {
+	g := req.grant
+	req.event.Type, req.event.Description = g.success, g.description
+	var none oauth.TokenResponse
+	// 1. Client authentication. Public clients (token_endpoint_auth_method
+	// none) run on a user's device and cannot keep a secret: only grants
+	// that allow them let them through without one.
+	client, failure := authenticateClient(req.snap, req.creds, !g.public)
+	if failure != nil {
+		return none, failure
+	}
+	req.client = client
+	req.event.ClientID, req.event.ClientName = client.ClientID, client.Name
+	// 2. The grant type must be enabled on the client.
+	if !hasGrantType(client, req.grantType) {
+		return none, oauth.UnauthorizedClient(req.grantType)
+	}
+	// 3. The grant's own parameters: cheap checks, so a malformed request
+	// never costs a lookup or a bcrypt compare.
+	if failure := e.checkParams(req); failure != nil {
+		return none, failure
+	}
+	// 4. Audience (or the tenant's default_audience) → the API.
+	if failure := e.resolveAudience(req); failure != nil {
+		return none, failure
+	}
+	// 5. The grant's authorization: what is granted, and to whom.
+	if failure := e.authorize(req); failure != nil {
+		return none, failure
+	}
+	// 6. The point's enabled hook, if any.
+	changes, failure := e.runHook(req)
+	if failure != nil {
+		return none, failure
+	}
+	// 7. Mint.
+	resp, failure := e.mint(req, changes)
+	if failure != nil {
+		return none, failure
+	}
+	// Login statistics are bookkeeping: a failure to write them is logged,
+	// not turned into a failed login.
+	if g.user {
+		if err := e.Users.RecordLogin(req.ctx, req.snap.Tenant, req.user.UserID, req.ip, req.now); err != nil {
+			e.Log.Error("recording a login failed", "user_id", req.user.UserID, "err", err)
+		}
+	}
+	return resp, nil
 }
 
 // fail writes the error, counts it and logs it as a failed exchange event
 // where the grant type has one.
-func (e *Endpoint) fail(w http.ResponseWriter, req *request, ev storage.LogEvent, failure *oauth.Error) {
+func (e *Endpoint) fail(w http.ResponseWriter, req *request, failure *oauth.Error) {
 	if failure.Status >= 500 {
 		e.Log.Error("token request failed", "grant_type", req.grantType, "client_id", req.creds.id, "error", failure.Code, "cause", failure.Cause)
 	}
 	oauth.WriteError(w, failure)
 	e.Metrics.failed(req.grantType, failure.Code)
-	var typ string
-	switch req.grantType {
-	case oauth.GrantClientCredentials:
-		typ = eventlog.FailedCredentialsExchange
-	case oauth.GrantPassword, oauth.GrantPasswordRealm:
-		typ = eventlog.FailedPasswordExchange
-	default:
+	if req.grant == nil {
 		return
 	}
-	ev.Type = typ
+	ev := req.event
+	ev.Type = req.grant.failure
 	ev.Description = failure.Description
 	if ev.ClientID == "" {
 		ev.ClientID = req.creds.id
@@ -151,9 +206,6 @@ func (e *Endpoint) record(req *request, ev storage.LogEvent) {
 	ev.UserAgent = req.userAgent
 	e.Events.Record(ev)
 }
-
-// scopeString joins scopes for the JWT claim and the response.
-func scopeString(scopes []string) string { return strings.Join(scopes, " ") }
 
 func clientIP(r *http.Request) string {
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
