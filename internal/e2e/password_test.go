@@ -473,7 +473,9 @@ func TestPasswordGrant(t *testing.T) {
 		waitFor(t, 5*time.Second, "password events", func() bool {
 			s := in.api("GET", "logs?q=type:sepft", nil).list(t)
 			f := in.api("GET", "logs?q=type:fepft", nil).list(t)
-			if len(s) > 0 && len(f) > 0 {
+			// Earlier requests logged events of both types too: wait until
+			// the writer has flushed this subtest's (the newest of each).
+			if len(s) > 0 && len(f) > 0 && s[0]["client_id"] == confID && f[0]["description"] != "Unauthorized" {
 				ok, fail = s[0], f[0]
 				return true
 			}
