@@ -5,7 +5,6 @@ import (
 	"fmt"
 
 	"github.com/tokenhook/tokenhook/internal/hooks/jsvm"
-	"github.com/tokenhook/tokenhook/internal/hooks/sandbox"
 	"github.com/tokenhook/tokenhook/internal/oauth"
 )
 
@@ -271,13 +270,8 @@ func scopeArg(s []string) any {
 	return s
 }
 
-// CompileError is a script that does not compile, with the line and
-// column of the mistake when the engine knows them. mgmt names it through
-// this package, never through an engine's.
-type CompileError = sandbox.CompileError
-
 // Check compiles script without running it, for save-time validation: nil
-// or a *CompileError naming the line and column.
+// or a *sandbox.CompileError naming the line and column.
 func Check(script string) error { return jsvm.Check(script) }
 
 const credentialsExchangeStarter = `/**
