@@ -1,6 +1,9 @@
 package jsvm
 
 import (
+	"errors"
+	"sync"
+
 	"github.com/tokenhook/tokenhook/internal/hooks/sandbox"
 
 	"container/heap"
@@ -26,6 +29,75 @@ type eventLoop struct {
 	byID   map[int64]*jsTimer
 	nextID int64
 	wait   *time.Timer
+	// in receives completions of host operations (fetch, storage) that run
+	// off the loop; a new inbox per execution, so a late completion of an
+	// ended execution is dropped instead of reaching the next one.
+	in *inbox
+}
+
+// inbox collects functions that other goroutines want run on the loop.
+// post never blocks: a completion must not wait for a loop that may have
+// ended at its deadline.
+type inbox struct {
+	mu      sync.Mutex
+	jobs    []func() error
+	pending int // operations started and not yet posted
+	closed  bool
+	kick    chan struct{} // 1-buffered
+}
+
+func newInbox() *inbox { return &inbox{kick: make(chan struct{}, 1)} }
+
+// start counts an operation whose completion will be posted.
+func (b *inbox) start() {
+	b.mu.Lock()
+	b.pending++
+	b.mu.Unlock()
+}
+
+// post delivers the completion of a started operation.
+func (b *inbox) post(fn func() error) {
+	b.mu.Lock()
+	if b.closed {
+		b.mu.Unlock()
+		return
+	}
+	b.pending--
+	b.jobs = append(b.jobs, fn)
+	b.mu.Unlock()
+	select {
+	case b.kick <- struct{}{}:
+	default:
+	}
+}
+
+func (b *inbox) take() (func() error, int) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if len(b.jobs) == 0 {
+		return nil, b.pending
+	}
+	fn := b.jobs[0]
+	b.jobs[0] = nil
+	b.jobs = b.jobs[1:]
+	return fn, b.pending + len(b.jobs) + 1
+}
+
+func (b *inbox) close() {
+	b.mu.Lock()
+	b.closed = true
+	b.jobs = nil
+	b.mu.Unlock()
+}
+
+// hasWork reports whether timers or host operations are outstanding.
+func (l *eventLoop) hasWork() bool {
+	if len(l.timers) > 0 {
+		return true
+	}
+	l.in.mu.Lock()
+	defer l.in.mu.Unlock()
+	return l.in.pending > 0 || len(l.in.jobs) > 0
 }
 
 type jsTimer struct {
@@ -55,7 +127,11 @@ func (h *timerHeap) Pop() any {
 	*h = old[:len(old)-1]
 	return t
 }
-func (l *eventLoop) init(v *vmState) { l.v = v; l.byID = make(map[int64]*jsTimer) }
+func (l *eventLoop) init(v *vmState) {
+	l.v = v
+	l.byID = make(map[int64]*jsTimer)
+	l.in = newInbox()
+}
 
 func (l *eventLoop) install(define func(string, any)) {
 	define("setTimeout", func(call goja.FunctionCall) goja.Value { return l.schedule(call, false, false) })
@@ -115,8 +191,16 @@ func (l *eventLoop) cancel(t *jsTimer) {
 	t.index = -1
 }
 
-// reset drops every pending timer; called when an execution completes.
+// reset drops every pending timer and host operation; called when an
+// execution ends.
 func (l *eventLoop) reset() {
+	l.in.mu.Lock()
+	used := l.in.pending > 0 || len(l.in.jobs) > 0 || l.in.closed
+	l.in.mu.Unlock()
+	if used {
+		l.in.close()
+		l.in = newInbox()
+	}
 	if len(l.timers) == 0 {
 		return
 	}
@@ -128,13 +212,30 @@ func (l *eventLoop) reset() {
 	clear(l.byID)
 }
 
-// next returns the timer to run now, or waits for one. It returns an engine
-// error when the deadline passes or done fires before anything is due.
-func (l *eventLoop) next(deadline time.Time, done <-chan struct{}, ctxErr func() error) (*jsTimer, error) {
+// loopJob is what next hands out: a due timer, or a host completion.
+type loopJob struct {
+	timer *jsTimer
+	fn    func() error // calls into JavaScript; returns goja's error
+}
+
+// errLoopEmpty: nothing is pending and nothing can arrive any more.
+var errLoopEmpty = errors.New("jsvm: event loop empty")
+
+// next returns the timer or host completion to run now, or waits for one.
+// It returns an engine error when the deadline passes or done fires before
+// anything is due, and errLoopEmpty when stopWhenEmpty and nothing is left.
+func (l *eventLoop) next(deadline time.Time, done <-chan struct{}, ctxErr func() error, stopWhenEmpty bool) (loopJob, error) {
 	for {
+		fn, outstanding := l.in.take()
+		if fn != nil {
+			return loopJob{fn: fn}, nil
+		}
+		if stopWhenEmpty && outstanding == 0 && len(l.timers) == 0 {
+			return loopJob{}, errLoopEmpty
+		}
 		now := time.Now()
 		if !now.Before(deadline) {
-			return nil, sandbox.ErrTimeout
+			return loopJob{}, sandbox.ErrTimeout
 		}
 		wake := deadline
 		if len(l.timers) > 0 {
@@ -148,7 +249,7 @@ func (l *eventLoop) next(deadline time.Time, done <-chan struct{}, ctxErr func()
 					delete(l.byID, t.id)
 					t.index = -1
 				}
-				return t, nil
+				return loopJob{timer: t}, nil
 			}
 			if t.due.Before(wake) {
 				wake = t.due
@@ -161,9 +262,11 @@ func (l *eventLoop) next(deadline time.Time, done <-chan struct{}, ctxErr func()
 		}
 		select {
 		case <-l.wait.C:
+		case <-l.in.kick:
+			l.wait.Stop() // Go ≥ 1.23: no stale tick after Stop or Reset
 		case <-done:
 			l.wait.Stop()
-			return nil, ctxErr()
+			return loopJob{}, ctxErr()
 		}
 	}
 }

@@ -22,14 +22,35 @@ const (
 // execution is the state of one Run on a vmState.
 type execution struct {
 	v        *vmState
+	p        *runParams
 	done     bool
 	resp     goja.Value
 	errv     goja.Value
 	failed   bool
+	trailing bool // answered; running what the hook left behind
 	logs     []sandbox.LogLine
 	logBytes int
 	dropped  bool
 	onLog    func(sandbox.LogLine)
+	// ctx bounds host operations (fetch, storage) by the deadline; it is
+	// cancelled when the execution ends.
+	ctx    context.Context
+	cancel context.CancelFunc
+	env    *goja.Object // process.env, built on first use
+	// storageVersion is the version the last storage get saw ("" = none).
+	storageVersion string
+	fetches        int // requests in flight
+}
+
+// runParams is what one execution gets besides its script.
+type runParams struct {
+	args       []json.RawMessage
+	timeout    time.Duration
+	maxResp    int
+	env        map[string]string
+	contextArg int
+	host       hostOps // context.webtask.storage; never nil
+	net        *netClient
 }
 
 func (ex *execution) log(level, text string) {
@@ -68,37 +89,60 @@ func (ex *execution) settle(errv, resp goja.Value, fromCB bool) {
 // interruptSignal is what the deadline and cancellation pass to Interrupt.
 type interruptSignal struct{ err error }
 
-// execute runs one invocation on v. The caller owns v exclusively for the
-// duration and must discard it afterwards if v.broken is set.
-func (v *vmState) execute(ctx context.Context, prog *goja.Program, args []json.RawMessage, timeout time.Duration, maxResp int, onLog func(sandbox.LogLine)) (out sandbox.Outcome, err error) {
+// execute runs one invocation on v until its answer (cb, a settled Promise,
+// a failure). When the hook left work behind (timers, fetches, storage
+// calls), rest is non-nil: the caller answers with out and then calls rest,
+// on any goroutine, which runs that work until the loop is empty or the
+// deadline passes. The caller owns v exclusively until execute returns with
+// a nil rest, or until rest returns, and must discard v afterwards if
+// v.broken is set.
+func (v *vmState) execute(ctx context.Context, prog *goja.Program, p *runParams, onLog func(sandbox.LogLine)) (out sandbox.Outcome, err error, rest func()) {
 	start := time.Now()
-	deadline := start.Add(timeout)
-	ex := &execution{v: v, onLog: onLog}
+	deadline := start.Add(p.timeout)
+	ex := &execution{v: v, p: p, onLog: onLog}
+	ex.ctx, ex.cancel = context.WithDeadline(context.Background(), deadline)
 	v.cur = ex
 
 	// The deadline interrupts JavaScript wherever it is; a runtime that was
 	// (or might have been) interrupted is never reused (architecture rule 5).
-	t := time.AfterFunc(timeout, func() { v.rt.Interrupt(interruptSignal{sandbox.ErrTimeout}) })
+	t := time.AfterFunc(p.timeout, func() { v.rt.Interrupt(interruptSignal{sandbox.ErrTimeout}) })
 	var stopCtx func() bool
 	if ctx.Done() != nil {
 		stopCtx = context.AfterFunc(ctx, func() { v.rt.Interrupt(interruptSignal{ctx.Err()}) })
 	}
-	defer func() {
+	end := func() {
 		if !t.Stop() {
 			v.broken = true
 		}
-		if stopCtx != nil && !stopCtx() {
-			v.broken = true
-		}
-		if err != nil {
-			v.broken = true
-		}
+		ex.cancel()
 		v.loop.reset()
 		v.cur = nil
-		out.Logs = ex.logs
-		out.Duration = time.Since(start)
-	}()
+	}
 
+	out, err = v.answer(ctx, prog, ex, deadline)
+	out.Logs = ex.logs
+	out.Duration = time.Since(start)
+	// The answer is given: the request's cancellation no longer concerns
+	// the work the hook left running.
+	if stopCtx != nil && !stopCtx() {
+		v.broken = true
+	}
+	if err != nil {
+		v.broken = true
+	}
+	if v.broken || !v.loop.hasWork() {
+		end()
+		return out, err, nil
+	}
+	return out, err, func() {
+		v.drain(ex, deadline)
+		end()
+	}
+}
+
+// answer runs the module's function and the event loop until the execution
+// has its answer.
+func (v *vmState) answer(ctx context.Context, prog *goja.Program, ex *execution, deadline time.Time) (out sandbox.Outcome, err error) {
 	if v.fn == nil {
 		if err := v.loadModule(prog, ex); err != nil || ex.done {
 			if err == nil {
@@ -108,6 +152,7 @@ func (v *vmState) execute(ctx context.Context, prog *goja.Program, args []json.R
 		}
 	}
 
+	args := ex.p.args
 	jsArgs := make([]goja.Value, len(args)+1)
 	for i, a := range args {
 		if len(a) == 0 {
@@ -129,6 +174,11 @@ func (v *vmState) execute(ctx context.Context, prog *goja.Program, args []json.R
 		}
 		jsArgs[i] = val
 	}
+	if c := ex.p.contextArg; c >= 0 && c < len(args) {
+		if obj, ok := jsArgs[c].(*goja.Object); ok {
+			v.attachStorage(obj, ex)
+		}
+	}
 	jsArgs[len(args)] = v.rt.ToValue(func(call goja.FunctionCall) goja.Value {
 		ex.settle(call.Argument(0), call.Argument(1), true)
 		return goja.Undefined()
@@ -148,17 +198,12 @@ func (v *vmState) execute(ctx context.Context, prog *goja.Program, args []json.R
 
 	done := ctx.Done()
 	for !ex.done {
-		tm, err := v.loop.next(deadline, done, ctx.Err)
+		job, err := v.loop.next(deadline, done, ctx.Err, false)
 		if err != nil {
 			return out, err
 		}
-		if _, err := tm.fn(goja.Undefined(), tm.args...); err != nil {
-			if e := v.engineError(err); e != nil {
-				return out, e
-			}
-			// An exception escaping a timer callback would crash a Node
-			// process; here it fails the execution that scheduled it.
-			ex.settle(v.thrownValue(err), nil, false)
+		if err := v.runJob(job, ex); err != nil {
+			return out, err
 		}
 	}
 
@@ -166,7 +211,7 @@ func (v *vmState) execute(ctx context.Context, prog *goja.Program, args []json.R
 		out.Err = v.hookError(ex.errv)
 		return out, nil
 	}
-	resp, err := v.encodeResponse(ex.resp, maxResp)
+	resp, err := v.encodeResponse(ex.resp, ex.p.maxResp)
 	if err != nil {
 		var he *sandbox.HookError
 		if errors.As(err, &he) {
@@ -177,6 +222,50 @@ func (v *vmState) execute(ctx context.Context, prog *goja.Program, args []json.R
 	}
 	out.Response = resp
 	return out, nil
+}
+
+// runJob runs a due timer or a host completion. An exception escaping it
+// fails the execution before its answer (a Node process would crash); after
+// the answer it is logged. The error is an engine error only.
+func (v *vmState) runJob(job loopJob, ex *execution) error {
+	var err error
+	if job.timer != nil {
+		_, err = job.timer.fn(goja.Undefined(), job.timer.args...)
+	} else {
+		err = job.fn()
+	}
+	if err == nil {
+		return nil
+	}
+	if e := v.engineError(err); e != nil {
+		return e
+	}
+	if ex.trailing {
+		he := v.hookError(v.thrownValue(err))
+		ex.log("error", "Uncaught "+he.Error())
+		return nil
+	}
+	ex.settle(v.thrownValue(err), nil, false)
+	return nil
+}
+
+// drain runs the work a hook left behind after its answer (fire-and-forget:
+// a notification sent after cb) until nothing is pending or the deadline.
+func (v *vmState) drain(ex *execution, deadline time.Time) {
+	ex.trailing = true
+	for {
+		job, err := v.loop.next(deadline, nil, nil, true)
+		if errors.Is(err, sandbox.ErrTimeout) {
+			ex.log("warn", "work left running after the answer was stopped at the hook's deadline")
+			return
+		}
+		if err != nil {
+			return
+		}
+		if v.runJob(job, ex) != nil {
+			return // interrupted: v.broken is set
+		}
+	}
 }
 
 // loadModule runs the module once in this runtime; its scope (helpers,
@@ -294,11 +383,16 @@ func (v *vmState) followThenable(ret goja.Value, ex *execution) error {
 
 // hookError describes a failure value. Reading name/message may run script
 // getters, which may throw; the description then falls back to a fixed text.
+// Name and message are capped here, before they leave the worker: a hook's
+// error text ends up in the token answer, the tenant log and the runner's
+// report (issue 12 item 7).
 func (v *vmState) hookError(val goja.Value) (he *sandbox.HookError) {
 	defer func() {
 		if r := recover(); r != nil {
 			he = &sandbox.HookError{Message: "unprintable error value"}
 		}
+		he.Message = sandbox.CapMessage(he.Message)
+		he.Name = sandbox.Truncate(he.Name, maxErrorName)
 	}()
 	if obj, ok := val.(*goja.Object); ok && obj.ClassName() == "Error" {
 		he = &sandbox.HookError{}
@@ -312,6 +406,9 @@ func (v *vmState) hookError(val goja.Value) (he *sandbox.HookError) {
 	}
 	return &sandbox.HookError{Message: val.String()}
 }
+
+// maxErrorName bounds an error's name; real names are short identifiers.
+const maxErrorName = 100
 
 var jsonNull = json.RawMessage("null")
 

@@ -7,9 +7,7 @@ import (
 
 	"container/list"
 	"context"
-	"encoding/json"
 	"sync"
-	"time"
 
 	"github.com/dop251/goja"
 )
@@ -33,10 +31,13 @@ type executor struct {
 	lru     list.List // of *scriptEntry, most recently used at the front
 	idle    int       // idle runtimes over all scripts
 	// egress is the outbound policy of fetch; set before the first run.
-	egress *egress.Policy
+	egress  *egress.Policy
+	netOnce sync.Once
+	net     *netClient
 }
 
 type scriptEntry struct {
+	key  string // sandbox.Invocation.Key(): warm state is shared under it only
 	src  string
 	once sync.Once
 	prog *goja.Program
@@ -56,23 +57,32 @@ func newExecutor() *executor {
 // last found under, so that a worker running the same script again skips
 // hashing the whole source in the scripts map. se is guarded by executor.mu.
 type scriptRef struct {
+	key string // "" = src
 	src string
 	se  *scriptEntry
 }
 
+func (r *scriptRef) cacheKey() string {
+	if r.key != "" {
+		return r.key
+	}
+	return r.src
+}
+
 // acquire returns the entry for ref's script and an idle runtime, or nil when
-// a new one must be built. The lock is never held while JavaScript runs.
-func (e *executor) acquire(ref *scriptRef) (*scriptEntry, *vmState) {
+// a new one must be built (always for an isolated execution). The lock is
+// never held while JavaScript runs.
+func (e *executor) acquire(ref *scriptRef, isolated bool) (*scriptEntry, *vmState) {
 	e.mu.Lock()
 	se := ref.se
 	if se == nil || se.evicted {
-		se = e.lookup(ref.src)
+		se = e.lookup(ref.cacheKey(), ref.src)
 		ref.se = se
 	} else {
 		e.lru.MoveToFront(se.elem)
 	}
 	var v *vmState
-	if n := len(se.vms); n > 0 {
+	if n := len(se.vms); n > 0 && !isolated {
 		v = se.vms[n-1]
 		se.vms[n-1] = nil
 		se.vms = se.vms[:n-1]
@@ -83,12 +93,15 @@ func (e *executor) acquire(ref *scriptRef) (*scriptEntry, *vmState) {
 	return se, v
 }
 
-// lookup finds or creates the entry for script; e.mu is held.
-func (e *executor) lookup(script string) *scriptEntry {
-	se, ok := e.scripts[script]
-	if !ok {
-		se = &scriptEntry{src: script}
-		e.scripts[script] = se
+// lookup finds or creates the entry for key; e.mu is held.
+func (e *executor) lookup(key, src string) *scriptEntry {
+	se, ok := e.scripts[key]
+	if !ok || se.src != src {
+		if ok {
+			e.evict(se) // a key reused for another source: never mix them
+		}
+		se = &scriptEntry{key: key, src: src}
+		e.scripts[key] = se
 		se.elem = e.lru.PushFront(se)
 		for e.lru.Len() > maxCachedScripts {
 			e.evict(e.lru.Back().Value.(*scriptEntry))
@@ -101,7 +114,7 @@ func (e *executor) lookup(script string) *scriptEntry {
 
 func (e *executor) evict(se *scriptEntry) {
 	e.lru.Remove(se.elem)
-	delete(e.scripts, se.src)
+	delete(e.scripts, se.key)
 	se.evicted = true
 	e.idle -= len(se.vms)
 	se.vms = nil
@@ -113,7 +126,7 @@ func (e *executor) release(se *scriptEntry, v *vmState) {
 	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	if e.scripts[se.src] != se || len(se.vms) >= maxIdlePerScript {
+	if e.scripts[se.key] != se || len(se.vms) >= maxIdlePerScript {
 		return
 	}
 	for e.idle >= maxIdleRuntimesTotal {
@@ -134,19 +147,43 @@ func (e *executor) release(se *scriptEntry, v *vmState) {
 	e.idle++
 }
 
-// run executes one invocation on the calling goroutine.
-func (e *executor) run(ctx context.Context, script *scriptRef, args []json.RawMessage, timeout time.Duration, maxResp int, onLog func(sandbox.LogLine)) (sandbox.Outcome, error) {
+// netClient is the HTTP client of fetch, built on first use (a worker
+// learns its egress policy from its config frame, before any run).
+func (e *executor) netClient() *netClient {
+	e.netOnce.Do(func() { e.net = newNetClient(e.egress) })
+	return e.net
+}
+
+// run executes one invocation on the calling goroutine until its answer.
+// When the hook left work running, rest is non-nil and must be called (on
+// any goroutine) after answering: it runs that work and then returns the
+// runtime to the cache. An isolated execution gets a fresh runtime that is
+// never cached, so it shares module state with no other execution.
+func (e *executor) run(ctx context.Context, script *scriptRef, p *runParams, isolated bool, onLog func(sandbox.LogLine)) (sandbox.Outcome, error, func()) {
 	if err := ctx.Err(); err != nil {
-		return sandbox.Outcome{}, err
+		return sandbox.Outcome{}, err, nil
 	}
-	se, v := e.acquire(script)
+	se, v := e.acquire(script, isolated)
 	if se.err != nil {
-		return sandbox.Outcome{}, se.err
+		return sandbox.Outcome{}, se.err, nil
 	}
 	if v == nil {
 		v = newVMState()
 	}
-	out, err := v.execute(ctx, se.prog, args, timeout, maxResp, onLog)
-	e.release(se, v)
-	return out, err
+	if p.net == nil {
+		p.net = e.netClient()
+	}
+	out, err, rest := v.execute(ctx, se.prog, p, onLog)
+	if rest == nil {
+		if !isolated {
+			e.release(se, v)
+		}
+		return out, err, nil
+	}
+	return out, err, func() {
+		rest()
+		if !isolated {
+			e.release(se, v)
+		}
+	}
 }

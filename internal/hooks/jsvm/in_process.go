@@ -1,6 +1,8 @@
 package jsvm
 
 import (
+	"time"
+
 	"github.com/tokenhook/tokenhook/internal/hooks/sandbox"
 
 	"context"
@@ -16,6 +18,7 @@ type inProcess struct {
 	opts   sandbox.Options
 	exec   *executor
 	closed atomic.Bool
+	sem    chan struct{} // bounds executions at once (Options.MaxConcurrent)
 }
 
 var _ sandbox.Engine = (*inProcess)(nil)
@@ -26,7 +29,7 @@ func NewInProcess(opts sandbox.Options) (sandbox.Engine, error) {
 	opts = opts.WithDefaults()
 	e := newExecutor()
 	e.egress = opts.Egress
-	return &inProcess{opts: opts, exec: e}, nil
+	return &inProcess{opts: opts, exec: e, sem: make(chan struct{}, opts.MaxConcurrent)}, nil
 }
 
 func (p *inProcess) Run(ctx context.Context, inv sandbox.Invocation, onLog func(sandbox.LogLine)) (sandbox.Outcome, error) {
@@ -37,7 +40,49 @@ func (p *inProcess) Run(ctx context.Context, inv sandbox.Invocation, onLog func(
 	if timeout <= 0 {
 		timeout = p.opts.Timeout
 	}
-	return p.exec.run(ctx, &scriptRef{src: inv.Script}, inv.Args, timeout, p.opts.MaxResponseBytes, onLog)
+	start := time.Now()
+	if err := acquire(ctx, p.sem, start.Add(timeout)); err != nil {
+		return sandbox.Outcome{QueueTime: time.Since(start)}, err
+	}
+	queued := time.Since(start)
+	timeout -= queued
+	if timeout <= 0 {
+		<-p.sem
+		return sandbox.Outcome{QueueTime: queued}, sandbox.ErrTimeout
+	}
+	params := &runParams{args: inv.Args, timeout: timeout, maxResp: p.opts.MaxResponseBytes, env: inv.Env, contextArg: inv.ContextArg, host: directHost{inv.Storage}}
+	out, err, rest := p.exec.run(ctx, &scriptRef{key: inv.ScriptKey, src: inv.Script}, params, inv.Isolated, onLog)
+	out.QueueTime = queued
+	if rest == nil {
+		<-p.sem
+		return out, err
+	}
+	// Fire-and-forget: the answer goes back now; what the hook left running
+	// goes on, bounded by its deadline, and holds its place until it ends.
+	go func() {
+		rest()
+		<-p.sem
+	}()
+	return out, err
+}
+
+// acquire takes a place in sem under ctx, giving up at deadline.
+func acquire(ctx context.Context, sem chan struct{}, deadline time.Time) error {
+	select {
+	case sem <- struct{}{}:
+		return nil
+	default:
+	}
+	t := time.NewTimer(time.Until(deadline))
+	defer t.Stop()
+	select {
+	case sem <- struct{}{}:
+		return nil
+	case <-t.C:
+		return sandbox.ErrTimeout
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }
 
 func (p *inProcess) Close() error {

@@ -44,7 +44,7 @@ func NewPool(opts sandbox.Options) (sandbox.Engine, error) {
 	opts = opts.WithDefaults()
 	p := &pool{opts: opts, seed: maphash.MakeSeed(), stop: make(chan struct{})}
 	for i := 0; i < opts.Workers; i++ {
-		s := &workerSlot{p: p, idx: i}
+		s := &workerSlot{p: p, idx: i, sem: make(chan struct{}, opts.MaxConcurrent)}
 		if _, err := s.get(); err != nil {
 			p.Close()
 			return nil, err
@@ -57,12 +57,18 @@ func NewPool(opts sandbox.Options) (sandbox.Engine, error) {
 
 // call is one execution in flight on a worker.
 type call struct {
-	id     uint64
-	script string
-	start  time.Time
-	onLog  func(sandbox.LogLine)
-	logs   []sandbox.LogLine // written by the reader goroutine only, read after done
-	done   chan callResult
+	id       uint64
+	script   string // the cache key: what blame and routing go by
+	start    time.Time
+	deadline time.Time
+	storage  sandbox.Storage
+	onLog    func(sandbox.LogLine)
+	logs     []sandbox.LogLine // written by the reader goroutine only, read after done
+	done     chan callResult
+	// answered is set (by the reader) when the result came with trailing
+	// work; the call then stays registered until frameEnd.
+	answered bool
+	release  func() // frees the execution slot; called once, at the end
 }
 
 type callResult struct {
@@ -84,28 +90,55 @@ func (p *pool) Run(ctx context.Context, inv sandbox.Invocation, onLog func(sandb
 	}
 	// Route by script so that one script's failures land on its own worker as
 	// far as possible and its warm runtimes are found again.
-	h := maphash.String(p.seed, inv.Script)
-	first := int(h % uint64(len(p.workers)))
+	h := maphash.String(p.seed, inv.Key())
+	slot := p.workers[int(h%uint64(len(p.workers)))]
+	start := time.Now()
+	var queued time.Duration
 	for attempt := 0; ; attempt++ {
-		slot := p.workers[(first+attempt)%len(p.workers)]
-		r := p.runOn(ctx, slot, inv, timeout, onLog)
-		if r.retry && attempt == 0 && len(p.workers) > 1 {
+		// An execution that was not the cause of its worker's death (another
+		// hook's memory bomb) runs once more, on the fresh process the slot
+		// starts, before it fails.
+		r := p.runOn(ctx, slot, inv, start.Add(timeout), onLog)
+		queued += r.out.QueueTime
+		if r.retry && attempt == 0 {
 			continue
 		}
 		if r.retry {
 			r.err = sandbox.ErrCrashed
 		}
+		r.out.QueueTime = queued
 		return r.out, r.err
 	}
 }
 
-func (p *pool) runOn(ctx context.Context, slot *workerSlot, inv sandbox.Invocation, timeout time.Duration, onLog func(sandbox.LogLine)) callResult {
+func (p *pool) runOn(ctx context.Context, slot *workerSlot, inv sandbox.Invocation, deadline time.Time, onLog func(sandbox.LogLine)) callResult {
+	// Bounded concurrency: wait for a slot of this worker, under the
+	// request's context and with the execution's deadline running.
+	qstart := time.Now()
+	release, err := slot.acquire(ctx, deadline)
+	queued := time.Since(qstart)
+	if err != nil {
+		return callResult{out: sandbox.Outcome{QueueTime: queued}, err: err}
+	}
+	r := p.runAcquired(ctx, slot, inv, deadline, onLog, release)
+	r.out.QueueTime = queued
+	return r
+}
+
+func (p *pool) runAcquired(ctx context.Context, slot *workerSlot, inv sandbox.Invocation, deadline time.Time, onLog func(sandbox.LogLine), release func()) callResult {
 	w, err := slot.get()
 	if err != nil {
+		release()
 		return callResult{err: fmt.Errorf("%w: %v", sandbox.ErrCrashed, err)}
 	}
-	c := &call{id: p.nextID.Add(1), script: inv.Script, start: time.Now(), onLog: onLog, done: make(chan callResult, 1)}
+	timeout := time.Until(deadline)
+	if timeout <= 0 {
+		release()
+		return callResult{err: sandbox.ErrTimeout}
+	}
+	c := &call{id: p.nextID.Add(1), script: inv.Key(), start: time.Now(), deadline: deadline, storage: inv.Storage, onLog: onLog, done: make(chan callResult, 1), release: onceFunc(release)}
 	if !w.register(c) {
+		c.release()
 		return callResult{retry: true}
 	}
 	if werr := w.sendRun(c.id, inv, timeout, p.opts.MaxResponseBytes); werr != nil {
@@ -133,8 +166,9 @@ func (p *pool) runOn(ctx context.Context, slot *workerSlot, inv sandbox.Invocati
 	return finish(c, <-c.done, ctx)
 }
 
+func onceFunc(f func()) func() { return sync.OnceFunc(f) }
+
 func finish(c *call, r callResult, ctx context.Context) callResult {
-	r.out.Logs = c.logs
 	if errors.Is(r.err, errCanceled) || (r.err != nil && ctx.Err() != nil) {
 		r.err = ctx.Err()
 	}
@@ -159,6 +193,21 @@ type workerSlot struct {
 	idx int
 	mu  sync.Mutex
 	w   *workerProc
+	// sem bounds the executions running at once on this slot's worker
+	// (Options.MaxConcurrent): beyond it a worker would start ever more
+	// runtimes under a spike until the memory watchdog kills it with every
+	// execution on it. An execution holds its place until its work after
+	// the answer has ended too.
+	sem chan struct{}
+}
+
+// acquire waits for a free execution place under ctx, with the deadline
+// running, and returns the function that frees it.
+func (s *workerSlot) acquire(ctx context.Context, deadline time.Time) (func(), error) {
+	if err := acquire(ctx, s.sem, deadline); err != nil {
+		return nil, err
+	}
+	return func() { <-s.sem }, nil
 }
 
 func (s *workerSlot) get() (*workerProc, error) {
@@ -278,6 +327,8 @@ func (w *workerProc) isDead() bool {
 }
 
 func (w *workerProc) register(c *call) bool {
+	// (inflight counts registered calls until they end, work after the
+	// answer included, so the watchdog keeps watching that work.)
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if w.dead {
@@ -299,7 +350,8 @@ func (w *workerProc) sendRun(id uint64, inv sandbox.Invocation, timeout time.Dur
 	w.wmu.Lock()
 	defer w.wmu.Unlock()
 	w.clock++
-	s := w.scripts[inv.Script]
+	key := inv.Key()
+	s := w.scripts[key]
 	if s == nil {
 		if len(w.scripts) >= maxWorkerScripts {
 			var oldSrc string
@@ -316,15 +368,27 @@ func (w *workerProc) sendRun(id uint64, inv sandbox.Invocation, timeout time.Dur
 		}
 		w.lastScript++
 		s = &sentScript{id: w.lastScript}
-		w.scripts[inv.Script] = s
-		f := newFrame(w.fbuf, frameScript, s.id)
+		w.scripts[key] = s
+		f := newFrame(w.fbuf, frameScript, s.id).str(inv.ScriptKey)
 		f = append(f, inv.Script...)
 		if _, err := w.w.Write(f.finish()); err != nil {
 			return err
 		}
 	}
 	s.used = w.clock
-	f := newFrame(w.fbuf, frameRun, id).u64(uint64(timeout)).u32(uint32(maxResp)).u64(s.id).u32(uint32(len(inv.Args)))
+	var flags byte
+	if inv.Isolated {
+		flags |= runIsolated
+	}
+	ctxArg := uint32(0)
+	if inv.ContextArg >= 0 && inv.ContextArg < len(inv.Args) {
+		ctxArg = uint32(inv.ContextArg) + 1
+	}
+	f := newFrame(w.fbuf, frameRun, id).u64(uint64(timeout)).u32(uint32(maxResp)).u64(s.id).u8(flags).u32(ctxArg).u32(uint32(len(inv.Env)))
+	for k, v := range inv.Env {
+		f = f.str(k).str(v)
+	}
+	f = f.u32(uint32(len(inv.Args)))
 	for _, a := range inv.Args {
 		f = f.bytes(a)
 	}
@@ -413,9 +477,6 @@ func (w *workerProc) readLoop(r *bufio.Reader) {
 		}
 		w.mu.Lock()
 		c := w.pending[id]
-		if typ == frameResult {
-			delete(w.pending, id)
-		}
 		w.mu.Unlock()
 		if c == nil {
 			continue
@@ -434,9 +495,29 @@ func (w *workerProc) readLoop(r *bufio.Reader) {
 				c.onLog(l)
 			}
 		case frameResult:
-			w.inflight.Add(-1)
-			out, err := decodeResult(payload)
+			out, err, trailing := decodeResult(payload)
+			out.Logs = c.logs
+			if trailing {
+				// The answer goes out now; the call stays registered for
+				// the log lines of its work after the answer, until frameEnd,
+				// and is killed like any execution if that work outlives the
+				// deadline.
+				w.mu.Lock()
+				c.answered = true
+				w.mu.Unlock()
+				time.AfterFunc(time.Until(c.deadline)+killGrace, func() {
+					if w.isPending(c.id) {
+						w.kill(c, sandbox.ErrTimeout)
+					}
+				})
+			} else {
+				w.end(c)
+			}
 			c.done <- callResult{out: out, err: err}
+		case frameEnd:
+			w.end(c)
+		case frameHost:
+			go w.hostCall(c, append([]byte(nil), payload...))
 		}
 	}
 	_ = w.cmd.Process.Kill()
@@ -468,12 +549,74 @@ func (w *workerProc) readLoop(r *bufio.Reader) {
 		}
 	}
 	for _, c := range pending {
-		if c.script == blamed {
-			c.done <- callResult{err: blameErr}
-		} else {
-			c.done <- callResult{retry: true}
+		c.release()
+		switch {
+		case c.answered:
+			// Its answer was given; only its work after the answer is lost.
+		case c.script == blamed:
+			c.done <- callResult{out: sandbox.Outcome{Logs: c.logs}, err: blameErr}
+		default:
+			c.done <- callResult{out: sandbox.Outcome{Logs: c.logs}, retry: true}
 		}
 	}
+}
+
+// end forgets a call whose execution ended in the worker.
+func (w *workerProc) end(c *call) {
+	w.mu.Lock()
+	_, ok := w.pending[c.id]
+	delete(w.pending, c.id)
+	w.mu.Unlock()
+	if ok {
+		w.inflight.Add(-1)
+	}
+	c.release()
+}
+
+func (w *workerProc) isPending(id uint64) bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	_, ok := w.pending[id]
+	return ok
+}
+
+// hostCall serves a worker's host call (frameHost) for call c: the hook's
+// storage lives in the server, so the worker asks for it here.
+func (w *workerProc) hostCall(c *call, payload []byte) {
+	d := decoder{b: payload}
+	seq, op, force, ifVersion := d.u64(), d.u8(), d.u8() == 1, string(d.bytes())
+	data := d.rest()
+	if d.err != nil {
+		return
+	}
+	ctx, cancel := context.WithDeadline(context.Background(), c.deadline)
+	defer cancel()
+	st, ver := hostOK, ""
+	var out []byte
+	var err error
+	switch {
+	case c.storage == nil:
+		st = hostNone
+	case op == hostStorageGet:
+		out, ver, err = c.storage.Get(ctx)
+	case op == hostStorageSet && len(data) <= sandbox.MaxStorageBytes:
+		ver, err = c.storage.Set(ctx, data, ifVersion, force)
+	default:
+		st = hostFailed
+	}
+	switch {
+	case err == nil:
+	case errors.Is(err, sandbox.ErrStorageConflict):
+		st = hostConflict
+	case ctx.Err() != nil:
+		st = hostDeadline
+	default:
+		// The backend's error stays here; the hook learns that it failed.
+		st = hostFailed
+	}
+	f := newFrame(nil, frameReply, c.id).u64(seq).u8(st).str(ver)
+	f = append(f, out...)
+	_ = w.send(f.finish())
 }
 
 // tailBuffer keeps the first and the last few KiB a worker wrote to stderr:

@@ -6,7 +6,7 @@ import "github.com/dop251/goja"
 // (compat-spec §3.1) and the frozen process stub. It runs once per runtime,
 // before the module. The Go natives it wraps are passed as arguments so they
 // never become globals themselves.
-const preludeSource = `(function (g) {
+const preludeSource = `(function (g, natives) {
 	'use strict';
 	function def(name, value) {
 		Object.defineProperty(g, name, {value: value, writable: true, configurable: true, enumerable: false});
@@ -21,6 +21,7 @@ const preludeSource = `(function (g) {
 	def('InvalidScopeError', errorClass('InvalidScopeError'));
 	def('InvalidRequestError', errorClass('InvalidRequestError'));
 	def('ServerError', errorClass('ServerError'));
+	def('global', g);
 	def('queueMicrotask', function queueMicrotask(fn) {
 		if (typeof fn !== 'function') throw new TypeError('The "callback" argument must be of type function');
 		Promise.resolve().then(() => fn());
@@ -57,11 +58,13 @@ const preludeSource = `(function (g) {
 	}
 	def('TextEncoder', TextEncoder);
 	def('TextDecoder', TextDecoder);
-	// process is a frozen stub: no env values, no exit, no cwd. Scripts that
-	// feature-detect Node find something sensible; nothing reaches the host.
+	// process is a frozen stub: no exit, no cwd, no real environment. Scripts
+	// that feature-detect Node find something sensible; nothing reaches the
+	// host. env is the execution's own object (the hook's secrets, as webtask
+	// exposed them), fresh for every execution.
 	const versions = Object.freeze({node: '18.20.0', tokenhook: '1'});
 	def('process', Object.freeze({
-		env: Object.freeze({}),
+		get env() { return natives.env(); },
 		version: 'v18.20.0',
 		versions: versions,
 		platform: 'linux',

@@ -21,14 +21,40 @@ import (
 // the arguments travel as the raw JSON the caller built. Several requests may
 // be in flight on one worker; replies carry the request id.
 const (
-	frameConfig byte = 1 // parent→worker, id 0: u64 memory limit | egress policy spec (JSON)
-	frameRun    byte = 2 // parent→worker: u64 timeout ns | u32 max response | u64 script id | u32 n | n×str arg
-	frameCancel byte = 3 // parent→worker: no payload
-	frameLog    byte = 4 // worker→parent: i64 unix ns | u8 level | text
-	frameResult byte = 5 // worker→parent: u8 status | i64 duration ns | status-specific payload
-	frameScript byte = 6 // parent→worker, id = script id: the source
-	frameForget byte = 7 // parent→worker, id = script id: no payload
+	frameConfig byte = 1  // parent→worker, id 0: u64 memory limit | egress policy spec (JSON)
+	frameRun    byte = 2  // parent→worker: u64 timeout ns | u32 max response | u64 script id | u8 flags | u32 context arg+1 | u32 nenv | nenv×(str k, str v) | u32 n | n×str arg
+	frameCancel byte = 3  // parent→worker: no payload
+	frameLog    byte = 4  // worker→parent: i64 unix ns | u8 level | text
+	frameResult byte = 5  // worker→parent: u8 status (|statusTrailing) | i64 duration ns | status-specific payload
+	frameScript byte = 6  // parent→worker, id = script id: str cache key ("" = the source) | the source
+	frameForget byte = 7  // parent→worker, id = script id: no payload
+	frameHost   byte = 8  // worker→parent, id = run id: u64 seq | u8 op | u8 force | str if-version | data
+	frameReply  byte = 9  // parent→worker, id = run id: u64 seq | u8 host status | str version | data
+	frameEnd    byte = 10 // worker→parent, id = run id: the execution's work after its answer ended
 )
+
+// Run flags.
+const (
+	runIsolated byte = 1 << iota
+)
+
+// Host operations (frameHost) and their reply statuses (frameReply): a
+// worker reaches the hook's storage through the parent, which holds it.
+const (
+	hostStorageGet byte = 1
+	hostStorageSet byte = 2
+
+	hostOK       byte = 0
+	hostConflict byte = 1
+	hostNone     byte = 2 // the invocation has no storage
+	hostFailed   byte = 3
+	hostDeadline byte = 4
+)
+
+// statusTrailing is or-ed into a result's status when the hook left work
+// running after its answer: the worker sends frameEnd when that work ends,
+// and log frames of the execution may arrive until then.
+const statusTrailing byte = 0x80
 
 // A script's source travels once per worker process, in a frameScript with an
 // id chosen by the parent; run frames then name it by id. Sending the source
@@ -160,7 +186,7 @@ func (d *decoder) bytes() []byte {
 func (d *decoder) rest() []byte { v := d.b; d.b = nil; return v }
 
 // encodeResult turns an execution's outcome into a result frame.
-func encodeResult(b []byte, id uint64, out sandbox.Outcome, err error) []byte {
+func encodeResult(b []byte, id uint64, out sandbox.Outcome, err error, trailing bool) []byte {
 	f := newFrame(b, frameResult, id)
 	var ce *sandbox.CompileError
 	switch {
@@ -188,7 +214,11 @@ func encodeResult(b []byte, id uint64, out sandbox.Outcome, err error) []byte {
 		f = f.u8(st).u64(uint64(out.Duration))
 		f = append(f, err.Error()...)
 	}
-	return f.finish()
+	out2 := f.finish()
+	if trailing {
+		out2[frameHeader] |= statusTrailing
+	}
+	return out2
 }
 
 // errCanceled is what the worker uses when the parent cancelled a request;
@@ -196,9 +226,16 @@ func encodeResult(b []byte, id uint64, out sandbox.Outcome, err error) []byte {
 var errCanceled = errors.New("jsvm: execution canceled")
 
 // decodeResult is the parent's half of encodeResult.
-func decodeResult(payload []byte) (out sandbox.Outcome, err error) {
+func decodeResult(payload []byte) (out sandbox.Outcome, err error, trailing bool) {
 	d := decoder{b: payload}
 	st := d.u8()
+	trailing = st&statusTrailing != 0
+	st &^= statusTrailing
+	out, err = decodeStatus(st, &d, out)
+	return out, err, trailing
+}
+
+func decodeStatus(st byte, d *decoder, out sandbox.Outcome) (sandbox.Outcome, error) {
 	out.Duration = time.Duration(d.u64())
 	if d.err != nil {
 		return out, fmt.Errorf("%w: %v", sandbox.ErrCrashed, d.err)
@@ -208,7 +245,10 @@ func decodeResult(payload []byte) (out sandbox.Outcome, err error) {
 		out.Response = append([]byte(nil), d.rest()...)
 	case statusScriptError:
 		name := string(d.bytes())
-		out.Err = &sandbox.HookError{Name: name, Message: string(d.rest())}
+		// The worker caps both already; cap again so a broken worker cannot
+		// hand the server a huge message either.
+		msg := d.rest()
+		out.Err = &sandbox.HookError{Name: sandbox.Truncate(name, maxErrorName), Message: sandbox.CapMessage(string(msg[:min(len(msg), sandbox.MaxErrorMessage+1)]))}
 	case statusCompileError:
 		line, col := d.u32(), d.u32()
 		return out, &sandbox.CompileError{Line: int(line), Column: int(col), Message: string(d.rest())}

@@ -73,16 +73,29 @@ func newVMState() *vmState {
 	define := func(name string, val any) {
 		_ = g.DefineDataProperty(name, rt.ToValue(val), goja.FLAG_TRUE, goja.FLAG_TRUE, goja.FLAG_FALSE)
 	}
+	_ = console.Set("dir", func(call goja.FunctionCall) goja.Value {
+		if ex := v.cur; ex != nil {
+			var b strings.Builder
+			v.inspect(&b, call.Argument(0), 1, nil)
+			ex.log("log", b.String())
+		}
+		return goja.Undefined()
+	})
 	define("console", console)
 	v.loop.install(define)
 
-	pre, err := rt.RunProgram(preludeProgram)
-	if err != nil {
-		panic(err) // the prelude is ours; failing here is a programming error
-	}
-	preFn, _ := goja.AssertFunction(pre)
-	if _, err := preFn(goja.Undefined(), g); err != nil {
-		panic(err)
+	natives := rt.NewObject()
+	_ = natives.Set("env", v.nativeEnv)
+	_ = natives.Set("fetch", v.nativeFetch)
+	for _, prog := range []*goja.Program{preludeProgram, webProgram} {
+		pre, err := rt.RunProgram(prog)
+		if err != nil {
+			panic(err) // the prelude is ours; failing here is a programming error
+		}
+		preFn, _ := goja.AssertFunction(pre)
+		if _, err := preFn(goja.Undefined(), g, natives); err != nil {
+			panic(err)
+		}
 	}
 	_ = g.Delete("require")
 	_ = g.Delete("GoError") // goja's wrapper for Go errors; hooks never see Go errors

@@ -27,11 +27,12 @@ func ServeWorker(in io.Reader, out io.Writer) error {
 	in, out = pollable(in).(io.Reader), pollable(out).(io.Writer)
 	batchScheduling()
 	w := &workerServer{
-		exec:    newExecutor(),
-		out:     bufio.NewWriterSize(out, 64<<10),
-		cancels: make(map[uint64]context.CancelFunc),
-		scripts: make(map[uint64]*scriptRef),
-		jobs:    make(chan runJob),
+		exec:     newExecutor(),
+		out:      bufio.NewWriterSize(out, 64<<10),
+		cancels:  make(map[uint64]context.CancelFunc),
+		hostWait: make(map[uint64]func(byte, string, []byte)),
+		scripts:  make(map[uint64]*scriptRef),
+		jobs:     make(chan runJob),
 	}
 	defer close(w.jobs)
 	r := bufio.NewReaderSize(in, 64<<10)
@@ -65,7 +66,12 @@ func ServeWorker(in io.Reader, out io.Writer) error {
 				// The parent forgets before it adds; more means it is broken.
 				return errors.New("jsvm: too many scripts")
 			}
-			w.scripts[id] = &scriptRef{src: string(payload)}
+			d := decoder{b: payload}
+			key := string(d.bytes())
+			if d.err != nil {
+				return d.err
+			}
+			w.scripts[id] = &scriptRef{key: key, src: string(d.rest())}
 		case frameForget:
 			delete(w.scripts, id)
 		case frameRun:
@@ -82,6 +88,20 @@ func ServeWorker(in io.Reader, out io.Writer) error {
 			case w.jobs <- j:
 			default:
 				go w.runner(j)
+			}
+		case frameReply:
+			d := decoder{b: payload}
+			seq, st, ver := d.u64(), d.u8(), string(d.bytes())
+			data := append([]byte(nil), d.rest()...)
+			if d.err != nil {
+				return d.err
+			}
+			w.mu.Lock()
+			fn := w.hostWait[seq]
+			delete(w.hostWait, seq)
+			w.mu.Unlock()
+			if fn != nil {
+				fn(st, ver, data)
 			}
 		case frameCancel:
 			w.mu.Lock()
@@ -103,8 +123,12 @@ type workerServer struct {
 	mu      sync.Mutex
 	cancels map[uint64]context.CancelFunc
 	scripts map[uint64]*scriptRef // by script id; read loop only
-	jobs    chan runJob           // to idle runners; unbuffered
-	idle    atomic.Int32
+	// hostWait holds the continuations of host calls awaiting the parent's
+	// reply, by sequence number (under mu).
+	hostWait map[uint64]func(status byte, version string, data []byte)
+	hostSeq  atomic.Uint64
+	jobs     chan runJob // to idle runners; unbuffered
+	idle     atomic.Int32
 }
 
 // maxIdleRunners bounds the goroutines kept waiting for the next execution.
@@ -137,10 +161,13 @@ func (w *workerServer) runner(j runJob) {
 }
 
 type runRequest struct {
-	timeout time.Duration
-	maxResp int
-	script  *scriptRef
-	args    []json.RawMessage
+	timeout    time.Duration
+	maxResp    int
+	script     *scriptRef
+	flags      byte
+	contextArg int
+	env        map[string]string
+	args       []json.RawMessage
 }
 
 func decodeRun(p []byte, scripts map[uint64]*scriptRef) (runRequest, error) {
@@ -149,11 +176,20 @@ func decodeRun(p []byte, scripts map[uint64]*scriptRef) (runRequest, error) {
 	r.timeout = time.Duration(d.u64())
 	r.maxResp = int(d.u32())
 	sid := d.u64()
+	r.flags = d.u8()
+	r.contextArg = int(d.u32()) - 1
+	// The payload buffer is reused for the next frame: copy what follows
+	// (environment and arguments) out, all in one allocation.
+	d.b = append([]byte(nil), d.b...)
+	if ne := int(d.u32()); ne > 0 && d.err == nil && ne <= len(d.b)/8 {
+		r.env = make(map[string]string, ne)
+		for i := 0; i < ne; i++ {
+			k := string(d.bytes())
+			r.env[k] = string(d.bytes())
+		}
+	}
 	n := int(d.u32())
 	if d.err == nil && n <= len(d.b)/4 {
-		// The payload buffer is reused for the next frame: copy the
-		// arguments out, all in one allocation.
-		d.b = append([]byte(nil), d.b...)
 		r.args = make([]json.RawMessage, n)
 		for i := range r.args {
 			r.args[i] = d.bytes()
@@ -177,7 +213,8 @@ func (w *workerServer) run(ctx context.Context, id uint64, req runRequest) {
 		w.write(f.finish())
 		w.wmu.Unlock()
 	}
-	out, err := w.exec.run(ctx, req.script, req.args, req.timeout, req.maxResp, onLog)
+	p := &runParams{args: req.args, timeout: req.timeout, maxResp: req.maxResp, env: req.env, contextArg: req.contextArg, host: workerHost{w: w, id: id}}
+	out, err, rest := w.exec.run(ctx, req.script, p, req.flags&runIsolated != 0, onLog)
 	if err != nil && ctx.Err() != nil && !errors.Is(err, sandbox.ErrTimeout) {
 		err = errCanceled
 	}
@@ -185,9 +222,84 @@ func (w *workerServer) run(ctx context.Context, id uint64, req runRequest) {
 	delete(w.cancels, id)
 	w.mu.Unlock()
 	w.wmu.Lock()
-	w.wbuf = encodeResult(w.wbuf, id, out, err)
+	w.wbuf = encodeResult(w.wbuf, id, out, err, rest != nil)
 	w.write(w.wbuf)
 	w.wmu.Unlock()
+	if rest != nil {
+		// Fire-and-forget: the answer is on its way; the work the hook left
+		// runs on until its loop is empty or its deadline, its log lines
+		// still streaming, and the parent learns the end from frameEnd.
+		rest()
+		w.wmu.Lock()
+		w.wbuf = newFrame(w.wbuf, frameEnd, id).finish()
+		w.write(w.wbuf)
+		w.wmu.Unlock()
+	}
+}
+
+// workerHost reaches the hook's storage through the parent: a frameHost
+// out, a frameReply back.
+type workerHost struct {
+	w  *workerServer
+	id uint64
+}
+
+func (h workerHost) call(ctx context.Context, op byte, force bool, ifVersion string, data []byte, done func(st byte, ver string, data []byte)) {
+	w := h.w
+	seq := w.hostSeq.Add(1)
+	var once sync.Once
+	finish := func(st byte, ver string, data []byte) { once.Do(func() { done(st, ver, data) }) }
+	w.mu.Lock()
+	w.hostWait[seq] = finish
+	w.mu.Unlock()
+	// The execution's end (its deadline) gives up on a reply that never
+	// comes, so the table does not keep it.
+	context.AfterFunc(ctx, func() {
+		w.mu.Lock()
+		delete(w.hostWait, seq)
+		w.mu.Unlock()
+		finish(hostDeadline, "", nil)
+	})
+	var fb byte
+	if force {
+		fb = 1
+	}
+	w.wmu.Lock()
+	f := newFrame(w.wbuf, frameHost, h.id).u64(seq).u8(op).u8(fb).str(ifVersion)
+	f = append(f, data...)
+	w.wbuf = f
+	w.write(f.finish())
+	w.wmu.Unlock()
+}
+
+func hostErr(st byte) error {
+	switch st {
+	case hostOK:
+		return nil
+	case hostConflict:
+		return sandbox.ErrStorageConflict
+	case hostNone:
+		return errNoStorage
+	case hostDeadline:
+		return context.DeadlineExceeded
+	}
+	return errors.New("storage failed")
+}
+
+func (h workerHost) storageGet(ctx context.Context, done func([]byte, string, error)) {
+	h.call(ctx, hostStorageGet, false, "", nil, func(st byte, ver string, data []byte) {
+		if st == hostNone {
+			done(nil, "", nil) // no storage: get() yields undefined
+			return
+		}
+		done(data, ver, hostErr(st))
+	})
+}
+
+func (h workerHost) storageSet(ctx context.Context, data []byte, ifVersion string, force bool, done func(string, error)) {
+	h.call(ctx, hostStorageSet, force, ifVersion, data, func(st byte, ver string, _ []byte) {
+		done(ver, hostErr(st))
+	})
 }
 
 // write sends one frame. A write error means the parent is gone; the worker

@@ -69,11 +69,14 @@ const MaxErrorMessage = 400
 
 // CapMessage cuts s to MaxErrorMessage bytes at a UTF-8 boundary, marking
 // the cut with "…".
-func CapMessage(s string) string {
-	if len(s) <= MaxErrorMessage {
+func CapMessage(s string) string { return Truncate(s, MaxErrorMessage) }
+
+// Truncate cuts s to at most n bytes at a UTF-8 boundary, appending "…"
+// when it cut.
+func Truncate(s string, n int) string {
+	if len(s) <= n {
 		return s
 	}
-	n := MaxErrorMessage
 	for n > 0 && s[n]&0xC0 == 0x80 {
 		n--
 	}
