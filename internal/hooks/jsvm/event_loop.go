@@ -227,15 +227,17 @@ var errLoopEmpty = errors.New("jsvm: event loop empty")
 func (l *eventLoop) next(deadline time.Time, done <-chan struct{}, ctxErr func() error, stopWhenEmpty bool) (loopJob, error) {
 	for {
 		fn, outstanding := l.in.take()
-		if fn != nil {
-			return loopJob{fn: fn}, nil
-		}
-		if stopWhenEmpty && outstanding == 0 && len(l.timers) == 0 {
+		if fn == nil && stopWhenEmpty && outstanding == 0 && len(l.timers) == 0 {
 			return loopJob{}, errLoopEmpty
 		}
+		// The deadline before any completion: a host operation that failed
+		// because the deadline passed must not give the hook its answer.
 		now := time.Now()
 		if !now.Before(deadline) {
 			return loopJob{}, sandbox.ErrTimeout
+		}
+		if fn != nil {
+			return loopJob{fn: fn}, nil
 		}
 		wake := deadline
 		if len(l.timers) > 0 {

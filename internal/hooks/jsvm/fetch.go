@@ -138,6 +138,11 @@ func (v *vmState) nativeFetch(call goja.FunctionCall) goja.Value {
 		}
 		in.post(func() error {
 			ex.fetches--
+			if errors.Is(context.Cause(ctx), errAborted) {
+				// Aborted on the loop before this completion ran: the
+				// response, if any, is not delivered (as in Node).
+				err = errAborted
+			}
 			if err != nil {
 				return reject(v.fetchError(err))
 			}

@@ -116,3 +116,10 @@ func (m *modules) refuse(name string) {
 	_ = obj.Set("code", "MODULE_NOT_FOUND")
 	panic(obj)
 }
+
+// HasModule reports whether require(name) is provided by the embedded
+// engine (a "node:" prefix is ignored). A hook requiring anything else
+// needs the Node.js runtime.
+func HasModule(name string) bool {
+	return allowedModules[strings.TrimPrefix(name, "node:")]
+}

@@ -76,7 +76,7 @@ func newVMState() *vmState {
 	_ = console.Set("dir", func(call goja.FunctionCall) goja.Value {
 		if ex := v.cur; ex != nil {
 			var b strings.Builder
-			v.inspect(&b, call.Argument(0), 1, nil)
+			v.inspect(&b, call.Argument(0), 0, nil)
 			ex.log("log", b.String())
 		}
 		return goja.Undefined()

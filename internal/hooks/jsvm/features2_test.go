@@ -1,0 +1,239 @@
+package jsvm
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/tokenhook/tokenhook/internal/hooks/sandbox"
+)
+
+func TestHasModule(t *testing.T) {
+	for name, want := range map[string]bool{"crypto": true, "node:url": true, "util": true, "https": false, "fs": false, "axios": false, "lodash@4.17.21": false} {
+		if HasModule(name) != want {
+			t.Errorf("HasModule(%q) = %v", name, !want)
+		}
+	}
+}
+
+// logSink collects onLog lines from any goroutine and lets a test wait for
+// one, instead of sleeping.
+type logSink struct {
+	mu    sync.Mutex
+	lines []sandbox.LogLine
+	ch    chan struct{}
+}
+
+func newLogSink() *logSink { return &logSink{ch: make(chan struct{}, 100)} }
+
+func (s *logSink) onLog(l sandbox.LogLine) {
+	s.mu.Lock()
+	s.lines = append(s.lines, l)
+	s.mu.Unlock()
+	select {
+	case s.ch <- struct{}{}:
+	default:
+	}
+}
+
+func (s *logSink) waitFor(t *testing.T, text string) {
+	t.Helper()
+	timeout := time.After(10 * time.Second)
+	for {
+		s.mu.Lock()
+		for _, l := range s.lines {
+			if strings.Contains(l.Text, text) {
+				s.mu.Unlock()
+				return
+			}
+		}
+		s.mu.Unlock()
+		select {
+		case <-s.ch:
+		case <-timeout:
+			t.Fatalf("no log line %q in %+v", text, s.lines)
+		}
+	}
+}
+
+// TestFireAndForget: the answer returns at once while the work the hook
+// left (a request to an API that answers only when the test says so) runs
+// on; its console line still reaches onLog. A second execution while that
+// work is pending gets a runtime of its own (module counter still 0): a
+// runtime is never shared before its work ended.
+func TestFireAndForget(t *testing.T) {
+	gate := make(chan struct{}, 2)
+	api := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-gate:
+		case <-r.Context().Done():
+		}
+		_, _ = w.Write([]byte("notified"))
+	}))
+	t.Cleanup(api.Close)
+	for name, e := range engines(t, sandbox.Options{Workers: 1, Egress: loopbackPolicy(t)}) {
+		t.Run(name, func(t *testing.T) {
+			script := `let n = 0; module.exports = (c, s, a, x, cb) => {
+				const seen = n;
+				cb(null, seen);
+				fetch(` + strconv.Quote(api.URL) + `).then(r => r.text()).then(text => { n++; console.log(text + ' after the answer ' + seen); });
+			};`
+			sink := newLogSink()
+			out, err := e.Run(context.Background(), sandbox.Invocation{Script: script, Args: simpleArgs, Timeout: 10 * time.Second}, sink.onLog)
+			if err != nil || string(out.Response) != "0" || len(out.Logs) != 0 {
+				t.Fatalf("%s %v %+v", out.Response, err, out.Logs)
+			}
+			sink2 := newLogSink()
+			out, err = e.Run(context.Background(), sandbox.Invocation{Script: script, Args: simpleArgs, Timeout: 10 * time.Second}, sink2.onLog)
+			if err != nil || string(out.Response) != "0" {
+				t.Fatalf("second run while the first one's work is pending: %s %v", out.Response, err)
+			}
+			gate <- struct{}{} // the API answers only now, after the hooks' answers
+			gate <- struct{}{}
+			sink.waitFor(t, "notified after the answer 0")
+			sink2.waitFor(t, "notified after the answer 0")
+		})
+	}
+}
+
+// TestFireAndForgetDeadline: work left running is stopped at the deadline.
+func TestFireAndForgetDeadline(t *testing.T) {
+	for name, e := range engines(t, sandbox.Options{Workers: 1}) {
+		t.Run(name, func(t *testing.T) {
+			script := `module.exports = (c, s, a, x, cb) => { cb(null, 1); setInterval(() => {}, 5); };`
+			sink := newLogSink()
+			out, err := e.Run(context.Background(), sandbox.Invocation{Script: script, Args: simpleArgs, Timeout: 300 * time.Millisecond}, sink.onLog)
+			if err != nil || string(out.Response) != "1" {
+				t.Fatalf("%s %v", out.Response, err)
+			}
+			sink.waitFor(t, "stopped at the hook's deadline")
+			out, err = e.Run(context.Background(), sandbox.Invocation{Script: `module.exports = (c, s, a, x, cb) => cb(null, 2);`, Args: simpleArgs}, nil)
+			if err != nil || string(out.Response) != "2" {
+				t.Fatalf("after: %s %v", out.Response, err)
+			}
+		})
+	}
+}
+
+// TestIsolated: an isolated execution (the test runner) neither sees the
+// module state of live executions nor leaves its own to them or to another
+// isolated execution (issue 12 item 6), under the same cache key.
+func TestIsolated(t *testing.T) {
+	for name, e := range engines(t, sandbox.Options{Workers: 1}) {
+		t.Run(name, func(t *testing.T) {
+			// The classic leak: a secret cached in module scope on first use.
+			script := `let cached; module.exports = (c, s, a, x, cb) => { cached = cached || x.webtask.secrets.KEY; cb(null, cached); };`
+			args := func(secret string) []json.RawMessage {
+				a := append([]json.RawMessage(nil), simpleArgs...)
+				a[3] = json.RawMessage(`{"webtask":{"secrets":{"KEY":"` + secret + `"}}}`)
+				return a
+			}
+			run := func(secret string, isolated bool) string {
+				out, err := e.Run(context.Background(), sandbox.Invocation{Script: script, ScriptKey: "hook-1", Args: args(secret), Isolated: isolated}, nil)
+				if err != nil || out.Err != nil {
+					t.Fatal(err, out.Err)
+				}
+				return string(out.Response)
+			}
+			if got := run("LIVE", false); got != `"LIVE"` {
+				t.Fatal(got)
+			}
+			// Live state does not reach the runner...
+			if got := run("", true); got != `""` {
+				t.Fatalf("runner saw live module state: %s", got)
+			}
+			// ...the runner's does not reach live executions...
+			if got := run("ATTACKER", true); got != `"ATTACKER"` {
+				t.Fatal(got)
+			}
+			if got := run("LIVE2", false); got != `"LIVE"` {
+				t.Fatalf("live execution saw runner state: %s", got)
+			}
+			// ...nor another runner call.
+			if got := run("OTHER", true); got != `"OTHER"` {
+				t.Fatalf("runner saw another runner's state: %s", got)
+			}
+		})
+	}
+}
+
+// TestErrorMessageCapped: a 20 MB error message leaves the engine capped.
+func TestErrorMessageCapped(t *testing.T) {
+	for name, e := range engines(t, sandbox.Options{}) {
+		t.Run(name, func(t *testing.T) {
+			for _, script := range []string{
+				`module.exports = (c, s, a, x, cb) => cb(new InvalidRequestError('E'.repeat(20 << 20)));`,
+				`module.exports = () => { throw 'é'.repeat(10 << 20); };`,
+				`module.exports = () => { const e = new Error('m'); e.name = 'N'.repeat(1 << 20); throw e; };`,
+			} {
+				out, err := runInv(t, e, sandbox.Invocation{Script: script})
+				if err != nil || out.Err == nil {
+					t.Fatal(err, out.Err)
+				}
+				if len(out.Err.Message) > sandbox.MaxErrorMessage+len("…") || len(out.Err.Name) > maxErrorName+len("…") {
+					t.Fatalf("name %d bytes, message %d bytes", len(out.Err.Name), len(out.Err.Message))
+				}
+				if len(out.Err.Message) > 1 && !strings.HasSuffix(out.Err.Message, "…") && out.Err.Message != "m" {
+					t.Fatalf("cut not marked: %q", out.Err.Message[len(out.Err.Message)-10:])
+				}
+			}
+		})
+	}
+}
+
+// TestBoundedConcurrency: with one execution place, a second execution
+// waits for the first (reporting its queue time) instead of starting a
+// runtime of its own; one that cannot get a place before its deadline
+// fails with ErrTimeout, and one whose request is cancelled stops waiting.
+func TestBoundedConcurrency(t *testing.T) {
+	for name, e := range engines(t, sandbox.Options{Workers: 1, MaxConcurrent: 1}) {
+		t.Run(name, func(t *testing.T) {
+			release := `module.exports = (c, s, a, x, cb) => setTimeout(() => cb(null, 'slow'), 300);`
+			started := make(chan struct{})
+			done := make(chan error, 1)
+			go func() {
+				close(started)
+				out, err := e.Run(context.Background(), sandbox.Invocation{Script: release, Args: simpleArgs, Timeout: 5 * time.Second}, nil)
+				if err == nil && string(out.Response) != `"slow"` {
+					err = errors.New(string(out.Response))
+				}
+				done <- err
+			}()
+			<-started
+			// Wait until the slow one holds the place: a probe with a short
+			// deadline times out in the queue.
+			deadline := time.Now().Add(10 * time.Second)
+			for {
+				out, err := e.Run(context.Background(), sandbox.Invocation{Script: `module.exports = (c, s, a, x, cb) => cb(null, 1);`, Args: simpleArgs, Timeout: 20 * time.Millisecond}, nil)
+				if errors.Is(err, sandbox.ErrTimeout) {
+					if out.QueueTime <= 0 {
+						t.Fatalf("queue time not reported: %+v", out)
+					}
+					break
+				}
+				if time.Now().After(deadline) {
+					t.Fatal("the slow execution never held the only place")
+				}
+			}
+			ctx, cancel := context.WithCancel(context.Background())
+			cancel()
+			if _, err := e.Run(ctx, sandbox.Invocation{Script: `module.exports = (c, s, a, x, cb) => cb(null, 1);`, Args: simpleArgs}, nil); !errors.Is(err, context.Canceled) {
+				t.Fatalf("cancelled while queued: %v", err)
+			}
+			out, err := e.Run(context.Background(), sandbox.Invocation{Script: `module.exports = (c, s, a, x, cb) => cb(null, 2);`, Args: simpleArgs, Timeout: 5 * time.Second}, nil)
+			if err != nil || string(out.Response) != "2" {
+				t.Fatalf("queued execution: %s %v queue %v", out.Response, err, out.QueueTime)
+			}
+			if err := <-done; err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+}
