@@ -48,10 +48,15 @@ func (e *Endpoint) runHook(req *request) (hooks.Changes, *oauth.Error) {
 	if ev.Details == nil {
 		ev.Details = map[string]any{}
 	}
-	ev.Details["hook"] = map[string]any{
+	details := map[string]any{
 		"id": h.ID, "name": h.Name, "trigger": trigger,
 		"duration_ms": float64(ex.Duration.Microseconds()) / 1000, "outcome": outcome,
 	}
+	if ex.QueueTime > 0 {
+		// Time spent waiting for a place on a busy hook worker.
+		details["queue_ms"] = float64(ex.QueueTime.Microseconds()) / 1000
+	}
+	ev.Details["hook"] = details
 	return ex.Changes, ex.Err
 }
 

@@ -33,6 +33,9 @@ type Execution struct {
 	Err      *oauth.Error
 	Logs     []sandbox.LogLine
 	Duration time.Duration
+	// QueueTime is how long the execution waited for a free place on its
+	// worker (bounded concurrency) before it started.
+	QueueTime time.Duration
 }
 
 // Runner runs hooks at their points, each on its runtime.
@@ -89,7 +92,7 @@ func (r *Runner) execute(ctx context.Context, p *Point, s Script, a []json.RawMe
 		ModulesDir: modules,
 	}
 	out, err := engine.Run(ctx, inv, onLog)
-	ex := Execution{Logs: out.Logs, Duration: out.Duration}
+	ex := Execution{Logs: out.Logs, Duration: out.Duration, QueueTime: out.QueueTime}
 	switch {
 	case err != nil:
 		ex.Err = engineError(err)

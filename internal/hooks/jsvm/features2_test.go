@@ -109,7 +109,7 @@ func TestFireAndForgetDeadline(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			script := `module.exports = (c, s, a, x, cb) => { cb(null, 1); setInterval(() => {}, 5); };`
 			sink := newLogSink()
-			out, err := e.Run(context.Background(), sandbox.Invocation{Script: script, Args: simpleArgs, Timeout: 300 * time.Millisecond}, sink.onLog)
+			out, err := e.Run(context.Background(), sandbox.Invocation{Script: script, Args: simpleArgs, Timeout: time.Second}, sink.onLog)
 			if err != nil || string(out.Response) != "1" {
 				t.Fatalf("%s %v", out.Response, err)
 			}
@@ -169,13 +169,13 @@ func TestErrorMessageCapped(t *testing.T) {
 	for name, e := range engines(t, sandbox.Options{}) {
 		t.Run(name, func(t *testing.T) {
 			for _, script := range []string{
-				`module.exports = (c, s, a, x, cb) => cb(new InvalidRequestError('E'.repeat(20 << 20)));`,
-				`module.exports = () => { throw 'é'.repeat(10 << 20); };`,
+				`module.exports = (c, s, a, x, cb) => cb(new InvalidRequestError('E'.repeat(4 << 20)));`,
+				`module.exports = () => { throw 'é'.repeat(1 << 20); };`,
 				`module.exports = () => { const e = new Error('m'); e.name = 'N'.repeat(1 << 20); throw e; };`,
 			} {
-				out, err := runInv(t, e, sandbox.Invocation{Script: script})
+				out, err := runInv(t, e, sandbox.Invocation{Script: script, Timeout: 20 * time.Second})
 				if err != nil || out.Err == nil {
-					t.Fatal(err, out.Err)
+					t.Fatal(script, err, out.Err)
 				}
 				if len(out.Err.Message) > sandbox.MaxErrorMessage+len("…") || len(out.Err.Name) > maxErrorName+len("…") {
 					t.Fatalf("name %d bytes, message %d bytes", len(out.Err.Name), len(out.Err.Message))

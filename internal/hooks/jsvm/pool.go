@@ -23,6 +23,11 @@ import (
 // a native built-in that goja cannot interrupt.
 const killGrace = 250 * time.Millisecond
 
+// trailingGrace is the same for work a hook left running after its answer:
+// nobody waits for it, so the worker's own deadline gets more time to stop
+// it (and report so) before the parent kills the process.
+const trailingGrace = 2 * time.Second
+
 // pool runs hooks in supervised worker processes. See doc.go.
 type pool struct {
 	opts    sandbox.Options
@@ -505,7 +510,7 @@ func (w *workerProc) readLoop(r *bufio.Reader) {
 				w.mu.Lock()
 				c.answered = true
 				w.mu.Unlock()
-				time.AfterFunc(time.Until(c.deadline)+killGrace, func() {
+				time.AfterFunc(time.Until(c.deadline)+trailingGrace, func() {
 					if w.isPending(c.id) {
 						w.kill(c, sandbox.ErrTimeout)
 					}
