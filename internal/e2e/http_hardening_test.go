@@ -151,3 +151,56 @@ func TestHSTSUnderTLSAndMasterKeyWarning(t *testing.T) {
 		t.Fatalf("a master.key was generated although --master-key-file was given: %v", err)
 	}
 }
+
+// rawRequest sends bytes on a fresh connection and returns the answer.
+func rawRequest(t *testing.T, in *instance, req string) (int, http.Header, []byte) {
+	t.Helper()
+	c, err := net.Dial("tcp", in.addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	_ = c.SetDeadline(time.Now().Add(30 * time.Second))
+	if _, err := io.WriteString(c, req); err != nil {
+		t.Fatal(err)
+	}
+	res, err := http.ReadResponse(bufio.NewReader(c), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	return res.StatusCode, res.Header, b
+}
+
+// TestOversizedHeadersAnswerJSON: headers past --max-header-bytes get a
+// 431 in the shape of the endpoint asked, also past net/http's own hard
+// limit (which would answer in plain text), and a request net/http cannot
+// parse gets a JSON 400.
+func TestOversizedHeadersAnswerJSON(t *testing.T) {
+	in := start(t, options{args: []string{"--max-header-bytes", "8192"}})
+	for _, c := range []struct {
+		name, path string
+		size       int
+		key        string
+	}{
+		{"just past the limit, token endpoint", "/oauth/token", 9000, "error_description"},
+		{"just past the limit, Management API", "/api/v2/clients", 9000, "message"},
+		{"past net/http's hard limit", "/oauth/token", 40000, "error_description"},
+	} {
+		req := "POST " + c.path + " HTTP/1.1\r\nHost: x\r\nX-Big: " + strings.Repeat("a", c.size) + "\r\nContent-Length: 0\r\n\r\n"
+		code, h, body := rawRequest(t, in, req)
+		var m map[string]any
+		if code != 431 || json.Unmarshal(body, &m) != nil || m[c.key] == nil || !strings.HasPrefix(h.Get("Content-Type"), "application/json") {
+			t.Errorf("%s: %d %q %s", c.name, code, h.Get("Content-Type"), body)
+		}
+	}
+	code, h, body := rawRequest(t, in, "GET /healthz HTTP/1.1\r\nHost: a b\r\n\r\n")
+	var m map[string]any
+	if code != 400 || json.Unmarshal(body, &m) != nil || m["error"] != "invalid_request" || !strings.HasPrefix(h.Get("Content-Type"), "application/json") {
+		t.Errorf("malformed Host: %d %q %s", code, h.Get("Content-Type"), body)
+	}
+	if r := in.do("GET", "healthz", "", nil, http.Header{"X-Fine": {strings.Repeat("b", 4000)}}); r.status != 200 {
+		t.Errorf("headers within the limit: %d", r.status)
+	}
+}

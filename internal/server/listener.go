@@ -1,6 +1,9 @@
 package server
 
 import (
+	"bytes"
+	"encoding/json"
+	"fmt"
 	"log/slog"
 	"net"
 	"net/netip"
@@ -92,4 +95,57 @@ func (c *countedConn) CloseWrite() error {
 		return cw.CloseWrite()
 	}
 	return nil
+}
+
+// cannedErrors rewrites the few answers net/http writes itself, before
+// any handler runs (a header block past its hard limit, a malformed
+// request line or Host), from plain text into the OAuth error shape every
+// other answer of this server has. It works on plain HTTP only: under TLS
+// net/http needs the *tls.Conn itself, so those rare answers stay text.
+type cannedErrors struct{ net.Listener }
+
+func (l cannedErrors) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err != nil {
+		return nil, err
+	}
+	return &cannedErrorConn{Conn: c}, nil
+}
+
+type cannedErrorConn struct{ net.Conn }
+
+// netHTTPErrorHeaders is what net/http puts between the status line and
+// the body of its own error answers. Handler answers always carry a Date
+// header and sort Connection before Content-Type, so they never match.
+const netHTTPErrorHeaders = "\r\nContent-Type: text/plain; charset=utf-8\r\nConnection: close\r\n\r\n"
+
+func (c *cannedErrorConn) Write(p []byte) (int, error) {
+	if out, ok := cannedToJSON(p); ok {
+		if _, err := c.Conn.Write(out); err != nil {
+			return 0, err
+		}
+		return len(p), nil
+	}
+	return c.Conn.Write(p)
+}
+
+func (c *cannedErrorConn) CloseWrite() error {
+	if cw, ok := c.Conn.(interface{ CloseWrite() error }); ok {
+		return cw.CloseWrite()
+	}
+	return nil
+}
+
+func cannedToJSON(p []byte) ([]byte, bool) {
+	if !bytes.HasPrefix(p, []byte("HTTP/1.1 4")) {
+		return nil, false
+	}
+	i := bytes.Index(p, []byte(netHTTPErrorHeaders))
+	if i < 0 || bytes.IndexByte(p[:i], '\n') >= 0 || i < len("HTTP/1.1 400") {
+		return nil, false
+	}
+	status := string(p[len("HTTP/1.1 "):i])
+	body, _ := json.Marshal(map[string]string{"error": "invalid_request", "error_description": string(p[i+len(netHTTPErrorHeaders):])})
+	return fmt.Appendf(nil, "HTTP/1.1 %s\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: %d\r\nCache-Control: no-store\r\nConnection: close\r\n\r\n%s",
+		status, len(body), body), true
 }

@@ -23,5 +23,5 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("GET /{$}", s.dash.ServeIndex)
 	mux.HandleFunc("GET /assets/", s.dash.ServeAsset)
 	mux.Handle("/dashboard/api/", s.dash.APIHandler())
-	return s.recoverPanics(s.securityHeaders(s.forwardedClient(mux)))
+	return s.recoverPanics(s.securityHeaders(s.limitHeaders(s.forwardedClient(mux))))
 }

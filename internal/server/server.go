@@ -256,10 +256,15 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		ReadHeaderTimeout: min(10*time.Second, s.cfg.ReadTimeout),
 		ReadTimeout:       s.cfg.ReadTimeout,
 		IdleTimeout:       s.cfg.IdleTimeout,
-		MaxHeaderBytes:    s.cfg.MaxHeaderBytes,
-		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+		// limitHeaders enforces the configured limit with a JSON answer;
+		// net/http's, in plain text, is only the memory bound behind it.
+		MaxHeaderBytes: 2 * s.cfg.MaxHeaderBytes,
+		ErrorLog:       slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
 	}
 	ln = limitPerIP(ln, s.cfg.MaxConnsPerIP, s.proxies.isTrusted, s.log)
+	if !s.cfg.TLS() {
+		ln = cannedErrors{ln}
+	}
 	// Hook log streams never end on their own; Shutdown would otherwise
 	// wait for every watcher until ShutdownTimeout.
 	srv.RegisterOnShutdown(s.mgmt.CloseStreams)
