@@ -63,6 +63,11 @@ type Config struct {
 	// (TOKENHOOK_HOOK_EGRESS_ALLOW, TOKENHOOK_HOOK_EGRESS_DENY, comma-separated).
 	HookEgressAllow []string
 	HookEgressDeny  []string
+	// Node is the Node.js executable (18 or later) that runs hooks needing
+	// npm packages or Node built-ins; empty means `node` on PATH, and
+	// without one only such hooks are unavailable (TOKENHOOK_NODE). A path
+	// given here must work: start-up fails otherwise.
+	Node string
 	// Signer is the RSA signing backend: "go" (crypto/rsa), "openssl" (the
 	// system's libcrypto.so.3; start-up fails without it) or "auto"
 	// (OpenSSL when it loads and passes its self-test, else Go)

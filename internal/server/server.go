@@ -24,6 +24,7 @@ import (
 	"github.com/tokenhook/tokenhook/internal/grant"
 	"github.com/tokenhook/tokenhook/internal/hooks"
 	"github.com/tokenhook/tokenhook/internal/hooks/jsvm"
+	"github.com/tokenhook/tokenhook/internal/hooks/noderun"
 	"github.com/tokenhook/tokenhook/internal/hooks/sandbox"
 	"github.com/tokenhook/tokenhook/internal/keys"
 	"github.com/tokenhook/tokenhook/internal/mgmt"
@@ -52,6 +53,9 @@ type Server struct {
 	mgmt     *mgmt.API
 	dash     *dashboard.Dashboard
 	engine   sandbox.Engine
+	// node runs hooks needing Node.js; nil (a nil interface) when Node is
+	// not available here.
+	node     sandbox.Engine
 	hookLogs *hooks.LogHub
 	proxies  *proxies
 	stop     context.CancelFunc
@@ -156,6 +160,15 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, out io.Writ
 		stop()
 		return nil, err
 	}
+	nodeEngine, err := newNodeEngine(cfg, log)
+	if err != nil {
+		s.engine.Close()
+		stop()
+		return nil, err
+	}
+	if nodeEngine != nil {
+		s.node = nodeEngine
+	}
 	s.hookLogs = hooks.NewLogHub()
 	s.registry = prometheus.NewRegistry()
 	s.registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
@@ -242,6 +255,30 @@ func newHookEngine(cfg config.Config) (sandbox.Engine, error) {
 	return jsvm.NewPool(opts)
 }
 
+// newNodeEngine prepares the Node.js runtime for hooks that need npm
+// packages or Node built-ins. Without Node on the machine it returns nil
+// (those hooks cannot be saved; everything else works), unless --node named
+// an executable explicitly: then failing to use it stops start-up.
+func newNodeEngine(cfg config.Config, log *slog.Logger) (*noderun.Engine, error) {
+	policy, err := cfg.EgressPolicy()
+	if err != nil {
+		return nil, err
+	}
+	e, err := noderun.New(noderun.Options{
+		Options: sandbox.Options{Timeout: cfg.HookTimeout, MemoryLimit: cfg.HookMemoryLimit, Egress: policy},
+		Node:    cfg.Node,
+	})
+	if err != nil {
+		if cfg.Node != "" {
+			return nil, err
+		}
+		log.Info("hooks needing Node.js are unavailable", "reason", err.Error())
+		return nil, nil
+	}
+	log.Info("Node.js hook runtime", "node", e.Node().Path, "version", e.Node().Version)
+	return e, nil
+}
+
 // Handler is the server's whole HTTP surface.
 func (s *Server) Handler() http.Handler { return s.routes() }
 
@@ -298,6 +335,9 @@ func (s *Server) Close() error {
 	}
 	if s.stop != nil {
 		s.stop()
+	}
+	if s.node != nil {
+		s.node.Close()
 	}
 	if s.engine != nil {
 		s.engine.Close()

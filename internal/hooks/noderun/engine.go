@@ -325,13 +325,17 @@ func (e *Engine) Close() error {
 	e.mu.Unlock()
 	close(e.stop)
 	<-e.done
+	// Closing a runner's input makes it exit by itself; a runner whose
+	// event loop is stuck is killed.
 	for _, w := range ws {
-		w.kill(nil, nil)
+		w.closeInput()
 	}
 	for _, w := range ws {
 		select {
 		case <-w.deadCh:
-		case <-time.After(5 * time.Second):
+		case <-time.After(time.Second):
+			w.kill(nil, nil)
+			<-w.deadCh
 		}
 	}
 	return os.RemoveAll(e.dir)

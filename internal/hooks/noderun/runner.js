@@ -46,14 +46,35 @@ function u32(n) { const b = B.allocUnsafe(4); b.writeUInt32LE(n >>> 0, 0); retur
 function u8(n) { return B.from([n]); }
 function str(s) { const b = B.from(s, 'utf8'); return B.concat([u32(b.length), b]); }
 
+// Frames are queued and written together once the callbacks and microtasks
+// of the current turn have run (a write is a system call and a wake-up of
+// the parent; an execution's result and its end often come in one turn).
+let outQ = [];
+let flushing = false;
 function send(type, id, parts) {
-  const payload = B.concat(parts);
+  let n = 0;
+  for (const p of parts) n += p.length;
   const hdr = B.allocUnsafe(13);
-  hdr.writeUInt32LE(payload.length + 9, 0);
+  hdr.writeUInt32LE(n + 9, 0);
   hdr[4] = type;
   hdr.writeUInt32LE(id % 4294967296, 5);
   hdr.writeUInt32LE(Math.floor(id / 4294967296), 9);
-  out.write(B.concat([hdr, payload]));
+  outQ.push(hdr);
+  for (const p of parts) outQ.push(p);
+  if (!flushing) {
+    flushing = true;
+    als.exit(() => sI(flush));
+  }
+}
+function flush() {
+  // Executions answered this turn whose work is already over end here, so
+  // their done frame shares the write.
+  for (const ex of lingering) if (!busy(ex)) end(ex);
+  if (lingering.size) schedulePoll(20);
+  flushing = false;
+  const b = outQ.length === 1 ? outQ[0] : B.concat(outQ);
+  outQ = [];
+  out.write(b);
 }
 
 class Reader {
@@ -544,9 +565,8 @@ function settle(ex, err, value, fromCB) {
 
 function afterAnswer(ex) {
   if (ex.ended) return;
+  // Checked when the answer is written (flush), then polled.
   lingering.add(ex);
-  // Checked once the current callbacks have run, then polled.
-  schedulePoll(0);
 }
 
 function startRun(id, r) {
@@ -631,7 +651,6 @@ function hostReply(cid, r) {
   h.ex.host--;
   const status = r.u8();
   h.done(status, r);
-  if (h.ex.answered && !h.ex.ended) schedulePoll(0);
 }
 
 function storageError(message, code) { const e = new Error(message); if (code) e.code = code; return e; }

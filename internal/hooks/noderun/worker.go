@@ -189,6 +189,15 @@ func (w *worker) launch() error {
 	return nil
 }
 
+// closeInput closes the runner's fd 3: it exits when it reads the end.
+func (w *worker) closeInput() {
+	w.wmu.Lock()
+	defer w.wmu.Unlock()
+	if w.toNode != nil {
+		_ = w.toNode.Close()
+	}
+}
+
 func (w *worker) pid() int { return int(w.pidv.Load()) }
 
 func (w *worker) isDead() bool {
@@ -402,9 +411,7 @@ func (w *worker) die() {
 	w.calls = map[uint64]*call{}
 	blamed, blameErr := w.blamed, w.blameErr
 	w.mu.Unlock()
-	if w.toNode != nil {
-		_ = w.toNode.Close()
-	}
+	w.closeInput()
 	close(w.deadCh)
 	w.e.forget(w)
 
