@@ -2,6 +2,7 @@ package password
 
 import (
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -130,3 +131,20 @@ func (l Lockout) Stale(last, now time.Time) bool {
 
 // StaleBefore is the instant before which a counter counts as expired.
 func (l Lockout) StaleBefore(now time.Time) time.Time { return now.Add(-l.Window) }
+
+// UnknownLoginKey is the counter key of a login name that matches no user
+// of connection. Unknown names are counted like users, so a 429 does not
+// reveal which names exist; the key is a digest of the case-folded name
+// (logins ignore case), of fixed size whatever the caller sent, and never
+// a user id (those start with "auth0|").
+func UnknownLoginKey(connection, login string) string {
+	sum := sha256.Sum256([]byte(connection + "\x00" + strings.ToLower(login)))
+	return "login:" + hex.EncodeToString(sum[:16])
+}
+
+// Attempt decides one login attempt from n, the count CountLoginAttempt
+// returned for it (this attempt included): the attempt may compare its
+// password only while n is within the threshold.
+func (l Lockout) Attempt(n int) (compare bool) {
+	return l.Threshold <= 0 || n <= l.Threshold
+}

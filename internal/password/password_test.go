@@ -111,3 +111,25 @@ func TestLockout(t *testing.T) {
 		t.Error("threshold 0 must disable the lockout")
 	}
 }
+
+func TestUnknownLoginKeyAndAttempt(t *testing.T) {
+	a := UnknownLoginKey("Username-Password-Authentication", "Ann@Example.com")
+	if a != UnknownLoginKey("Username-Password-Authentication", "ann@example.com") || !strings.HasPrefix(a, "login:") || len(a) != 38 {
+		t.Fatalf("key %q must ignore case and have a fixed size", a)
+	}
+	if a == UnknownLoginKey("other", "ann@example.com") || a == UnknownLoginKey("Username-Password-Authentication", "bob@example.com") {
+		t.Fatal("keys of different names or connections collide")
+	}
+	if long := UnknownLoginKey("c", strings.Repeat("x", 60000)); len(long) != 38 {
+		t.Fatalf("a long name gives a %d-byte key", len(long))
+	}
+	l := Lockout{Threshold: 3}
+	for n, want := range map[int]bool{1: true, 3: true, 4: false, 200: false} {
+		if l.Attempt(n) != want {
+			t.Errorf("Attempt(%d) = %v", n, !want)
+		}
+	}
+	if !(Lockout{}).Attempt(1000) {
+		t.Error("threshold 0 must never refuse")
+	}
+}

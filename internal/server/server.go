@@ -207,6 +207,7 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, out io.Writ
 		Logger:      log,
 	})
 	go s.dash.Sweep(life, 10*time.Minute)
+	go s.sweepFailedLogins(life, lockout, 10*time.Minute, now)
 	s.mgmt = mgmt.New(mgmt.Deps{
 		Store:     store,
 		Tenant:    cfg.Tenant,
@@ -354,4 +355,24 @@ func within(dir, path string) bool {
 	}
 	rel, err := filepath.Rel(d, p)
 	return err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator))
+}
+
+// sweepFailedLogins forgets brute-force counters that no longer block
+// anything, every interval until ctx ends. Counters of unknown login names
+// (an attacker can make one per guessed name) are only ever removed here.
+func (s *Server) sweepFailedLogins(ctx context.Context, l password.Lockout, every time.Duration, now func() time.Time) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		if n, err := s.store.DeleteFailedLoginsBefore(ctx, l.StaleBefore(now())); err != nil && ctx.Err() == nil {
+			s.log.Warn("sweeping brute-force counters", "err", err)
+		} else if n > 0 {
+			s.log.Debug("swept brute-force counters", "count", n)
+		}
+	}
 }
