@@ -252,7 +252,7 @@ function errorClass(name) {
   Object.defineProperty(C.prototype, 'name', { value: name, writable: true, configurable: true, enumerable: false });
   return C;
 }
-for (const n of ['InvalidScopeError', 'InvalidRequestError', 'ServerError', 'UnauthorizedError', 'ValidationError']) {
+for (const n of ['InvalidScopeError', 'InvalidRequestError', 'ServerError']) {
   Object.defineProperty(globalThis, n, { value: errorClass(n), writable: true, configurable: true, enumerable: false });
 }
 
