@@ -61,6 +61,12 @@ type Deps struct {
 	// a scope off the grant, takes effect at once rather than when the
 	// token expires (auth.go). Nil skips the check.
 	ManagementGrant func(clientID string) (scopes []string, ok bool)
+	// Modules installs the npm dependencies of hooks when they are saved
+	// (hook_modules.go); nil refuses hooks with dependencies.
+	Modules HookModules
+	// NodeAvailable reports (nil) that Node.js can run hooks on this
+	// server, or why not; nil refuses every hook that needs Node.js.
+	NodeAvailable func() error
 }
 
 // API serves /api/v2.

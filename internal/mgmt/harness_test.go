@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -17,9 +18,11 @@ import (
 
 	"github.com/tokenhook/tokenhook/internal/hooks"
 	"github.com/tokenhook/tokenhook/internal/hooks/jsvm"
+	"github.com/tokenhook/tokenhook/internal/hooks/noderun"
 	"github.com/tokenhook/tokenhook/internal/hooks/sandbox"
 	"github.com/tokenhook/tokenhook/internal/keys"
 	"github.com/tokenhook/tokenhook/internal/mgmt"
+	"github.com/tokenhook/tokenhook/internal/npm"
 	"github.com/tokenhook/tokenhook/internal/seal"
 	"github.com/tokenhook/tokenhook/internal/storage"
 	"github.com/tokenhook/tokenhook/internal/storage/sqlstore"
@@ -50,6 +53,8 @@ type env struct {
 	frozen *keys.Set
 	// hookLogs is the hub the hooks runner publishes console lines to.
 	hookLogs *hooks.LogHub
+	// trees installs hook dependencies (real npm).
+	trees *npm.Trees
 }
 
 // syncBuffer is a bytes.Buffer safe for the server's goroutines.
@@ -70,7 +75,16 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
-func newEnv(t *testing.T) *env {
+func newEnv(t *testing.T) *env { return newEnvWith(t, nil) }
+
+// testNPMCache is npm's download cache, shared by every test run (npm's
+// cache is content-addressed and safe to share), so only a first run
+// fetches tarballs from the registry.
+var testNPMCache = filepath.Join(os.TempDir(), "tokenhook-test-npm-cache")
+
+// newEnvWith builds the env; edit, when set, adjusts the API's
+// dependencies before it is built.
+func newEnvWith(t *testing.T, edit func(*mgmt.Deps)) *env {
 	t.Helper()
 	ctx := context.Background()
 	sealer, err := seal.New(bytes.Repeat([]byte{9}, 32))
@@ -103,7 +117,19 @@ func newEnv(t *testing.T) *env {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { engine.Close() })
-	api := mgmt.New(mgmt.Deps{
+	// Real npm into this test's own trees directory, and the real Node.js
+	// runtime when the machine has Node (hooks with dependencies run there).
+	inst, err := npm.New(npm.Options{Dir: filepath.Join(t.TempDir(), "npm"), Cache: testNPMCache})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.trees = npm.NewTrees(t.Context(), inst, store, tenant, nil, now)
+	var node sandbox.Engine
+	if ne, err := noderun.New(noderun.Options{Options: sandbox.Options{Timeout: 20 * time.Second}}); err == nil {
+		node = ne
+		t.Cleanup(func() { ne.Close() })
+	}
+	deps := mgmt.Deps{
 		Store:  store,
 		Tenant: tenant,
 		Issuer: issuer,
@@ -114,10 +140,16 @@ func newEnv(t *testing.T) *env {
 		Now:             now,
 		Rand:            rand.Reader,
 		Logger:          slog.New(slog.NewTextHandler(e.logs, nil)),
-		Hooks:           &hooks.Runner{Engine: engine, Logs: e.hookLogs},
+		Hooks:           &hooks.Runner{Engine: engine, Node: node, Modules: e.trees, Logs: e.hookLogs},
 		HookLogs:        e.hookLogs,
 		StreamHeartbeat: 100 * time.Millisecond,
-	})
+		Modules:         e.trees,
+		NodeAvailable:   func() error { _, err := noderun.Find(""); return err },
+	}
+	if edit != nil {
+		edit(&deps)
+	}
+	api := mgmt.New(deps)
 	mux := http.NewServeMux()
 	mux.Handle("/api/v2/", api.Handler()) // mounted as the server does
 	e.srv = httptest.NewServer(mux)

@@ -65,14 +65,25 @@ type hookJSON struct {
 	Dependencies map[string]string `json:"dependencies"`
 	Enabled      bool              `json:"enabled"`
 	TriggerID    string            `json:"triggerId"`
+	// Beyond Auth0: where the hook runs ("embedded" or "node"), the
+	// versions npm installed for its dependencies, and whether their tree
+	// is installed on this server.
+	Runtime   string            `json:"runtime"`
+	Installed map[string]string `json:"installed,omitempty"`
+	Install   *hookInstall      `json:"install,omitempty"`
 }
 
-func hookOut(h storage.Hook) hookJSON {
+func (a *API) hookOut(h storage.Hook) hookJSON {
 	deps := h.Dependencies
 	if deps == nil {
 		deps = map[string]string{}
 	}
-	return hookJSON{ID: h.ID, Name: h.Name, Script: h.Script, Dependencies: deps, Enabled: h.Enabled, TriggerID: h.TriggerID}
+	rt := h.Runtime
+	if rt == "" {
+		rt = storage.RuntimeEmbedded
+	}
+	return hookJSON{ID: h.ID, Name: h.Name, Script: h.Script, Dependencies: deps, Enabled: h.Enabled, TriggerID: h.TriggerID,
+		Runtime: rt, Installed: h.Resolved, Install: a.installOf(h)}
 }
 
 // hookCreateIn is the body of POST /hooks.
@@ -165,6 +176,12 @@ func (a *API) createHook(w http.ResponseWriter, r *http.Request, _ token.Claims)
 	if err := validateScript(*in.Script); err != nil {
 		return err
 	}
+	// Dependencies are installed before the hook exists: a failed install
+	// saves nothing.
+	code, err := a.prepareCode(r.Context(), *in.Script, in.Dependencies, nil)
+	if err != nil {
+		return err
+	}
 	now := a.d.Now()
 	h := storage.Hook{
 		Tenant: a.d.Tenant, ID: ids.HookID(a.d.Rand, now), Name: *in.Name, Script: *in.Script,
@@ -174,12 +191,13 @@ func (a *API) createHook(w http.ResponseWriter, r *http.Request, _ token.Claims)
 	if h.Dependencies == nil {
 		h.Dependencies = map[string]string{}
 	}
+	code.apply(&h)
 	// Enabling here disables the trigger's other hooks in the same
 	// transaction (storage contract; compat-spec §3.3).
 	if err := a.d.Store.CreateHook(r.Context(), h); err != nil {
 		return conflictAs(err, msgHookNameTaken)
 	}
-	writeJSON(w, http.StatusCreated, hookOut(h))
+	writeJSON(w, http.StatusCreated, a.hookOut(h))
 	return nil
 }
 
@@ -208,7 +226,7 @@ func (a *API) listHooks(w http.ResponseWriter, r *http.Request, _ token.Claims) 
 	}
 	out := make([]hookJSON, len(list))
 	for i, h := range list {
-		out[i] = hookOut(h)
+		out[i] = a.hookOut(h)
 	}
 	return writeList(w, "hooks", out, total, q)
 }
@@ -222,7 +240,7 @@ func (a *API) getHook(w http.ResponseWriter, r *http.Request, _ token.Claims) er
 	if err != nil {
 		return notFoundAs(err, errNoHook)
 	}
-	return writeOne(w, http.StatusOK, hookOut(h), q.sel)
+	return writeOne(w, http.StatusOK, a.hookOut(h), q.sel)
 }
 
 func (a *API) updateHook(w http.ResponseWriter, r *http.Request, _ token.Claims) error {
@@ -250,6 +268,32 @@ func (a *API) updateHook(w http.ResponseWriter, r *http.Request, _ token.Claims)
 			return err
 		}
 	}
+	// New code or dependencies are installed before the update, outside
+	// its transaction (npm takes seconds): a failure changes nothing, so the
+	// previous version keeps running.
+	var (
+		code       *hookCode
+		codeScript string
+		codeDeps   map[string]string
+	)
+	if in.Script != nil || in.Dependencies != nil {
+		old, err := a.d.Store.GetHook(r.Context(), a.d.Tenant, r.PathValue("id"))
+		if err != nil {
+			return notFoundAs(err, errNoHook)
+		}
+		codeScript, codeDeps = old.Script, old.Dependencies
+		if in.Script != nil {
+			codeScript = *in.Script
+		}
+		if in.Dependencies != nil {
+			codeDeps = *in.Dependencies
+		}
+		c, err := a.prepareCode(r.Context(), codeScript, codeDeps, &old)
+		if err != nil {
+			return err
+		}
+		code = &c
+	}
 	h, err := a.d.Store.UpdateHook(r.Context(), a.d.Tenant, r.PathValue("id"), func(h storage.Hook) (storage.Hook, error) {
 		if in.Name != nil {
 			h.Name = *in.Name
@@ -266,6 +310,14 @@ func (a *API) updateHook(w http.ResponseWriter, r *http.Request, _ token.Claims)
 				h.Dependencies = map[string]string{}
 			}
 		}
+		if code != nil {
+			// Another write may have changed the code while npm ran; what
+			// was installed must be what is saved.
+			if h.Script != codeScript || !maps.Equal(h.Dependencies, codeDeps) && !(len(h.Dependencies) == 0 && len(codeDeps) == 0) {
+				return h, errConflict("The hook was changed while its dependencies were being installed; retry.")
+			}
+			code.apply(&h)
+		}
 		h.UpdatedAt = a.d.Now()
 		return h, nil
 	})
@@ -277,7 +329,7 @@ func (a *API) updateHook(w http.ResponseWriter, r *http.Request, _ token.Claims)
 		}
 		return conflictAs(notFoundAs(err, errNoHook), msgHookNameTaken)
 	}
-	writeJSON(w, http.StatusOK, hookOut(h))
+	writeJSON(w, http.StatusOK, a.hookOut(h))
 	return nil
 }
 
@@ -482,6 +534,8 @@ type hookRunUnsavedIn struct {
 	Name      *string           `json:"name"`
 	Payload   json.RawMessage   `json:"payload"`
 	Secrets   map[string]string `json:"secrets"`
+	// Dependencies are installed as a save would install them.
+	Dependencies map[string]string `json:"dependencies"`
 }
 
 // unsavedName tags the console lines of unsaved code on the live stream.
@@ -516,8 +570,15 @@ func (a *API) runSavedHook(w http.ResponseWriter, r *http.Request, _ token.Claim
 		}
 		source = *in.Script
 	}
-	return a.runHook(w, r, h.TriggerID, hooks.Script{Tenant: a.d.Tenant, ID: h.ID, Name: h.Name, Source: source, Secrets: secrets,
-		Runtime: h.Runtime, Modules: h.Modules}, in.Payload)
+	code := hookCode{Runtime: h.Runtime, Modules: h.Modules}
+	if in.Script != nil {
+		// Edited code may pin other packages inline: installed as a save
+		// would, so the run is what saving would run.
+		if code, err = a.prepareCode(r.Context(), source, h.Dependencies, &h); err != nil {
+			return err
+		}
+	}
+	return a.runHook(w, r, h.TriggerID, hooks.Script{Tenant: a.d.Tenant, ID: h.ID, Name: h.Name, Source: source, Secrets: secrets, Runtime: code.Runtime, Modules: code.Modules}, in.Payload)
 }
 
 func (a *API) runUnsavedHook(w http.ResponseWriter, r *http.Request, _ token.Claims) error {
@@ -547,7 +608,14 @@ func (a *API) runUnsavedHook(w http.ResponseWriter, r *http.Request, _ token.Cla
 	if in.Name != nil {
 		name = *in.Name
 	}
-	return a.runHook(w, r, *in.TriggerID, hooks.Script{Tenant: a.d.Tenant, Name: name, Source: *in.Script, Secrets: in.Secrets}, in.Payload)
+	if err := validateDependencies(in.Dependencies); err != nil {
+		return err
+	}
+	code, err := a.prepareCode(r.Context(), *in.Script, in.Dependencies, nil)
+	if err != nil {
+		return err
+	}
+	return a.runHook(w, r, *in.TriggerID, hooks.Script{Tenant: a.d.Tenant, Name: name, Source: *in.Script, Secrets: in.Secrets, Runtime: code.Runtime, Modules: code.Modules}, in.Payload)
 }
 
 func (a *API) runHook(w http.ResponseWriter, r *http.Request, trigger string, s hooks.Script, payload json.RawMessage) error {

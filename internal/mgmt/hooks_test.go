@@ -45,7 +45,7 @@ func TestHookCreateShape(t *testing.T) {
 			}
 		}
 	})
-	if want := []string{"dependencies", "enabled", "id", "name", "script", "triggerId"}; !reflect.DeepEqual(keys, want) {
+	if want := []string{"dependencies", "enabled", "id", "install", "installed", "name", "runtime", "script", "triggerId"}; !reflect.DeepEqual(keys, want) {
 		t.Fatalf("hook properties %v, want %v", keys, want)
 	}
 	if id := h["id"].(string); len(id) != 26 {
@@ -215,11 +215,11 @@ func TestHookGetUpdateDelete(t *testing.T) {
 	}
 
 	r = e.req("PATCH", "/hooks/"+id, all, map[string]any{"name": "b renamed", "script": "module.exports = (c, s, a, ctx, cb) => cb(null, {});",
-		"dependencies": map[string]string{"x": "1.0.0"}})
+		"dependencies": map[string]string{"is-number": "7.0.0"}})
 	expect(t, r, 200, "", "")
 	got := r.json(t)
 	if got["name"] != "b renamed" || got["enabled"] != true || got["triggerId"] != "credentials-exchange" ||
-		!reflect.DeepEqual(got["dependencies"], map[string]any{"x": "1.0.0"}) || got["id"] != id {
+		!reflect.DeepEqual(got["dependencies"], map[string]any{"is-number": "7.0.0"}) || got["id"] != id {
 		t.Fatalf("PATCH returned %v", got)
 	}
 	expect(t, e.req("PATCH", "/hooks/"+id, all, map[string]any{"triggerId": "password-exchange"}), 400, "invalid_body",
