@@ -122,6 +122,11 @@ type Config struct {
 	// MasterKeyFile names a file holding the master key, as
 	// TOKENHOOK_MASTER_KEY would (TOKENHOOK_MASTER_KEY_FILE).
 	MasterKeyFile string
+	// NPMRegistry, when set, is the registry hook dependencies are
+	// installed from; empty means whatever the machine's npm is
+	// configured for (its .npmrc, registry and auth included)
+	// (TOKENHOOK_NPM_REGISTRY).
+	NPMRegistry string
 	// LogLevel is debug, info, warn or error; LogFormat is text or json
 	// (TOKENHOOK_LOG_LEVEL, TOKENHOOK_LOG_FORMAT).
 	LogLevel  string
@@ -229,6 +234,12 @@ func (c Config) Validate() error {
 	}
 	if c.AdminClientSecret != "" && len(c.AdminClientSecret) < 16 {
 		errs = append(errs, errors.New("TOKENHOOK_ADMIN_CLIENT_SECRET must be at least 16 characters"))
+	}
+	if c.NPMRegistry != "" {
+		u, err := url.Parse(c.NPMRegistry)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			errs = append(errs, errors.New("--npm-registry must be an absolute http(s) URL"))
+		}
 	}
 	switch c.LogLevel {
 	case "debug", "info", "warn", "error":

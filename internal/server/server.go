@@ -175,6 +175,12 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, out io.Writ
 	// One runner for token requests and the Management API's test runner,
 	// so a test runs exactly as a token request would.
 	runner := &hooks.Runner{Engine: s.engine, Storage: store, Logs: s.hookLogs}
+	trees, err := newTrees(life, cfg, store, log, now)
+	if err != nil {
+		stop()
+		return nil, err
+	}
+	runner.Modules = trees
 	s.tokens = &grant.Endpoint{
 		Issuer:    s.issuer,
 		Catalog:   cache,
@@ -233,6 +239,9 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, out io.Writ
 			}
 			return g.Scope, true
 		},
+		Modules: trees,
+		// Read at each save: the runner's Node engine decides.
+		NodeAvailable: nodeAvailable(runner),
 	})
 	return s, nil
 }

@@ -1,0 +1,77 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/tokenhook/tokenhook/internal/config"
+	"github.com/tokenhook/tokenhook/internal/hooks"
+	"github.com/tokenhook/tokenhook/internal/hooks/noderun"
+	"github.com/tokenhook/tokenhook/internal/npm"
+	"github.com/tokenhook/tokenhook/internal/storage"
+)
+
+// newTrees prepares <data dir>/npm, where hooks' dependency trees live,
+// and keeps the trees the tenant's hooks name installed on this machine:
+// at start-up and whenever hooks change (here or on another replica), in
+// the background, from the lockfiles in the database.
+func newTrees(life context.Context, cfg config.Config, store storage.Storage, log *slog.Logger, now func() time.Time) (*npm.Trees, error) {
+	dir := cfg.DataDir
+	if dir == "" {
+		// PostgreSQL with the master key from the environment needs no
+		// data directory otherwise; trees are a cache, so the user's
+		// cache directory will do.
+		base, err := os.UserCacheDir()
+		if err != nil {
+			base = os.TempDir()
+		}
+		dir = filepath.Join(base, "tokenhook")
+	}
+	inst, err := npm.New(npm.Options{Dir: filepath.Join(dir, "npm"), Registry: cfg.NPMRegistry})
+	if err != nil {
+		return nil, err
+	}
+	trees := npm.NewTrees(life, inst, store, cfg.Tenant, log, now)
+	changes := store.Subscribe(life)
+	go keepTrees(life, store, cfg.Tenant, trees, changes, log)
+	return trees, nil
+}
+
+func keepTrees(life context.Context, store storage.Storage, tenant string, trees *npm.Trees, changes <-chan storage.Change, log *slog.Logger) {
+	prepare := func() {
+		list, _, err := store.ListHooks(life, tenant, storage.HookFilter{}, storage.Page{})
+		if err != nil {
+			if life.Err() == nil {
+				log.Warn("listing hooks to install their dependencies", "error", err.Error())
+			}
+			return
+		}
+		for _, h := range list {
+			trees.Prepare(h.Modules)
+		}
+	}
+	prepare()
+	for c := range changes {
+		if c.Kind == storage.KindResync || (c.Tenant == tenant && c.Kind == "hooks") {
+			prepare()
+		}
+	}
+}
+
+// nodeAvailable says whether hooks that need Node.js can run here: the
+// runner has its Node.js engine, or why not.
+func nodeAvailable(runner *hooks.Runner) func() error {
+	return func() error {
+		if runner.Node != nil {
+			return nil
+		}
+		if _, err := noderun.Find(""); err != nil {
+			return err
+		}
+		return errors.New("the Node.js runtime was not started on this server")
+	}
+}
