@@ -64,12 +64,12 @@ func keepTrees(life context.Context, store storage.Storage, tenant string, trees
 
 // nodeAvailable says whether hooks that need Node.js can run here: the
 // runner has its Node.js engine, or why not.
-func nodeAvailable(runner *hooks.Runner) func() error {
+func nodeAvailable(runner *hooks.Runner, node string) func() error {
 	return func() error {
 		if runner.Node != nil {
 			return nil
 		}
-		if _, err := noderun.Find(""); err != nil {
+		if _, err := noderun.Find(node); err != nil {
 			return err
 		}
 		return errors.New("the Node.js runtime was not started on this server")

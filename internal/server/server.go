@@ -174,7 +174,7 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, out io.Writ
 	s.registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	// One runner for token requests and the Management API's test runner,
 	// so a test runs exactly as a token request would.
-	runner := &hooks.Runner{Engine: s.engine, Storage: store, Logs: s.hookLogs}
+	runner := &hooks.Runner{Engine: s.engine, Node: s.node, Storage: store, Logs: s.hookLogs}
 	trees, err := newTrees(life, cfg, store, log, now)
 	if err != nil {
 		stop()
@@ -241,7 +241,7 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, out io.Writ
 		},
 		Modules: trees,
 		// Read at each save: the runner's Node engine decides.
-		NodeAvailable: nodeAvailable(runner),
+		NodeAvailable: nodeAvailable(runner, cfg.Node),
 	})
 	return s, nil
 }
