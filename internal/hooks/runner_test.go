@@ -97,9 +97,14 @@ func claim(t *testing.T, ex hooks.Execution, name string) any {
 }
 
 // storageCounter counts executions in context.webtask.storage; with
-// mode=barrier it calls the barrier URL between its get and its set.
-const storageCounter = `const http = require('http');
-module.exports = function (client, scope, audience, context, cb) {
+// mode=barrier it calls the barrier URL between its get and its set
+// (through Node's http, or the embedded engine's fetch).
+func storageCounter(runtime string) string {
+	call := `fetch(context.webtask.secrets.BARRIER).then(function (r) { return r.text(); }).then(write, cb);`
+	if runtime == hooks.RuntimeNode {
+		call = `require('http').get(context.webtask.secrets.BARRIER, function (res) { res.resume(); res.on('end', write); }).on('error', cb);`
+	}
+	return `module.exports = function (client, scope, audience, context, cb) {
   const storage = context.webtask.storage;
   storage.get(function (err, data) {
     if (err) return cb(err);
@@ -113,18 +118,25 @@ module.exports = function (client, scope, audience, context, cb) {
       if (context.body.mode === 'force') storage.set(data, {force: 1}, done); else storage.set(data, done);
     };
     if (context.body.mode !== 'barrier') return write();
-    http.get(context.webtask.secrets.BARRIER, function (res) { res.resume(); res.on('end', write); }).on('error', cb);
+    ` + call + `
   });
 };`
+}
 
-// TestRunnerNodeStorage: a Node hook's context.webtask.storage is the
-// hook's document in the database; a write based on a version someone
-// replaced since the get is a 409 in the hook; force overrides; the
-// runner's storage is a scratch copy.
-func TestRunnerNodeStorage(t *testing.T) {
-	f := newRunnerFixture(t, true)
-	s := f.saveHook(t, "h1", hooks.RuntimeNode)
-	s.Source = storageCounter
+// TestRunnerStorage: on both runtimes, a hook's context.webtask.storage
+// is the hook's document in the database; a write based on a version
+// someone replaced since the get is a 409 in the hook; force overrides;
+// the runner's storage is a scratch copy.
+func TestRunnerStorage(t *testing.T) {
+	for _, runtime := range []string{hooks.RuntimeEmbedded, hooks.RuntimeNode} {
+		t.Run(runtime, func(t *testing.T) { testRunnerStorage(t, runtime) })
+	}
+}
+
+func testRunnerStorage(t *testing.T, runtime string) {
+	f := newRunnerFixture(t, runtime == hooks.RuntimeNode)
+	s := f.saveHook(t, "h1", runtime)
+	s.Source = storageCounter(runtime)
 	// Between the hook's get and its set, another writer replaces the
 	// document: the barrier writes it directly to the store.
 	barrier := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
