@@ -51,6 +51,15 @@ type runParams struct {
 	contextArg int
 	host       hostOps // context.webtask.storage; never nil
 	net        *netClient
+	// busy (may be nil) is told when the execution starts and stops running
+	// JavaScript, i.e. leaves or enters its event loop's wait (busyPage).
+	busy func(running bool)
+}
+
+func (p *runParams) setBusy(running bool) {
+	if p.busy != nil {
+		p.busy(running)
+	}
 }
 
 func (ex *execution) log(level, text string) {
@@ -119,7 +128,9 @@ func (v *vmState) execute(ctx context.Context, prog *goja.Program, p *runParams,
 		v.cur = nil
 	}
 
+	p.setBusy(true)
 	out, err = v.answer(ctx, prog, ex, deadline)
+	p.setBusy(false)
 	out.Logs = ex.logs
 	out.Duration = time.Since(start)
 	// The answer is given: the request's cancellation no longer concerns
@@ -198,7 +209,9 @@ func (v *vmState) answer(ctx context.Context, prog *goja.Program, ex *execution,
 
 	done := ctx.Done()
 	for !ex.done {
+		ex.p.setBusy(false)
 		job, err := v.loop.next(deadline, done, ctx.Err, false)
+		ex.p.setBusy(true)
 		if err != nil {
 			return out, err
 		}
@@ -253,8 +266,11 @@ func (v *vmState) runJob(job loopJob, ex *execution) error {
 // a notification sent after cb) until nothing is pending or the deadline.
 func (v *vmState) drain(ex *execution, deadline time.Time) {
 	ex.trailing = true
+	defer ex.p.setBusy(false)
 	for {
+		ex.p.setBusy(false)
 		job, err := v.loop.next(deadline, nil, nil, true)
+		ex.p.setBusy(true)
 		if errors.Is(err, sandbox.ErrTimeout) {
 			ex.log("warn", "work left running after the answer was stopped at the hook's deadline")
 			return

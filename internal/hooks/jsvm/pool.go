@@ -270,6 +270,7 @@ type workerProc struct {
 	deadCh    chan struct{}
 	inflight  atomic.Int32
 	memKilled atomic.Bool
+	busy      *busyPage // nil where unsupported
 }
 
 func startWorker(opts sandbox.Options) (*workerProc, error) {
@@ -285,9 +286,16 @@ func startWorker(opts sandbox.Options) (*workerProc, error) {
 	if err != nil {
 		return nil, err
 	}
-	w := &workerProc{cmd: cmd, stdin: stdin, w: bufio.NewWriterSize(stdin, 64<<10), pending: make(map[uint64]*call), scripts: make(map[string]*sentScript), flushKick: make(chan struct{}, 1), deadCh: make(chan struct{})}
+	busy, busyFile, berr := newBusyPage()
+	if berr == nil {
+		cmd.ExtraFiles = []*os.File{busyFile} // fd 3 in the worker
+		cmd.Env = append(cmd.Env, busyEnv+"=3")
+		defer busyFile.Close()
+	}
+	w := &workerProc{busy: busy, cmd: cmd, stdin: stdin, w: bufio.NewWriterSize(stdin, 64<<10), pending: make(map[uint64]*call), scripts: make(map[string]*sentScript), flushKick: make(chan struct{}, 1), deadCh: make(chan struct{})}
 	cmd.Stderr = &w.stderr
 	if err := cmd.Start(); err != nil {
+		busy.close()
 		return nil, fmt.Errorf("jsvm: starting worker: %w", err)
 	}
 	limitWorker(cmd.Process.Pid, opts.MemoryLimit)
@@ -321,6 +329,9 @@ func workerEnv(opts sandbox.Options) []string {
 	// memory limit whatever GOGC says.
 	return append(env, fmt.Sprintf("GOMEMLIMIT=%d", opts.MemoryLimit*3/4), "GOMAXPROCS=1", "GOGC=400")
 }
+
+// busyEnv tells a worker which descriptor holds its busy page.
+const busyEnv = "TOKENHOOK_HOOK_WORKER_BUSY_FD"
 
 // workerTestEnv lets this package's tests re-exec the test binary as a worker.
 const workerTestEnv = "TOKENHOOK_JSVM_TEST_WORKER"
@@ -534,31 +545,40 @@ func (w *workerProc) readLoop(r *bufio.Reader) {
 	blamed, blameErr := w.blamed, w.blameErr
 	w.mu.Unlock()
 	close(w.deadCh)
-	if blameErr == nil {
-		// Died on its own: a Go fatal error such as an allocation refused by
-		// RLIMIT_DATA. Blame the oldest execution in flight.
+	blamedScripts := map[string]bool{}
+	if blameErr != nil {
+		blamedScripts[blamed] = true
+	} else {
+		// Died on its own (a Go fatal error such as an allocation refused by
+		// RLIMIT_DATA) or killed by the memory watchdog. Blame what was
+		// running JavaScript at that moment, else the oldest execution.
 		tail := w.stderr.Bytes()
 		blameErr = fmt.Errorf("%w: %s (%v)", sandbox.ErrCrashed, fatalLine(tail), waitErr)
 
 		if w.memKilled.Load() || looksLikeOOM(tail) {
 			blameErr = sandbox.ErrMemory
 		}
+		running := w.busy.ids()
 		var oldest *call
 		for _, c := range pending {
+			if running[c.id] {
+				blamedScripts[c.script] = true
+			}
 			if oldest == nil || c.start.Before(oldest.start) {
 				oldest = c
 			}
 		}
-		if oldest != nil {
-			blamed = oldest.script
+		if len(blamedScripts) == 0 && oldest != nil {
+			blamedScripts[oldest.script] = true
 		}
 	}
+	w.busy.close()
 	for _, c := range pending {
 		c.release()
 		switch {
 		case c.answered:
 			// Its answer was given; only its work after the answer is lost.
-		case c.script == blamed:
+		case blamedScripts[c.script]:
 			c.done <- callResult{out: sandbox.Outcome{Logs: c.logs}, err: blameErr}
 		default:
 			c.done <- callResult{out: sandbox.Outcome{Logs: c.logs}, retry: true}

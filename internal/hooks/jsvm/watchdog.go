@@ -1,8 +1,6 @@
 package jsvm
 
 import (
-	"github.com/tokenhook/tokenhook/internal/hooks/sandbox"
-
 	"os"
 	"strconv"
 	"strings"
@@ -28,7 +26,8 @@ func limitWorker(pid int, limit int64) {
 }
 
 // watchdog polls the resident set of every busy worker and kills one that
-// exceeds the memory limit, blaming its oldest execution in flight.
+// exceeds the memory limit; the executions running JavaScript at that moment
+// are blamed (see busyPage).
 func (p *pool) watchdog() {
 	t := time.NewTicker(watchInterval)
 	defer t.Stop()
@@ -47,22 +46,10 @@ func (p *pool) watchdog() {
 			rss := readRSSPages(w.cmd.Process.Pid) * page
 			if rss > p.opts.MemoryLimit {
 				w.memKilled.Store(true)
-				w.kill(w.oldest(), sandbox.ErrMemory)
+				w.kill(nil, nil)
 			}
 		}
 	}
-}
-
-func (w *workerProc) oldest() *call {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	var o *call
-	for _, c := range w.pending {
-		if o == nil || c.start.Before(o.start) {
-			o = c
-		}
-	}
-	return o
 }
 
 // readRSSPages returns the resident pages from /proc/<pid>/statm (second field).

@@ -35,6 +35,11 @@ func ServeWorker(in io.Reader, out io.Writer) error {
 		jobs:     make(chan runJob),
 	}
 	defer close(w.jobs)
+	if os.Getenv(busyEnv) == "3" {
+		if b, err := mapBusy(os.NewFile(3, "busy-page")); err == nil {
+			w.busy = b
+		}
+	}
 	r := bufio.NewReaderSize(in, 64<<10)
 	var buf []byte
 	for {
@@ -126,6 +131,7 @@ type workerServer struct {
 	// hostWait holds the continuations of host calls awaiting the parent's
 	// reply, by sequence number (under mu).
 	hostWait map[uint64]func(status byte, version string, data []byte)
+	busy     *busyPage // shared with the parent; nil without one
 	hostSeq  atomic.Uint64
 	jobs     chan runJob // to idle runners; unbuffered
 	idle     atomic.Int32
@@ -214,6 +220,18 @@ func (w *workerServer) run(ctx context.Context, id uint64, req runRequest) {
 		w.wmu.Unlock()
 	}
 	p := &runParams{args: req.args, timeout: req.timeout, maxResp: req.maxResp, env: req.env, contextArg: req.contextArg, host: workerHost{w: w, id: id}}
+	if w.busy != nil {
+		slot := -1
+		p.busy = func(running bool) {
+			switch {
+			case running && slot < 0:
+				slot = w.busy.enter(id)
+			case !running && slot >= 0:
+				w.busy.exit(slot)
+				slot = -1
+			}
+		}
+	}
 	out, err, rest := w.exec.run(ctx, req.script, p, req.flags&runIsolated != 0, onLog)
 	if err != nil && ctx.Err() != nil && !errors.Is(err, sandbox.ErrTimeout) {
 		err = errCanceled

@@ -1,0 +1,62 @@
+package jsvm
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/tokenhook/tokenhook/internal/hooks/sandbox"
+)
+
+// TestMemoryKillRetriesInnocent: a worker killed for one hook's memory bomb
+// fails only that hook; another execution in flight on the same worker
+// (older than the bomb, waiting for an API's answer) runs again on the fresh worker
+// and succeeds (issue 12 item 11). One worker, so there is no other to
+// fall back on.
+func TestMemoryKillRetriesInnocent(t *testing.T) {
+	gate := make(chan struct{}, 4)
+	api := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-gate:
+		case <-r.Context().Done():
+		}
+		_, _ = w.Write([]byte("good"))
+	}))
+	t.Cleanup(api.Close)
+	p := testPool(t, sandbox.Options{Workers: 1, MemoryLimit: 128 << 20, Egress: loopbackPolicy(t)})
+	for _, bomb := range []struct{ name, script string }{
+		{"growing array", `module.exports = () => { const a = []; for (let i = 0; ; i++) a.push('x'.repeat(1 << 20) + i); };`},
+		{"one huge string", `module.exports = (c, s, a, x, cb) => cb(null, 'x'.repeat(2 ** 30).length);`},
+	} {
+		t.Run(bomb.name, func(t *testing.T) {
+			// The good hook waits for an API that answers only once the bomb
+			// has been dealt with, so it is surely in flight when the worker dies.
+			good := `module.exports = async () => { console.log('started'); return (await fetch(` + strconv.Quote(api.URL) + `)).text(); };`
+			sink := newLogSink()
+			type result struct {
+				out sandbox.Outcome
+				err error
+			}
+			done := make(chan result, 1)
+			go func() {
+				out, err := p.Run(context.Background(), sandbox.Invocation{Script: good, Args: simpleArgs, Timeout: 20 * time.Second}, sink.onLog)
+				done <- result{out, err}
+			}()
+			sink.waitFor(t, "started") // the good execution is in flight first
+			_, err := p.Run(context.Background(), sandbox.Invocation{Script: bomb.script, Args: simpleArgs, Timeout: 20 * time.Second}, nil)
+			if !errors.Is(err, sandbox.ErrMemory) && !errors.Is(err, sandbox.ErrTooLarge) {
+				t.Fatalf("bomb: err = %v, want ErrMemory", err)
+			}
+			gate <- struct{}{}
+			gate <- struct{}{} // its first attempt died with the worker: one for the retry
+			r := <-done
+			if r.err != nil || string(r.out.Response) != `"good"` {
+				t.Fatalf("innocent execution: %s %v", r.out.Response, r.err)
+			}
+		})
+	}
+}
