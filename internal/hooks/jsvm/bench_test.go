@@ -1,8 +1,6 @@
 package jsvm
 
 import (
-	"github.com/tokenhook/tokenhook/internal/hooks/sandbox"
-
 	"context"
 	"os"
 	"strconv"
@@ -10,6 +8,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/tokenhook/tokenhook/internal/hooks/sandbox"
 )
 
 // cpuNow returns the CPU time of this process plus the live workers of e

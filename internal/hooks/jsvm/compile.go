@@ -1,13 +1,13 @@
 package jsvm
 
 import (
-	"github.com/tokenhook/tokenhook/internal/hooks/sandbox"
-
 	"errors"
 	"strings"
 
 	"github.com/dop251/goja"
 	"github.com/dop251/goja/parser"
+
+	"github.com/tokenhook/tokenhook/internal/hooks/sandbox"
 )
 
 // The module source is wrapped the way Node wraps CommonJS modules. The prefix

@@ -1,8 +1,6 @@
 package jsvm
 
 import (
-	"github.com/tokenhook/tokenhook/internal/hooks/sandbox"
-
 	"context"
 	"encoding/json"
 	"errors"
@@ -10,6 +8,8 @@ import (
 	"time"
 
 	"github.com/dop251/goja"
+
+	"github.com/tokenhook/tokenhook/internal/hooks/sandbox"
 )
 
 // Per-execution log bounds: a hook logging in a loop must not flood the

@@ -1,8 +1,6 @@
 package jsvm
 
 import (
-	"github.com/tokenhook/tokenhook/internal/hooks/sandbox"
-
 	"context"
 	"errors"
 	"os"
@@ -12,6 +10,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/tokenhook/tokenhook/internal/hooks/sandbox"
 )
 
 const benignScript = `module.exports = function (client, scope, audience, context, cb) {

@@ -1,11 +1,11 @@
 package jsvm
 
 import (
-	"github.com/tokenhook/tokenhook/internal/hooks/sandbox"
-
 	"os"
 	"sync"
 	"testing"
+
+	"github.com/tokenhook/tokenhook/internal/hooks/sandbox"
 )
 
 // TestMain doubles as the worker binary: the pool tests start this test

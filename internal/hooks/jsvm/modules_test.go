@@ -1,8 +1,6 @@
 package jsvm
 
 import (
-	"github.com/tokenhook/tokenhook/internal/hooks/sandbox"
-
 	"context"
 	"encoding/json"
 	"errors"
@@ -12,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/tokenhook/tokenhook/internal/hooks/sandbox"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files")

@@ -1,8 +1,6 @@
 package jsvm
 
 import (
-	"github.com/tokenhook/tokenhook/internal/hooks/sandbox"
-
 	"bufio"
 	"bytes"
 	"context"
@@ -16,6 +14,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/tokenhook/tokenhook/internal/hooks/sandbox"
 )
 
 // killGrace is how long the parent waits past an execution's deadline for the

@@ -1,14 +1,14 @@
 package jsvm
 
 import (
-	"github.com/tokenhook/tokenhook/internal/hooks/sandbox"
-
 	"bufio"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
 	"time"
+
+	"github.com/tokenhook/tokenhook/internal/hooks/sandbox"
 )
 
 // Wire protocol between the pool (parent) and a worker, over the worker's

@@ -1,11 +1,11 @@
 package jsvm
 
 import (
-	"github.com/tokenhook/tokenhook/internal/hooks/sandbox"
-
 	"context"
 	"fmt"
 	"testing"
+
+	"github.com/tokenhook/tokenhook/internal/hooks/sandbox"
 )
 
 // TestPoolScriptTable runs more distinct scripts than a worker's script table

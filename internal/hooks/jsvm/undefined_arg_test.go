@@ -1,11 +1,11 @@
 package jsvm
 
 import (
-	"github.com/tokenhook/tokenhook/internal/hooks/sandbox"
-
 	"context"
 	"encoding/json"
 	"testing"
+
+	"github.com/tokenhook/tokenhook/internal/hooks/sandbox"
 )
 
 // An empty argument reaches the script as undefined (Auth0 passes scope so
