@@ -2,7 +2,6 @@ package mgmt
 
 import (
 	"net/http"
-	"slices"
 	"strings"
 
 	"github.com/tokenhook/tokenhook/internal/storage"
@@ -118,25 +117,23 @@ func (a *API) listLogs(w http.ResponseWriter, r *http.Request, _ token.Claims) e
 	if err != nil {
 		return err
 	}
-	var list []storage.LogEvent
-	var total int
 	switch q.filters["sort"] {
 	case "", "date:-1":
-		lq.Page = q.storagePage()
-		if list, total, err = a.d.Store.ListLogEvents(r.Context(), a.d.Tenant, lq); err != nil {
-			return err
-		}
 	case "date:1":
-		// The store lists newest first only; oldest first reads every
-		// matching event and reverses them.
-		all, _, err := a.d.Store.ListLogEvents(r.Context(), a.d.Tenant, lq)
-		if err != nil {
-			return err
-		}
-		slices.Reverse(all)
-		list, total = pageOf(all, q), len(all)
+		lq.OldestFirst = true
 	default:
 		return errQuery("Invalid sort: expected date:1 or date:-1")
+	}
+	// Auth0 pages through the first 1000 events only; the rest are
+	// reached by narrowing q. Every page is read by an index.
+	if (q.page+1)*q.perPage > storage.MaxLogPage {
+		return errQuery("page * per_page must not exceed %d: only the first %d log events can be paged through, narrow q to reach others", storage.MaxLogPage, storage.MaxLogPage)
+	}
+	lq.Page = q.storagePage()
+	lq.SkipTotal = !q.includeTotals
+	list, total, err := a.d.Store.ListLogEvents(r.Context(), a.d.Tenant, lq)
+	if err != nil {
+		return err
 	}
 	out := make([]logEventJSON, len(list))
 	for i, e := range list {

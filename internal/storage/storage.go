@@ -3,6 +3,7 @@ package storage
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 )
 
@@ -14,6 +15,20 @@ var (
 	// client grant per client+audience, ...) is already taken.
 	ErrConflict = errors.New("storage: already exists")
 )
+
+// RejectedEventsError is AppendLogEvents storing every event but Count:
+// rows the database refused. The others are stored; a
+// bad row never takes its batch with it.
+type RejectedEventsError struct {
+	Count int
+	Err   error // the first refusal
+}
+
+func (e *RejectedEventsError) Error() string {
+	return fmt.Sprintf("storage: %d log events refused: %v", e.Count, e.Err)
+}
+
+func (e *RejectedEventsError) Unwrap() error { return e.Err }
 
 // Client is an application (Auth0 "client"). Secret is held in plain text
 // in memory only; backends seal it before it reaches the database.
@@ -221,11 +236,20 @@ type HookFilter struct {
 	Enabled   *bool
 }
 
-// LogQuery narrows ListLogEvents. Results are newest first.
+// MaxLogPage is the most events one ListLogEvents call returns: a query
+// without a page gets the first MaxLogPage, never the whole table.
+const MaxLogPage = 1000
+
+// LogQuery narrows ListLogEvents. Results are newest first unless
+// OldestFirst. Only the page asked for is read.
 type LogQuery struct {
-	Type     string
-	ClientID string
-	Page     Page
+	Type        string
+	ClientID    string
+	Page        Page
+	OldestFirst bool
+	// SkipTotal spares the count of matching events (returned as -1) for
+	// callers that do not show it.
+	SkipTotal bool
 }
 
 // Catalog is everything the token endpoint reads, loaded in one consistent
@@ -292,6 +316,11 @@ type Storage interface {
 	GetTenantSettings(ctx context.Context, tenant string) (TenantSettings, error)
 	UpdateTenantSettings(ctx context.Context, tenant string, fn func(TenantSettings) (TenantSettings, error)) (TenantSettings, error)
 
+	// AppendLogEvents stores events, ignoring one whose (tenant, log id)
+	// is already stored, so a batch may be written again after a crash.
+	// Strings are stored as valid UTF-8 without NUL. A row the database
+	// refuses all the same is left out with *RejectedEventsError: it never
+	// fails the other rows.
 	AppendLogEvents(ctx context.Context, events []LogEvent) error
 	ListLogEvents(ctx context.Context, tenant string, q LogQuery) ([]LogEvent, int, error)
 	GetLogEvent(ctx context.Context, tenant, logID string) (LogEvent, error)

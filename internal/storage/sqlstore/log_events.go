@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/tokenhook/tokenhook/internal/storage"
 )
@@ -56,6 +57,39 @@ func (s *Store) AppendLogEvents(ctx context.Context, events []storage.LogEvent) 
 	if len(events) == 0 {
 		return nil
 	}
+	err := s.appendLogEvents(ctx, events)
+	if err == nil || ctx.Err() != nil {
+		return err
+	}
+	// One row the database refuses fails its whole statement (and, on
+	// PostgreSQL, its transaction): write row by row, so only that row is
+	// left out.
+	var (
+		stored, rejected int
+		first            error
+	)
+	for _, e := range events {
+		err := s.appendLogEvents(ctx, []storage.LogEvent{e})
+		switch {
+		case err == nil:
+			stored++
+		case stored == 0 || ctx.Err() != nil:
+			// Not one row goes in: storage itself is failing.
+			return err
+		default:
+			rejected++
+			if first == nil {
+				first = err
+			}
+		}
+	}
+	if rejected > 0 {
+		return &storage.RejectedEventsError{Count: rejected, Err: first}
+	}
+	return nil
+}
+
+func (s *Store) appendLogEvents(ctx context.Context, events []storage.LogEvent) error {
 	return s.write(ctx, func(tx *sql.Tx) ([]storage.Change, error) {
 		for len(events) > 0 {
 			chunk := events[:min(len(events), logInsertRows)]
@@ -72,7 +106,19 @@ func (s *Store) AppendLogEvents(ctx context.Context, events []storage.LogEvent) 
 	})
 }
 
-// logInsert is one INSERT of every event in chunk.
+// storable makes v storable by both dialects: valid UTF-8 (PostgreSQL
+// refuses other bytes in text) without NUL (which no PostgreSQL text may
+// hold). attrs are JSON, which escapes both already. Writers clean events
+// before they get here; this keeps one that did not from failing.
+func storable(v string) string {
+	if utf8.ValidString(v) && strings.IndexByte(v, 0) < 0 {
+		return v
+	}
+	return strings.ReplaceAll(strings.ToValidUTF8(v, "\uFFFD"), "\x00", "")
+}
+
+// logInsert is one INSERT of every event in chunk. An event already stored
+// (a batch written again after a crash) is left as it is.
 func logInsert(chunk []storage.LogEvent) (string, []any, error) {
 	var q strings.Builder
 	q.WriteString("INSERT INTO log_events (" + logEventColumns + ") VALUES ")
@@ -88,13 +134,16 @@ func logInsert(chunk []storage.LogEvent) (string, []any, error) {
 			q.WriteByte(',')
 		}
 		q.WriteString("(?, ?, ?, ?, ?, ?)")
-		args = append(args, e.Tenant, e.LogID, formatTime(e.Date), e.Type, e.ClientID, attrs)
+		args = append(args, storable(e.Tenant), storable(e.LogID), formatTime(e.Date), storable(e.Type), storable(e.ClientID), attrs)
 	}
+	q.WriteString(" ON CONFLICT (tenant, log_id) DO NOTHING")
 	return q.String(), args, nil
 }
 
-// ListLogEvents implements storage.Storage: newest first, by log id, which
-// the contract makes sortable by age.
+// ListLogEvents implements storage.Storage: by log id, which the contract
+// makes sortable by age. The ORDER BY follows an index whatever the
+// filter (log_events_by_type, log_events_by_client, or the primary key),
+// so a page costs its offset plus its rows, never the whole table.
 func (s *Store) ListLogEvents(ctx context.Context, tenant string, q storage.LogQuery) ([]storage.LogEvent, int, error) {
 	where, args := "tenant = ?", []any{tenant}
 	if q.Type != "" {
@@ -103,16 +152,26 @@ func (s *Store) ListLogEvents(ctx context.Context, tenant string, q storage.LogQ
 	if q.ClientID != "" {
 		where, args = where+" AND client_id = ?", append(args, q.ClientID)
 	}
+	order := " ORDER BY log_id DESC"
+	if q.OldestFirst {
+		order = " ORDER BY log_id ASC"
+	}
+	page := q.Page
+	if page.PerPage <= 0 {
+		page.PerPage = storage.MaxLogPage
+	}
 	var (
 		list  []storage.LogEvent
-		total int
+		total = -1
 	)
 	err := s.readTx(ctx, nil, func(tx *sql.Tx) error {
 		var err error
-		if total, err = s.count(ctx, tx, "SELECT COUNT(*) FROM log_events WHERE "+where, args...); err != nil {
-			return err
+		if !q.SkipTotal {
+			if total, err = s.count(ctx, tx, "SELECT COUNT(*) FROM log_events WHERE "+where, args...); err != nil {
+				return err
+			}
 		}
-		rows, err := tx.QueryContext(ctx, s.d.bind("SELECT "+logEventColumns+" FROM log_events WHERE "+where+" ORDER BY log_id DESC"+pageClause(q.Page)), args...)
+		rows, err := tx.QueryContext(ctx, s.d.bind("SELECT "+logEventColumns+" FROM log_events WHERE "+where+order+pageClause(page)), args...)
 		if err != nil {
 			return fmt.Errorf("sqlstore: list log events: %w", err)
 		}

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"math"
 	"strings"
 	"sync"
 
@@ -176,7 +177,13 @@ func pageClause(p storage.Page) string {
 		return ""
 	}
 	page := max(p.Page, 0)
-	return fmt.Sprintf(" LIMIT %d OFFSET %d", p.PerPage, page*p.PerPage)
+	offset := page * p.PerPage
+	if page > math.MaxInt64/p.PerPage {
+		// Past any table: callers bound pages, but an overflow must not
+		// turn into a negative OFFSET, which PostgreSQL refuses.
+		offset = math.MaxInt64
+	}
+	return fmt.Sprintf(" LIMIT %d OFFSET %d", p.PerPage, offset)
 }
 
 // count runs a COUNT(*) query.

@@ -2,6 +2,8 @@ package storagetest
 
 import (
 	"fmt"
+	"strings"
+	"unicode/utf8"
 	"testing"
 
 	"github.com/tokenhook/tokenhook/internal/storage"
@@ -44,34 +46,73 @@ func testLogEvents(t *testing.T, open func(t *testing.T) storage.Storage) {
 		_, err = s.GetLogEvent(ctx, "t1", "log-0009")
 		mustIs(t, err, storage.ErrNotFound, "other tenant's event")
 	})
-	t.Run("duplicate log id conflicts", func(t *testing.T) {
-		mustIs(t, s.AppendLogEvents(ctx, []storage.LogEvent{sampleLog("t1", 1, "seccft", "c1")}), storage.ErrConflict, "append again")
-	})
-	t.Run("a failed batch appends nothing", func(t *testing.T) {
-		err := s.AppendLogEvents(ctx, []storage.LogEvent{sampleLog("t1", 100, "seccft", "c1"), sampleLog("t1", 1, "seccft", "c1")})
-		mustIs(t, err, storage.ErrConflict, "batch with a duplicate")
+	t.Run("an event stored again is ignored", func(t *testing.T) {
+		// A spool replayed after a crash writes events storage may
+		// already hold: the stored one stays, the batch goes in.
+		again := sampleLog("t1", 1, "seccft", "c1")
+		again.Description = "replayed"
+		mustNil(t, s.AppendLogEvents(ctx, []storage.LogEvent{sampleLog("t1", 100, "seccft", "c1"), again}), "append again")
+		got, err := s.GetLogEvent(ctx, "t1", "log-0001")
+		mustNil(t, err, "get")
+		mustEqual(t, got, events[1], "event stored first")
 		_, err = s.GetLogEvent(ctx, "t1", "log-0100")
-		mustIs(t, err, storage.ErrNotFound, "first event of the failed batch")
+		mustNil(t, err, "the other event of the batch")
+	})
+	t.Run("a bad row does not take its batch with it", func(t *testing.T) {
+		// Invalid UTF-8 and NUL in the columns: PostgreSQL refuses both,
+		// and used to refuse the whole multi-row INSERT with them.
+		var batch []storage.LogEvent
+		for n := 1; n <= 150; n++ {
+			e := sampleLog("t4", n, "seccft", "c1")
+			switch n {
+			case 7:
+				e.ClientID = "bad\xff\xfe"
+			case 70:
+				e.ClientID = "nul\x00id"
+			case 140:
+				e.Type = "f\x00ecc\xc3"
+			}
+			batch = append(batch, e)
+		}
+		mustNil(t, s.AppendLogEvents(ctx, batch), "append a batch with bad rows")
+		_, total, err := s.ListLogEvents(ctx, "t4", storage.LogQuery{})
+		mustNil(t, err, "list")
+		mustEqual(t, total, 150, "events stored")
+		for _, n := range []int{7, 70, 140} {
+			got, err := s.GetLogEvent(ctx, "t4", fmt.Sprintf("log-%04d", n))
+			mustNil(t, err, "get the bad row")
+			for _, v := range []string{got.ClientID, got.Type} {
+				if !utf8.ValidString(v) || strings.ContainsRune(v, 0) {
+					t.Fatalf("event %d stored %q: not valid UTF-8 without NUL", n, v)
+				}
+			}
+		}
 	})
 	t.Run("a batch of several statements", func(t *testing.T) {
 		// More events than one INSERT carries, so chunk boundaries are
-		// crossed; a duplicate in the last chunk undoes the earlier ones.
+		// crossed.
 		var big []storage.LogEvent
 		for n := 1; n <= 150; n++ {
 			big = append(big, sampleLog("t3", n, "seccft", "c1"))
 		}
-		bad := append(append([]storage.LogEvent{}, big...), sampleLog("t3", 7, "seccft", "c1"))
-		mustIs(t, s.AppendLogEvents(ctx, bad), storage.ErrConflict, "batch with a late duplicate")
-		_, total, err := s.ListLogEvents(ctx, "t3", storage.LogQuery{})
-		mustNil(t, err, "list after the failed batch")
-		mustEqual(t, total, 0, "events kept from the failed batch")
 		mustNil(t, s.AppendLogEvents(ctx, big), "append 150")
-		_, total, err = s.ListLogEvents(ctx, "t3", storage.LogQuery{})
+		_, total, err := s.ListLogEvents(ctx, "t3", storage.LogQuery{})
 		mustNil(t, err, "list")
 		mustEqual(t, total, 150, "events appended")
 		got, err := s.GetLogEvent(ctx, "t3", "log-0150")
 		mustNil(t, err, "get the last")
 		mustEqual(t, got, big[149], "last event")
+		list, _, err := s.ListLogEvents(ctx, "t3", storage.LogQuery{OldestFirst: true, Page: storage.Page{Page: 1, PerPage: 100}})
+		mustNil(t, err, "oldest first, second page")
+		mustEqual(t, len(list), 50, "events on the second page")
+		mustEqual(t, list[0].LogID, "log-0101", "first of the second page")
+	})
+	t.Run("huge pages are empty, not errors", func(t *testing.T) {
+		for _, p := range []storage.Page{{Page: 1 << 62, PerPage: 100}, {Page: 9223372036854775807, PerPage: 2}} {
+			list, _, err := s.ListLogEvents(ctx, "t1", storage.LogQuery{Page: p})
+			mustNil(t, err, "list a huge page")
+			mustEqual(t, len(list), 0, "events on a huge page")
+		}
 	})
 	cases := []struct {
 		name  string
@@ -79,14 +120,17 @@ func testLogEvents(t *testing.T, open func(t *testing.T) storage.Storage) {
 		want  []string
 		total int
 	}{
-		{"all newest first", storage.LogQuery{}, []string{"log-0005", "log-0004", "log-0003", "log-0002", "log-0001"}, 5},
+		{"all newest first", storage.LogQuery{}, []string{"log-0100", "log-0005", "log-0004", "log-0003", "log-0002", "log-0001"}, 6},
+		{"oldest first", storage.LogQuery{OldestFirst: true, Page: storage.Page{PerPage: 3}}, []string{"log-0001", "log-0002", "log-0003"}, 6},
+		{"oldest first, filtered page", storage.LogQuery{OldestFirst: true, ClientID: "c1", Page: storage.Page{Page: 1, PerPage: 2}}, []string{"log-0005", "log-0100"}, 4},
+		{"without total", storage.LogQuery{Type: "feccft", SkipTotal: true}, []string{"log-0004", "log-0002"}, -1},
 		{"by type", storage.LogQuery{Type: "feccft"}, []string{"log-0004", "log-0002"}, 2},
 		{"by client", storage.LogQuery{ClientID: "c2"}, []string{"log-0002", "log-0001"}, 2},
-		{"by type and client", storage.LogQuery{Type: "seccft", ClientID: "c1"}, []string{"log-0005", "log-0003"}, 2},
-		{"first page", storage.LogQuery{Page: storage.Page{Page: 0, PerPage: 2}}, []string{"log-0005", "log-0004"}, 5},
-		{"last page", storage.LogQuery{Page: storage.Page{Page: 2, PerPage: 2}}, []string{"log-0001"}, 5},
-		{"past the end", storage.LogQuery{Page: storage.Page{Page: 3, PerPage: 2}}, nil, 5},
-		{"filtered page", storage.LogQuery{Type: "seccft", Page: storage.Page{Page: 1, PerPage: 1}}, []string{"log-0003"}, 3},
+		{"by type and client", storage.LogQuery{Type: "seccft", ClientID: "c1"}, []string{"log-0100", "log-0005", "log-0003"}, 3},
+		{"first page", storage.LogQuery{Page: storage.Page{Page: 0, PerPage: 2}}, []string{"log-0100", "log-0005"}, 6},
+		{"last page", storage.LogQuery{Page: storage.Page{Page: 2, PerPage: 2}}, []string{"log-0002", "log-0001"}, 6},
+		{"past the end", storage.LogQuery{Page: storage.Page{Page: 3, PerPage: 2}}, nil, 6},
+		{"filtered page", storage.LogQuery{Type: "seccft", Page: storage.Page{Page: 1, PerPage: 1}}, []string{"log-0005"}, 4},
 		{"no match", storage.LogQuery{Type: "nope"}, nil, 0},
 	}
 	for _, tc := range cases {
