@@ -12,6 +12,7 @@ import (
 	"reflect"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
 // maxBody bounds every request body: the largest legitimate one (a hook
@@ -59,13 +60,51 @@ func readBody(w http.ResponseWriter, r *http.Request) (raw []byte, form bool, er
 		return nil, false, newError(http.StatusUnsupportedMediaType, codeUnsupportedMedia,
 			"Unsupported Media Type: send application/json or application/x-www-form-urlencoded")
 	case mt == "application/json":
+		if !utf8.Valid(raw) || hasNULEscape(raw) {
+			return nil, false, errNotText
+		}
 		return raw, false, nil
 	case mt == "application/x-www-form-urlencoded":
+		if vals, err := url.ParseQuery(string(raw)); err == nil {
+			for k, vs := range vals {
+				if !storable(k) {
+					return nil, false, errNotText
+				}
+				for _, v := range vs {
+					if !storable(v) {
+						return nil, false, errNotText
+					}
+				}
+			}
+		}
 		return raw, true, nil
 	default:
 		return nil, false, newErrorf(http.StatusUnsupportedMediaType, codeUnsupportedMedia,
 			"Unsupported Media Type: %s (send application/json or application/x-www-form-urlencoded)", mt)
 	}
+}
+
+// errNotText refuses a body whose strings no database column can hold as
+// they are: invalid UTF-8, or NUL (which PostgreSQL text refuses, and
+// which SQLite would store silently).
+var errNotText = newError(http.StatusBadRequest, codeInvalidBody, "Payload validation error: 'strings must be valid UTF-8 without NUL characters'.")
+
+// storable reports whether s is valid UTF-8 without NUL.
+func storable(s string) bool { return utf8.ValidString(s) && strings.IndexByte(s, 0) < 0 }
+
+// hasNULEscape reports whether JSON text raw has a \u0000 escape (a raw
+// NUL inside a string is invalid JSON already).
+func hasNULEscape(raw []byte) bool {
+	for i := 0; i < len(raw)-1; i++ {
+		if raw[i] != '\\' {
+			continue
+		}
+		if raw[i+1] == 'u' && bytes.HasPrefix(raw[i+2:], []byte("0000")) {
+			return true
+		}
+		i++ // the escaped character, which may be a backslash
+	}
+	return false
 }
 
 func decodeJSON(raw []byte, dst any) error {

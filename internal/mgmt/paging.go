@@ -2,6 +2,7 @@ package mgmt
 
 import (
 	"encoding/json"
+	"math"
 	"net/http"
 	"slices"
 	"strconv"
@@ -13,6 +14,10 @@ import (
 const (
 	defaultPerPage = 50
 	maxPerPage     = 100
+	// maxOffset bounds page * per_page on every list, so the offset is an
+	// integer both SQL dialects take (an overflow used to reach
+	// PostgreSQL as a negative OFFSET).
+	maxOffset = math.MaxInt32
 )
 
 // fieldSelection is Auth0's fields + include_fields: keep only the listed
@@ -57,6 +62,9 @@ func parseQuery(r *http.Request, common []string, extra ...string) (listQuery, e
 		if q.perPage, err = strconv.Atoi(v); err != nil || q.perPage < 1 || q.perPage > maxPerPage {
 			return q, errQuery("Expected per_page to be an integer between 1 and %d", maxPerPage)
 		}
+	}
+	if q.page > maxOffset/q.perPage {
+		return q, errQuery("Expected page to be an integer between 0 and %d for per_page=%d", maxOffset/q.perPage, q.perPage)
 	}
 	if q.includeTotals, err = queryBool(values.Get("include_totals"), "include_totals", false); err != nil {
 		return q, err

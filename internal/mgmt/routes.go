@@ -153,6 +153,9 @@ func (a *API) serve(rt route) http.Handler {
 			if err := authorize(caller, rt.scopes); err != nil {
 				return err
 			}
+			if err := textOnly(r); err != nil {
+				return err
+			}
 			return rt.handle(w, r, caller)
 		}()
 		if err == nil {
@@ -163,4 +166,25 @@ func (a *API) serve(rt route) http.Handler {
 		}
 		writeError(w, err)
 	})
+}
+
+// textOnly refuses a path or query string that decodes to invalid UTF-8
+// or NUL, before any handler passes it to storage: no stored key can hold
+// such bytes, and PostgreSQL answers them with an error rather than "no
+// row". A path is a 404 (no such resource), a query a 400.
+func textOnly(r *http.Request) error {
+	if !storable(r.URL.Path) {
+		return newError(http.StatusNotFound, codeNotFound, "Not Found")
+	}
+	for k, vs := range r.URL.Query() {
+		if !storable(k) {
+			return errQuery("Query parameter names must be valid UTF-8 without NUL characters")
+		}
+		for _, v := range vs {
+			if !storable(v) {
+				return errQuery("%s must be valid UTF-8 without NUL characters", k)
+			}
+		}
+	}
+	return nil
 }
