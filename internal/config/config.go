@@ -127,6 +127,10 @@ type Config struct {
 	// configured for (its .npmrc, registry and auth included)
 	// (TOKENHOOK_NPM_REGISTRY).
 	NPMRegistry string
+	// LogSpoolBytes is the byte budget of the tenant log's spool in
+	// <DataDir>/log-spool, where events wait while storage is slow or
+	// down; past it events are dropped and counted (TOKENHOOK_LOG_SPOOL_BYTES).
+	LogSpoolBytes int64
 	// LogLevel is debug, info, warn or error; LogFormat is text or json
 	// (TOKENHOOK_LOG_LEVEL, TOKENHOOK_LOG_FORMAT).
 	LogLevel  string
@@ -151,6 +155,7 @@ func Default() Config {
 		// Management API scope, so sessions should not live for ever.
 		SessionIdleTimeout: 12 * time.Hour,
 		SessionMaxAge:      7 * 24 * time.Hour,
+		LogSpoolBytes:      256 << 20,
 		LogLevel:           "info",
 		LogFormat:          "text",
 		ReadTimeout:        30 * time.Second,
@@ -250,6 +255,9 @@ func (c Config) Validate() error {
 	case "text", "json":
 	default:
 		errs = append(errs, fmt.Errorf("--log-format %q: use text or json", c.LogFormat))
+	}
+	if c.LogSpoolBytes < 1<<20 {
+		errs = append(errs, errors.New("--log-spool-bytes must be at least 1 MiB"))
 	}
 	if c.HookTimeout <= 0 {
 		errs = append(errs, errors.New("--hook-timeout must be positive"))

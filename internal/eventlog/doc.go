@@ -1,7 +1,11 @@
 // Package eventlog writes tenant log events (seccft, feccft, ...) off the
-// token path: Record appends the event to an in-memory queue under a mutex
-// and returns; one goroutine, woken once a batch is ready or every 200 ms,
-// writes what is queued in a single storage call. Close flushes what is
-// queued, so a clean shutdown loses nothing. When the queue is full Record
-// waits rather than drop an event: the log is an audit trail.
+// token path. Record cleans an event (valid UTF-8, capped fields) and
+// appends it to memory; a spooler goroutine appends what is queued to a
+// spool of files in the data directory about every 10 ms; a store
+// goroutine writes spooled events to storage in batches and deletes the
+// files storage holds. Record never waits for storage: while storage is
+// slow or down, the spool absorbs events up to its byte budget, past
+// which events are dropped, counted and warned about. A process killed
+// loses the events of its last ~10 ms; files left in the spool are
+// written on the next start. docs/architecture.md says more.
 package eventlog

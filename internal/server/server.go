@@ -39,6 +39,9 @@ import (
 // SQLiteFile is the database file inside the data directory.
 const SQLiteFile = "tokenhook.db"
 
+// SpoolDir is the tenant log's spool inside the data directory.
+const SpoolDir = "log-spool"
+
 // Server is one running tokenhook tenant.
 type Server struct {
 	cfg      config.Config
@@ -155,7 +158,13 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, out io.Writ
 		return nil, err
 	}
 	lockout := password.Lockout{Threshold: cfg.BruteForceThreshold, Window: cfg.BruteForceWindow}
-	s.events = eventlog.New(store, log)
+	s.registry = prometheus.NewRegistry()
+	s.registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	s.events = eventlog.New(store, log, eventlog.Options{
+		SpoolDir:   filepath.Join(cfg.DataDir, SpoolDir),
+		SpoolBytes: cfg.LogSpoolBytes,
+		Registerer: s.registry,
+	})
 	if s.engine, err = newHookEngine(cfg); err != nil {
 		stop()
 		return nil, err
@@ -170,8 +179,6 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, out io.Writ
 		s.node = nodeEngine
 	}
 	s.hookLogs = hooks.NewLogHub()
-	s.registry = prometheus.NewRegistry()
-	s.registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	// One runner for token requests and the Management API's test runner,
 	// so a test runs exactly as a token request would.
 	runner := &hooks.Runner{Engine: s.engine, Node: s.node, Storage: store, Logs: s.hookLogs}
