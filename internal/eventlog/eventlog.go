@@ -107,8 +107,8 @@ type Writer struct {
 	// spooler → store writer.
 	qmu    sync.Mutex
 	queue  []*chunk
-	queued int // events in queue (known counts)
-	held   int // bytes of events held in queue
+	queued int           // events in queue (known counts)
+	held   int           // bytes of events held in queue
 	flush  chan struct{} // 1-buffered: a batch is ready
 	// closing ends the store writer after one last write.
 	closing   chan struct{}
@@ -118,9 +118,9 @@ type Writer struct {
 	cancel    context.CancelFunc
 
 	stored, spooled, dropped, unspooled atomic.Int64
-	warnMu                   sync.Mutex
-	lastWarn                 map[string]time.Time
-	unwarned                 map[string]int64
+	warnMu                              sync.Mutex
+	lastWarn                            map[string]time.Time
+	unwarned                            map[string]int64
 }
 
 // New starts a writer. Files left in the spool by a previous process are

@@ -3,8 +3,8 @@ package storagetest
 import (
 	"fmt"
 	"strings"
-	"unicode/utf8"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/tokenhook/tokenhook/internal/storage"
 )
