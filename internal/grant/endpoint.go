@@ -29,6 +29,15 @@ type EventRecorder interface {
 	Record(storage.LogEvent)
 }
 
+// Passwords compares login passwords (password.Hasher): Matches for a
+// user, Waste for the same work on a name that is no user's.
+type Passwords interface {
+	Matches(hash, pw string) bool
+	Waste(pw string)
+}
+
+var _ Passwords = (*password.Hasher)(nil)
+
 // Endpoint serves POST /oauth/token.
 type Endpoint struct {
 	Issuer  string
@@ -40,7 +49,7 @@ type Endpoint struct {
 	// Users, Passwords and Lockout serve the password grants; with Users
 	// or Passwords nil they are unsupported.
 	Users     UserStore
-	Passwords *password.Hasher
+	Passwords Passwords
 	Lockout   password.Lockout
 	Now       func() time.Time
 	Log       *slog.Logger
