@@ -2,6 +2,7 @@ package noderun
 
 import (
 	"context"
+	"errors"
 	_ "embed"
 	"fmt"
 	"os"
@@ -150,12 +151,25 @@ func (e *Engine) Run(ctx context.Context, inv sandbox.Invocation, onLog func(san
 		if err != nil {
 			return sandbox.Outcome{}, err
 		}
+		// The deadline starts once the worker is up: a cold start (bounded
+		// by StartTimeout) is not the hook's execution time.
+		deadline := time.Now().Add(timeout)
+		// At most MaxConcurrent executions run on one worker; the others
+		// wait here, their deadline running.
+		queued := time.Now()
+		if err := w.acquire(ctx, deadline); err != nil {
+			if errors.Is(err, errWorkerDied) && attempt == 0 && !inv.Isolated {
+				continue
+			}
+			return sandbox.Outcome{QueueTime: time.Since(queued)}, err
+		}
 		now := time.Now()
 		c := &call{
-			id: e.nextID.Add(1), start: now, deadline: now.Add(timeout),
+			id: e.nextID.Add(1), start: now, deadline: deadline,
 			onLog: onLog, storage: inv.Storage, result: make(chan callResult, 1),
 		}
 		if !w.register(c) {
+			w.release()
 			// It died between lookup and use (another execution's crash,
 			// eviction): one more try on its replacement.
 			if attempt == 0 && !inv.Isolated {
@@ -163,8 +177,26 @@ func (e *Engine) Run(ctx context.Context, inv sandbox.Invocation, onLog func(san
 			}
 			return sandbox.Outcome{}, sandbox.ErrCrashed
 		}
-		return w.run(ctx, c, inv, timeout)
+		out, err := w.run(ctx, c, inv, deadline.Sub(now))
+		out.QueueTime = now.Sub(queued)
+		return out, err
 	}
+}
+
+// Prepare starts the warm worker of inv's hook version, if it is not
+// running, and has it load the hook's module, so that the first token after
+// a save does not wait for a cold start. It returns once the worker is
+// ready; the module loads in the background (a module that fails to load
+// fails the first execution, as without Prepare).
+func (e *Engine) Prepare(ctx context.Context, inv sandbox.Invocation) error {
+	if inv.Isolated {
+		return nil
+	}
+	w, err := e.workerFor(ctx, inv)
+	if err != nil {
+		return err
+	}
+	return w.send(newFrame(framePrepare, 0).finish())
 }
 
 // workerFor returns a started worker for inv.
@@ -197,6 +229,7 @@ func (e *Engine) newWorkerLocked(inv sandbox.Invocation, key string) *worker {
 	w := &worker{
 		e: e, key: key, once: inv.Isolated, script: inv.Script, modulesDir: inv.ModulesDir,
 		calls: make(map[uint64]*call), ready: make(chan struct{}), deadCh: make(chan struct{}),
+		sem: make(chan struct{}, e.opts.MaxConcurrent),
 	}
 	w.lastUsed.Store(time.Now().UnixNano())
 	e.all[w] = struct{}{}

@@ -341,3 +341,42 @@ func TestCancel(t *testing.T) {
 		t.Fatalf("got %v", err)
 	}
 }
+
+func TestPrepareAndConcurrencyBound(t *testing.T) {
+	e := newEngine(t, Options{Options: sandbox.Options{MaxConcurrent: 2}})
+	script := `globalThis.loads = (globalThis.loads || 0) + 1;
+	module.exports = (a, cb) => { if (a === 'wait') setTimeout(() => cb(null, 'waited'), 200); else cb(null, globalThis.loads); };`
+	inv := sandbox.Invocation{Script: script, ScriptKey: "prep", Args: args(1), ContextArg: -1}
+	if err := e.Prepare(context.Background(), inv); err != nil {
+		t.Fatal(err)
+	}
+	out := mustRun(t, e, inv)
+	if string(out.Response) != "1" {
+		t.Fatalf("loads %s", out.Response)
+	}
+	// Three executions at once on a bound of two: one queues.
+	type res struct {
+		out sandbox.Outcome
+		err error
+	}
+	ch := make(chan res, 3)
+	for range 3 {
+		go func() {
+			out, err := e.Run(context.Background(), sandbox.Invocation{Script: script, ScriptKey: "prep", Args: args("wait"), ContextArg: -1}, nil)
+			ch <- res{out, err}
+		}()
+	}
+	var queued int
+	for range 3 {
+		r := <-ch
+		if r.err != nil || string(r.out.Response) != `"waited"` {
+			t.Fatal(r.err, string(r.out.Response))
+		}
+		if r.out.QueueTime >= 150*time.Millisecond { // waited for a 200 ms execution to end
+			queued++
+		}
+	}
+	if queued != 1 {
+		t.Fatalf("%d executions queued, want 1", queued)
+	}
+}

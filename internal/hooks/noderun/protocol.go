@@ -18,15 +18,16 @@ import (
 // there, so a stray process.stdout.write cannot corrupt the stream.
 // runner.js implements the other half; keep the two in step.
 const (
-	frameConfig    byte = 1 // parent→runner, id 0: JSON runnerConfig
-	frameRun       byte = 2 // parent→runner, id = execution: u64 timeout ns | u32 context arg+1 | bytes env JSON | u32 n | n×bytes arg
-	frameCancel    byte = 3 // parent→runner, id = execution: no payload
-	frameLog       byte = 4 // runner→parent, id = execution: u64 unix ns | u8 level | text
-	frameResult    byte = 5 // runner→parent, id = execution: u8 status | u64 duration ns | status-specific payload
-	frameReady     byte = 6 // runner→parent, id 0: Node's version
-	frameDone      byte = 7 // runner→parent, id = execution: the execution's work has ended (idle or deadline)
-	frameHostCall  byte = 8 // runner→parent, id = execution: u64 call id | u8 op | op-specific payload
-	frameHostReply byte = 9 // parent→runner, id = call id: u8 hostStatus | op-specific payload
+	frameConfig    byte = 1  // parent→runner, id 0: JSON runnerConfig
+	frameRun       byte = 2  // parent→runner, id = execution: u64 timeout ns | u32 context arg+1 | bytes env JSON | u32 n | n×bytes arg
+	frameCancel    byte = 3  // parent→runner, id = execution: no payload
+	frameLog       byte = 4  // runner→parent, id = execution: u64 unix ns | u8 level | text
+	frameResult    byte = 5  // runner→parent, id = execution: u8 status | u64 duration ns | status-specific payload
+	frameReady     byte = 6  // runner→parent, id 0: Node's version
+	frameDone      byte = 7  // runner→parent, id = execution: the execution's work has ended (idle or deadline)
+	frameHostCall  byte = 8  // runner→parent, id = execution: u64 call id | u8 op | op-specific payload
+	frameHostReply byte = 9  // parent→runner, id = call id: u8 hostStatus | op-specific payload
+	framePrepare   byte = 10 // parent→runner, id 0: load the hook's module now
 )
 
 // Result statuses (the same values as jsvm's).

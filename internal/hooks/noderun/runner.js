@@ -16,7 +16,7 @@ const { AsyncLocalStorage, AsyncResource, createHook } = require('async_hooks');
 
 // Frame types and statuses: keep in step with protocol.go.
 const F_CONFIG = 1, F_RUN = 2, F_CANCEL = 3, F_LOG = 4, F_RESULT = 5, F_READY = 6,
-  F_DONE = 7, F_HOSTCALL = 8, F_HOSTREPLY = 9;
+  F_DONE = 7, F_HOSTCALL = 8, F_HOSTREPLY = 9, F_PREPARE = 10;
 const S_OK = 0, S_SCRIPT = 1, S_COMPILE = 2, S_TIMEOUT = 3, S_TOOLARGE = 5, S_CANCELED = 6;
 const LEVELS = { log: 0, info: 1, warn: 2, error: 3 };
 const HOST_GET = 1, HOST_SET = 2;
@@ -112,6 +112,11 @@ function dispatch(type, id, payload) {
     case F_RUN: startRun(id, new Reader(payload)); break;
     case F_CANCEL: { const ex = execs.get(id); if (ex) { answer(ex, S_CANCELED, [B.from('canceled')]); end(ex); } break; }
     case F_HOSTREPLY: hostReply(id, new Reader(payload)); break;
+    case F_PREPARE:
+      // Load the module ahead of the first execution; its console lines
+      // belong to no execution and are dropped.
+      if (!hookFn && !loadError) loadModule({ id: 0, env: Object.create(null), ended: true });
+      break;
   }
 }
 

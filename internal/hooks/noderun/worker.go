@@ -46,6 +46,7 @@ type worker struct {
 	blameErr error
 	deadCh   chan struct{}
 
+	sem       chan struct{} // a slot per unanswered execution (MaxConcurrent)
 	lastUsed  atomic.Int64
 	memKilled atomic.Bool
 	pidv      atomic.Int64
@@ -197,6 +198,31 @@ func (w *worker) closeInput() {
 		_ = w.toNode.Close()
 	}
 }
+
+var errWorkerDied = fmt.Errorf("%w: the worker ended", sandbox.ErrCrashed)
+
+// acquire takes an execution slot, waiting until deadline at most.
+func (w *worker) acquire(ctx context.Context, deadline time.Time) error {
+	select {
+	case w.sem <- struct{}{}:
+		return nil
+	default:
+	}
+	t := time.NewTimer(time.Until(deadline))
+	defer t.Stop()
+	select {
+	case w.sem <- struct{}{}:
+		return nil
+	case <-t.C:
+		return sandbox.ErrTimeout
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-w.deadCh:
+		return errWorkerDied
+	}
+}
+
+func (w *worker) release() { <-w.sem }
 
 func (w *worker) pid() int { return int(w.pidv.Load()) }
 
@@ -350,6 +376,7 @@ func (w *worker) readLoop(r *bufio.Reader, f *os.File) {
 				continue
 			}
 			c.answered = true
+			w.release()
 			out, err := decodeResult(payload)
 			out.Logs = c.logs
 			c.result <- callResult{out: out, err: err}
@@ -436,6 +463,7 @@ func (w *worker) die() {
 		if c.answered {
 			continue
 		}
+		w.release()
 		err := error(sandbox.ErrCrashed)
 		if c == blamed {
 			err = blameErr
