@@ -6,6 +6,7 @@ import (
 	"maps"
 	"net/http"
 
+	"github.com/tokenhook/tokenhook/internal/hooks/jsvm"
 	"github.com/tokenhook/tokenhook/internal/npm"
 	"github.com/tokenhook/tokenhook/internal/storage"
 )
@@ -18,15 +19,6 @@ type HookModules interface {
 	// Status says whether a tree is installed on this machine.
 	Status(hash string) (npm.State, error)
 }
-
-// embeddedModules are what the embedded engine provides (jsvm's allowlist
-// of Node built-ins). It stands in for jsvm.HasModule until that lands.
-var embeddedModules = map[string]bool{
-	"assert": true, "buffer": true, "crypto": true, "events": true,
-	"querystring": true, "string_decoder": true, "url": true, "util": true,
-}
-
-func embeddedHas(name string) bool { return embeddedModules[name] }
 
 // hookCode is what saving code decides beyond Auth0's fields: the runtime
 // and, for dependencies, the installed tree.
@@ -61,7 +53,7 @@ func (a *API) prepareCode(ctx context.Context, script string, declared map[strin
 	if err != nil {
 		return hookCode{}, errModules(err)
 	}
-	choice := npm.ChooseRuntime(script, wanted, embeddedHas)
+	choice := npm.ChooseRuntime(script, wanted, jsvm.HasModule)
 	out := hookCode{Runtime: choice.Runtime}
 	if choice.Runtime != storage.RuntimeNode {
 		return out, nil

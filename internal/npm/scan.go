@@ -139,16 +139,18 @@ type Choice struct {
 
 // ChooseRuntime picks the runtime (RUNTIME.md §3): Node when the hook has
 // dependencies (declared or inline, i.e. wanted is not empty) or requires
-// a module the embedded engine lacks (embedded reports which it has; the
-// built-in names it is asked about carry no "node:" prefix).
+// a module the embedded engine lacks (embedded, jsvm.HasModule, reports
+// which it has; the names it is asked about carry no "node:" prefix).
 func ChooseRuntime(script string, wanted map[string]string, embedded func(module string) bool) Choice {
 	if len(wanted) > 0 {
 		names := slices.Sorted(maps.Keys(wanted))
 		return Choice{Runtime: storage.RuntimeNode, Reason: "declares npm dependencies (" + strings.Join(names, ", ") + ")"}
 	}
 	for _, spec := range Requires(script) {
-		name := ModuleName(spec)
-		if name != "" && !embedded(name) {
+		// The whole spec is asked about: the embedded engine may have a
+		// module and not its subpaths (util but not util/types).
+		name := strings.TrimPrefix(spec, "node:")
+		if ModuleName(name) != "" && !embedded(name) {
 			return Choice{Runtime: storage.RuntimeNode, Reason: fmt.Sprintf("requires '%s', which the embedded engine does not have", name)}
 		}
 	}

@@ -76,6 +76,8 @@ func TestChooseRuntime(t *testing.T) {
 		{`module.exports = function (a, b, c, d, cb) { cb(null, {}) }`, nil, storage.RuntimeEmbedded, ""},
 		{`const c = require('crypto'); const u = require('node:util')`, nil, storage.RuntimeEmbedded, ""},
 		{`const h = require('https')`, nil, storage.RuntimeNode, "requires 'https'"},
+		{`const t = require('util/types')`, nil, storage.RuntimeNode, "requires 'util/types'"},
+		{`const t = require('./local')`, nil, storage.RuntimeEmbedded, ""},
 		{`const a = require('axios')`, nil, storage.RuntimeNode, "requires 'axios'"},
 		{`x`, map[string]string{"lodash": "4.17.21"}, storage.RuntimeNode, "declares npm dependencies (lodash)"},
 	} {
