@@ -1,0 +1,140 @@
+package e2e
+
+import (
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// npmCache is npm's download cache for every e2e server (content-addressed,
+// safe to share), so only a first run fetches from the registry.
+var npmCache = filepath.Join(os.TempDir(), "tokenhook-test-npm-cache")
+
+// depsHook uses a declared dependency (lodash) and an inline pin
+// (is-number@7.0.0, webtask's syntax) and reports both in the token.
+const depsHook = `const _ = require('lodash');
+const isNumber = require('is-number@7.0.0');
+module.exports = function (client, scope, audience, context, cb) {
+  cb(null, {scope: scope, 'https://example.com/lodash': _.VERSION, 'https://example.com/n': isNumber(_.add(1, 2))});
+};`
+
+func needNodeAndNPM(t *testing.T) {
+	t.Helper()
+	for _, tool := range []string{"node", "npm"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			t.Skipf("%s is not installed", tool)
+		}
+	}
+}
+
+// treeDirs lists the installed trees in a server's data directory.
+func treeDirs(t *testing.T, dataDir string) []string {
+	t.Helper()
+	list, _ := os.ReadDir(filepath.Join(dataDir, "npm"))
+	var out []string
+	for _, e := range list {
+		if !strings.HasPrefix(e.Name(), ".") {
+			out = append(out, e.Name())
+		}
+	}
+	return out
+}
+
+// TestNPMDependenciesOnReplicasAndRestart: a hook with npm dependencies
+// saved through replica A is installed there at save; replica B (same
+// PostgreSQL, its own data directory) installs the same tree from the
+// stored lockfile in the background and then issues the same token; A
+// restarted with an unreachable registry serves its first token at once,
+// because nothing is installed again.
+func TestNPMDependenciesOnReplicasAndRestart(t *testing.T) {
+	needNodeAndNPM(t)
+	db := postgresURL(t)
+	key := "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+	env := []string{"TOKENHOOK_MASTER_KEY=" + key, "npm_config_cache=" + npmCache}
+	issuer := "https://auth.npm-replicas.example/"
+	args := []string{"--issuer", issuer}
+	a := start(t, options{db: db, env: env, args: args})
+	b := start(t, options{db: db, env: env, args: args})
+	admin := tokenAt(t, a, adminID, adminSecret, issuer+"api/v2/")
+	id, secret := createM2M(t, a, admin, "https://shared.example/")
+	cc := url.Values{"grant_type": {"client_credentials"}, "client_id": {id}, "client_secret": {secret}, "audience": {"https://shared.example/"}}
+
+	r := a.apiWith(admin, "POST", "hooks", map[string]any{"name": "with-deps", "script": depsHook, "triggerId": "credentials-exchange",
+		"enabled": true, "dependencies": map[string]string{"lodash": "4.17.21"}})
+	if r.status != 201 {
+		t.Fatalf("create hook: %d %s", r.status, r.body)
+	}
+	if h := r.json(t); h["runtime"] != "node" {
+		t.Fatalf("hook %s", r.body)
+	}
+	lodashIn := func(in *instance) (int, string) {
+		r := in.tokenForm(cc)
+		if r.status != 200 {
+			return r.status, string(r.body)
+		}
+		c := claims(t, r.json(t)["access_token"].(string))
+		if c["https://example.com/n"] != true {
+			return 0, string(r.body)
+		}
+		v, _ := c["https://example.com/lodash"].(string)
+		return 200, v
+	}
+	if status, v := lodashIn(a); status != 200 || v != "4.17.21" {
+		t.Fatalf("token on A: %d %s", status, v)
+	}
+	trees := treeDirs(t, a.dataDir)
+	if len(trees) != 1 {
+		t.Fatalf("A holds trees %v", trees)
+	}
+
+	// B never resolved anything: it installs A's lockfile, then answers.
+	var notReady string
+	waitFor(t, 3*time.Minute, "replica B to run the hook with its dependencies", func() bool {
+		status, v := lodashIn(b)
+		if status != 200 && strings.Contains(v, "not installed on this server yet") {
+			notReady = v
+		}
+		return status == 200 && v == "4.17.21"
+	})
+	if got := treeDirs(t, b.dataDir); len(got) != 1 || got[0] != trees[0] {
+		t.Fatalf("B installed %v, A %v", got, trees)
+	}
+	t.Logf("B before its install finished: %q", notReady)
+
+	// A restarted where the registry cannot be reached: had it to install
+	// again, the hook could not run.
+	a.stop()
+	a2 := start(t, options{db: db, env: append(env, "npm_config_fetch_retries=0"), dataDir: a.dataDir,
+		args: append(args, "--npm-registry", "http://127.0.0.1:1/")})
+	if status, v := lodashIn(a2); status != 200 || v != "4.17.21" {
+		t.Fatalf("first token after the restart: %d %s", status, v)
+	}
+	if strings.Contains(a2.logs(), "npm dependencies installed") {
+		t.Fatalf("the restart installed again:\n%s", a2.logs())
+	}
+}
+
+// TestNodeHooksWithoutNode: a server whose PATH has no Node.js refuses to
+// save hooks that need it with a 400 saying so, and runs embedded hooks.
+func TestNodeHooksWithoutNode(t *testing.T) {
+	in := start(t, options{env: []string{"PATH=" + t.TempDir()}})
+	r := in.api("POST", "hooks", map[string]any{"name": "needs-node", "script": depsHook, "triggerId": "credentials-exchange",
+		"dependencies": map[string]string{"lodash": "4.17.21"}})
+	if r.status != 400 || !strings.Contains(string(r.body), "needs Node.js") {
+		t.Fatalf("hook with dependencies: %d %s", r.status, r.body)
+	}
+	r = in.api("POST", "hooks", map[string]any{"name": "needs-https", "triggerId": "credentials-exchange",
+		"script": "const https = require('https');\nmodule.exports = (c, s, a, ctx, cb) => cb(null, {scope: s});"})
+	if r.status != 400 || !strings.Contains(string(r.body), "requires 'https'") {
+		t.Fatalf("hook requiring https: %d %s", r.status, r.body)
+	}
+	r = in.api("POST", "hooks", map[string]any{"name": "embedded", "triggerId": "credentials-exchange", "enabled": true,
+		"script": "const c = require('crypto');\nmodule.exports = (cl, s, a, ctx, cb) => cb(null, {scope: s, 'https://example.com/h': c.createHash('sha256').update('x').digest('hex').length});"})
+	if r.status != 201 || r.json(t)["runtime"] != "embedded" {
+		t.Fatalf("embedded hook: %d %s", r.status, r.body)
+	}
+}
