@@ -187,6 +187,7 @@ func TestBadInput(t *testing.T) {
 		{"bad content type", "%%%", []byte("x"), 400},
 		{"malformed form", "application/x-www-form-urlencoded", []byte("grant_type=%zz"), 400},
 		{"repeated parameter", "application/x-www-form-urlencoded", []byte("grant_type=client_credentials&grant_type=password"), 400},
+		{"repeated JSON key", "application/json", []byte(`{"grant_type":"client_credentials","client_id":"a","client_id":"b"}`), 400},
 		{"oversize body", "application/x-www-form-urlencoded", append([]byte("grant_type=client_credentials&x="), bytes.Repeat([]byte("a"), 70<<10)...), 400},
 	}
 	for _, c := range cases {

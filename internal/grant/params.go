@@ -1,6 +1,7 @@
 package grant
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -57,21 +58,51 @@ func parseForm(body []byte) (params, error) {
 	return p, nil
 }
 
+// parseJSON reads a flat JSON object of strings (null means absent). A
+// key given twice is refused like a repeated form field (RFC 6749 §3.2):
+// encoding/json would silently keep the last, so a proxy or WAF that
+// reads the first would see a different request than this server.
 func parseJSON(body []byte) (params, error) {
-	var raw map[string]json.RawMessage
-	if err := json.Unmarshal(body, &raw); err != nil {
-		return nil, errors.New("Request body is not a valid JSON object")
+	errInvalid := errors.New("Request body is not a valid JSON object")
+	dec := json.NewDecoder(bytes.NewReader(body))
+	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
+		return nil, errInvalid
 	}
-	p := make(params, len(raw))
-	for k, v := range raw {
+	p := params{}
+	seen := map[string]bool{}
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return nil, errInvalid
+		}
+		k, ok := tok.(string)
+		if !ok {
+			return nil, errInvalid
+		}
+		if seen[k] {
+			return nil, fmt.Errorf("Parameter '%s' must not be repeated", k)
+		}
+		seen[k] = true
+		var v json.RawMessage
+		if err := dec.Decode(&v); err != nil {
+			return nil, errInvalid
+		}
 		if string(v) == "null" {
 			continue
 		}
-		var s string
-		if err := json.Unmarshal(v, &s); err != nil {
+		var str string
+		if err := json.Unmarshal(v, &str); err != nil {
 			return nil, fmt.Errorf("Parameter '%s' must be a string", k)
 		}
-		p[k] = s
+		p[k] = str
+	}
+	if tok, err := dec.Token(); err != nil || tok != json.Delim('}') {
+		return nil, errInvalid
+	}
+	// Nothing but white space may follow the object, as json.Unmarshal
+	// requires.
+	if _, err := dec.Token(); err != io.EOF {
+		return nil, errInvalid
 	}
 	return p, nil
 }
