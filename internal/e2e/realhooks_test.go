@@ -446,9 +446,11 @@ function notify(url, body, done) {
 	}
 }
 
-// egressHook reports what fetching context.body.target gives: a status,
-// or the error code and message.
-const egressHook = `const axios = require('axios');
+// egressHooks report what fetching context.body.target gives: a status,
+// or the error code and message; on Node.js through axios (which follows
+// redirects), on the embedded engine through fetch.
+var egressHooks = map[string]string{
+	"node": `const axios = require('axios');
 module.exports = async function (client, scope, audience, context, cb) {
   try {
     const res = await axios.get(context.body.target, {timeout: 5000});
@@ -456,7 +458,17 @@ module.exports = async function (client, scope, audience, context, cb) {
   } catch (err) {
     cb(null, {scope: scope, 'https://example.com/code': err.code || null, 'https://example.com/message': String(err.message)});
   }
-};`
+};`,
+	"embedded": `module.exports = async function (client, scope, audience, context, cb) {
+  try {
+    const res = await fetch(context.body.target);
+    cb(null, {scope: scope, 'https://example.com/status': res.status});
+  } catch (err) {
+    const cause = err.cause || err;
+    cb(null, {scope: scope, 'https://example.com/code': cause.code || null, 'https://example.com/message': String(cause.message)});
+  }
+};`,
+}
 
 func refused(t *testing.T, got map[string]any, target string) {
 	t.Helper()
@@ -466,33 +478,46 @@ func refused(t *testing.T, got map[string]any, target string) {
 	}
 }
 
-// TestHookEgressPolicy: by default a hook may reach public addresses only:
-// loopback, a name resolving to loopback and the metadata address are
-// refused; with 127.0.0.0/8 allowed, a redirect to a private address is
-// still refused.
+// TestHookEgressPolicy: on both runtimes, by default a hook may reach
+// public addresses only: loopback, a name resolving to loopback, a private
+// address and the metadata address are refused; with 127.0.0.0/8 allowed,
+// loopback answers but a redirect to a private address and the metadata
+// address are still refused.
 func TestHookEgressPolicy(t *testing.T) {
 	api := newMockAPI(t)
 	port := api.url[strings.LastIndexByte(api.url, ':')+1:]
+	save := func(t *testing.T, admin *hookAdmin, runtime string) {
+		t.Helper()
+		if runtime == "node" {
+			admin.createNodeHook(t, "egress-"+runtime, egressHooks[runtime], map[string]string{"axios": "0.21.1"})
+			return
+		}
+		admin.createHook(t, "egress-"+runtime, "credentials-exchange", egressHooks[runtime], true)
+	}
 	t.Run("default policy", func(t *testing.T) {
 		in := start(t, options{env: npmEnv(t)})
 		app := newHookApp(t, in)
 		admin := newHookAdmin(in)
-		admin.createNodeHook(t, "egress", egressHook, map[string]string{"axios": "0.21.1"})
-		for _, target := range []string{"http://127.0.0.1:" + port + "/users/1", "http://localhost:" + port + "/users/1",
-			"http://169.254.169.254/latest/meta-data/", "http://10.0.0.1/"} {
-			refused(t, app.tokenWith(t, url.Values{"target": {target}}), target)
+		for _, runtime := range []string{"embedded", "node"} {
+			save(t, admin, runtime)
+			for _, target := range []string{"http://127.0.0.1:" + port + "/users/1", "http://localhost:" + port + "/users/1",
+				"http://169.254.169.254/latest/meta-data/", "http://10.0.0.1/"} {
+				refused(t, app.tokenWith(t, url.Values{"target": {target}}), runtime+" "+target)
+			}
 		}
 	})
 	t.Run("loopback allowed", func(t *testing.T) {
 		in := start(t, options{args: []string{"--hook-egress-allow", "127.0.0.0/8"}, env: npmEnv(t)})
 		app := newHookApp(t, in)
 		admin := newHookAdmin(in)
-		admin.createNodeHook(t, "egress", egressHook, map[string]string{"axios": "0.21.1"})
-		if got := app.tokenWith(t, url.Values{"target": {api.url + "/users/1"}}); got["status"] != 200.0 {
-			t.Fatalf("allowed loopback: %v", got)
+		for _, runtime := range []string{"embedded", "node"} {
+			save(t, admin, runtime)
+			if got := app.tokenWith(t, url.Values{"target": {api.url + "/users/1"}}); got["status"] != 200.0 {
+				t.Fatalf("%s: allowed loopback: %v", runtime, got)
+			}
+			refused(t, app.tokenWith(t, url.Values{"target": {api.url + "/redirect-private"}}), runtime+" redirect to a private address")
+			refused(t, app.tokenWith(t, url.Values{"target": {"http://169.254.169.254/latest/meta-data/"}}), runtime+" metadata address")
 		}
-		refused(t, app.tokenWith(t, url.Values{"target": {api.url + "/redirect-private"}}), "redirect to a private address")
-		refused(t, app.tokenWith(t, url.Values{"target": {"http://169.254.169.254/latest/meta-data/"}}), "metadata address")
 	})
 }
 

@@ -16,13 +16,14 @@ const contextHook = `module.exports = function (client, scope, audience, context
     'https://example.com/headers': context.webtask.headers,
     'https://example.com/meta': context.webtask.meta,
     'https://example.com/id': context.webtask.id,
-    'https://example.com/secret': context.webtask.secrets.API_KEY});
+    'https://example.com/secret': context.webtask.secrets.API_KEY,
+    'https://example.com/env': process.env.API_KEY});
 };`
 
 // TestWebtaskContext: context.body (form and JSON, custom parameters kept,
 // credentials left out), context.webtask.headers (without authorization
-// and cookies), meta and id, through the real binary; and the same fields
-// in the runner.
+// and cookies), meta, id and process.env on the embedded engine, through
+// the real binary; and the same fields in the runner.
 func TestWebtaskContext(t *testing.T) {
 	in := start(t, options{})
 	app := newHookApp(t, in)
@@ -47,8 +48,8 @@ func TestWebtaskContext(t *testing.T) {
 		if wid, _ := c["https://example.com/id"].(string); wid == "" {
 			t.Fatalf("context.webtask.id %v", c["https://example.com/id"])
 		}
-		if c["https://example.com/secret"] != "k1" {
-			t.Fatalf("secret %v", c["https://example.com/secret"])
+		if c["https://example.com/secret"] != "k1" || c["https://example.com/env"] != "k1" {
+			t.Fatalf("secret %v, process.env %v", c["https://example.com/secret"], c["https://example.com/env"])
 		}
 		return c["https://example.com/headers"].(map[string]any)
 	}
