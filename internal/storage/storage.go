@@ -366,11 +366,6 @@ type Storage interface {
 	// last_login = at, last_ip = ip.
 	RecordLogin(ctx context.Context, tenant, userID, ip string, at time.Time) error
 
-	// RecordFailedLogin adds one failure to the (user, ip) counter and
-	// returns the new count, atomically, so concurrent attempts (from every
-	// replica sharing a PostgreSQL database) are all counted. A counter
-	// whose last failure is before staleBefore starts again from 1.
-	RecordFailedLogin(ctx context.Context, tenant, userID, ip string, at, staleBefore time.Time) (int, error)
 	// CountLoginAttempt counts one login attempt of key (a user id, or a
 	// key the caller derives from an unknown login name) from ip BEFORE its
 	// password is compared, and returns the count including this attempt,

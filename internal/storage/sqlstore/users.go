@@ -234,22 +234,6 @@ func (s *Store) RecordLogin(ctx context.Context, tenant, userID, ip string, at t
 	return mustAffect(res, fmt.Sprintf("user %q", userID))
 }
 
-// RecordFailedLogin implements storage.Storage. The upsert is one
-// statement, so the database serializes concurrent increments of a row;
-// RETURNING hands back the count this very failure produced.
-func (s *Store) RecordFailedLogin(ctx context.Context, tenant, userID, ip string, at, staleBefore time.Time) (int, error) {
-	var n int
-	err := s.writer.QueryRowContext(ctx, s.d.bind(`INSERT INTO failed_logins (tenant, user_id, ip, count, last_at) VALUES (?, ?, ?, 1, ?)
-		ON CONFLICT (tenant, user_id, ip) DO UPDATE SET
-			count = CASE WHEN failed_logins.last_at < ? THEN 1 ELSE failed_logins.count + 1 END,
-			last_at = excluded.last_at
-		RETURNING count`), tenant, userID, ip, formatTime(at), formatTime(staleBefore)).Scan(&n)
-	if err != nil {
-		return 0, fmt.Errorf("sqlstore: record failed login of %q: %w", userID, err)
-	}
-	return n, nil
-}
-
 // CountLoginAttempt implements storage.Storage. One upsert both counts
 // and reports: the database serializes concurrent statements on the row,
 // and RETURNING hands back the count this very attempt produced. In SET,

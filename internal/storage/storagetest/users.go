@@ -204,7 +204,7 @@ func testUsers(t *testing.T, open func(t *testing.T) storage.Storage) {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				c, err := s.RecordFailedLogin(ctx, "t1", "auth0|u1", "10.0.0.1", at(10), at(0))
+				c, err := s.CountLoginAttempt(ctx, "t1", "auth0|u1", "10.0.0.1", at(10), at(0), 1000)
 				counts <- c
 				errs <- err
 			}()
@@ -229,10 +229,10 @@ func testUsers(t *testing.T, open func(t *testing.T) storage.Storage) {
 		mustNil(t, err, "get")
 		mustEqual(t, f, storage.FailedLogins{UserID: "auth0|u1", IP: "10.0.0.1", Count: n, Last: at(10)}, "counter")
 
-		c, err := s.RecordFailedLogin(ctx, "t1", "auth0|u1", "10.0.0.2", at(11), at(0))
+		c, err := s.CountLoginAttempt(ctx, "t1", "auth0|u1", "10.0.0.2", at(11), at(0), 1000)
 		mustNil(t, err, "other ip")
 		mustEqual(t, c, 1, "another ip counts apart")
-		c, err = s.RecordFailedLogin(ctx, "t2", "auth0|u1", "10.0.0.1", at(11), at(0))
+		c, err = s.CountLoginAttempt(ctx, "t2", "auth0|u1", "10.0.0.1", at(11), at(0), 1000)
 		mustNil(t, err, "other tenant")
 		mustEqual(t, c, 1, "another tenant counts apart")
 		f, err = s.GetFailedLogins(ctx, "t1", "auth0|u1", "10.0.0.9")
@@ -247,7 +247,7 @@ func testUsers(t *testing.T, open func(t *testing.T) storage.Storage) {
 		}, "list")
 
 		// A counter last touched before staleBefore starts again.
-		c, err = s.RecordFailedLogin(ctx, "t1", "auth0|u1", "10.0.0.1", at(100), at(50))
+		c, err = s.CountLoginAttempt(ctx, "t1", "auth0|u1", "10.0.0.1", at(100), at(50), 1000)
 		mustNil(t, err, "stale")
 		mustEqual(t, c, 1, "a stale counter restarts")
 
@@ -347,7 +347,7 @@ func testUsers(t *testing.T, open func(t *testing.T) storage.Storage) {
 	t.Run("delete forgets the user and its counters", func(t *testing.T) {
 		s, ctx := open(t), t.Context()
 		mustNil(t, s.CreateUser(ctx, sampleUser("t1", "u1", "a@example.com", "alpha", 0)), "create")
-		_, err := s.RecordFailedLogin(ctx, "t1", "auth0|u1", "10.0.0.1", at(1), at(0))
+		_, err := s.CountLoginAttempt(ctx, "t1", "auth0|u1", "10.0.0.1", at(1), at(0), 1000)
 		mustNil(t, err, "failure")
 		mustNil(t, s.DeleteUser(ctx, "t1", "auth0|u1"), "delete")
 		_, err = s.GetUser(ctx, "t1", "auth0|u1")
