@@ -7,20 +7,41 @@ BIN     := bin/tokenhook
 BIN_OPENSSL := bin/tokenhook-openssl
 export CGO_ENABLED := 0
 
-.PHONY: build build-openssl run test bench vet clean dashboard
+.PHONY: build build-openssl run test test-unit test-deps portability bench vet clean dashboard
 
 # The dashboard (web/) is built into internal/dashboard/dist, which the
 # binary embeds. File targets rebuild it only when its sources change.
 DASHBOARD := internal/dashboard/dist/index.html
 WEB_SRC   := $(shell find web/src -type f 2>/dev/null) web/index.html web/vite.config.ts web/tsconfig.json web/package.json
 
-web/node_modules/.package-lock.json: web/package-lock.json
-	npm ci --prefix web --no-audit --no-fund
+# Every Node project of the repository (web/ and the tests' testdata) is
+# installed from its lockfile by `npm ci`; the marker npm writes into
+# node_modules makes each install a file target, redone only when the
+# lockfile changes. A test that adds a package-lock.json is picked up here.
+NPM_LOCKS   := $(shell find web internal -name node_modules -prune -o -name package-lock.json -print 2>/dev/null)
+NPM_MARKERS := $(patsubst %/package-lock.json,%/node_modules/.package-lock.json,$(NPM_LOCKS))
+
+%/node_modules/.package-lock.json: %/package-lock.json
+	@command -v npm >/dev/null || { echo "make: npm not found: install Node.js 20 or newer with npm (Debian: apt-get install nodejs npm)" >&2; exit 1; }
+	npm ci --prefix $* --no-audit --no-fund
+	@mkdir -p $(@D) && touch $@
 
 $(DASHBOARD): web/node_modules/.package-lock.json $(WEB_SRC)
 	npm run build --prefix web
 
 dashboard: $(DASHBOARD)
+
+# The dashboard's browser tests drive Debian's chromium (never a
+# downloaded browser). TOKENHOOK_CHROMIUM names another one. Root installs
+# the package; anyone else is told which package to install.
+CHROMIUM := $(or $(TOKENHOOK_CHROMIUM),$(shell command -v chromium chromium-browser google-chrome 2>/dev/null | head -n1),/usr/bin/chromium)
+
+$(CHROMIUM):
+	@if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium; \
+	else \
+		echo "make: Chromium not found: install Debian's chromium package (sudo apt-get install chromium) or set TOKENHOOK_CHROMIUM" >&2; exit 1; \
+	fi
 
 build: $(DASHBOARD)
 	$(GO) build -o $(BIN) ./cmd/tokenhook
@@ -32,11 +53,27 @@ build-openssl: $(DASHBOARD)
 run: build
 	./$(BIN) serve --dev
 
-# The whole suite: unit, conformance (SQLite and PostgreSQL), end to end,
-# and the dashboard in headless Chromium (so the dashboard is built first).
-test: $(DASHBOARD)
+# What the suite needs, each a file target: a second run does nothing.
+test-deps: $(NPM_MARKERS) $(DASHBOARD) $(CHROMIUM)
+
+# Linux-only code sits behind build tags; these keep the other systems
+# compiling (vet type-checks the Windows build without linking it).
+portability:
+	GOOS=darwin $(GO) build ./...
+	GOOS=windows $(GO) vet ./...
+
+# The whole suite: unit, conformance (SQLite and PostgreSQL), end to end
+# against the real binary, and the dashboard in headless Chromium.
+test: test-deps portability
 	$(GO) vet ./...
 	$(GO) test -count=1 -timeout 30m ./...
+
+# The edit-test loop: everything but the real-binary end-to-end tests
+# (internal/e2e).
+UNIT_PKGS = $(shell $(GO) list ./... | grep -v '/internal/e2e$$')
+
+test-unit: $(NPM_MARKERS)
+	$(GO) test -count=1 -timeout 10m $(UNIT_PKGS)
 
 # Load the real server on loopback and compare CPU per token with one bare
 # RS256 signature, for the static build (crypto/rsa) and the -tags openssl

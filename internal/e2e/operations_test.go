@@ -139,10 +139,11 @@ func selfSignedCert(t *testing.T) *tlsFiles {
 }
 
 // postgresURL makes a fresh database for the test on the machine's
-// PostgreSQL and drops it afterwards.
+// PostgreSQL (TOKENHOOK_TEST_POSTGRES_DSN, as for the conformance suite)
+// and drops it afterwards.
 func postgresURL(t *testing.T) string {
 	t.Helper()
-	base := os.Getenv("TOKENHOOK_TEST_POSTGRES")
+	base := os.Getenv("TOKENHOOK_TEST_POSTGRES_DSN")
 	if base == "" {
 		base = "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
 	}
