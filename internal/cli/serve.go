@@ -6,6 +6,7 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"runtime"
 	"runtime/debug"
 	"strconv"
 	"strings"
@@ -15,6 +16,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/tokenhook/tokenhook/internal/config"
+	"github.com/tokenhook/tokenhook/internal/hooks/jsvm"
 	"github.com/tokenhook/tokenhook/internal/server"
 )
 
@@ -123,9 +125,9 @@ func serve(cmd *cobra.Command, cfg config.Config) error {
 	if _, set := os.LookupEnv("GOGC"); !set {
 		// The server's live heap is small (the catalog snapshot, key sets)
 		// while every token allocates a few KiB, so at Go's default of 100
-		// the collector runs hundreds of times a second under load. 400
-		// measured 0.104 -> 0.087 ms CPU per ES256 token. GOGC in the
-		// environment still wins, and GOMEMLIMIT still caps the heap.
+		// the collector runs hundreds of times a second under load (the
+		// figure is in docs/architecture.md). GOGC in the environment
+		// still wins, and GOMEMLIMIT still caps the heap.
 		debug.SetGCPercent(400)
 	}
 	ctx, stop := signal.NotifyContext(cmd.Context(), syscall.SIGINT, syscall.SIGTERM)
@@ -144,6 +146,9 @@ func serve(cmd *cobra.Command, cfg config.Config) error {
 		return err
 	}
 	defer srv.Close()
+	if gaps := jsvm.IsolationGaps(); cfg.HookIsolation == "process" && len(gaps) > 0 {
+		log.Warn("hook isolation is partial on this system", "os", runtime.GOOS, "lacks", strings.Join(gaps, "; "))
+	}
 	log.Info("tokenhook listening", "addr", ln.Addr().String(), "issuer", cfg.ResolvedIssuer(),
 		"storage", storageName(cfg), "tenant", cfg.Tenant, "pid", strconv.Itoa(os.Getpid()))
 	if err := srv.Serve(ctx, ln); err != nil && ctx.Err() == nil {

@@ -80,7 +80,7 @@ func (s *Signers) logChoice(msg string, args ...any) {
 	s.logOnce.Do(func() { s.log.Info(msg, args...) })
 }
 
-// rsaSigners are the go-jose signers of one RSA key: RS256 and PS256
+// rsaSigners are the JWS signers (jws.go) of one RSA key: RS256 and PS256
 // share the key and its backend.
 type rsaSigners struct{ rs, ps *Signer }
 

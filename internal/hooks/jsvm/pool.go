@@ -319,14 +319,13 @@ func workerEnv(opts sandbox.Options) []string {
 		}
 	}
 	// GOMAXPROCS=1: parallelism comes from the number of workers. With the
-	// default, every worker's idle Ps spin on each wake-up, which measured
-	// here as +0.3 ms CPU per token with a simple hook; with 1 it is ~0.03 ms.
+	// default, every worker's idle Ps spin on each wake-up.
 	//
 	// GOGC=400: a worker's live heap is small (cached runtimes), so at the
-	// default 100 it collected every few hundred executions, and that was a
-	// quarter of its CPU per token (pool bench: worker 73-88 -> 55-65 us/op).
-	// GOMEMLIMIT still caps the heap, so the GC works hard again near the
-	// memory limit whatever GOGC says.
+	// default 100 it collected every few hundred executions, a large share
+	// of its CPU per token. GOMEMLIMIT still caps the heap, so the GC works
+	// hard again near the memory limit whatever GOGC says. docs/hooks.md
+	// has the figures.
 	return append(env, fmt.Sprintf("GOMEMLIMIT=%d", opts.MemoryLimit*3/4), "GOMAXPROCS=1", "GOGC=400")
 }
 
@@ -427,8 +426,7 @@ func (w *workerProc) sendRun(id uint64, inv sandbox.Invocation, timeout time.Dur
 // flusher writes the run frames sendRun buffered. Waking a sleeping worker
 // costs two context switches, and on a busy server they also evict the
 // signing threads' caches; deferring the flush behind the goroutines
-// already runnable lets several requests share one write and one wake-up
-// (measured: hook overhead per token ~0.10 -> ~0.07 ms at concurrency 16).
+// already runnable lets several requests share one write and one wake-up.
 // When the server is idle Gosched returns at once, so latency stays.
 func (w *workerProc) flusher() {
 	for {

@@ -15,10 +15,10 @@ import (
 // its caches. The worker then runs at the next scheduling point instead,
 // often for several queued requests at once. An idle CPU still runs it at
 // once, so latency is unchanged when there is spare capacity, and a
-// runaway script is mildly disfavoured against the token path. Measured
-// with `make bench` (simple hook, concurrency 16): 1.08 -> 1.07 ms CPU per
-// token, x1.17 -> x1.14 of the bare signature. Lowering one's own policy
-// needs no privilege; failures are ignored (the default policy works).
+// runaway script is mildly disfavoured against the token path (figures in
+// docs/hooks.md). Lowering one's own policy needs no privilege; failures
+// are ignored (the default policy works). Other systems get a no-op
+// (limits_other.go).
 func batchScheduling() {
 	tasks, err := os.ReadDir("/proc/self/task")
 	if err != nil {

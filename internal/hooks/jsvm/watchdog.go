@@ -5,25 +5,11 @@ import (
 	"strconv"
 	"strings"
 	"time"
-
-	"golang.org/x/sys/unix"
 )
 
 // watchInterval is how often busy workers' memory is checked. RSS can grow by
 // a few hundred MiB in that time; RLIMIT_DATA catches faster growth.
 const watchInterval = 25 * time.Millisecond
-
-// limitWorker sets RLIMIT_DATA on a started worker. The Go runtime reserves
-// address space without writing to it, so RLIMIT_AS would break its start-up;
-// RLIMIT_DATA counts only writable private mappings, i.e. what the heap
-// actually commits. A single huge allocation (`'x'.repeat(2**30)`) is then
-// refused at once and the worker dies with "out of memory" instead of growing
-// until the watchdog notices. Twice the limit leaves room for the runtime's
-// own overheads; the RSS watchdog enforces the limit itself.
-func limitWorker(pid int, limit int64) {
-	l := uint64(limit) * 2
-	_ = unix.Prlimit(pid, unix.RLIMIT_DATA, &unix.Rlimit{Cur: l, Max: l}, nil)
-}
 
 // watchdog polls the resident set of every busy worker and kills one that
 // exceeds the memory limit; the executions running JavaScript at that moment
