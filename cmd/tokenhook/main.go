@@ -1,4 +1,3 @@
-// Command tokenhook is the token server and its command-line client.
 package main
 
 import (

@@ -1,7 +1,9 @@
 // Package storage defines what tokenhook persists: the records (clients,
-// APIs, client grants, signing keys, tenant settings, log events, hooks
-// and each hook's webtask storage document),
-// the sentinel errors and the Storage contract every backend implements.
+// APIs, client grants, signing keys, tenant settings, log events, hooks,
+// each hook's webtask storage document and the npm lockfiles of hooks'
+// dependency trees; users with their login statistics and failed-login
+// counters; dashboard operators and their sessions), the sentinel errors
+// and the Storage contract every backend implements.
 //
 // Rules every backend follows (pinned by storage/storagetest):
 //   - every record belongs to a tenant and every read is scoped by it;

@@ -1,0 +1,2 @@
+// Command tokenhook is the token server and its command-line client.
+package main
