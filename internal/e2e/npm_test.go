@@ -137,4 +137,13 @@ func TestNodeHooksWithoutNode(t *testing.T) {
 	if r.status != 201 || r.json(t)["runtime"] != "embedded" {
 		t.Fatalf("embedded hook: %d %s", r.status, r.body)
 	}
+	r = in.api("POST", "hooks", map[string]any{"name": "inline-pin", "triggerId": "credentials-exchange",
+		"script": "const _ = require('lodash@4.17.21');\nmodule.exports = (c, s, a, ctx, cb) => cb(null, {scope: s});"})
+	if r.status != 400 || !strings.Contains(string(r.body), "needs Node.js") {
+		t.Fatalf("hook with an inline pin: %d %s", r.status, r.body)
+	}
+	// The embedded hook issues tokens on this server.
+	if got := newHookApp(t, in).tokenWith(t, nil); got["h"] != 64.0 {
+		t.Fatalf("embedded hook's claim %v", got)
+	}
 }
