@@ -33,9 +33,11 @@ type execution struct {
 	dropped  bool
 	onLog    func(sandbox.LogLine)
 	// ctx bounds host operations (fetch, storage) by the deadline; it is
-	// cancelled when the execution ends.
-	ctx    context.Context
-	cancel context.CancelFunc
+	// made on first use (most executions make none) and cancelled when the
+	// execution ends.
+	ctx      context.Context
+	cancel   context.CancelFunc
+	deadline time.Time
 	env    *goja.Object // process.env, built on first use
 	// storageVersion is the version the last storage get saw ("" = none).
 	storageVersion string
@@ -60,6 +62,14 @@ func (p *runParams) setBusy(running bool) {
 	if p.busy != nil {
 		p.busy(running)
 	}
+}
+
+// hostCtx is the context of the execution's host operations.
+func (ex *execution) hostCtx() context.Context {
+	if ex.ctx == nil {
+		ex.ctx, ex.cancel = context.WithDeadline(context.Background(), ex.deadline)
+	}
+	return ex.ctx
 }
 
 func (ex *execution) log(level, text string) {
@@ -108,8 +118,7 @@ type interruptSignal struct{ err error }
 func (v *vmState) execute(ctx context.Context, prog *goja.Program, p *runParams, onLog func(sandbox.LogLine)) (out sandbox.Outcome, err error, rest func()) {
 	start := time.Now()
 	deadline := start.Add(p.timeout)
-	ex := &execution{v: v, p: p, onLog: onLog}
-	ex.ctx, ex.cancel = context.WithDeadline(context.Background(), deadline)
+	ex := &execution{v: v, p: p, onLog: onLog, deadline: deadline}
 	v.cur = ex
 
 	// The deadline interrupts JavaScript wherever it is; a runtime that was
@@ -123,7 +132,9 @@ func (v *vmState) execute(ctx context.Context, prog *goja.Program, p *runParams,
 		if !t.Stop() {
 			v.broken = true
 		}
-		ex.cancel()
+		if ex.cancel != nil {
+			ex.cancel()
+		}
 		v.loop.reset()
 		v.cur = nil
 	}
@@ -187,7 +198,7 @@ func (v *vmState) answer(ctx context.Context, prog *goja.Program, ex *execution,
 	}
 	if c := ex.p.contextArg; c >= 0 && c < len(args) {
 		if obj, ok := jsArgs[c].(*goja.Object); ok {
-			v.attachStorage(obj, ex)
+			v.attachStorage(obj)
 		}
 	}
 	jsArgs[len(args)] = v.rt.ToValue(func(call goja.FunctionCall) goja.Value {

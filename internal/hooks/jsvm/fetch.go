@@ -92,7 +92,7 @@ func (v *vmState) nativeFetch(call goja.FunctionCall) goja.Value {
 	promise, resolve, reject := rt.NewPromise()
 	op := rt.NewObject()
 	_ = op.Set("promise", promise)
-	ctx, cancel := context.WithCancelCause(ex.ctx)
+	ctx, cancel := context.WithCancelCause(ex.hostCtx())
 	_ = op.Set("abort", func() { cancel(errAborted) })
 
 	if ex.fetches >= maxFetchInFlight {

@@ -47,22 +47,40 @@ func (h directHost) storageSet(ctx context.Context, data []byte, ifVersion strin
 	}()
 }
 
-// attachStorage gives context.webtask a storage object bound to ex, as
-// webtask did: get(cb) and set(data, [{force: 1}], cb). The properties it
+// attachStorage gives context.webtask a storage object, as webtask did:
+// get(cb) and set(data, [{force: 1}], cb), acting for the execution running
+// at the time of the call. The object is made once per runtime (building
+// native functions per execution would cost every token); the properties it
 // adds are not enumerable, so JSON.stringify(context) is unchanged.
-func (v *vmState) attachStorage(ctxObj *goja.Object, ex *execution) {
+func (v *vmState) attachStorage(ctxObj *goja.Object) {
 	rt := v.rt
 	wt, ok := ctxObj.Get("webtask").(*goja.Object)
 	if !ok {
 		wt = rt.NewObject()
 		_ = ctxObj.DefineDataProperty("webtask", wt, goja.FLAG_TRUE, goja.FLAG_TRUE, goja.FLAG_FALSE)
 	}
+	if v.storage == nil {
+		v.storage = v.newStorageObject()
+	}
+	_ = wt.DefineDataProperty("storage", v.storage, goja.FLAG_TRUE, goja.FLAG_TRUE, goja.FLAG_FALSE)
+}
+
+func (v *vmState) newStorageObject() *goja.Object {
+	rt := v.rt
 	st := rt.NewObject()
-	in := v.loop.in
+	current := func() *execution {
+		ex := v.cur
+		if ex == nil {
+			panic(v.newError("Error", "webtask storage is not available outside an execution"))
+		}
+		return ex
+	}
 	_ = st.Set("get", func(call goja.FunctionCall) goja.Value {
+		ex := current()
 		cb := v.callback(call.Argument(len(call.Arguments)-1), "storage.get")
+		in := v.loop.in
 		in.start()
-		ex.p.host.storageGet(ex.ctx, func(data []byte, ver string, err error) {
+		ex.p.host.storageGet(ex.hostCtx(), func(data []byte, ver string, err error) {
 			in.post(func() error {
 				if err != nil {
 					return v.callCB(cb, v.storageError(err))
@@ -82,6 +100,7 @@ func (v *vmState) attachStorage(ctxObj *goja.Object, ex *execution) {
 		return goja.Undefined()
 	})
 	_ = st.Set("set", func(call goja.FunctionCall) goja.Value {
+		ex := current()
 		cb := v.callback(call.Argument(len(call.Arguments)-1), "storage.set")
 		force := false
 		if len(call.Arguments) > 2 {
@@ -90,8 +109,8 @@ func (v *vmState) attachStorage(ctxObj *goja.Object, ex *execution) {
 			}
 		}
 		s, err := v.jsonStringify(v.jsonObj, call.Argument(0))
+		in := v.loop.in
 		in.start()
-		var data []byte
 		switch {
 		case err != nil:
 			in.post(func() error { return v.callCB(cb, v.thrownValue(err)) })
@@ -102,7 +121,7 @@ func (v *vmState) attachStorage(ctxObj *goja.Object, ex *execution) {
 			})
 			return goja.Undefined()
 		}
-		data = []byte(s.String())
+		data := []byte(s.String())
 		if len(data) > sandbox.MaxStorageBytes {
 			in.post(func() error {
 				e := v.newError("Error", "webtask storage data may be at most 500 KB")
@@ -111,7 +130,7 @@ func (v *vmState) attachStorage(ctxObj *goja.Object, ex *execution) {
 			})
 			return goja.Undefined()
 		}
-		ex.p.host.storageSet(ex.ctx, data, ex.storageVersion, force, func(ver string, err error) {
+		ex.p.host.storageSet(ex.hostCtx(), data, ex.storageVersion, force, func(ver string, err error) {
 			in.post(func() error {
 				if err != nil {
 					return v.callCB(cb, v.storageError(err))
@@ -122,7 +141,7 @@ func (v *vmState) attachStorage(ctxObj *goja.Object, ex *execution) {
 		})
 		return goja.Undefined()
 	})
-	_ = wt.DefineDataProperty("storage", st, goja.FLAG_TRUE, goja.FLAG_TRUE, goja.FLAG_FALSE)
+	return st
 }
 
 // callback returns fn, or a no-op when a hook passed none (webtask's own

@@ -28,6 +28,7 @@ type vmState struct {
 	thenKey       goja.Value
 
 	mods      *modules
+	storage   *goja.Object // context.webtask.storage, made on first use
 	loop      eventLoop
 	cur       *execution
 	broken    bool
