@@ -8,6 +8,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
+	"maps"
 	"net/url"
 	"os"
 	"os/exec"
@@ -35,6 +37,8 @@ type hook struct {
 	Dependencies map[string]string `json:"dependencies"`
 	Enabled      bool              `json:"enabled"`
 	TriggerID    string            `json:"triggerId"`
+	Runtime      string            `json:"runtime,omitempty"`
+	Installed    map[string]string `json:"installed,omitempty"`
 }
 
 func checkType(t string) error {
@@ -199,6 +203,58 @@ func secretFlags(cmd *cobra.Command) {
 	cmd.Flags().String("secrets-file", "", "file of KEY=VALUE lines (# comments allowed), or a JSON object")
 }
 
+// installTimeout bounds a save that installs npm dependencies: the server
+// runs npm before it answers (its own limit is 5 minutes).
+const installTimeout = 6 * time.Minute
+
+// readDependencies returns the hook's npm dependencies: the
+// "dependencies" of a package.json next to FILE, then each
+// --dependency name@version (which wins). given is false when there is
+// neither, so an update leaves the hook's dependencies as they are.
+func readDependencies(cmd *cobra.Command, file string) (deps map[string]string, given bool, err error) {
+	deps = map[string]string{}
+	if file != "-" {
+		b, err := os.ReadFile(filepath.Join(filepath.Dir(file), "package.json"))
+		switch {
+		case err == nil:
+			var pkg struct {
+				Dependencies map[string]string `json:"dependencies"`
+			}
+			if err := json.Unmarshal(b, &pkg); err != nil {
+				return nil, false, usageErr(fmt.Errorf("package.json next to %s: %w", file, err))
+			}
+			maps.Copy(deps, pkg.Dependencies)
+			given = true
+		case !errors.Is(err, fs.ErrNotExist):
+			return nil, false, usageErr(fmt.Errorf("package.json next to %s: %w", file, err))
+		}
+	}
+	flags, _ := cmd.Flags().GetStringArray("dependency")
+	for _, d := range flags {
+		// The version follows the last "@" that is not the first
+		// character (scoped names start with one).
+		at := strings.LastIndex(d, "@")
+		if at <= 0 || at == len(d)-1 {
+			return nil, false, usageErr(fmt.Errorf("--dependency %q: use name@version (a version, range or tag), e.g. lodash@4.17.21", d))
+		}
+		deps[d[:at]] = d[at+1:]
+		given = true
+	}
+	return deps, given, nil
+}
+
+// installedLine says which versions npm installed, for the confirmation.
+func installedLine(h hook) string {
+	if len(h.Installed) == 0 {
+		return ""
+	}
+	var parts []string
+	for _, n := range slices.Sorted(maps.Keys(h.Installed)) {
+		parts = append(parts, n+"@"+h.Installed[n])
+	}
+	return "\nInstalled on Node.js: " + strings.Join(parts, ", ")
+}
+
 // readSecrets merges --secrets-file and then -s (which wins).
 func readSecrets(cmd *cobra.Command) (map[string]string, error) {
 	out := map[string]string{}
@@ -279,8 +335,15 @@ disabled; the command prints how to enable it. When a hook of that name and
 type exists, its code and the given secrets are updated and it stays
 enabled or disabled as it was.
 
--n defaults to FILE's base name without its extension.`,
+-n defaults to FILE's base name without its extension.
+
+npm dependencies come from the "dependencies" of a package.json next to
+FILE, if there is one, and from --dependency name@version; the server
+installs them before it saves (the hook then runs on Node.js). Given
+either, they replace the hook's dependencies; given neither, an update
+keeps them.`,
 		Example: `  tokenhook create -t credentials-exchange -n client-credentials-exchange-hook -p default myrule.js
+  tokenhook create -t credentials-exchange myrule.js --dependency axios@0.21.1 --dependency lodash@4.17.21
   tokenhook create -t credentials-exchange myrule.js -s API_KEY=abc --secrets-file .env
   cat myrule.js | tokenhook create -t credentials-exchange -n myrule -`,
 		Args: rangeArgs(0, 1),
@@ -308,6 +371,13 @@ enabled or disabled as it was.
 		if err != nil {
 			return err
 		}
+		deps, depsGiven, err := readDependencies(cmd, file)
+		if err != nil {
+			return err
+		}
+		if depsGiven {
+			c.http.Timeout = installTimeout
+		}
 		ctx := cmd.Context()
 		existing, found, err := findHook(ctx, c, name)
 		if err != nil {
@@ -318,7 +388,11 @@ enabled or disabled as it was.
 				return &exitError{code: ExitBadRequest, err: fmt.Errorf("hook %q exists with type %s; a hook's type cannot change (pick another name, or rm it first)", name, existing.TriggerID)}
 			}
 			var h hook
-			if err := c.call(ctx, "PATCH", "hooks/"+existing.ID, nil, map[string]any{"script": script}, &h); err != nil {
+			patch := map[string]any{"script": script}
+			if depsGiven {
+				patch["dependencies"] = deps
+			}
+			if err := c.call(ctx, "PATCH", "hooks/"+existing.ID, nil, patch, &h); err != nil {
 				return err
 			}
 			if err := setSecrets(ctx, c, h.ID, secrets); err != nil {
@@ -331,13 +405,13 @@ enabled or disabled as it was.
 			if h.Enabled {
 				state = "enabled"
 			}
-			return done(p, "Hook %q updated (%s, still %s).", h.Name, h.TriggerID, state)
+			return done(p, "Hook %q updated (%s, still %s).%s", h.Name, h.TriggerID, state, installedLine(h))
 		}
 		if typ == "" {
 			return usageErr(fmt.Errorf("-t TYPE is required to create a hook (%s)\n\n%s", strings.Join(hookTypes, " or "), cmd.UsageString()))
 		}
 		var h hook
-		body := map[string]any{"name": name, "script": script, "triggerId": typ, "enabled": false}
+		body := map[string]any{"name": name, "script": script, "triggerId": typ, "enabled": false, "dependencies": deps}
 		if err := c.call(ctx, "POST", "hooks", nil, body, &h); err != nil {
 			return err
 		}
@@ -347,11 +421,12 @@ enabled or disabled as it was.
 		if p.json {
 			return p.JSON(h)
 		}
-		return done(p, "Hook %q created (%s), disabled. To enable it, run:\n\n  tokenhook enable -p %s %s",
-			h.Name, h.TriggerID, shellQuote(c.name), shellQuote(h.Name))
+		return done(p, "Hook %q created (%s), disabled.%s\nTo enable it, run:\n\n  tokenhook enable -p %s %s",
+			h.Name, h.TriggerID, installedLine(h), shellQuote(c.name), shellQuote(h.Name))
 	})
 	cmd.Flags().StringVarP(&typ, "type", "t", "", "hook type: credentials-exchange or password-exchange")
 	cmd.Flags().StringVarP(&name, "name", "n", "", "hook name (default: FILE's base name)")
+	cmd.Flags().StringArray("dependency", nil, "npm dependency name@version, installed by the server at save (repeatable; adds to a package.json next to FILE)")
 	secretFlags(cmd)
 	return cmd
 }

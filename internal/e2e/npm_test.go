@@ -147,3 +147,28 @@ func TestNodeHooksWithoutNode(t *testing.T) {
 		t.Fatalf("embedded hook's claim %v", got)
 	}
 }
+
+// TestCLIHookDependencies: `create` sends the dependencies of a
+// package.json next to the script plus --dependency flags; the server
+// installs them at save and the CLI says which versions; an unknown
+// package is npm's message and exit 6 (a 400).
+func TestCLIHookDependencies(t *testing.T) {
+	needNodeAndNPM(t)
+	in := start(t, options{env: []string{"npm_config_cache=" + npmCache}})
+	c := newCLI(t, in)
+	c.init("-p", "acme-default")
+	dir := t.TempDir()
+	writeFile(t, dir, "package.json", `{"name": "my-hooks", "dependencies": {"lodash": "4.17.21"}}`)
+	file := writeFile(t, dir, "deps.js", depsHook)
+	out := c.ok("create", "-t", "credentials-exchange", "-p", "acme-default", file, "--dependency", "is-number@7.0.0")
+	if !strings.Contains(out, "Installed on Node.js: is-number@7.0.0, lodash@4.17.21") {
+		t.Fatalf("create:\n%s", out)
+	}
+	h := in.api("GET", "hooks", nil).list(t)
+	if len(h) != 1 || h[0]["runtime"] != "node" || mustJSONs(h[0]["dependencies"]) != `{"is-number":"7.0.0","lodash":"4.17.21"}` {
+		t.Fatalf("hooks %v", h)
+	}
+	c.fails(6, "tokenhook-no-such-package-7f3a9c", "create", "-t", "credentials-exchange", "-p", "acme-default", file,
+		"--dependency", "tokenhook-no-such-package-7f3a9c@1.0.0")
+	c.fails(2, "use name@version", "create", "-t", "credentials-exchange", "-p", "acme-default", file, "--dependency", "lodash")
+}
