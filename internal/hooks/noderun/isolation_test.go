@@ -2,6 +2,7 @@ package noderun
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -134,5 +135,28 @@ func TestSocketBound(t *testing.T) {
 		return results.filter((r) => r === 'connected').length + '/' + results.filter((r) => r === 'EMFILE').length;`, port)
 	if got != "ok:5/3" {
 		t.Fatalf("got %q", got)
+	}
+}
+
+// Hook code can write to the runner's own pipe (it runs in that process);
+// what it writes there can only harm its own worker.
+func TestForgedFrames(t *testing.T) {
+	e := newEngine(t, Options{})
+	script := `module.exports = (a, cb) => {
+		if (a === 'forge') {
+			const b = Buffer.alloc(13);
+			b.writeUInt32LE(0x7fffffff, 0); // a frame far larger than any the parent accepts
+			require('fs').writeSync(4, b);
+			return;
+		}
+		cb(null, 'fine');
+	};`
+	_, err := run(t, e, sandbox.Invocation{Script: script, Args: args("forge")})
+	if !errors.Is(err, sandbox.ErrCrashed) {
+		t.Fatalf("got %v", err)
+	}
+	out := mustRun(t, e, sandbox.Invocation{Script: script, Args: args("ok")})
+	if string(out.Response) != `"fine"` {
+		t.Fatal(string(out.Response))
 	}
 }

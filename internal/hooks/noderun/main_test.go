@@ -202,3 +202,7 @@ func (s *logSink) waitFor(t *testing.T, want string, within time.Duration) {
 		}
 	}
 }
+
+func sandboxInv(script string) sandbox.Invocation {
+	return sandbox.Invocation{Script: script, Args: args(1), ContextArg: -1}
+}

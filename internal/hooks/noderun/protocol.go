@@ -57,10 +57,7 @@ const (
 	hostFailed   byte = 2
 )
 
-const (
-	frameHeader  = 4 + 1 + 8
-	maxFrameSize = 64 << 20
-)
+const frameHeader = 4 + 1 + 8
 
 var logLevels = []string{"log", "info", "warn", "error"}
 
@@ -82,14 +79,15 @@ func (f frameBuf) finish() []byte {
 	return f
 }
 
-// readFrame reads one frame; the payload is freshly allocated.
-func readFrame(r *bufio.Reader) (typ byte, id uint64, payload []byte, err error) {
+// readFrame reads one frame of at most max bytes; the payload is freshly
+// allocated.
+func readFrame(r *bufio.Reader, max uint32) (typ byte, id uint64, payload []byte, err error) {
 	var hdr [frameHeader]byte
 	if _, err = io.ReadFull(r, hdr[:]); err != nil {
 		return 0, 0, nil, err
 	}
 	n := binary.LittleEndian.Uint32(hdr[:4])
-	if n < 9 || n > maxFrameSize {
+	if n < 9 || n > max {
 		return 0, 0, nil, fmt.Errorf("noderun: bad frame length %d", n)
 	}
 	payload = make([]byte, int(n)-9)

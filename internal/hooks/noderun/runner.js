@@ -207,14 +207,15 @@ function emit(level, text) {
   const st = als.getStore();
   const ex = st && (st.ex || st.logEx);
   if (!ex || ex.ended || ex.dropped) return;
-  if (ex.logLines >= cfg.maxLogLines || ex.logBytes + text.length > cfg.maxLogBytes) {
+  let b = B.from(text, 'utf8');
+  if (ex.logLines >= cfg.maxLogLines || ex.logBytes + b.length > cfg.maxLogBytes) {
     ex.dropped = true;
     level = LEVELS.warn;
-    text = 'log limit reached; further lines of this execution are dropped';
+    b = B.from('log limit reached; further lines of this execution are dropped', 'utf8');
   }
   ex.logLines++;
-  ex.logBytes += text.length;
-  send(F_LOG, ex.id, [u64(dateNow() * 1e6), u8(level), B.from(text, 'utf8')]);
+  ex.logBytes += b.length;
+  send(F_LOG, ex.id, [u64(dateNow() * 1e6), u8(level), b]);
 }
 
 const fmt = (args) => util.formatWithOptions({ colors: false }, ...args);

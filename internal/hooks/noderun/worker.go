@@ -63,6 +63,8 @@ type call struct {
 
 	// Owned by the worker's read loop.
 	logs     []sandbox.LogLine
+	logLines int
+	logBytes int
 	answered bool
 	linger   *time.Timer
 }
@@ -341,8 +343,12 @@ func (w *worker) oldestUnanswered() *call {
 
 func (w *worker) readLoop(r *bufio.Reader, f *os.File) {
 	defer f.Close()
+	// The runner enforces the response, storage and console bounds; the
+	// parent checks them again, so that hook code writing frames to fd 4
+	// itself cannot make the server's memory grow.
+	maxFrame := uint32(max(w.e.opts.MaxResponseBytes, sandbox.MaxStorageBytes, maxLogBytes) + 64<<10)
 	for {
-		typ, id, payload, err := readFrame(r)
+		typ, id, payload, err := readFrame(r, maxFrame)
 		if err != nil {
 			break
 		}
@@ -363,7 +369,13 @@ func (w *worker) readLoop(r *bufio.Reader, f *os.File) {
 			if c == nil || d.err != nil || int(lvl) >= len(logLevels) {
 				continue
 			}
-			l := sandbox.LogLine{Time: time.Unix(0, ts), Level: logLevels[lvl], Text: string(d.rest())}
+			text := d.rest()
+			if c.logLines >= maxLogLines+1 || c.logBytes+len(text) > maxLogBytes+1024 {
+				continue
+			}
+			c.logLines++
+			c.logBytes += len(text)
+			l := sandbox.LogLine{Time: time.Unix(0, ts), Level: logLevels[lvl], Text: string(text)}
 			if !c.answered {
 				c.logs = append(c.logs, l)
 			}
