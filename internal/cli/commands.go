@@ -4,6 +4,8 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+
+	"github.com/tokenhook/tokenhook/internal/hooks"
 )
 
 // addClientCommands registers the client verbs: the old hooks CLI's verbs
@@ -13,12 +15,12 @@ func addClientCommands(root *cobra.Command) {
 		&cobra.Group{ID: "hooks", Title: "Hooks (the Auth0 hooks CLI's verbs):"},
 		&cobra.Group{ID: "tenant", Title: "Tenant:"},
 	)
-	hooks := []*cobra.Command{
+	hookCmds := []*cobra.Command{
 		newScaffoldCommand(), newCreateCommand(), newLsCommand(), newEnableCommand(true),
 		newEnableCommand(false), newRmCommand(), newEditCommand(), newLogsCommand(),
 		newTestCommand(), group(newSecretsCommand()),
 	}
-	for _, c := range hooks {
+	for _, c := range hookCmds {
 		c.GroupID = "hooks"
 		root.AddCommand(c)
 	}
@@ -78,7 +80,7 @@ func completeHookNames(cmd *cobra.Command, args []string, _ string) ([]string, c
 func addCompletions(root *cobra.Command) {
 	byName := map[string]bool{"enable": true, "disable": true, "rm": true, "edit": true}
 	types := func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
-		return hookTypes, cobra.ShellCompDirectiveNoFileComp
+		return hooks.Triggers, cobra.ShellCompDirectiveNoFileComp
 	}
 	for _, c := range root.Commands() {
 		if byName[c.Name()] {

@@ -10,6 +10,7 @@ import (
 	"io"
 	"io/fs"
 	"maps"
+	"net/http"
 	"net/url"
 	"os"
 	"os/exec"
@@ -19,6 +20,8 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+
+	"github.com/tokenhook/tokenhook/internal/hooks"
 )
 
 // The hook verbs keep the old Auth0 hooks CLI's names and flags
@@ -26,9 +29,6 @@ import (
 //   auth0 create -t credentials-exchange -n NAME -p PROFILE file.js
 //   auth0 enable --profile PROFILE NAME
 // work with "tokenhook" in place of "auth0".
-
-// hookTypes are the extensibility points this server runs.
-var hookTypes = []string{"credentials-exchange", "password-exchange"}
 
 type hook struct {
 	ID           string            `json:"id"`
@@ -41,11 +41,44 @@ type hook struct {
 	Installed    map[string]string `json:"installed,omitempty"`
 }
 
-func checkType(t string) error {
-	if !slices.Contains(hookTypes, t) {
-		return usageErr(fmt.Errorf("unknown hook type %q: use %s", t, strings.Join(hookTypes, " or ")))
+// checkType refuses a hook type that neither this binary's point table
+// nor, when c is set, the server's knows (a newer server may run points
+// this CLI predates).
+func checkType(ctx context.Context, c *apiClient, t string) error {
+	if hooks.KnownTrigger(t) {
+		return nil
 	}
-	return nil
+	points := hooks.Points()
+	if c != nil {
+		sp, err := serverPoints(ctx, c)
+		if err != nil {
+			return err
+		}
+		if sp != nil {
+			points = sp
+		}
+	}
+	ids := make([]string, len(points))
+	for i, p := range points {
+		if p.ID == t {
+			return nil
+		}
+		ids[i] = p.ID
+	}
+	return usageErr(fmt.Errorf("unknown hook type %q: use %s", t, strings.Join(ids, " or ")))
+}
+
+// serverPoints reads the server's extensibility point table; nil, nil
+// from a server that predates GET /hooks/extensibility-points.
+func serverPoints(ctx context.Context, c *apiClient) ([]hooks.Point, error) {
+	var points []hooks.Point
+	err := c.call(ctx, "GET", "hooks/extensibility-points", nil, nil, &points)
+	var ee *exitError
+	var ae *apiErr
+	if errors.As(err, &ee) && errors.As(ee.err, &ae) && ae.Status == http.StatusNotFound {
+		return nil, nil
+	}
+	return points, err
 }
 
 // findHook resolves a hook by name (the CLI's handle, as in the old CLI),
@@ -91,89 +124,49 @@ func shellQuote(s string) string {
 
 // ---- scaffold ----
 
-const credentialsExchangeStarter = `/**
-@param {object} client - information about the client
-@param {string} client.name - name of client
-@param {string} client.id - client id
-@param {string} client.tenant - tenant name
-@param {object} client.metadata - client metadata
-@param {array|undefined} scope - array of strings representing the scope claim or undefined
-@param {string} audience - token's audience claim
-@param {object} context - additional authorization context
-@param {object} context.webtask - webtask context (context.webtask.secrets holds the hook's secrets)
-@param {function} cb - function (error, accessTokenClaims)
-*/
-module.exports = function(client, scope, audience, context, cb) {
-  var access_token = {};
-  access_token.scope = scope;
-
-  // Modify scopes or add extra claims
-  // access_token['https://example.com/claim'] = 'bar';
-  // access_token.scope.push('extra');
-
-  cb(null, access_token);
-};
-`
-
-const passwordExchangeStarter = `/**
-@param {object} user - the user who asked for the token
-@param {string} user.id - user id
-@param {string} user.username - user name
-@param {string} user.email - email
-@param {boolean} user.emailVerified - is the email verified?
-@param {object} user.user_metadata - user metadata
-@param {object} user.app_metadata - application metadata
-@param {object} client - information about the client
-@param {string} client.name - name of client
-@param {string} client.id - client id
-@param {string} client.tenant - tenant name
-@param {object} client.metadata - client metadata
-@param {array|undefined} scope - array of strings representing the scope claim or undefined
-@param {string} audience - token's audience claim
-@param {object} context - additional authorization context
-@param {object} context.webtask - webtask context (context.webtask.secrets holds the hook's secrets)
-@param {function} cb - function (error, {accessToken, idToken})
-*/
-module.exports = function(user, client, scope, audience, context, cb) {
-  var access_token = {};
-  access_token.scope = scope;
-
-  var id_token = {};
-
-  // Modify scopes or add extra claims
-  // access_token['https://example.com/plan'] = user.app_metadata.plan;
-  // id_token['https://example.com/hobby'] = user.user_metadata.hobby;
-
-  cb(null, { accessToken: access_token, idToken: id_token });
-};
-`
-
 func newScaffoldCommand() *cobra.Command {
 	var typ string
 	cmd := &cobra.Command{
-		Use:   "scaffold -t TYPE",
+		Use:   "scaffold -t TYPE [-p PROFILE]",
 		Short: "Print starter code for a hook type",
-		Long: `Print starter code for a hook of the given type (credentials-exchange or
-password-exchange), ready to edit and pass to "tokenhook create".`,
+		Long: `Print starter code for a hook of the given type (` + strings.Join(hooks.Triggers, " or ") + `),
+ready to edit and pass to "tokenhook create". With -p (or TOKENHOOK_PROFILE),
+the starter comes from that server's point table, so it matches the server
+that will run it; otherwise from the table built into this binary.`,
 		Example: `  tokenhook scaffold -t credentials-exchange > myhook.js
-  tokenhook scaffold -t password-exchange`,
+  tokenhook scaffold -t password-exchange -p default`,
 		Args: exactArgs(0),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := requireFlags(cmd, "type"); err != nil {
 				return err
 			}
-			if err := checkType(typ); err != nil {
-				return err
+			points := hooks.Points()
+			if profileChosen(cmd) {
+				c, err := clientFor(profileName(cmd))
+				if err != nil {
+					return err
+				}
+				sp, err := serverPoints(cmd.Context(), c)
+				if err != nil {
+					return err
+				}
+				if sp != nil {
+					points = sp
+				}
 			}
-			code := credentialsExchangeStarter
-			if typ == "password-exchange" {
-				code = passwordExchangeStarter
+			ids := make([]string, len(points))
+			for i, p := range points {
+				if p.ID == typ {
+					_, err := io.WriteString(cmd.OutOrStdout(), p.StarterCode)
+					return err
+				}
+				ids[i] = p.ID
 			}
-			_, err := io.WriteString(cmd.OutOrStdout(), code)
-			return err
+			return usageErr(fmt.Errorf("unknown hook type %q: use %s", typ, strings.Join(ids, " or ")))
 		},
 	}
-	cmd.Flags().StringVarP(&typ, "type", "t", "", "hook type: credentials-exchange or password-exchange")
+	cmd.Flags().StringVarP(&typ, "type", "t", "", "hook type: "+strings.Join(hooks.Triggers, " or "))
+	addProfileFlag(cmd)
 	return cmd
 }
 
@@ -359,7 +352,7 @@ keeps them.`,
 			name = strings.TrimSuffix(filepath.Base(file), filepath.Ext(file))
 		}
 		if typ != "" {
-			if err := checkType(typ); err != nil {
+			if err := checkType(cmd.Context(), c, typ); err != nil {
 				return err
 			}
 		}
@@ -408,7 +401,7 @@ keeps them.`,
 			return done(p, "Hook %q updated (%s, still %s).%s", h.Name, h.TriggerID, state, installedLine(h))
 		}
 		if typ == "" {
-			return usageErr(fmt.Errorf("-t TYPE is required to create a hook (%s)\n\n%s", strings.Join(hookTypes, " or "), cmd.UsageString()))
+			return usageErr(fmt.Errorf("-t TYPE is required to create a hook (%s)\n\n%s", strings.Join(hooks.Triggers, " or "), cmd.UsageString()))
 		}
 		var h hook
 		body := map[string]any{"name": name, "script": script, "triggerId": typ, "enabled": false, "dependencies": deps}
@@ -445,7 +438,7 @@ func newLsCommand() *cobra.Command {
 		}, func(cmd *cobra.Command, _ []string, c *apiClient, p *printer) error {
 			q := url.Values{}
 			if typ != "" {
-				if err := checkType(typ); err != nil {
+				if err := checkType(cmd.Context(), c, typ); err != nil {
 					return err
 				}
 				q.Set("triggerId", typ)
@@ -699,7 +692,7 @@ use it as a check.`,
 			payload = b
 		}
 		if typ != "" {
-			if err := checkType(typ); err != nil {
+			if err := checkType(cmd.Context(), c, typ); err != nil {
 				return err
 			}
 		}
@@ -712,7 +705,7 @@ use it as a check.`,
 			}
 			t := typ
 			if t == "" {
-				t = "credentials-exchange"
+				t = hooks.Triggers[0]
 			}
 			body := map[string]any{"triggerId": t, "script": script, "secrets": secrets}
 			if payload != nil {

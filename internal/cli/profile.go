@@ -146,6 +146,16 @@ func profileName(cmd *cobra.Command) string {
 	return defaultProfile
 }
 
+// profileChosen reports whether the user named a profile (-p or
+// $TOKENHOOK_PROFILE), as opposed to falling back on "default": commands
+// that work offline reach a server only when asked to.
+func profileChosen(cmd *cobra.Command) bool {
+	if f := cmd.Flags().Lookup("profile"); f != nil && f.Changed {
+		return true
+	}
+	return os.Getenv("TOKENHOOK_PROFILE") != ""
+}
+
 func loadProfile(name string) (profile, error) {
 	pf, err := readProfiles()
 	if err != nil {

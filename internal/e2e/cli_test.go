@@ -404,6 +404,14 @@ func TestCLIHooks(t *testing.T) {
 	}
 	c.fails(2, "unknown hook type", "scaffold", "-t", "nope")
 	c.fails(2, "missing --type", "scaffold")
+	// With a profile, the starter comes from that server's point table
+	// (GET /api/v2/hooks/extensibility-points): the same table, here.
+	offline := c.ok("scaffold", "-t", "password-exchange")
+	if out := c.ok(append([]string{"scaffold", "-t", "password-exchange"}, p...)...); out != offline {
+		t.Fatalf("scaffold from the server:\n%s\nbuilt in:\n%s", out, offline)
+	}
+	c.fails(2, "use credentials-exchange or password-exchange", append([]string{"scaffold", "-t", "nope"}, p...)...)
+	c.fails(2, "unknown hook type", append([]string{"ls", "-t", "nope"}, p...)...)
 
 	// The seeds' command, word for word but for the binary's name.
 	file := writeFile(t, dir, "myrule.js", cliHookScript)
