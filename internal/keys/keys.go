@@ -188,6 +188,31 @@ func EnsureAlg(set []storage.SigningKey, alg string, random io.Reader, now time.
 	return set, changed || c, nil
 }
 
+// Complete reports whether set already holds a current and a next key of
+// every family Ensure keeps, and of alg when alg is not "": then Ensure
+// (EnsureAlg) would change nothing. Finding that out generates no key, so
+// callers check first and generate only inside the write that stores the
+// keys.
+func Complete(set []storage.SigningKey, alg string) bool {
+	fams := families(set)
+	if alg != "" {
+		fams = append(fams, alg)
+	}
+	for _, f := range fams {
+		hasCurrent, hasNext := false, false
+		for _, k := range set {
+			if Family(k) == f {
+				hasCurrent = hasCurrent || k.State == StateCurrent
+				hasNext = hasNext || k.State == StateNext
+			}
+		}
+		if !hasCurrent || !hasNext {
+			return false
+		}
+	}
+	return true
+}
+
 // families lists RSA and every other family present in set, in a fixed
 // order so generated keys are always appended in the same order.
 func families(set []storage.SigningKey) []string {

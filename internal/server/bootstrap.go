@@ -30,17 +30,10 @@ const (
 // It runs on every start and is idempotent.
 func (s *Server) bootstrap(ctx context.Context, out io.Writer, now func() time.Time) error {
 	tenant := s.cfg.Tenant
+	// Generates the keys on first start only, and each key once.
 	km := &keys.Manager{Store: s.store, Tenant: tenant, Rand: rand.Reader, Now: now}
-	existing, err := s.store.ListSigningKeys(ctx, tenant)
-	if err != nil {
+	if err := km.Ensure(ctx); err != nil {
 		return err
-	}
-	if _, changed, err := keys.Ensure(existing, rand.Reader, now(), tenant); err != nil {
-		return err
-	} else if changed {
-		if err := km.Ensure(ctx); err != nil {
-			return err
-		}
 	}
 	if _, err := s.store.UpdateTenantSettings(ctx, tenant, func(t storage.TenantSettings) (storage.TenantSettings, error) {
 		if t.FriendlyName == "" {

@@ -75,9 +75,12 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, out io.Writer
 	if err != nil {
 		return nil, err
 	}
-	s, err := build(ctx, cfg, log, out, store)
-	if err != nil {
-		store.Close()
+	s := &Server{cfg: cfg, issuer: cfg.ResolvedIssuer(), log: log, store: store}
+	if err := s.build(ctx, out); err != nil {
+		// The one error path: Close stops whatever build had started (the
+		// catalog's listener, the event-log writer, the hook workers) and
+		// releases storage.
+		s.Close()
 		return nil, err
 	}
 	return s, nil
@@ -125,37 +128,36 @@ func openStore(ctx context.Context, cfg config.Config, log *slog.Logger) (storag
 	return store, nil
 }
 
-func build(ctx context.Context, cfg config.Config, log *slog.Logger, out io.Writer, store storage.Storage) (*Server, error) {
+// build starts everything but storage, setting s's fields as it goes so
+// that Close can stop what was started when a later step fails.
+func (s *Server) build(ctx context.Context, out io.Writer) error {
+	cfg, log, store := s.cfg, s.log, s.store
 	now := func() time.Time { return time.Now().UTC() }
 	trusted, err := cfg.TrustedProxyPrefixes()
 	if err != nil {
-		return nil, err
+		return err
 	}
-	s := &Server{cfg: cfg, issuer: cfg.ResolvedIssuer(), log: log, store: store,
-		proxies: &proxies{trusted: trusted, header: cfg.ForwardedHeader}}
+	s.proxies = &proxies{trusted: trusted, header: cfg.ForwardedHeader}
 	if err := s.bootstrap(ctx, out, now); err != nil {
-		return nil, fmt.Errorf("bootstrap: %w", err)
+		return fmt.Errorf("bootstrap: %w", err)
 	}
 	// The cache follows storage changes until Close.
 	life, stop := context.WithCancel(context.Background())
 	s.stop = stop
 	signers, err := keys.NewSigners(cfg.Signer, log)
 	if err != nil {
-		stop()
-		return nil, err
+		return err
 	}
 	cache, err := catalog.New(life, store, cfg.Tenant, now, log, signers)
 	if err != nil {
-		stop()
-		return nil, err
+		return err
 	}
 	s.cache = cache
 	// One hasher for logins and the Management API: its dummy hash (for
 	// unknown users) has the cost new hashes get.
 	passwords, err := password.NewHasher(cfg.BcryptCost)
 	if err != nil {
-		stop()
-		return nil, err
+		return err
 	}
 	lockout := password.Lockout{Threshold: cfg.BruteForceThreshold, Window: cfg.BruteForceWindow}
 	s.registry = prometheus.NewRegistry()
@@ -166,14 +168,11 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, out io.Writ
 		Registerer: s.registry,
 	})
 	if s.engine, err = newHookEngine(cfg); err != nil {
-		stop()
-		return nil, err
+		return err
 	}
 	nodeEngine, err := newNodeEngine(cfg, log)
 	if err != nil {
-		s.engine.Close()
-		stop()
-		return nil, err
+		return err
 	}
 	if nodeEngine != nil {
 		s.node = nodeEngine
@@ -184,8 +183,7 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, out io.Writ
 	runner := &hooks.Runner{Engine: s.engine, Node: s.node, Storage: store, Logs: s.hookLogs}
 	trees, err := newTrees(life, cfg, store, log, now)
 	if err != nil {
-		stop()
-		return nil, err
+		return err
 	}
 	runner.Modules = trees
 	s.tokens = &grant.Endpoint{
@@ -203,8 +201,7 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, out io.Writ
 	verifier := &token.JWTVerifier{Issuer: s.issuer, Keys: func() *keys.Set { return cache.Snapshot().Keys }, Now: now}
 	s.userinfo = &userinfo.Handler{Issuer: s.issuer, Tenant: cfg.Tenant, Verifier: verifier, Users: store, Log: log}
 	if err := s.ensureOperators(ctx, out, passwords, now()); err != nil {
-		stop()
-		return nil, fmt.Errorf("bootstrap: %w", err)
+		return fmt.Errorf("bootstrap: %w", err)
 	}
 	s.dash = dashboard.New(dashboard.Deps{
 		Store:       store,
@@ -250,7 +247,7 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, out io.Writ
 		// Read at each save: the runner's Node engine decides.
 		NodeAvailable: nodeAvailable(runner, cfg.Node),
 	})
-	return s, nil
+	return nil
 }
 
 // newHookEngine starts the hook workers (this same binary, `hook-worker`)
@@ -345,7 +342,9 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	return err
 }
 
-// Close flushes the event log and releases storage. Call after Serve returns.
+// Close flushes the event log, stops the catalog's listener and the hook
+// workers, and releases storage. Call after Serve returns; New calls it on
+// a partly built server when a start-up step fails.
 func (s *Server) Close() error {
 	if s.events != nil {
 		s.events.Close()
