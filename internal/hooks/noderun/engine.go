@@ -209,7 +209,12 @@ func (e *Engine) workerFor(ctx context.Context, inv sandbox.Invocation) (*worker
 	if inv.Isolated {
 		w := e.newWorkerLocked(inv, "")
 		e.mu.Unlock()
-		return e.awaitStart(ctx, w, true)
+		got, err := e.awaitStart(ctx, w, true)
+		if err != nil {
+			// Nobody will use it: stop it once its start is over.
+			go func() { <-w.ready; w.kill(nil, nil) }()
+		}
+		return got, err
 	}
 	key := inv.Key() + "\x00" + inv.ModulesDir
 	w := e.warm[key]

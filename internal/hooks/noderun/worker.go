@@ -578,31 +578,18 @@ func looksLikeOOM(tail []byte) bool {
 	return false
 }
 
-// crashSummary describes how a runner ended without repeating what hook
-// code wrote to stdout/stderr (it may hold secrets): only Node's own fatal
-// lines and the exit status.
+// crashSummary describes how a runner ended without repeating anything it
+// wrote to stdout/stderr: hook code writes there too, and it may hold
+// secrets. Only whether V8 reported a fatal error, and the exit status.
 func crashSummary(tail []byte, waitErr error) string {
-	var parts []string
-	for _, l := range bytes.Split(tail, []byte("\n")) {
-		if bytes.HasPrefix(l, []byte("FATAL ERROR:")) || bytes.HasPrefix(l, []byte("runner:")) || bytes.HasPrefix(l, []byte("#  Fatal error")) {
-			s := string(l)
-			if i := strings.IndexByte(s, '\n'); i >= 0 {
-				s = s[:i]
-			}
-			if len(s) > 200 {
-				s = s[:200]
-			}
-			parts = append(parts, s)
-			break
-		}
+	s := "node exited"
+	if bytes.Contains(tail, []byte("FATAL ERROR:")) || bytes.Contains(tail, []byte("# Fatal error")) {
+		s += " after a fatal V8 error"
 	}
 	if waitErr != nil {
-		parts = append(parts, "node: "+waitErr.Error())
+		s += " (" + waitErr.Error() + ")"
 	}
-	if len(parts) == 0 {
-		return "node exited"
-	}
-	return strings.Join(parts, "; ")
+	return s
 }
 
 // tailBuffer keeps the first and the last few KiB a runner wrote.
