@@ -2,8 +2,8 @@ package noderun
 
 import (
 	"context"
-	"errors"
 	_ "embed"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
