@@ -38,8 +38,8 @@ func chromiumPath() string {
 }
 
 // dashboardServer starts a server with an operator, after checking the
-// prerequisites.
-func dashboardServer(t *testing.T) *instance {
+// prerequisites; env adds to its environment.
+func dashboardServer(t *testing.T, env ...string) *instance {
 	t.Helper()
 	if os.Getenv("TOKENHOOK_SKIP_CHROMIUM") == "1" {
 		t.Skip("TOKENHOOK_SKIP_CHROMIUM=1")
@@ -51,7 +51,7 @@ func dashboardServer(t *testing.T) *instance {
 		t.Fatal("internal/dashboard/dist/index.html is missing: the dashboard is not built. Run `make dashboard` " +
 			"(npm ci --prefix web && npm run build --prefix web) before `go test`, or use `make test`.")
 	}
-	return start(t, options{env: []string{"TOKENHOOK_ADMIN_EMAIL=" + operatorEmail, "TOKENHOOK_ADMIN_PASSWORD=" + operatorPassword}})
+	return start(t, options{env: append([]string{"TOKENHOOK_ADMIN_EMAIL=" + operatorEmail, "TOKENHOOK_ADMIN_PASSWORD=" + operatorPassword}, env...)})
 }
 
 // browser is one headless Chromium with a fresh profile, closed with t.

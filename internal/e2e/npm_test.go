@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/chromedp/chromedp"
 )
 
 // npmCache is npm's download cache for every e2e server (content-addressed,
@@ -171,4 +173,40 @@ func TestCLIHookDependencies(t *testing.T) {
 	c.fails(6, "tokenhook-no-such-package-7f3a9c", "create", "-t", "credentials-exchange", "-p", "acme-default", file,
 		"--dependency", "tokenhook-no-such-package-7f3a9c@1.0.0")
 	c.fails(2, "use name@version", "create", "-t", "credentials-exchange", "-p", "acme-default", file, "--dependency", "lodash")
+}
+
+// TestDashboardHookModules: the hook editor's Modules panel installs a
+// module (the hook moves to Node.js, the install is ready) and shows
+// npm's error for one that does not exist, which changes nothing.
+func TestDashboardHookModules(t *testing.T) {
+	needNodeAndNPM(t)
+	in := dashboardServer(t, "npm_config_cache="+npmCache)
+	r := in.api("POST", "hooks", map[string]any{"name": "mods", "triggerId": "credentials-exchange",
+		"script": "module.exports = function (client, scope, audience, context, cb) { cb(null, {scope: scope}); };"})
+	if r.status != 201 {
+		t.Fatalf("create hook: %d %s", r.status, r.body)
+	}
+	id := r.json(t)["id"].(string)
+	b := newBrowser(t, in)
+	b.signIn(operatorEmail, operatorPassword)
+	b.run("hooks page", chromedp.WaitVisible(chromedp.CSS("#create-hook")))
+	b.run("editor", chromedp.Navigate(b.base+"#/hooks/"+id), chromedp.WaitVisible(chromedp.CSS(".cm-content")))
+	b.waitText("#hook-runtime", "embedded")
+	b.run("modules tab", chromedp.Click(chromedp.CSS("#tab-modules")), chromedp.WaitVisible(chromedp.CSS("#module-name")),
+		chromedp.SendKeys(chromedp.CSS("#module-name"), "is-number"), chromedp.SendKeys(chromedp.CSS("#module-version"), "7.0.0"),
+		chromedp.Click(chromedp.CSS("#module-add")))
+	b.waitText("#modules-install", "ready")
+	b.waitText("#modules-list", "is-number")
+	b.waitText("#hook-runtime", "Node.js")
+	b.screenshot("hook-editor-modules")
+
+	b.run("add a package that does not exist",
+		chromedp.SendKeys(chromedp.CSS("#module-name"), "tokenhook-no-such-package-7f3a9c"),
+		chromedp.SendKeys(chromedp.CSS("#module-version"), "1.0.0"),
+		chromedp.Click(chromedp.CSS("#module-add")))
+	b.waitText("#modules .error", "E404")
+	b.screenshot("hook-editor-modules-error")
+	if h := in.api("GET", "hooks/"+id, nil).json(t); mustJSONs(h["dependencies"]) != `{"is-number":"7.0.0"}` {
+		t.Fatalf("dependencies after a refused install: %v", h["dependencies"])
+	}
 }

@@ -74,6 +74,11 @@ export interface Hook {
   enabled: boolean;
   triggerId: string;
   dependencies: Record<string, string>;
+  // Beyond Auth0: the runtime chosen at save, the versions npm installed
+  // and whether the dependency tree is installed on this server.
+  runtime?: "embedded" | "node";
+  installed?: Record<string, string>;
+  install?: { status: "ready" | "installing" | "failed" | "missing"; error?: string };
 }
 export interface Client {
   client_id: string;

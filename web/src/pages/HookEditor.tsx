@@ -30,7 +30,7 @@ export function HookEditor({ id }: { id: string }) {
   const [saved, setSaved] = useState("");
   const [status, setStatus] = useState<string>("");
   const [error, setError] = useState<unknown>(null);
-  const [tab, setTab] = useState<"runner" | "secrets" | "logs">("runner");
+  const [tab, setTab] = useState<"runner" | "secrets" | "modules" | "logs">("runner");
   const [renaming, setRenaming] = useState<string | null>(null);
   // Secret values typed on this page, sent with unsaved runs: stored
   // values are never readable back (compat-spec §3.3).
@@ -140,6 +140,9 @@ export function HookEditor({ id }: { id: string }) {
             </form>
           )}
           <span class="muted">{trigger}</span>
+          <span class={"badge" + (hook.runtime === "node" ? " on" : "")} id="hook-runtime"
+            title="Where the hook runs: Node.js for npm modules and Node built-ins, else the embedded engine">
+            {hook.runtime === "node" ? "Node.js" : "embedded"}</span>
         </div>
         <div class="head-actions">
           <label class="switch">
@@ -156,14 +159,15 @@ export function HookEditor({ id }: { id: string }) {
         <div class="code" ref={host} />
         <div class="panes">
           <div class="tabs" role="tablist">
-            {(["runner", "secrets", "logs"] as const).map((t) => (
+            {(["runner", "secrets", "modules", "logs"] as const).map((t) => (
               <button type="button" role="tab" id={`tab-${t}`} aria-selected={tab === t} class={tab === t ? "active" : ""} onClick={() => setTab(t)}>
-                {t === "runner" ? "Runner" : t === "secrets" ? "Secrets" : "Logs"}
+                {t === "runner" ? "Runner" : t === "secrets" ? "Secrets" : t === "modules" ? "Modules" : "Logs"}
               </button>
             ))}
           </div>
           <div hidden={tab !== "runner"}><Runner hook={hook} code={code} known={known.current} /></div>
           <div hidden={tab !== "secrets"}><Secrets hook={hook} known={known.current} /></div>
+          <div hidden={tab !== "modules"}><Modules hook={hook} onSaved={(h) => setHook({ ...h, script: hook.script })} /></div>
           <div hidden={tab !== "logs"}><Logs hook={hook} /></div>
         </div>
       </div>
@@ -291,6 +295,101 @@ function Secrets({ hook, known }: { hook: Hook; known: Record<string, string> })
         <button id="secret-add" class="primary small" type="submit" disabled={full}>Add</button>
       </form>
       {full && <p class="hint">A hook has at most {MAX_SECRETS} secrets.</p>}
+    </div>
+  );
+}
+
+// NPM_NAME is npm's package name rule (legacy upper case allowed).
+const NPM_NAME = /^(@[a-z0-9~-][a-z0-9._~-]*\/)?[a-zA-Z0-9~-][a-zA-Z0-9._~-]*$/;
+
+// Modules edits the hook's npm dependencies. Every change is saved at
+// once: the server installs the new set before it saves, so npm's refusal
+// (unknown package or version, a native build) shows here and the hook
+// keeps running its previous set.
+function Modules({ hook, onSaved }: { hook: Hook; onSaved: (h: Hook) => void }) {
+  const [name, setName] = useState("");
+  const [version, setVersion] = useState("");
+  const [editing, setEditing] = useState<string | null>(null);
+  const [newVersion, setNewVersion] = useState("");
+  const [busy, setBusy] = useState("");
+  const [error, setError] = useState<unknown>(null);
+  const deps = hook.dependencies ?? {};
+  const names = Object.keys(deps).sort();
+  const save = async (next: Record<string, string>, what: string) => {
+    setError(null);
+    setBusy(what);
+    try {
+      onSaved(await api.patch<Hook>(`/hooks/${hook.id}`, { dependencies: next }));
+      return true;
+    } catch (e) {
+      setError(e);
+      return false;
+    } finally {
+      setBusy("");
+    }
+  };
+  const installed = hook.installed ?? {};
+  const pinned = Object.keys(installed).filter((n) => !(n in deps)).sort();
+  const st = hook.install;
+  return (
+    <div class="pane" id="modules">
+      <p class="hint">npm packages the hook can <code>require()</code>, installed by the server from its npm registry when you save them
+        (install scripts never run; packages that need a native build are refused; 64 MB at most).
+        Inline pins such as <code>require('lodash@4.17.21')</code> in the code are installed too.</p>
+      <p id="modules-status">
+        Runtime: <b>{hook.runtime === "node" ? "Node.js" : "embedded engine"}</b>
+        {st && <> · Install: <span class={"badge" + (st.status === "ready" ? " on" : "")} id="modules-install">{st.status}</span></>}
+        {busy && <span class="status" role="status"> {busy}</span>}
+      </p>
+      {st?.error && <pre class="error" id="modules-install-error">{st.error}</pre>}
+      <ErrorBanner error={error} />
+      {names.length === 0 && pinned.length === 0 ? <p class="muted">No modules. Add one below, e.g. axios 0.21.1.</p> : (
+        <ul class="rows" id="modules-list">
+          {names.map((n) => (
+            <li class="row" data-module-name={n}>
+              <code class="grow">{n}</code>
+              {editing === n ? (
+                <form class="inline" onSubmit={async (e) => {
+                  e.preventDefault();
+                  if (await save({ ...deps, [n]: newVersion.trim() }, `Installing ${n}@${newVersion.trim()}…`)) setEditing(null);
+                }}>
+                  <input aria-label={`New version of ${n}`} value={newVersion} required onInput={(e) => setNewVersion((e.target as HTMLInputElement).value)} />
+                  <button class="small primary" type="submit" disabled={!!busy}>Install</button>
+                  <button class="small" type="button" onClick={() => setEditing(null)}>Cancel</button>
+                </form>
+              ) : (
+                <>
+                  <span>{deps[n]}{installed[n] && installed[n] !== deps[n] ? <span class="muted"> → {installed[n]}</span> : null}</span>
+                  <button type="button" class="small" disabled={!!busy} onClick={() => { setEditing(n); setNewVersion(deps[n]); }}>Change</button>
+                  <button type="button" class="small danger" disabled={!!busy} aria-label={`Remove module ${n}`} onClick={() => {
+                    const next = { ...deps };
+                    delete next[n];
+                    save(next, `Removing ${n}…`);
+                  }}>Remove</button>
+                </>
+              )}
+            </li>
+          ))}
+          {pinned.map((n) => (
+            <li class="row" data-module-name={n}>
+              <code class="grow">{n}</code><span>{installed[n]} <span class="muted">(inline pin in the code)</span></span>
+            </li>
+          ))}
+        </ul>
+      )}
+      <form class="add-secret" id="module-add-form" onSubmit={async (e) => {
+        e.preventDefault();
+        const n = name.trim(), v = version.trim() || "latest";
+        if (await save({ ...deps, [n]: v }, `Installing ${n}@${v}…`)) {
+          setName("");
+          setVersion("");
+        }
+      }}>
+        <input id="module-name" aria-label="Package name" placeholder="package" value={name} required aria-invalid={name !== "" && !NPM_NAME.test(name.trim())}
+          onInput={(e) => setName((e.target as HTMLInputElement).value)} />
+        <input id="module-version" aria-label="Version" placeholder="version (latest)" value={version} onInput={(e) => setVersion((e.target as HTMLInputElement).value)} />
+        <button id="module-add" class="primary small" type="submit" disabled={!!busy || !NPM_NAME.test(name.trim())}>Add</button>
+      </form>
     </div>
   );
 }
