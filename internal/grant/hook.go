@@ -33,7 +33,7 @@ func (e *Endpoint) runHook(req *request) (hooks.Changes, *oauth.Error) {
 		Scope:    req.scopes,
 		Audience: req.audience,
 		Context: hooks.Context{IP: req.ip, UserAgent: req.userAgent,
-			Body: hooks.RequestBody(req.params), Headers: hooks.RequestHeaders(req.header, req.host)},
+			Params: req.params, Header: req.header, Host: req.host},
 	}
 	if req.grant.user {
 		in.User = hookUser(req.user, tenant)

@@ -3,6 +3,7 @@ package hooks
 import (
 	"encoding/json"
 	"fmt"
+	"net/http"
 
 	"github.com/tokenhook/tokenhook/internal/hooks/jsvm"
 	"github.com/tokenhook/tokenhook/internal/oauth"
@@ -187,46 +188,27 @@ type User struct {
 
 // Context is the `context` argument: {ip, userAgent, body, webtask:
 // {secrets, meta, headers, id, storage}} (compat-spec §3.1, §3.8). The
-// runtime attaches webtask.storage itself.
+// runtime attaches webtask.storage itself. The request's parameters and
+// headers are kept as the trigger site has them and filtered while the
+// argument is encoded (webtask.go), so a token request pays for no copy.
 type Context struct {
 	IP        string
 	UserAgent string
 	Secrets   map[string]string
-	// Body is context.body: the request's parameters (RequestBody).
-	Body map[string]string
-	// Headers is context.webtask.headers (RequestHeaders).
-	Headers map[string]string
-	// Meta and ID are context.webtask.meta and .id; the runner sets them.
-	Meta map[string]string
-	ID   string
+	// Params are the token request's parameters: context.body is them
+	// without the credentials.
+	Params map[string]string
+	// Header and Host are the token request's: context.webtask.headers is
+	// them as Node.js shows them, without credentials and cookies.
+	Header http.Header
+	Host   string
+	// HookName and Trigger make context.webtask.meta, ID
+	// context.webtask.id; the runner sets them.
+	HookName, Trigger, ID string
 }
 
-type webtaskContext struct {
-	Secrets map[string]string `json:"secrets"`
-	Meta    map[string]string `json:"meta"`
-	Headers map[string]string `json:"headers"`
-	ID      string            `json:"id"`
-}
-
-func (c Context) MarshalJSON() ([]byte, error) {
-	return json.Marshal(struct {
-		IP        string            `json:"ip"`
-		UserAgent string            `json:"userAgent"`
-		Body      map[string]string `json:"body"`
-		Webtask   webtaskContext    `json:"webtask"`
-	}{IP: c.IP, UserAgent: c.UserAgent, Body: orEmpty(c.Body), Webtask: webtaskContext{
-		Secrets: orEmpty(c.Secrets), Meta: orEmpty(c.Meta), Headers: orEmpty(c.Headers), ID: c.ID,
-	}})
-}
-
-// orEmpty makes a nil map an empty object rather than null: hooks read
-// fields of these without checking.
-func orEmpty(m map[string]string) map[string]string {
-	if m == nil {
-		return map[string]string{}
-	}
-	return m
-}
+// MarshalJSON encodes the argument directly (appendContext).
+func (c Context) MarshalJSON() ([]byte, error) { return c.appendJSON(make([]byte, 0, 512)), nil }
 
 // Input is everything a trigger site knows; each point passes its hook
 // the part its Arguments name. User is nil at credentials-exchange.
@@ -251,6 +233,11 @@ func args(p *Point, in Input) ([]json.RawMessage, error) {
 	out := make([]json.RawMessage, len(list))
 	for i, v := range list {
 		if v == nil {
+			continue
+		}
+		if c, ok := v.(Context); ok {
+			// Valid JSON by construction: skip encoding/json's re-scan.
+			out[i] = c.appendJSON(make([]byte, 0, 512))
 			continue
 		}
 		b, err := json.Marshal(v)

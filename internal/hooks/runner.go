@@ -62,8 +62,7 @@ func (r *Runner) Run(ctx context.Context, trigger string, s Script, in Input, re
 		return Execution{Err: oauth.ServerError("", fmt.Errorf("hooks: unknown trigger %q", trigger))}
 	}
 	in.Context.Secrets = s.Secrets
-	in.Context.Meta = webtaskMeta(s.Name, trigger)
-	in.Context.ID = requestID
+	in.Context.HookName, in.Context.Trigger, in.Context.ID = s.Name, trigger, requestID
 	a, err := args(p, in)
 	if err != nil {
 		return Execution{Err: oauth.ServerError("", err)}

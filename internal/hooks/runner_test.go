@@ -72,11 +72,11 @@ func (f *runnerFixture) saveHook(t *testing.T, id, runtime string) hooks.Script 
 }
 
 var ccInput = hooks.Input{Client: hooks.Client{ID: "cid", Name: "app", Tenant: "t"}, Scope: []string{"read"}, Audience: "https://api/",
-	Context: hooks.Context{Body: map[string]string{"grant_type": "client_credentials", "mode": ""}}}
+	Context: hooks.Context{Params: map[string]string{"grant_type": "client_credentials", "mode": ""}}}
 
 func inputWith(mode string) hooks.Input {
 	in := ccInput
-	in.Context.Body = map[string]string{"grant_type": "client_credentials", "mode": mode}
+	in.Context.Params = map[string]string{"grant_type": "client_credentials", "mode": mode}
 	return in
 }
 
@@ -147,7 +147,9 @@ func testRunnerStorage(t *testing.T, runtime string) {
 	defer barrier.Close()
 	s.Secrets = map[string]string{"API_KEY": "k-1", "BARRIER": barrier.URL}
 	ctx := context.Background()
-	run := func(mode string) hooks.Execution { return f.runner.Run(ctx, hooks.CredentialsExchange, s, inputWith(mode), "req-1") }
+	run := func(mode string) hooks.Execution {
+		return f.runner.Run(ctx, hooks.CredentialsExchange, s, inputWith(mode), "req-1")
+	}
 
 	for want := 1.0; want <= 2; want++ {
 		ex := run("")

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/http"
 	"strings"
 )
 
@@ -89,8 +90,12 @@ func (r *Runner) Test(ctx context.Context, trigger string, s Script, payload jso
 				return Report{}, fmt.Errorf("%w: context: %v", ErrPayload, err)
 			}
 		}
+		header := make(http.Header, len(pc.Headers))
+		for k, v := range pc.Headers {
+			header[k] = []string{v}
+		}
 		c, err := json.Marshal(Context{IP: pc.IP, UserAgent: pc.UserAgent, Secrets: s.Secrets,
-			Body: pc.Body, Headers: pc.Headers, Meta: webtaskMeta(s.Name, trigger), ID: runnerRequestID})
+			Params: pc.Body, Header: header, HookName: s.Name, Trigger: trigger, ID: runnerRequestID})
 		if err != nil {
 			return Report{}, err
 		}

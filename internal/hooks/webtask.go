@@ -6,9 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/tokenhook/tokenhook/internal/hooks/sandbox"
 	"github.com/tokenhook/tokenhook/internal/storage"
@@ -22,43 +24,170 @@ import (
 // and the user's credentials, which the hook has no business seeing.
 var hiddenParams = map[string]bool{"client_secret": true, "password": true, "client_assertion": true}
 
-// RequestBody is context.body: the token request's parameters as sent,
-// custom ones included, without the credentials.
-func RequestBody(params map[string]string) map[string]string {
-	out := make(map[string]string, len(params))
-	for k, v := range params {
-		if !hiddenParams[k] {
-			out[k] = v
+// hiddenHeader reports the headers that never reach
+// context.webtask.headers: credentials and cookies (host comes from
+// Context.Host).
+func hiddenHeader(name string) bool {
+	for _, h := range [...]string{"authorization", "proxy-authorization", "cookie", "host"} {
+		if strings.EqualFold(name, h) {
+			return true
 		}
 	}
-	return out
+	return false
 }
 
-// hiddenHeaders never reach context.webtask.headers: credentials and
-// cookies.
-var hiddenHeaders = map[string]bool{"authorization": true, "proxy-authorization": true, "cookie": true}
+// appendJSON encodes c as the hook's context argument. Keys are sorted,
+// so a hook sees the same order every time.
+func (c Context) appendJSON(b []byte) []byte {
+	b = append(b, `{"ip":`...)
+	b = appendJSONString(b, c.IP)
+	b = append(b, `,"userAgent":`...)
+	b = appendJSONString(b, c.UserAgent)
+	// context.body: the request's parameters as sent, custom ones
+	// included, without the credentials.
+	b = append(b, `,"body":`...)
+	b = appendStringMap(b, c.Params, hiddenParams)
+	b = append(b, `,"webtask":{"secrets":`...)
+	b = appendStringMap(b, c.Secrets, nil)
+	b = append(b, `,"meta":`...)
+	if c.Trigger == "" {
+		b = append(b, `{}`...)
+	} else {
+		// As Auth0 set it for hooks.
+		b = append(b, `{"auth0-extension":"runtime","auth0-extension-name":`...)
+		b = appendJSONString(b, c.Trigger)
+		b = append(b, `,"hook-name":`...)
+		b = appendJSONString(b, c.HookName)
+		b = append(b, '}')
+	}
+	b = append(b, `,"headers":`...)
+	b = appendHeaders(b, c.Header, c.Host)
+	b = append(b, `,"id":`...)
+	b = appendJSONString(b, c.ID)
+	return append(b, `}}`...)
+}
 
-// RequestHeaders is context.webtask.headers: the token request's headers
-// as Node.js presents them (lower-case names, repeated values joined with
-// ", ", the Host header included), without credentials and cookies.
-func RequestHeaders(h http.Header, host string) map[string]string {
-	out := make(map[string]string, len(h)+1)
+// appendStringMap encodes m as a JSON object with sorted keys, leaving
+// out those in skip.
+func appendStringMap(b []byte, m map[string]string, skip map[string]bool) []byte {
+	var arr [16]string
+	keys := arr[:0]
+	for k := range m {
+		if !skip[k] {
+			keys = append(keys, k)
+		}
+	}
+	slices.Sort(keys)
+	b = append(b, '{')
+	for i, k := range keys {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendJSONString(b, k)
+		b = append(b, ':')
+		b = appendJSONString(b, m[k])
+	}
+	return append(b, '}')
+}
+
+// appendHeaders encodes the request's headers as Node.js presents them:
+// lower-case names, repeated values joined with ", ", host first; without
+// credentials and cookies.
+func appendHeaders(b []byte, h http.Header, host string) []byte {
+	b = append(b, '{')
+	n := 0
+	if host != "" {
+		b = append(b, `"host":`...)
+		b = appendJSONString(b, host)
+		n++
+	}
+	var arr [32]string
+	keys := arr[:0]
 	for k, v := range h {
-		name := strings.ToLower(k)
-		if hiddenHeaders[name] || len(v) == 0 {
+		if len(v) > 0 && !hiddenHeader(k) {
+			keys = append(keys, k)
+		}
+	}
+	slices.Sort(keys)
+	for _, k := range keys {
+		if n > 0 {
+			b = append(b, ',')
+		}
+		n++
+		b = appendLowerName(b, k)
+		b = append(b, ':')
+		if v := h[k]; len(v) == 1 {
+			b = appendJSONString(b, v[0])
+		} else {
+			b = appendJSONString(b, strings.Join(v, ", "))
+		}
+	}
+	return append(b, '}')
+}
+
+// appendLowerName appends a header name in lower case as a JSON string.
+// net/http accepts only token characters in names, so nothing needs
+// escaping; anything else is escaped anyway, to stay valid JSON.
+func appendLowerName(b []byte, name string) []byte {
+	for i := 0; i < len(name); i++ {
+		if c := name[i]; c < 0x21 || c > 0x7e || c == '"' || c == '\\' {
+			return appendJSONString(b, strings.ToLower(name))
+		}
+	}
+	b = append(b, '"')
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		b = append(b, c)
+	}
+	return append(b, '"')
+}
+
+// appendJSONString appends s as a JSON string: quotes, backslashes and
+// control characters escaped, invalid UTF-8 replaced by U+FFFD, as
+// encoding/json does (without its HTML escaping, which no hook needs).
+func appendJSONString(b []byte, s string) []byte {
+	const hex = "0123456789abcdef"
+	b = append(b, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if c >= 0x20 && c != '"' && c != '\\' {
+				i++
+				continue
+			}
+			b = append(b, s[start:i]...)
+			switch c {
+			case '"', '\\':
+				b = append(b, '\\', c)
+			case '\n':
+				b = append(b, '\\', 'n')
+			case '\r':
+				b = append(b, '\\', 'r')
+			case '\t':
+				b = append(b, '\\', 't')
+			default:
+				b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xF])
+			}
+			i++
+			start = i
 			continue
 		}
-		out[name] = strings.Join(v, ", ")
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			b = append(b, s[start:i]...)
+			b = append(b, `\ufffd`...)
+			i++
+			start = i
+			continue
+		}
+		i += size
 	}
-	if host != "" {
-		out["host"] = host
-	}
-	return out
-}
-
-// webtaskMeta is context.webtask.meta, as Auth0 set it for hooks.
-func webtaskMeta(hookName, trigger string) map[string]string {
-	return map[string]string{"hook-name": hookName, "auth0-extension": "runtime", "auth0-extension-name": trigger}
+	b = append(b, s[start:]...)
+	return append(b, '"')
 }
 
 // scriptKey names the warm state a runtime may keep for s: the hook, its

@@ -12,18 +12,32 @@ import (
 	"github.com/tokenhook/tokenhook/internal/hooks/sandbox"
 )
 
-func TestRequestBodyHidesCredentials(t *testing.T) {
-	got := RequestBody(map[string]string{
+// contextJSON encodes c and decodes it back, checking it is valid JSON.
+func contextJSON(t *testing.T, c Context) map[string]any {
+	t.Helper()
+	b, err := json.Marshal(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out map[string]any
+	if err := json.Unmarshal(b, &out); err != nil {
+		t.Fatalf("%s: %v", b, err)
+	}
+	return out
+}
+
+func TestContextBodyHidesCredentials(t *testing.T) {
+	got := contextJSON(t, Context{Params: map[string]string{
 		"grant_type": "client_credentials", "client_id": "cid", "client_secret": "s", "password": "p",
 		"client_assertion": "jwt", "client_assertion_type": "urn:x", "org_id": "org_1", "subject_token": "tok",
-	})
-	want := map[string]string{"grant_type": "client_credentials", "client_id": "cid", "client_assertion_type": "urn:x", "org_id": "org_1", "subject_token": "tok"}
+	}})["body"]
+	want := map[string]any{"grant_type": "client_credentials", "client_id": "cid", "client_assertion_type": "urn:x", "org_id": "org_1", "subject_token": "tok"}
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("body %v, want %v", got, want)
 	}
 }
 
-func TestRequestHeadersAsNodeShowsThem(t *testing.T) {
+func TestContextHeadersAsNodeShowsThem(t *testing.T) {
 	h := http.Header{}
 	h.Set("Authorization", "Basic eDp5")
 	h.Set("Proxy-Authorization", "Basic eDp5")
@@ -32,10 +46,33 @@ func TestRequestHeadersAsNodeShowsThem(t *testing.T) {
 	h.Add("X-Multi", "a")
 	h.Add("X-Multi", "b")
 	h.Set("Content-Type", "application/x-www-form-urlencoded")
-	got := RequestHeaders(h, "auth.example:8443")
-	want := map[string]string{"user-agent": "ua/1", "x-multi": "a, b", "content-type": "application/x-www-form-urlencoded", "host": "auth.example:8443"}
-	if !reflect.DeepEqual(got, want) {
-		t.Fatalf("headers %v, want %v", got, want)
+	h["Host"] = []string{"spoofed"} // never in a server request's Header; Host is
+	c := contextJSON(t, Context{Header: h, Host: "auth.example:8443", HookName: "h", Trigger: CredentialsExchange, ID: "r-1"})
+	wt := c["webtask"].(map[string]any)
+	want := map[string]any{"user-agent": "ua/1", "x-multi": "a, b", "content-type": "application/x-www-form-urlencoded", "host": "auth.example:8443"}
+	if !reflect.DeepEqual(wt["headers"], want) {
+		t.Fatalf("headers %v, want %v", wt["headers"], want)
+	}
+	meta := map[string]any{"hook-name": "h", "auth0-extension": "runtime", "auth0-extension-name": CredentialsExchange}
+	if !reflect.DeepEqual(wt["meta"], meta) || wt["id"] != "r-1" {
+		t.Fatalf("meta %v id %v", wt["meta"], wt["id"])
+	}
+}
+
+// The context is encoded by hand; every string must come out as
+// encoding/json would decode what it encodes.
+func TestAppendJSONString(t *testing.T) {
+	for _, s := range []string{"", "plain", `q"uote`, `back\slash`, "nl\n cr\r tab\t", "\x00\x01\x1f\x7f", "é ü 日本 🚀",
+		"\u2028\u2029", "bad \xff\xfe utf8", "<script>&", strings.Repeat("x", 1000)} {
+		var got, want any
+		if err := json.Unmarshal(appendJSONString(nil, s), &got); err != nil {
+			t.Fatalf("%q: %s: %v", s, appendJSONString(nil, s), err)
+		}
+		b, _ := json.Marshal(s)
+		_ = json.Unmarshal(b, &want)
+		if got != want {
+			t.Fatalf("%q decodes as %q, encoding/json's as %q", s, got, want)
+		}
 	}
 }
 
