@@ -44,11 +44,22 @@ func (l *perIPListener) Accept() (net.Conn, error) {
 		if !ok || l.exempt(a) {
 			return c, nil
 		}
-		if l.admit(a) {
-			return &countedConn{Conn: c, release: func() { l.release(a) }}, nil
+		k := connKey(a)
+		if l.admit(k) {
+			return &countedConn{Conn: c, release: func() { l.release(k) }}, nil
 		}
 		_ = c.Close()
 	}
+}
+
+// connKey is what the cap counts by: an IPv4 address, or an IPv6 /64,
+// the smallest block a site is routed and which one host may draw any
+// number of addresses from.
+func connKey(a netip.Addr) netip.Addr {
+	if a.Is4() {
+		return a
+	}
+	return netip.PrefixFrom(a, 64).Masked().Addr()
 }
 
 func (l *perIPListener) admit(a netip.Addr) bool {
