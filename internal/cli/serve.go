@@ -22,6 +22,7 @@ import (
 
 func newServeCommand() *cobra.Command {
 	cfg := config.Default()
+	var addrFile string
 	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "Run the token server",
@@ -44,11 +45,12 @@ TOKENHOOK_DATA_DIR); a flag given on the command line wins.`,
 			if err := cfg.Validate(); err != nil {
 				return &exitError{code: ExitUsage, err: err}
 			}
-			return serve(cmd, cfg)
+			return serve(cmd, cfg, addrFile)
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&cfg.Addr, "addr", cfg.Addr, "listen address")
+	f.StringVar(&cfg.Addr, "addr", cfg.Addr, "listen address (port 0: any free port; see --addr-file)")
+	f.StringVar(&addrFile, "addr-file", "", "once the server accepts connections, write the address it listens on to this file (for tests and supervisors with --addr 127.0.0.1:0)")
 	f.StringVar(&cfg.DataDir, "data-dir", cfg.DataDir, "directory for the SQLite database and the generated master key")
 	f.StringVar(&cfg.DB, "db", cfg.DB, "a postgres:// URL selects PostgreSQL instead of the embedded SQLite")
 	f.StringVar(&cfg.Issuer, "issuer", cfg.Issuer, "issuer URL (default http(s)://<addr>/)")
@@ -120,7 +122,7 @@ func newLogger(cfg config.Config, cmd *cobra.Command) *slog.Logger {
 	return slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), opts))
 }
 
-func serve(cmd *cobra.Command, cfg config.Config) error {
+func serve(cmd *cobra.Command, cfg config.Config, addrFile string) error {
 	log := newLogger(cfg, cmd)
 	if _, set := os.LookupEnv("GOGC"); !set {
 		// The server's live heap is small (the catalog snapshot, key sets)
@@ -151,6 +153,15 @@ func serve(cmd *cobra.Command, cfg config.Config) error {
 	}
 	log.Info("tokenhook listening", "addr", ln.Addr().String(), "issuer", cfg.ResolvedIssuer(),
 		"storage", storageName(cfg), "tenant", cfg.Tenant, "pid", strconv.Itoa(os.Getpid()))
+	if addrFile != "" {
+		// The listener is bound and the handlers built, so a client that
+		// reads the file connects at once (the kernel queues it until
+		// Serve accepts). Written whole, then renamed: a reader never sees
+		// half an address.
+		if err := writeFileAtomic(addrFile, ln.Addr().String()+"\n"); err != nil {
+			return fmt.Errorf("--addr-file: %w", err)
+		}
+	}
 	if err := srv.Serve(ctx, ln); err != nil && ctx.Err() == nil {
 		return err
 	}
@@ -162,4 +173,14 @@ func storageName(cfg config.Config) string {
 		return "postgresql"
 	}
 	return "sqlite"
+}
+
+// writeFileAtomic writes data to a temporary file beside path and renames
+// it into place.
+func writeFileAtomic(path, data string) error {
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, []byte(data), 0o644); err != nil {
+		return err
+	}
+	return os.Rename(tmp, path)
 }

@@ -645,8 +645,11 @@ func TestCLIHooks(t *testing.T) {
 // "tail -f" of hook output should; the line printed after the restart
 // arrives on the same `tokenhook logs`.
 func TestCLILogsReconnect(t *testing.T) {
-	dataDir, addr := t.TempDir(), freeAddr(t)
-	in := start(t, options{dataDir: dataDir, addr: addr})
+	dataDir := t.TempDir()
+	in := start(t, options{dataDir: dataDir})
+	// The restart listens where the first server did: the CLI's profile
+	// names that address.
+	addr := in.addr
 	c := newCLI(t, in)
 	c.init()
 	appID, appSecret := in.m2m("https://orders.example/", []string{"read:orders"}, []string{"read:orders"}, nil)

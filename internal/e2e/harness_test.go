@@ -9,7 +9,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -51,7 +50,7 @@ const (
 // options start a server; zero values are the defaults used by most tests.
 type options struct {
 	dataDir string
-	addr    string   // listen address; a free port when empty
+	addr    string   // listen address; when empty the server picks a free port and reports it (--addr-file)
 	db      string   // postgres URL
 	args    []string // extra serve flags
 	env     []string
@@ -77,16 +76,6 @@ type instance struct {
 	exited chan struct{}
 }
 
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
-}
-
 type lockedWriter struct {
 	mu  *sync.Mutex
 	buf *bytes.Buffer
@@ -98,7 +87,8 @@ func (w lockedWriter) Write(p []byte) (int, error) {
 	return w.buf.Write(p)
 }
 
-// start runs a server and waits until /healthz answers 200.
+// start runs a server, waits for it to report its address, and checks
+// that /healthz answers 200.
 func start(t *testing.T, o options) *instance {
 	t.Helper()
 	if o.dataDir == "" {
@@ -106,10 +96,11 @@ func start(t *testing.T, o options) *instance {
 	}
 	addr := o.addr
 	if addr == "" {
-		addr = freeAddr(t)
+		addr = "127.0.0.1:0"
 	}
+	addrFile := filepath.Join(t.TempDir(), "addr")
 	scheme := "http"
-	args := []string{"serve", "--addr", addr, "--data-dir", o.dataDir, "--log-level", "debug"}
+	args := []string{"serve", "--addr", addr, "--addr-file", addrFile, "--data-dir", o.dataDir, "--log-level", "debug"}
 	if o.db != "" {
 		args = append(args, "--db", o.db)
 	}
@@ -118,7 +109,7 @@ func start(t *testing.T, o options) *instance {
 		args = append(args, "--tls-cert", o.tls.cert, "--tls-key", o.tls.key)
 	}
 	args = append(args, o.args...)
-	in := &instance{t: t, base: scheme + "://" + addr + "/", addr: addr, dataDir: o.dataDir, exited: make(chan struct{})}
+	in := &instance{t: t, dataDir: o.dataDir, exited: make(chan struct{})}
 	in.client = &http.Client{Timeout: 30 * time.Second}
 	if o.tls != nil {
 		in.client.Transport = &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}} //nolint:gosec // test's own self-signed cert
@@ -146,23 +137,36 @@ func start(t *testing.T, o options) *instance {
 			t.Logf("server stderr:\n%s", in.logs())
 		}
 	})
-	deadline := time.Now().Add(60 * time.Second)
-	for time.Now().Before(deadline) {
+	in.addr = in.waitAddr(addrFile)
+	in.base = scheme + "://" + in.addr + "/"
+	resp, err := in.client.Get(in.base + "healthz")
+	if err != nil {
+		t.Fatalf("healthz: %v\n%s", err, in.logs())
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Fatalf("healthz: %d\n%s", resp.StatusCode, in.logs())
+	}
+	return in
+}
+
+// waitAddr waits for the server to write the address it listens on (it
+// does once it accepts connections) or to exit.
+func (in *instance) waitAddr(file string) string {
+	in.t.Helper()
+	deadline := time.After(60 * time.Second)
+	for {
+		if b, err := os.ReadFile(file); err == nil {
+			return strings.TrimSpace(string(b))
+		}
 		select {
 		case <-in.exited:
-			t.Fatalf("server exited during start-up:\n%s", in.logs())
-		default:
+			in.t.Fatalf("server exited during start-up:\n%s", in.logs())
+		case <-deadline:
+			in.t.Fatalf("server did not report its address within 60s:\n%s", in.logs())
+		case <-time.After(10 * time.Millisecond):
 		}
-		if resp, err := in.client.Get(in.base + "healthz"); err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == 200 {
-				return in
-			}
-		}
-		time.Sleep(50 * time.Millisecond)
 	}
-	t.Fatalf("server not healthy in time:\n%s", in.logs())
-	return nil
 }
 
 func (in *instance) logs() string {

@@ -33,8 +33,8 @@ func TestNodeSDKHooks(t *testing.T) {
 		t.Fatalf("node not found (install Node.js >= 18 or set TOKENHOOK_SKIP_NODE=1): %v", err)
 	}
 	files := selfSignedCert(t)
-	addr := freeAddr(t)
-	start(t, options{addr: addr, tls: files, args: []string{"--issuer", "https://" + addr + "/"}})
+	// The default issuer follows the port the server picked: https://<addr>/.
+	addr := start(t, options{tls: files}).addr
 
 	cmd := exec.Command(node, filepath.Join(dir, "hooks.js"))
 	cmd.Dir = dir

@@ -28,7 +28,7 @@ func TestSignerDefaultBuild(t *testing.T) {
 
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, binary, "serve", "--addr", freeAddr(t), "--data-dir", t.TempDir(), "--signer", "openssl")
+	cmd := exec.CommandContext(ctx, binary, "serve", "--addr", "127.0.0.1:0", "--data-dir", t.TempDir(), "--signer", "openssl")
 	out, err := cmd.CombinedOutput()
 	if err == nil || !strings.Contains(string(out), "--signer openssl") || !strings.Contains(string(out), "not built in") {
 		t.Fatalf("--signer openssl in the default build: err=%v\n%s", err, out)
