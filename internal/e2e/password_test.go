@@ -508,51 +508,6 @@ func pwCheckProfile(t *testing.T, what string, c map[string]any, profile, email 
 	}
 }
 
-func TestPasswordErrorCatalogue(t *testing.T) {
-	in := start(t, options{args: fastBcrypt})
-	confID, confSecret, _ := in.passwordApps()
-	in.ann()
-	in.createUser(map[string]any{"email": "blocked@example.com", "password": "blocked-pass", "blocked": true})
-	noGrant := pwStatus(t, in.api("POST", "clients", map[string]any{"name": "cc only", "app_type": "non_interactive"}), 201, "client")
-
-	unknown := in.login(confID, confSecret, "nobody@example.com", annPassword)
-	wrong := in.login(confID, confSecret, "ann@example.com", "not the password")
-	pwOAuthError(t, unknown, 403, "invalid_grant", "Wrong email or password.", "unknown user")
-	if string(unknown.body) != string(wrong.body) || unknown.status != wrong.status {
-		t.Fatalf("unknown user and wrong password differ:\n%s\n%s", unknown.body, wrong.body)
-	}
-	cases := []struct {
-		name              string
-		r                 response
-		status            int
-		code, description string
-	}{
-		{"missing username", in.login(confID, confSecret, "", annPassword), 400, "invalid_request", "Missing required parameter: username"},
-		{"missing password", in.login(confID, confSecret, "ann", ""), 400, "invalid_request", "Missing required parameter: password"},
-		{"grant type not enabled", in.login(noGrant["client_id"].(string), noGrant["client_secret"].(string), "ann", annPassword),
-			403, "unauthorized_client", "Grant type 'password' not allowed for the client."},
-		{"password-realm without realm", in.login(confID, confSecret, "ann", annPassword, "grant_type", realmGrant), 400, "invalid_request", "Missing required parameter: realm"},
-		{"unknown realm", in.login(confID, confSecret, "ann", annPassword, "grant_type", realmGrant, "realm", "google-oauth2"), 400, "invalid_request", "Unknown realm 'google-oauth2'"},
-		{"unknown audience", in.login(confID, confSecret, "ann", annPassword, "audience", "https://nope.example/"), 403, "access_denied", "Service not enabled within domain: https://nope.example/"},
-		{"Management API audience", in.login(confID, confSecret, "ann", annPassword, "audience", in.base+"api/v2/"), 403, "access_denied", ""},
-		{"no audience without openid", in.login(confID, confSecret, "ann", annPassword, "audience", ""), 400, "invalid_request", "Missing required parameter: audience"},
-		{"blocked user", in.login(confID, confSecret, "blocked@example.com", "blocked-pass"), 401, "unauthorized", "user is blocked"},
-		{"blocked user, wrong password", in.login(confID, confSecret, "blocked@example.com", "not-it"), 403, "invalid_grant", "Wrong email or password."},
-	}
-	for _, c := range cases {
-		pwOAuthError(t, c.r, c.status, c.code, c.description, c.name)
-	}
-	// The public client has only "password": the realm grant is refused.
-	var publicID string
-	for _, cl := range in.api("GET", "clients", nil).list(t) {
-		if cl["name"] == "mobile" {
-			publicID = cl["client_id"].(string)
-		}
-	}
-	pwOAuthError(t, in.login(publicID, "", "ann", annPassword, "grant_type", realmGrant, "realm", dbConn), 403, "unauthorized_client",
-		"Grant type '"+realmGrant+"' not allowed for the client.", "realm grant not enabled")
-}
-
 func TestBruteForceProtection(t *testing.T) {
 	in := start(t, options{args: fastBcrypt})
 	confID, confSecret, publicID := in.passwordApps()
@@ -633,20 +588,6 @@ func TestBruteForceProtection(t *testing.T) {
 		pwStatus(t, in.api("PATCH", "users/"+url.PathEscape(annID), map[string]any{"password": "another-password"}), 200, "new password")
 		pwStatus(t, in.login(confID, confSecret, "ann", "another-password"), 200, "after the password change")
 	})
-}
-
-// TestBruteForceWindow: a block expires on its own once the window has
-// passed since the last failure.
-func TestBruteForceWindow(t *testing.T) {
-	in := start(t, options{args: append([]string{"--brute-force-threshold", "3", "--brute-force-window", "2s"}, fastBcrypt...)})
-	confID, confSecret, _ := in.passwordApps()
-	in.ann()
-	for range 3 {
-		pwStatus(t, in.login(confID, confSecret, "ann", "wrong password"), 403, "failure")
-	}
-	pwStatus(t, in.login(confID, confSecret, "ann", annPassword), 429, "blocked after the configured 3")
-	time.Sleep(2100 * time.Millisecond)
-	pwStatus(t, in.login(confID, confSecret, "ann", annPassword), 200, "the block expired")
 }
 
 // TestPasswordExchangeHook installs hooks through the Management API and

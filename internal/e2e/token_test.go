@@ -3,7 +3,6 @@ package e2e
 import (
 	"bytes"
 	"context"
-	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -88,87 +87,6 @@ func TestRealOAuth2Client(t *testing.T) {
 			t.Fatalf("expiry %v", tok.Expiry)
 		}
 	}
-}
-
-// TestErrorCatalogue pins compat-spec §2.3 for client credentials.
-func TestErrorCatalogue(t *testing.T) {
-	in := start(t, options{})
-	id, secret := in.m2m("https://a.example/", []string{"read"}, []string{"read"}, nil)
-	in.m2m("https://b.example/", []string{"read"}, []string{"read"}, nil) // an API id has no grant for
-	// An application without the client_credentials grant type.
-	r := in.api("POST", "clients", map[string]any{"name": "spa", "app_type": "spa", "grant_types": []string{"implicit"}, "token_endpoint_auth_method": "none"})
-	if r.status != 201 {
-		t.Fatalf("create spa: %d %s", r.status, r.body)
-	}
-	spa := r.json(t)
-	r = in.api("POST", "clients", map[string]any{"name": "web", "app_type": "regular_web", "grant_types": []string{"authorization_code"}})
-	web := r.json(t)
-
-	cc := func(kv ...string) url.Values {
-		v := url.Values{"grant_type": {"client_credentials"}, "client_id": {id}, "client_secret": {secret}, "audience": {"https://a.example/"}}
-		for i := 0; i < len(kv); i += 2 {
-			if kv[i+1] == "" {
-				v.Del(kv[i])
-			} else {
-				v.Set(kv[i], kv[i+1])
-			}
-		}
-		return v
-	}
-	cases := []struct {
-		name   string
-		form   url.Values
-		status int
-		code   string
-		desc   string
-	}{
-		{"unknown grant type", cc("grant_type", "urn:x"), 400, "unsupported_grant_type", "Grant type 'urn:x' not allowed."},
-		{"missing grant type", cc("grant_type", ""), 400, "invalid_request", "Missing required parameter: grant_type"},
-		{"missing client id", cc("client_id", ""), 400, "invalid_request", "Missing required parameter: client_id"},
-		{"unknown client", cc("client_id", "nope"), 401, "access_denied", "Unauthorized"},
-		{"wrong secret", cc("client_secret", "wrong"), 401, "access_denied", "Unauthorized"},
-		{"missing secret", cc("client_secret", ""), 401, "access_denied", "Unauthorized"},
-		{"grant type not enabled", cc("client_id", web["client_id"].(string), "client_secret", web["client_secret"].(string)), 403, "unauthorized_client", "Grant type 'client_credentials' not allowed for the client."},
-		{"public client", cc("client_id", spa["client_id"].(string), "client_secret", ""), 401, "access_denied", "Unauthorized"},
-		{"missing audience", cc("audience", ""), 400, "invalid_request", "Missing required parameter: audience"},
-		{"unknown audience", cc("audience", "https://nope/"), 403, "access_denied", "Service not enabled within domain: https://nope/"},
-		{"no client grant", cc("audience", "https://b.example/"), 403, "access_denied", `Client is not authorized to access "https://b.example/". You need to create a "client-grant" associated to this API.`},
-	}
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			r := in.tokenForm(c.form)
-			body := r.json(t)
-			if r.status != c.status || body["error"] != c.code || body["error_description"] != c.desc {
-				t.Fatalf("got %d %s\nwant %d %s %q", r.status, r.body, c.status, c.code, c.desc)
-			}
-			if len(body) != 2 {
-				t.Fatalf("error body has extra members: %s", r.body)
-			}
-		})
-	}
-	t.Run("basic auth challenge", func(t *testing.T) {
-		v := cc("client_id", "", "client_secret", "")
-		req, _ := http.NewRequest("POST", in.base+"oauth/token", strings.NewReader(v.Encode()))
-		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-		req.SetBasicAuth(id, "wrong")
-		resp, err := in.client.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
-		if resp.StatusCode != 401 || !strings.HasPrefix(resp.Header.Get("WWW-Authenticate"), "Basic") {
-			t.Fatalf("status %d, WWW-Authenticate %q", resp.StatusCode, resp.Header.Get("WWW-Authenticate"))
-		}
-	})
-	t.Run("default audience", func(t *testing.T) {
-		if r := in.api("PATCH", "tenants/settings", map[string]any{"default_audience": "https://a.example/"}); r.status != 200 {
-			t.Fatalf("patch settings: %d %s", r.status, r.body)
-		}
-		r := in.tokenForm(cc("audience", ""))
-		if r.status != 200 || claims(t, r.json(t)["access_token"].(string))["aud"] != "https://a.example/" {
-			t.Fatalf("default audience: %d %s", r.status, r.body)
-		}
-	})
 }
 
 // TestBadInput: malformed bodies get OAuth errors, never a 5xx.

@@ -67,7 +67,7 @@ type Server struct {
 // New builds a server: storage, bootstrap, caches and handlers. out
 // receives what an operator must see once (generated credentials, the dev
 // curl command); it is never the structured log.
-func New(ctx context.Context, cfg config.Config, log *slog.Logger, out io.Writer) (*Server, error) {
+func New(ctx context.Context, cfg config.Config, log *slog.Logger, out io.Writer, opts ...Option) (*Server, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
@@ -75,8 +75,12 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, out io.Writer
 	if err != nil {
 		return nil, err
 	}
+	o := options{now: func() time.Time { return time.Now().UTC() }}
+	for _, opt := range opts {
+		opt(&o)
+	}
 	s := &Server{cfg: cfg, issuer: cfg.ResolvedIssuer(), log: log, store: store}
-	if err := s.build(ctx, out); err != nil {
+	if err := s.build(ctx, out, o.now); err != nil {
 		// The one error path: Close stops whatever build had started (the
 		// catalog's listener, the event-log writer, the hook workers) and
 		// releases storage.
@@ -128,11 +132,22 @@ func openStore(ctx context.Context, cfg config.Config, log *slog.Logger) (storag
 	return store, nil
 }
 
+// Option changes how New builds a server; the command line needs none.
+type Option func(*options)
+
+type options struct {
+	now func() time.Time
+}
+
+// WithClock makes every time-dependent rule of the server (token
+// lifetimes, brute-force windows, sessions, key rotation) read now instead
+// of the wall clock, so tests step time instead of sleeping.
+func WithClock(now func() time.Time) Option { return func(o *options) { o.now = now } }
+
 // build starts everything but storage, setting s's fields as it goes so
 // that Close can stop what was started when a later step fails.
-func (s *Server) build(ctx context.Context, out io.Writer) error {
+func (s *Server) build(ctx context.Context, out io.Writer, now func() time.Time) error {
 	cfg, log, store := s.cfg, s.log, s.store
-	now := func() time.Time { return time.Now().UTC() }
 	trusted, err := cfg.TrustedProxyPrefixes()
 	if err != nil {
 		return err

@@ -1,40 +1,31 @@
-package server
+package server_test
 
 import (
 	"bytes"
-	"context"
 	"crypto"
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/sha256"
-	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"regexp"
 	"strings"
 	"testing"
 
-	"github.com/tokenhook/tokenhook/internal/config"
+	"github.com/tokenhook/tokenhook/internal/server/servertest"
 )
 
 // BenchmarkTokenEndpoint measures the whole token handler in process (no
 // network): compare with BenchmarkBareSignature, the floor.
 func BenchmarkTokenEndpoint(b *testing.B) {
-	cfg := config.Default()
-	cfg.DataDir = b.TempDir()
-	cfg.Dev = true
-	cfg.HookIsolation = "none"
-	var out bytes.Buffer
-	s, err := New(context.Background(), cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), &out)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer s.Close()
-	m := regexp.MustCompile(`"client_id":"([^"]+)","client_secret":"([^"]+)","audience":"([^"]+)"`).FindStringSubmatch(out.String())
-	body := url.Values{"grant_type": {"client_credentials"}, "client_id": {m[1]}, "client_secret": {m[2]}, "audience": {m[3]}}.Encode()
-	h := s.Handler()
+	s := servertest.New(b)
+	s.MustAPI(201, "POST", "resource-servers", map[string]any{"identifier": "https://bench.example/", "name": "bench",
+		"scopes": []map[string]string{{"value": "read"}}})
+	c := s.MustAPI(201, "POST", "clients", map[string]any{"name": "bench", "app_type": "non_interactive", "grant_types": []string{"client_credentials"}})
+	id, secret := c["client_id"].(string), c["client_secret"].(string)
+	s.MustAPI(201, "POST", "client-grants", map[string]any{"client_id": id, "audience": "https://bench.example/", "scope": []string{"read"}})
+	body := url.Values{"grant_type": {"client_credentials"}, "client_id": {id}, "client_secret": {secret}, "audience": {"https://bench.example/"}}.Encode()
+	h := s.Handler
 	b.ReportAllocs()
 	b.ResetTimer()
 	b.RunParallel(func(pb *testing.PB) {
