@@ -42,6 +42,9 @@ type Trees struct {
 
 	mu    sync.Mutex
 	state map[string]*treeState
+	// ready remembers trees found installed (hash → dir): Dir is on the
+	// token path, and a tree, once in place, is never replaced.
+	ready sync.Map
 }
 
 type treeState struct {
@@ -80,14 +83,27 @@ func (t *Trees) Install(ctx context.Context, deps map[string]string) (Tree, erro
 // it in the background (from the stored lockfile) and returns an error
 // wrapping ErrNotReady at once: the token path never waits for npm.
 func (t *Trees) Dir(hash string) (string, error) {
-	if tree, ok := t.inst.Lookup(hash); ok {
-		return tree.Dir, nil
+	if dir, ok := t.installed(hash); ok {
+		return dir, nil
 	}
 	st, err := t.start(hash)
 	if st == StateFailed {
 		return "", fmt.Errorf("%w: installing tree %.12s failed: %v", ErrNotReady, hash, err)
 	}
 	return "", fmt.Errorf("%w: tree %.12s is being installed", ErrNotReady, hash)
+}
+
+// installed returns the directory of the tree if it is installed here.
+func (t *Trees) installed(hash string) (string, bool) {
+	if dir, ok := t.ready.Load(hash); ok {
+		return dir.(string), true
+	}
+	tree, ok := t.inst.Lookup(hash)
+	if !ok {
+		return "", false
+	}
+	t.ready.Store(hash, tree.Dir)
+	return tree.Dir, true
 }
 
 // Prepare starts installing, in the background, every named tree not
@@ -97,7 +113,7 @@ func (t *Trees) Prepare(hashes ...string) {
 		if h == "" {
 			continue
 		}
-		if _, ok := t.inst.Lookup(h); !ok {
+		if _, ok := t.installed(h); !ok {
 			t.start(h)
 		}
 	}
@@ -106,7 +122,7 @@ func (t *Trees) Prepare(hashes ...string) {
 // Status reports the state of the tree named hash, with the error of a
 // failed install.
 func (t *Trees) Status(hash string) (State, error) {
-	if _, ok := t.inst.Lookup(hash); ok {
+	if _, ok := t.installed(hash); ok {
 		return StateReady, nil
 	}
 	t.mu.Lock()
