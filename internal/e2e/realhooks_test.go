@@ -227,9 +227,6 @@ module.exports = function (client, scope, audience, context, cb) {
     'https://example.com/ua': _.get(context, 'webtask.headers.content-type')});
 };`, nil, map[string]any{"env": "k-123", "meta": map[string]any{"hook-name": "real-world", "auth0-extension": "runtime",
 			"auth0-extension-name": "credentials-exchange"}, "ua": "application/x-www-form-urlencoded"}},
-		{"process.env writes do not leak into the next execution", `module.exports = function (client, scope, audience, context, cb) {
-  cb(null, {scope: scope, 'https://example.com/written': process.env.WRITTEN || 'unset'});
-};`, nil, map[string]any{"written": "unset"}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -241,6 +238,18 @@ module.exports = function (client, scope, audience, context, cb) {
 		})
 	}
 
+	t.Run("process.env writes stay inside their execution", func(t *testing.T) {
+		admin.setScript(t, id, `module.exports = function (client, scope, audience, context, cb) {
+  const before = process.env.WRITTEN || 'unset';
+  process.env.WRITTEN = 'written by an earlier execution';
+  cb(null, {scope: scope, 'https://example.com/before': before});
+};`)
+		for range 3 { // the same warm worker each time
+			if got := app.tokenWith(t, nil); got["before"] != "unset" {
+				t.Fatalf("process.env of an earlier execution leaked: %v", got)
+			}
+		}
+	})
 	t.Run("lodash pinned inline with @version", func(t *testing.T) {
 		r := slowAPI(in, admin.token, "POST", "hooks", map[string]any{"name": "inline-pin", "triggerId": "credentials-exchange", "enabled": true,
 			"script": `const _ = require('lodash@4.17.21');
