@@ -156,6 +156,23 @@ createHook({
   },
 }).enable();
 
+// A connection kept alive by an earlier execution and taken up again by
+// this one (http's agent, fetch's pool) is ref'd for the new request: from
+// then on it keeps the new execution alive too.
+{
+  const origRef = net.Socket.prototype.ref;
+  net.Socket.prototype.ref = function () {
+    const st = als.getStore();
+    const ex = st && st.ex;
+    const h = this._handle;
+    if (ex && !ex.ended && h && typeof h.getAsyncId === 'function') {
+      const id = h.getAsyncId();
+      if (!ex.res.has(id)) { ex.res.set(id, { type: 'TCPWRAP', resource: h }); owners.set(id, ex); }
+    }
+    return origRef.apply(this, arguments);
+  };
+}
+
 function cancelResource(type, r) {
   try {
     if (type === 'Timeout') cT(r);
@@ -194,7 +211,7 @@ function end(ex) {
   execs.delete(ex.id);
   for (const [asyncId, { type, resource }] of ex.res) {
     cancelResource(type, resource);
-    owners.delete(asyncId);
+    if (owners.get(asyncId) === ex) owners.delete(asyncId);
   }
   ex.res.clear();
   for (const [cid, h] of hostCalls) if (h.ex === ex) hostCalls.delete(cid);
