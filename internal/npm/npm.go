@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"time"
 )
 
@@ -197,7 +198,7 @@ func (i *Installer) build(ctx context.Context, manifest, lock []byte, verb, want
 		return Tree{}, fmt.Errorf("npm: measuring the tree: %w", err)
 	}
 	if size > i.o.MaxBytes {
-		return Tree{}, &Error{Message: fmt.Sprintf("the dependencies take more than %d MB installed, over the limit of %d MB per hook's dependency tree", size>>20, i.o.MaxBytes>>20)}
+		return Tree{}, i.tooBig()
 	}
 	dir := filepath.Join(i.o.Dir, hash)
 	// The tree becomes visible in one step; a concurrent build of the same
@@ -242,7 +243,35 @@ func (i *Installer) run(ctx context.Context, dir, verb string) error {
 	cmd.Stderr = &limitedWriter{w: &stderr, n: 64 << 10}
 	cmd.Stdout = nil
 	cmd.WaitDelay = 5 * time.Second
-	err := cmd.Run()
+	// npm is stopped as soon as what it downloaded and unpacked passes the
+	// limit, so a huge package cannot fill the disk before the check after
+	// the install.
+	var tooBig atomic.Bool
+	if err := cmd.Start(); err != nil {
+		return i.startFailure(verb, err)
+	}
+	watchDone := make(chan struct{})
+	go func() {
+		t := time.NewTicker(sizeCheckEvery)
+		defer t.Stop()
+		for {
+			select {
+			case <-watchDone:
+				return
+			case <-t.C:
+				if n, _ := treeSize(dir, i.o.MaxBytes); n > i.o.MaxBytes {
+					tooBig.Store(true)
+					cancel()
+					return
+				}
+			}
+		}
+	}()
+	err := cmd.Wait()
+	close(watchDone)
+	if tooBig.Load() {
+		return i.tooBig()
+	}
 	if err == nil {
 		return nil
 	}
@@ -254,12 +283,23 @@ func (i *Installer) run(ctx context.Context, dir, verb string) error {
 	}
 	var ee *exec.ExitError
 	if !errors.As(err, &ee) {
-		if errors.Is(err, exec.ErrNotFound) || errors.Is(err, fs.ErrNotExist) {
-			return &Error{Message: "npm is not installed on this server (installing hook dependencies needs Node.js and npm)", Unavailable: true}
-		}
-		return fmt.Errorf("npm: %s: %s", verb, redact(err.Error()))
+		return i.startFailure(verb, err)
 	}
 	return parseFailure(stderr.String())
+}
+
+// sizeCheckEvery is how often a running npm's directory is measured.
+const sizeCheckEvery = time.Second
+
+func (i *Installer) startFailure(verb string, err error) error {
+	if errors.Is(err, exec.ErrNotFound) || errors.Is(err, fs.ErrNotExist) {
+		return &Error{Message: "npm is not installed on this server (installing hook dependencies needs Node.js and npm)", Unavailable: true}
+	}
+	return fmt.Errorf("npm: %s: %s", verb, redact(err.Error()))
+}
+
+func (i *Installer) tooBig() error {
+	return &Error{Message: fmt.Sprintf("the dependencies take more than %d MB installed, over the limit of %d MB per hook's dependency tree", i.o.MaxBytes>>20, i.o.MaxBytes>>20)}
 }
 
 // limitedWriter keeps the first n bytes: npm's first lines say what went
