@@ -280,6 +280,30 @@ func TestConsoleFloodBounded(t *testing.T) {
 	}
 }
 
+func TestConsoleMethods(t *testing.T) {
+	e := newEngine(t, Options{})
+	out := mustRun(t, e, sandbox.Invocation{
+		Script: `module.exports = (a, cb) => {
+			console.table([{a: 1}]);
+			console.group('g'); console.log('inside'); console.groupEnd();
+			console.assert(false, 'asserted');
+			console.count('c');
+			console.warn('w'); console.error('e'); console.debug('d'); console.trace('t');
+			cb(null, 1);
+		};`,
+		Args: args(1),
+	})
+	joined := ""
+	for _, l := range out.Logs {
+		joined += l.Level + ":" + l.Text + "\n"
+	}
+	for _, want := range []string{"│ (index) │", "log:g", "log:inside", "warn:Assertion failed: asserted", "log:c: 1", "warn:w", "error:e", "log:d", "error:Trace: t"} {
+		if !strings.Contains(joined, want) {
+			t.Errorf("missing %q in\n%s", want, joined)
+		}
+	}
+}
+
 func TestStorageHostCalls(t *testing.T) {
 	e := newEngine(t, Options{})
 	st := &memStorage{}

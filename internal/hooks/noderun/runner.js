@@ -237,7 +237,10 @@ function emit(level, text) {
 
 const fmt = (args) => util.formatWithOptions({ colors: false }, ...args);
 function lineStream(level) {
-  return { write(chunk) { emit(level, String(chunk).replace(/\n$/, '')); return true; }, on() { return this; }, once() { return this; }, emit() { return false; } };
+  const self = () => stream;
+  const stream = { write(chunk) { emit(level, String(chunk).replace(/\n$/, '')); return true; },
+    on: self, once: self, off: self, removeListener: self, listenerCount: () => 0, emit: () => false };
+  return stream;
 }
 const hookConsole = new console.Console({ stdout: lineStream(LEVELS.log), stderr: lineStream(LEVELS.error), colorMode: false });
 hookConsole.log = (...a) => emit(LEVELS.log, fmt(a));
@@ -567,7 +570,7 @@ function settle(ex, err, value, fromCB) {
   }
   if (err !== undefined && err !== null) {
     const d = describe(err);
-    answer(ex, S_SCRIPT, [str(d.name), B.from(capMsg(d.message), 'utf8')]);
+    answer(ex, S_SCRIPT, [str(d.name.length > 100 ? d.name.slice(0, 100) : d.name), B.from(capMsg(d.message), 'utf8')]);
   } else {
     let s;
     try {
