@@ -87,7 +87,7 @@ func New(d Deps) *Dashboard {
 		d.MaxAge = DefaultMaxAge
 	}
 	app, index := appFS()
-	return &Dashboard{d: d, app: app, index: index, throttle: newThrottle(d.Now)}
+	return &Dashboard{d: d, app: app, index: index, throttle: &throttle{store: d.Store, tenant: d.Tenant, now: d.Now}}
 }
 
 // Built reports whether the binary embeds the built UI.

@@ -15,8 +15,9 @@
 //
 // Security model:
 //   - Operators sign in with email and password (bcrypt, sealed at rest).
-//     Attempts are throttled per IP and per email, counted before the
-//     compare so concurrency cannot overrun the limit; an unknown email is
+//     Attempts are throttled per IP and per email in storage (shared by
+//     replicas), counted before the compare so concurrency cannot overrun
+//     the limit; an unknown email is
 //     counted alike and costs the same bcrypt work as a wrong password.
 //     Sign-in takes application/json only (no preflight-free form posts).
 //   - A session is a random 256-bit id in an HttpOnly, SameSite=Strict

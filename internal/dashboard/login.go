@@ -50,7 +50,11 @@ func (d *Dashboard) login(w http.ResponseWriter, r *http.Request) error {
 	}
 	// The attempt counts before the compare (throttle.go), whether the
 	// email exists or not, so a 429 says nothing about which do.
-	if wait := d.throttle.take(ip, email); wait > 0 {
+	wait, err := d.throttle.take(r.Context(), ip, email)
+	if err != nil {
+		return err
+	}
+	if wait > 0 {
 		w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(wait.Seconds()))))
 		d.d.Logger.Warn("dashboard: sign-in throttled", "ip", ip, "email", email)
 		return &apiError{http.StatusTooManyRequests, "Too many failed sign-in attempts. Wait a minute and try again."}
@@ -70,7 +74,9 @@ func (d *Dashboard) login(w http.ResponseWriter, r *http.Request) error {
 		d.d.Logger.Info("dashboard: sign-in failed", "ip", ip, "email", email)
 		return errBadCredentials
 	}
-	d.throttle.succeed(ip, email)
+	if err := d.throttle.succeed(r.Context(), email); err != nil {
+		return err
+	}
 	s, err := d.newSession(w, r, o)
 	if err != nil {
 		return err

@@ -175,3 +175,38 @@ func TestSignInRefusesNonJSONBodies(t *testing.T) {
 		}
 	}
 }
+
+// TestThrottleIsSharedByReplicas: two dashboards on one database (two
+// replicas) share the counts, so a second replica does not grant another
+// allowance.
+func TestThrottleIsSharedByReplicas(t *testing.T) {
+	hasher, err := password.NewHasher(password.MinCost)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sealer, _ := seal.New(bytes.Repeat([]byte{3}, 32))
+	store, err := sqlstore.Open(t.Context(), filepath.Join(t.TempDir(), "d.db"), sealer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { store.Close() })
+	if err := EnsureOperator(context.Background(), store, hasher, "t", "ada@example.com", "right password", rand.Reader, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	var urls []string
+	for range 2 {
+		srv := httptest.NewServer(New(Deps{Store: store, Tenant: "t", Passwords: hasher}).APIHandler())
+		t.Cleanup(srv.Close)
+		urls = append(urls, srv.URL)
+	}
+	for i := range maxFailsPerEmail {
+		if c := signIn(t, urls[i%2], "ada@example.com", "wrong password"); c != http.StatusUnauthorized {
+			t.Fatalf("failure %d: %d", i+1, c)
+		}
+	}
+	for _, u := range urls {
+		if c := signIn(t, u, "ada@example.com", "right password"); c != http.StatusTooManyRequests {
+			t.Fatalf("after the limit was reached across both replicas: %d, want 429", c)
+		}
+	}
+}

@@ -1,96 +1,68 @@
 package dashboard
 
 import (
-	"sync"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"time"
+
+	"github.com/tokenhook/tokenhook/internal/storage"
 )
 
-// Sign-in throttling: attempts are counted per IP and per email in a fixed
-// one-minute window. An attempt is counted when it starts, before its
-// password is compared, and under the same lock as the check; so however
-// many sign-ins arrive at once, at most the limit of them reach a compare.
-// A successful sign-in takes its attempt back from the IP's count and
-// clears the email's. Past the limit, attempts are refused without a
-// compare.
-//
-// The counts live in this process: replicas behind one load balancer each
-// allow the limit (the user-facing brute-force lockout of the password
-// grant is the one kept in shared storage).
+// Sign-in throttling: attempts are counted per email and per IP address
+// within a one-minute window, in the same storage counters as the password
+// grant's brute-force lockout (storage.CountLoginAttempt). An attempt is
+// counted when it starts, before its password is compared, by one atomic
+// statement; so however many sign-ins arrive at once, on this replica or
+// any other sharing the database, at most the limit of them reach a
+// compare. A successful sign-in clears its email's count (its IP's keeps
+// it, so one known account cannot reset the count while guessing others).
+// Past a limit, attempts are refused without a compare until a minute
+// after the attempt that reached it.
 const (
 	throttleWindow   = time.Minute
 	maxFailsPerEmail = 5
 	maxFailsPerIP    = 20
 )
 
-type window struct {
-	start time.Time
-	fails int
-}
-
 type throttle struct {
-	now func() time.Time
-	mu  sync.Mutex
-	w   map[string]*window
+	store  storage.Storage
+	tenant string
+	now    func() time.Time
 }
 
-func newThrottle(now func() time.Time) *throttle {
-	return &throttle{now: now, w: map[string]*window{}}
+// The counters share the failed_logins table with users' (whose keys are
+// user ids, "auth0|..."), under keys of their own. The email is hashed so
+// a key has a fixed size whatever was typed.
+func throttleEmailKey(email string) string {
+	sum := sha256.Sum256([]byte(email))
+	return "operator-email:" + hex.EncodeToString(sum[:16])
 }
 
-func throttleKeys(ip, email string) [2]string { return [2]string{"ip:" + ip, "email:" + email} }
+const throttleIPKey = "operator-ip"
 
-func throttleLimit(i int) int {
-	if i == 0 {
-		return maxFailsPerIP
-	}
-	return maxFailsPerEmail
-}
-
-// take counts one attempt of ip and email and returns 0, or, when either
-// is at its limit, how long the caller must wait (the attempt is then not
-// counted). Old windows are dropped as they are met, and the whole map
-// when it grows large, so a flood of distinct emails cannot exhaust
-// memory.
-func (t *throttle) take(ip, email string) time.Duration {
-	t.mu.Lock()
-	defer t.mu.Unlock()
+// take counts one attempt of ip and email and returns 0, or how long the
+// caller must wait when either is past its limit.
+func (t *throttle) take(ctx context.Context, ip, email string) (time.Duration, error) {
 	now := t.now()
-	keys := throttleKeys(ip, email)
-	var wait time.Duration
-	for i, key := range keys {
-		if w := t.w[key]; w != nil && now.Sub(w.start) < throttleWindow && w.fails >= throttleLimit(i) {
-			wait = max(wait, throttleWindow-now.Sub(w.start))
-		}
+	stale := now.Add(-throttleWindow)
+	byEmail, err := t.store.CountLoginAttempt(ctx, t.tenant, throttleEmailKey(email), "", now, stale, maxFailsPerEmail)
+	if err != nil {
+		return 0, err
 	}
-	if wait > 0 {
-		return wait
+	byIP, err := t.store.CountLoginAttempt(ctx, t.tenant, throttleIPKey, ip, now, stale, maxFailsPerIP)
+	if err != nil {
+		return 0, err
 	}
-	if len(t.w) > 10000 {
-		for k, w := range t.w {
-			if now.Sub(w.start) >= throttleWindow {
-				delete(t.w, k)
-			}
-		}
+	if byEmail > maxFailsPerEmail || byIP > maxFailsPerIP {
+		// At most this long: the block ends a window after the attempt
+		// that reached the limit, which storage does not hand back.
+		return throttleWindow, nil
 	}
-	for _, key := range keys {
-		w := t.w[key]
-		if w == nil || now.Sub(w.start) >= throttleWindow {
-			w = &window{start: now}
-			t.w[key] = w
-		}
-		w.fails++
-	}
-	return 0
+	return 0, nil
 }
 
-// succeed takes a successful attempt back: the IP's count loses it and the
-// email's failures are forgotten. The IP's other failures stay, so one
-// known account cannot be used to reset the count while guessing others.
-func (t *throttle) succeed(ip, email string) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	if w := t.w["ip:"+ip]; w != nil && w.fails > 0 {
-		w.fails--
-	}
-	delete(t.w, "email:"+email)
+// succeed clears the email's count after a successful sign-in.
+func (t *throttle) succeed(ctx context.Context, email string) error {
+	return t.store.ResetFailedLogins(ctx, t.tenant, throttleEmailKey(email), "")
 }
