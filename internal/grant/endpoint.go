@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/tokenhook/tokenhook/internal/catalog"
+	"github.com/tokenhook/tokenhook/internal/eventlog"
 	"github.com/tokenhook/tokenhook/internal/hooks"
 	"github.com/tokenhook/tokenhook/internal/oauth"
 	"github.com/tokenhook/tokenhook/internal/password"
@@ -89,9 +90,15 @@ type request struct {
 	user   storage.User // grants with user tokens: the authenticated user
 }
 
+// maxUserAgent bounds the User-Agent a request carries into hooks and the
+// tenant log.
+const maxUserAgent = 512
+
 // ServeHTTP is the whole pipeline.
 func (e *Endpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	req := &request{ctx: r.Context(), snap: e.Catalog.Snapshot(), ip: clientIP(r), userAgent: r.UserAgent(),
+	// The User-Agent reaches the tenant log and hooks: made text and
+	// capped here, whatever its length (up to the header limit) and bytes.
+	req := &request{ctx: r.Context(), snap: e.Catalog.Snapshot(), ip: clientIP(r), userAgent: eventlog.Clip(r.UserAgent(), maxUserAgent),
 		forwardedFor: r.Header.Get(forwardedForHeader), header: r.Header, host: r.Host, now: e.Now(), id: newRequestID()}
 	resp, failure := e.serve(r, req)
 	if failure != nil {

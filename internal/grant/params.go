@@ -9,6 +9,8 @@ import (
 	"mime"
 	"net/http"
 	"net/url"
+	"strings"
+	"unicode/utf8"
 )
 
 // MaxBodyBytes bounds a token request body.
@@ -32,15 +34,34 @@ func parseParams(r *http.Request) (params, error) {
 		}
 		return nil, errors.New("Request body could not be read")
 	}
+	var p params
 	switch ct {
 	case "application/x-www-form-urlencoded":
-		return parseForm(body)
+		p, err = parseForm(body)
 	case "application/json":
-		return parseJSON(body)
+		p, err = parseJSON(body)
 	default:
 		return nil, errors.New("Content-Type must be application/x-www-form-urlencoded or application/json")
 	}
+	if err != nil {
+		return nil, err
+	}
+	// Every parameter may reach storage (a username is looked up, a
+	// client_id logged) and a hook: refuse bytes no database text holds
+	// here, once, rather than let PostgreSQL answer them with an error.
+	for k, v := range p {
+		if !isText(k) {
+			return nil, errors.New("Parameter names must be valid UTF-8 without NUL characters")
+		}
+		if !isText(v) {
+			return nil, fmt.Errorf("Parameter '%s' must be valid UTF-8 without NUL characters", k)
+		}
+	}
+	return p, nil
 }
+
+// isText reports whether s is valid UTF-8 without NUL.
+func isText(s string) bool { return utf8.ValidString(s) && strings.IndexByte(s, 0) < 0 }
 
 func parseForm(body []byte) (params, error) {
 	values, err := url.ParseQuery(string(body))
