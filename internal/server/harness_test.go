@@ -16,6 +16,7 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"time"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
 
@@ -85,6 +86,7 @@ func start(tb testing.TB, backend string) *instance {
 	cfg.DataDir = tb.TempDir()
 	cfg.HookIsolation = "none"
 	cfg.BcryptCost = 4
+	cfg.HookTimeout = 2 * time.Second
 	cfg.AdminClientID, cfg.AdminClientSecret = adminID, adminSecret
 	in := &instance{t: tb, backend: backend}
 	if backend == "postgres" {
