@@ -76,6 +76,33 @@ func BenchmarkWarm(b *testing.B) {
 	b.ReportMetric(float64((cpuOf(pid)-w0).Microseconds())/float64(b.N), "node-cpu-us/op")
 }
 
+// BenchmarkWarmParallel is BenchmarkWarm with executions in flight
+// concurrently on the hook's one worker.
+func BenchmarkWarmParallel(b *testing.B) {
+	e := newEngine(b, Options{})
+	ctx := context.Background()
+	inv := benchInv(false)
+	if _, err := e.Run(ctx, inv, nil); err != nil {
+		b.Fatal(err)
+	}
+	pid := e.warmPID(inv)
+	self0, w0 := cpuSelf(), cpuOf(pid)
+	b.SetParallelism(8)
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			out, err := e.Run(ctx, inv, nil)
+			if err != nil || out.Err != nil {
+				b.Fatal(err, out.Err)
+			}
+		}
+	})
+	b.StopTimer()
+	cpu := cpuSelf() - self0 + cpuOf(pid) - w0
+	b.ReportMetric(float64(cpu.Microseconds())/float64(b.N), "cpu-us/op")
+	b.ReportMetric(float64((cpuOf(pid)-w0).Microseconds())/float64(b.N), "node-cpu-us/op")
+}
+
 // BenchmarkColdStart is a first execution on a fresh worker (what the first
 // token after a save waits for): process start, runner, module load, run.
 func BenchmarkColdStart(b *testing.B) {
