@@ -311,9 +311,12 @@ func (e *Engine) watchdog() {
 			ws = append(ws, w)
 		}
 		e.mu.Unlock()
+		n++
 		for _, w := range ws {
 			pid := w.pid()
-			if pid == 0 {
+			if pid == 0 || (n%20 != 0 && w.idle()) {
+				// Idle workers (module-level timers only) are checked
+				// once a second, busy ones every tick.
 				continue
 			}
 			if rss := readRSSPages(pid) * page; rss > limit {
@@ -321,7 +324,7 @@ func (e *Engine) watchdog() {
 				w.kill(w.oldestUnanswered(), sandbox.ErrMemory)
 			}
 		}
-		if n++; n%20 == 0 {
+		if n%20 == 0 {
 			e.evictIdle()
 		}
 	}

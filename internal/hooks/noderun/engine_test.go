@@ -404,3 +404,31 @@ func TestPrepareAndConcurrencyBound(t *testing.T) {
 		t.Fatalf("%d executions queued, want 1", queued)
 	}
 }
+
+func TestWarmWorkerBound(t *testing.T) {
+	e := newEngine(t, Options{MaxWorkers: 2})
+	ended := make(chan struct{}, 10)
+	e.testDone = func() { ended <- struct{}{} }
+	script := `let n = 0; module.exports = (a, cb) => cb(null, ++n);`
+	get := func(key string) string {
+		out := mustRun(t, e, sandbox.Invocation{Script: script, ScriptKey: key, Args: args(1), ContextArg: -1})
+		<-ended // the execution is over on its worker, which is idle again
+		return string(out.Response)
+	}
+	if a, b, a2 := get("A"), get("B"), get("A"); a != "1" || b != "1" || a2 != "2" {
+		t.Fatalf("A %s B %s A %s", a, b, a2)
+	}
+	// A third version stops the least recently used idle worker (B).
+	if c := get("C"); c != "1" {
+		t.Fatalf("C %s", c)
+	}
+	e.mu.Lock()
+	n := len(e.warm)
+	e.mu.Unlock()
+	if n != 2 {
+		t.Fatalf("%d warm workers, want 2", n)
+	}
+	if a, b := get("A"), get("B"); a != "3" || b != "1" {
+		t.Fatalf("after eviction: A %s (kept) B %s (restarted)", a, b)
+	}
+}
