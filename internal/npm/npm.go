@@ -225,6 +225,11 @@ func (i *Installer) run(ctx context.Context, dir, verb string) error {
 		"--no-bin-links", "--no-progress", "--loglevel=error",
 		"--package-lock=true", "--omit=dev",
 	}
+	if verb == "ci" {
+		// The lockfile pins every package by integrity, so a cached
+		// tarball is exactly the one wanted: no need to ask the registry.
+		args = append(args, "--prefer-offline")
+	}
 	if i.o.Registry != "" {
 		args = append(args, "--registry", i.o.Registry)
 	}
