@@ -444,7 +444,9 @@ func TestHookTimeouts(t *testing.T) {
 				return
 			}
 			oauthError(t, slow, 500, "server_error", "Request to Webtask exceeded allowed execution time")
-			if took < 900*time.Millisecond || took > 4*time.Second {
+			// Not before the deadline; the upper bound only catches a
+			// deadline that is not enforced at all (the machine is shared).
+			if took < 900*time.Millisecond || took > 20*time.Second {
 				t.Errorf("timed out after %v, want about 1s", took)
 			}
 		})

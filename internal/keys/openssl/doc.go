@@ -6,18 +6,12 @@
 //
 // # Why
 //
-// A token's cost is dominated by its RS256 signature. On the project's
-// machines an RSA-2048 PKCS#1 v1.5 signature costs about 0.86–0.91 ms of
-// CPU with crypto/rsa and about 0.26 ms with OpenSSL 3 (`openssl speed
-// rsa2048`: OpenSSL's assembly for modular exponentiation against Go's
-// constant-time generic code), so about 3x more tokens per core. The
-// benchmarks here report cpu-ns/op next to ns/op because the machines are
-// shared. A run on a loaded 2-core machine (load average 5; `openssl
-// speed` itself gave 0.45 ms per signature at the time) measured, in CPU
-// per signature: BenchmarkSignGo 1.24–1.51 ms, BenchmarkSignOpenSSL
-// 0.41–0.45 ms (no measurable overhead over OpenSSL's own figure), and a
-// whole RS256 JWS through go-jose 1.11–1.62 ms (Go) against 0.39–0.46 ms
-// (OpenSSL): 3.0–3.5x.
+// A token's cost is dominated by its RS256 signature, and OpenSSL 3's
+// assembly for modular exponentiation signs RSA-2048 several times
+// cheaper than crypto/rsa's constant-time generic code, so a core issues
+// several times more tokens. The benchmarks here report cpu-ns/op next to
+// ns/op because the machines are shared; the figures are in
+// docs/configuration.md ("Signing").
 //
 // # Build tag, and what it costs
 //
@@ -57,10 +51,10 @@
 // with EVP_PKEY_sign_init, the padding (PKCS#1 v1.5, or PSS with its salt
 // length) and SHA-256. Contexts are reused through one sync.Pool per
 // configuration. Setting one up (EVP_PKEY_CTX_new, which fetches the
-// provider's implementation, then sign_init, padding and digest) costs
-// about 11 µs and 19 allocations (BenchmarkCtxSetup), 2–4% of a
-// signature, which the pool saves; BenchmarkSignOpenSSLFreshCtx measures
-// the unpooled alternative end to end. A context dropped by the pool is freed by
+// provider's implementation, then sign_init, padding and digest) is a
+// few percent of a signature (BenchmarkCtxSetup), which the pool saves;
+// BenchmarkSignOpenSSLFreshCtx measures the unpooled alternative end to
+// end. A context dropped by the pool is freed by
 // its own cleanup; it holds a reference to the EVP_PKEY, so the two
 // cleanups may run in either order.
 //
