@@ -69,11 +69,12 @@ test: test-deps portability
 	$(GO) test -count=1 -timeout 30m ./...
 
 # The edit-test loop: everything but the real-binary end-to-end tests
-# (internal/e2e).
+# (internal/e2e), with -short: tests that need PostgreSQL, the npm
+# registry or gigabytes of memory skip there and run in `make test`.
 UNIT_PKGS = $(shell $(GO) list ./... | grep -v '/internal/e2e$$')
 
 test-unit: $(NPM_MARKERS)
-	$(GO) test -count=1 -timeout 10m $(UNIT_PKGS)
+	$(GO) test -short -count=1 -timeout 10m $(UNIT_PKGS)
 
 # Load the real server on loopback and compare CPU per token with one bare
 # RS256 signature, for the static build (crypto/rsa) and the -tags openssl

@@ -55,6 +55,9 @@ func postgresAdmin(t *testing.T) *sql.DB {
 	if os.Getenv("TOKENHOOK_SKIP_POSTGRES") == "1" {
 		t.Skip("TOKENHOOK_SKIP_POSTGRES=1")
 	}
+	if testing.Short() {
+		t.Skip("-short (make test-unit): PostgreSQL runs in make test")
+	}
 	db, err := sql.Open("pgx", postgresDSN())
 	if err != nil {
 		t.Fatalf("postgres: %v", err)
