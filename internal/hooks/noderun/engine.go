@@ -74,6 +74,7 @@ type Engine struct {
 	node       Node
 	dir        string // temporary directory holding runner.js
 	runner     string
+	runnerMu   sync.Mutex
 	egressSpec []byte
 
 	mu     sync.Mutex
@@ -119,18 +120,39 @@ func New(opts Options) (*Engine, error) {
 	if real, err := filepath.EvalSymlinks(dir); err == nil {
 		dir = real // the permission model compares real paths
 	}
-	runner := filepath.Join(dir, "runner.js")
-	if err := os.WriteFile(runner, runnerSource, 0o400); err != nil {
-		_ = os.RemoveAll(dir)
-		return nil, fmt.Errorf("noderun: %w", err)
-	}
 	e := &Engine{
-		opts: opts, node: node, dir: dir, runner: runner, egressSpec: opts.Egress.Spec(),
+		opts: opts, node: node, dir: dir, runner: filepath.Join(dir, "runner.js"), egressSpec: opts.Egress.Spec(),
 		warm: make(map[string]*worker), all: make(map[*worker]struct{}),
 		stop: make(chan struct{}), done: make(chan struct{}),
 	}
+	if err := e.ensureRunner(); err != nil {
+		_ = os.RemoveAll(dir)
+		return nil, err
+	}
 	go e.watchdog()
 	return e, nil
+}
+
+// ensureRunner (re)writes runner.js: a long-running server's temporary
+// directory may be cleaned under it (systemd-tmpfiles, tmpreaper).
+func (e *Engine) ensureRunner() error {
+	e.runnerMu.Lock()
+	defer e.runnerMu.Unlock()
+	if b, err := os.ReadFile(e.runner); err == nil && string(b) == string(runnerSource) {
+		return nil
+	}
+	if err := os.MkdirAll(e.dir, 0o700); err != nil {
+		return fmt.Errorf("noderun: %w", err)
+	}
+	tmp := e.runner + ".tmp"
+	_ = os.Remove(tmp)
+	if err := os.WriteFile(tmp, runnerSource, 0o400); err != nil {
+		return fmt.Errorf("noderun: %w", err)
+	}
+	if err := os.Rename(tmp, e.runner); err != nil {
+		return fmt.Errorf("noderun: %w", err)
+	}
+	return nil
 }
 
 // Node is the Node.js executable the engine runs.

@@ -3,6 +3,7 @@ package noderun
 import (
 	"context"
 	"errors"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -430,5 +431,16 @@ func TestWarmWorkerBound(t *testing.T) {
 	}
 	if a, b := get("A"), get("B"); a != "3" || b != "1" {
 		t.Fatalf("after eviction: A %s (kept) B %s (restarted)", a, b)
+	}
+}
+
+func TestRunnerFileRemovedUnderIt(t *testing.T) {
+	e := newEngine(t, Options{})
+	if err := os.RemoveAll(e.dir); err != nil {
+		t.Fatal(err)
+	}
+	out := mustRun(t, e, sandbox.Invocation{Script: `module.exports = (a, cb) => cb(null, 'ok');`, Args: args(1)})
+	if string(out.Response) != `"ok"` {
+		t.Fatal(string(out.Response))
 	}
 }

@@ -127,6 +127,9 @@ func (w *worker) readyFrame() chan struct{} {
 
 func (w *worker) launch() error {
 	e := w.e
+	if err := e.ensureRunner(); err != nil {
+		return err
+	}
 	args := []string{"--max-old-space-size=" + strconv.FormatInt(e.heapMiB(), 10), "--no-warnings"}
 	modulesDir := ""
 	if w.modulesDir != "" {
