@@ -49,7 +49,7 @@ func procCPU(pid int) time.Duration {
 
 func benchEngine(b *testing.B, e sandbox.Engine, parallel bool) {
 	ctx := context.Background()
-	inv := sandbox.Invocation{Script: benignScript, Args: simpleArgs}
+	inv := sandbox.Invocation{Script: benignScript, Args: simpleArgs, ContextArg: 3, Env: map[string]string{"KEY": "s3cret"}}
 	if out, err := e.Run(ctx, inv, nil); err != nil || string(out.Response) != benignWant {
 		b.Fatalf("%s %v", out.Response, err)
 	}
