@@ -20,6 +20,11 @@
 // Invocation.Isolated runs on a fresh process used once and stopped when the
 // execution's work has ended.
 //
+// Prepare starts a hook version's worker and loads its module ahead of the
+// first execution (at save time, so no token pays the cold start); Check
+// compiles a script as Node would, without running it (save-time validation
+// of Node hooks, whose syntax the embedded engine's parser may not know).
+//
 // # Protocol
 //
 // The frame format of jsvm's workers (u32 length | u8 type | u64 id |

@@ -444,3 +444,21 @@ func TestRunnerFileRemovedUnderIt(t *testing.T) {
 		t.Fatal(string(out.Response))
 	}
 }
+
+func TestCheck(t *testing.T) {
+	e := newEngine(t, Options{})
+	// Syntax Node has (private fields, static blocks, logical assignment).
+	ok := "class A { #x = 1; static { this.y ??= 2; } get x() { return this.#x; } }\nmodule.exports = (a, cb) => cb(null, new A().x);"
+	if err := e.Check(context.Background(), ok); err != nil {
+		t.Fatalf("valid script: %v", err)
+	}
+	// Checking runs nothing.
+	if err := e.Check(context.Background(), "require('fs').writeFileSync('/tmp/x', 'y'); for (;;) {}"); err != nil {
+		t.Fatalf("a script is only compiled: %v", err)
+	}
+	err := e.Check(context.Background(), "module.exports = function (a, cb) {\n  cb(null, {;\n};")
+	var ce *sandbox.CompileError
+	if !errors.As(err, &ce) || ce.Line != 2 || ce.Column == 0 || ce.Message == "" {
+		t.Fatalf("got %#v", err)
+	}
+}
