@@ -7,7 +7,7 @@ BIN     := bin/tokenhook
 BIN_OPENSSL := bin/tokenhook-openssl
 export CGO_ENABLED := 0
 
-.PHONY: build build-openssl run test test-unit test-deps portability bench vet clean dashboard
+.PHONY: build build-openssl run test test-unit test-deps node portability bench vet clean dashboard
 
 # The dashboard (web/) is built into internal/dashboard/dist, which the
 # binary embeds. File targets rebuild it only when its sources change.
@@ -53,8 +53,13 @@ build-openssl: $(DASHBOARD)
 run: build
 	./$(BIN) serve --dev
 
+# The Node hook runtime's tests and the npm installs run the machine's
+# node and npm; say so at once rather than in a failed test.
+node:
+	@command -v node >/dev/null && command -v npm >/dev/null || { echo "make: node or npm not found: install Node.js 20 or newer with npm (Debian: apt-get install nodejs npm)" >&2; exit 1; }
+
 # What the suite needs, each a file target: a second run does nothing.
-test-deps: $(NPM_MARKERS) $(DASHBOARD) $(CHROMIUM)
+test-deps: node $(NPM_MARKERS) $(DASHBOARD) $(CHROMIUM)
 
 # Linux-only code sits behind build tags; these keep the other systems
 # compiling (vet type-checks the Windows build without linking it).
@@ -73,7 +78,7 @@ test: test-deps portability
 # registry or gigabytes of memory skip there and run in `make test`.
 UNIT_PKGS = $(shell $(GO) list ./... | grep -v '/internal/e2e$$')
 
-test-unit: $(NPM_MARKERS)
+test-unit: node $(NPM_MARKERS)
 	$(GO) test -short -count=1 -timeout 10m $(UNIT_PKGS)
 
 # Load the real server on loopback and compare CPU per token with one bare
