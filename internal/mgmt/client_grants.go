@@ -92,12 +92,14 @@ func (a *API) createClientGrant(w http.ResponseWriter, r *http.Request, _ token.
 }
 
 func (a *API) listClientGrants(w http.ResponseWriter, r *http.Request, _ token.Claims) error {
-	q, err := parseQuery(r, listParams, "audience", "client_id")
+	q, err := parseQuery(r, checkpointParams, "audience", "client_id")
 	if err != nil {
 		return err
 	}
 	f := storage.GrantFilter{ClientID: q.filters["client_id"], Audience: q.filters["audience"]}
-	list, total, err := a.d.Store.ListClientGrants(r.Context(), a.d.Tenant, f, q.storagePage())
+	list, total, err := readPage(&q, func(p storage.Page) ([]storage.ClientGrant, int, error) {
+		return a.d.Store.ListClientGrants(r.Context(), a.d.Tenant, f, p)
+	})
 	if err != nil {
 		return err
 	}

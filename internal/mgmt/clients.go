@@ -296,7 +296,7 @@ func (a *API) createClient(w http.ResponseWriter, r *http.Request, _ token.Claim
 }
 
 func (a *API) listClients(w http.ResponseWriter, r *http.Request, caller token.Claims) error {
-	q, err := parseQuery(r, listParams, "app_type", "is_global", "is_first_party")
+	q, err := parseQuery(r, checkpointParams, "app_type", "is_global", "is_first_party")
 	if err != nil {
 		return err
 	}
@@ -328,7 +328,9 @@ func (a *API) listClients(w http.ResponseWriter, r *http.Request, caller token.C
 	var list []storage.Client
 	var total int
 	if len(match) == 0 {
-		list, total, err = a.d.Store.ListClients(r.Context(), a.d.Tenant, q.storagePage())
+		list, total, err = readPage(&q, func(p storage.Page) ([]storage.Client, int, error) {
+			return a.d.Store.ListClients(r.Context(), a.d.Tenant, p)
+		})
 		if err != nil {
 			return err
 		}
@@ -347,7 +349,7 @@ func (a *API) listClients(w http.ResponseWriter, r *http.Request, caller token.C
 			}
 			return false
 		})
-		list, total = pageOf(all, q), len(all)
+		list, total = pageOf(all, &q), len(all)
 	}
 	withSecret := caller.HasScope(scopeReadClientKeys)
 	out := make([]clientJSON, len(list))

@@ -202,7 +202,7 @@ func (a *API) createHook(w http.ResponseWriter, r *http.Request, _ token.Claims)
 }
 
 func (a *API) listHooks(w http.ResponseWriter, r *http.Request, _ token.Claims) error {
-	q, err := parseQuery(r, listParams, "enabled", "triggerId")
+	q, err := parseQuery(r, checkpointParams, "enabled", "triggerId")
 	if err != nil {
 		return err
 	}
@@ -220,7 +220,9 @@ func (a *API) listHooks(w http.ResponseWriter, r *http.Request, _ token.Claims) 
 		}
 		f.TriggerID = v
 	}
-	list, total, err := a.d.Store.ListHooks(r.Context(), a.d.Tenant, f, q.storagePage())
+	list, total, err := readPage(&q, func(p storage.Page) ([]storage.Hook, int, error) {
+		return a.d.Store.ListHooks(r.Context(), a.d.Tenant, f, p)
+	})
 	if err != nil {
 		return err
 	}

@@ -2,6 +2,7 @@ package mgmt
 
 import (
 	"net/http"
+	"strconv"
 	"strings"
 
 	"github.com/tokenhook/tokenhook/internal/storage"
@@ -109,9 +110,13 @@ func splitAND(q string) []string {
 }
 
 func (a *API) listLogs(w http.ResponseWriter, r *http.Request, _ token.Claims) error {
-	q, err := parseQuery(r, listParams, "q", "sort")
+	q, err := parseQuery(r, listParams, "q", "sort", "from", "take")
 	if err != nil {
 		return err
+	}
+	_, hasFrom := q.filters["from"]
+	if _, hasTake := q.filters["take"]; hasFrom || hasTake {
+		return a.listLogsFrom(w, r, q)
 	}
 	lq, err := parseLogQuery(q.filters["q"])
 	if err != nil {
@@ -140,6 +145,42 @@ func (a *API) listLogs(w http.ResponseWriter, r *http.Request, _ token.Claims) e
 		out[i] = logEventOut(e)
 	}
 	return writeList(w, "logs", out, total, q)
+}
+
+// listLogsFrom is Auth0's checkpoint read of logs: from is a log id,
+// the answer the take events logged after it, oldest first, as a plain
+// array (the caller continues from the last log_id it received). Without
+// from, the take most recent events, newest first.
+func (a *API) listLogsFrom(w http.ResponseWriter, r *http.Request, q listQuery) error {
+	if r.URL.Query().Has("page") || r.URL.Query().Has("per_page") || q.filters["sort"] != "" {
+		return errQuery("from and take (checkpoint pagination) cannot be combined with page, per_page or sort")
+	}
+	lq, err := parseLogQuery(q.filters["q"])
+	if err != nil {
+		return err
+	}
+	take := defaultPerPage
+	if v, ok := q.filters["take"]; ok {
+		if take, err = strconv.Atoi(v); err != nil || take < 1 || take > maxPerPage {
+			return errQuery("Expected take to be an integer between 1 and %d", maxPerPage)
+		}
+	}
+	if from := q.filters["from"]; from != "" {
+		lq.After = from
+		lq.OldestFirst = true
+	}
+	lq.Page = storage.Page{PerPage: take}
+	lq.SkipTotal = true
+	list, _, err := a.d.Store.ListLogEvents(r.Context(), a.d.Tenant, lq)
+	if err != nil {
+		return err
+	}
+	out := make([]logEventJSON, len(list))
+	for i, e := range list {
+		out[i] = logEventOut(e)
+	}
+	q.includeTotals = false
+	return writeList(w, "logs", out, 0, q)
 }
 
 func (a *API) getLog(w http.ResponseWriter, r *http.Request, _ token.Claims) error {

@@ -1,6 +1,7 @@
 package mgmt
 
 import (
+	"encoding/base64"
 	"encoding/json"
 	"math"
 	"net/http"
@@ -35,6 +36,18 @@ type listQuery struct {
 	sel           fieldSelection
 	// filters holds the resource-specific parameters the route allowed.
 	filters map[string]string
+	// checkpoint is set when the caller sent from or take (Auth0's
+	// checkpoint pagination): the answer is {"<key>": [...], "next"}
+	// instead of a page, offset items are skipped and take returned.
+	checkpoint bool
+	offset     int
+	take       int
+	// from is the raw from value, for lists whose checkpoint is an id
+	// (logs) rather than an opaque position.
+	from string
+	// next is the token of the following page, set by readPage when
+	// more items follow.
+	next string
 }
 
 func (q listQuery) storagePage() storage.Page { return storage.Page{Page: q.page, PerPage: q.perPage} }
@@ -66,6 +79,11 @@ func parseQuery(r *http.Request, common []string, extra ...string) (listQuery, e
 	if q.page > maxOffset/q.perPage {
 		return q, errQuery("Expected page to be an integer between 0 and %d for per_page=%d", maxOffset/q.perPage, q.perPage)
 	}
+	if slices.Contains(common, "from") && (values.Has("from") || values.Has("take")) {
+		if err := q.parseCheckpoint(values.Get("from"), values.Get("take"), values.Has("page") || values.Has("per_page")); err != nil {
+			return q, err
+		}
+	}
 	if q.includeTotals, err = queryBool(values.Get("include_totals"), "include_totals", false); err != nil {
 		return q, err
 	}
@@ -87,8 +105,100 @@ func parseQuery(r *http.Request, common []string, extra ...string) (listQuery, e
 	return q, nil
 }
 
+// maxCheckpointOffset keeps the two storage pages readPage reads inside
+// maxOffset whatever take is.
+const maxCheckpointOffset = maxOffset - 2*(maxPerPage+1)
+
+// parseCheckpoint reads from and take. The from token is opaque to the
+// caller, as Auth0's is: it encodes the position of the next item.
+func (q *listQuery) parseCheckpoint(from, take string, paged bool) error {
+	if paged {
+		return errQuery("from and take (checkpoint pagination) cannot be combined with page or per_page")
+	}
+	q.checkpoint = true
+	q.take = defaultPerPage
+	if take != "" {
+		n, err := strconv.Atoi(take)
+		if err != nil || n < 1 || n > maxPerPage {
+			return errQuery("Expected take to be an integer between 1 and %d", maxPerPage)
+		}
+		q.take = n
+	}
+	q.from = from
+	if from == "" {
+		return nil
+	}
+	off, ok := decodeCheckpoint(from)
+	if !ok {
+		return errQuery("Invalid from: not a checkpoint returned as next by this list")
+	}
+	q.offset = off
+	return nil
+}
+
+// checkpointPrefix marks tokenhook's checkpoint tokens, so a token of
+// another kind (a log id, garbage) is refused rather than misread.
+const checkpointPrefix = "cp1:"
+
+func encodeCheckpoint(offset int) string {
+	return base64.RawURLEncoding.EncodeToString([]byte(checkpointPrefix + strconv.Itoa(offset)))
+}
+
+func decodeCheckpoint(s string) (int, bool) {
+	raw, err := base64.RawURLEncoding.DecodeString(s)
+	if err != nil {
+		return 0, false
+	}
+	v, ok := strings.CutPrefix(string(raw), checkpointPrefix)
+	if !ok {
+		return 0, false
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 0 || n > maxCheckpointOffset {
+		return 0, false
+	}
+	return n, true
+}
+
+// readPage reads what q asks for through a storage list call: one page,
+// or in checkpoint mode take items from offset plus one more to learn
+// whether a next page exists. Storage pages by page number, so an
+// arbitrary offset is read as at most two pages of take+1 items.
+func readPage[T any](q *listQuery, fetch func(storage.Page) ([]T, int, error)) ([]T, int, error) {
+	if !q.checkpoint {
+		return fetch(q.storagePage())
+	}
+	per := q.take + 1
+	p, within := q.offset/per, q.offset%per
+	list, total, err := fetch(storage.Page{Page: p, PerPage: per})
+	if err != nil {
+		return nil, 0, err
+	}
+	if within > 0 && len(list) == per {
+		more, _, err := fetch(storage.Page{Page: p + 1, PerPage: per})
+		if err != nil {
+			return nil, 0, err
+		}
+		list = append(list, more...)
+	}
+	list = list[min(within, len(list)):]
+	return cutCheckpoint(q, list), total, nil
+}
+
+// cutCheckpoint keeps take items of a checkpoint read that started at
+// offset and sets next when more followed.
+func cutCheckpoint[T any](q *listQuery, list []T) []T {
+	if len(list) > q.take {
+		q.next = encodeCheckpoint(q.offset + q.take)
+		list = list[:q.take]
+	}
+	return list
+}
+
 var (
 	listParams = []string{"page", "per_page", "include_totals", "fields", "include_fields"}
+	// checkpointParams adds Auth0's checkpoint pagination to a list.
+	checkpointParams = []string{"page", "per_page", "include_totals", "fields", "include_fields", "from", "take"}
 	getParams  = []string{"fields", "include_fields"}
 	noParams   = []string{}
 )
@@ -137,6 +247,16 @@ func writeList[T any](w http.ResponseWriter, key string, items []T, total int, q
 		}
 		out = append(out, p)
 	}
+	if q.checkpoint {
+		// Auth0's checkpoint answer: the items and, while more follow,
+		// the from value of the next page (include_totals has no effect).
+		body := map[string]any{key: out}
+		if q.next != "" {
+			body["next"] = q.next
+		}
+		writeJSON(w, http.StatusOK, body)
+		return nil
+	}
 	if !q.includeTotals {
 		writeJSON(w, http.StatusOK, out)
 		return nil
@@ -162,7 +282,11 @@ func writeOne(w http.ResponseWriter, status int, v any, sel fieldSelection) erro
 
 // pageOf slices an already filtered list in memory, for filters the
 // storage contract does not offer.
-func pageOf[T any](all []T, q listQuery) []T {
+func pageOf[T any](all []T, q *listQuery) []T {
+	if q.checkpoint {
+		start := min(q.offset, len(all))
+		return cutCheckpoint(q, all[start:min(start+q.take+1, len(all))])
+	}
 	start := q.page * q.perPage
 	if start >= len(all) {
 		return []T{}

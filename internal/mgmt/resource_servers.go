@@ -201,11 +201,13 @@ func (a *API) createResourceServer(w http.ResponseWriter, r *http.Request, _ tok
 }
 
 func (a *API) listResourceServers(w http.ResponseWriter, r *http.Request, _ token.Claims) error {
-	q, err := parseQuery(r, listParams)
+	q, err := parseQuery(r, checkpointParams)
 	if err != nil {
 		return err
 	}
-	list, total, err := a.d.Store.ListResourceServers(r.Context(), a.d.Tenant, q.storagePage())
+	list, total, err := readPage(&q, func(p storage.Page) ([]storage.ResourceServer, int, error) {
+		return a.d.Store.ListResourceServers(r.Context(), a.d.Tenant, p)
+	})
 	if err != nil {
 		return err
 	}

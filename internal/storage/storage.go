@@ -247,6 +247,9 @@ type LogQuery struct {
 	ClientID    string
 	Page        Page
 	OldestFirst bool
+	// After, when set, keeps only the events logged after the event with
+	// this id (ids sort by age): Auth0's checkpoint read of logs.
+	After string
 	// SkipTotal spares the count of matching events (returned as -1) for
 	// callers that do not show it.
 	SkipTotal bool

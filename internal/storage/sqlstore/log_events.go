@@ -152,6 +152,9 @@ func (s *Store) ListLogEvents(ctx context.Context, tenant string, q storage.LogQ
 	if q.ClientID != "" {
 		where, args = where+" AND client_id = ?", append(args, q.ClientID)
 	}
+	if q.After != "" {
+		where, args = where+" AND log_id > ?", append(args, storable(q.After))
+	}
 	order := " ORDER BY log_id DESC"
 	if q.OldestFirst {
 		order = " ORDER BY log_id ASC"
