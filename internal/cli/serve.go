@@ -69,6 +69,7 @@ TOKENHOOK_DATA_DIR); a flag given on the command line wins.`,
 	f.StringVar(&cfg.Signer, "signer", cfg.Signer, "RSA signing backend: go, openssl (fail without it) or auto (OpenSSL when present and self-tested; needs a -tags openssl build)")
 	f.IntVar(&cfg.BcryptCost, "bcrypt-cost", cfg.BcryptCost, "bcrypt work factor of new password hashes (4..31)")
 	f.IntVar(&cfg.BruteForceThreshold, "brute-force-threshold", cfg.BruteForceThreshold, "failed logins of one user from one IP that block the pair (0: off)")
+	f.IntVar(&cfg.SignupRateLimit, "signup-rate-limit", cfg.SignupRateLimit, "sign ups one client address may make per minute at /dbconnections/signup (0: no limit)")
 	f.DurationVar(&cfg.BruteForceWindow, "brute-force-window", cfg.BruteForceWindow, "how long a brute-force block lasts after the last failure")
 	f.DurationVar(&cfg.ShutdownTimeout, "shutdown-timeout", cfg.ShutdownTimeout, "how long a graceful shutdown waits for requests in flight")
 	f.DurationVar(&cfg.SessionIdleTimeout, "session-idle-timeout", cfg.SessionIdleTimeout, "dashboard sessions end after this long without a request")

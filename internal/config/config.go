@@ -83,6 +83,10 @@ type Config struct {
 	// IP block that pair; 0 turns the protection off
 	// (TOKENHOOK_BRUTE_FORCE_THRESHOLD; Auth0's is 10).
 	BruteForceThreshold int
+	// SignupRateLimit is how many POST /dbconnections/signup one client
+	// address may make per minute; 0 turns the limit off
+	// (TOKENHOOK_SIGNUP_RATE_LIMIT).
+	SignupRateLimit int
 	// BruteForceWindow is how long after the last failure a block (and a
 	// failure count) lasts unless lifted through /api/v2/user-blocks
 	// (TOKENHOOK_BRUTE_FORCE_WINDOW).
@@ -150,6 +154,7 @@ func Default() Config {
 		ShutdownTimeout:     15 * time.Second,
 		BcryptCost:          10,
 		BruteForceThreshold: 10,
+		SignupRateLimit:     20,
 		BruteForceWindow:    24 * time.Hour,
 		// A working day idle, a week in all: the dashboard holds every
 		// Management API scope, so sessions should not live for ever.
@@ -298,6 +303,9 @@ func (c Config) Validate() error {
 	}
 	if c.BruteForceThreshold < 0 {
 		errs = append(errs, errors.New("--brute-force-threshold must not be negative"))
+	}
+	if c.SignupRateLimit < 0 {
+		errs = append(errs, errors.New("--signup-rate-limit must not be negative"))
 	}
 	if c.BruteForceWindow <= 0 {
 		errs = append(errs, errors.New("--brute-force-window must be positive"))

@@ -12,6 +12,7 @@ func (s *Server) routes() http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("/oauth/token", s.tokens)
 	mux.Handle("/userinfo", s.userinfo)
+	mux.Handle("/dbconnections/signup", s.signup)
 	mux.HandleFunc("GET /.well-known/jwks.json", s.jwks)
 	mux.HandleFunc("GET /.well-known/openid-configuration", s.discovery)
 	mux.Handle("/api/v2/", s.refreshAfterWrite(s.mgmt.Handler()))

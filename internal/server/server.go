@@ -30,6 +30,7 @@ import (
 	"github.com/tokenhook/tokenhook/internal/mgmt"
 	"github.com/tokenhook/tokenhook/internal/password"
 	"github.com/tokenhook/tokenhook/internal/seal"
+	"github.com/tokenhook/tokenhook/internal/signup"
 	"github.com/tokenhook/tokenhook/internal/storage"
 	"github.com/tokenhook/tokenhook/internal/storage/sqlstore"
 	"github.com/tokenhook/tokenhook/internal/token"
@@ -53,6 +54,7 @@ type Server struct {
 	registry *prometheus.Registry
 	tokens   *grant.Endpoint
 	userinfo *userinfo.Handler
+	signup   *signup.Handler
 	mgmt     *mgmt.API
 	dash     *dashboard.Dashboard
 	engine   sandbox.Engine
@@ -214,6 +216,8 @@ func (s *Server) build(ctx context.Context, out io.Writer, now func() time.Time)
 		Log:       log,
 	}
 	verifier := &token.JWTVerifier{Issuer: s.issuer, Keys: func() *keys.Set { return cache.Snapshot().Keys }, Now: now}
+	s.signup = signup.New(signup.Handler{Catalog: cache, Users: store, Passwords: passwords, Events: s.events,
+		Now: now, Rand: rand.Reader, Log: log}, cfg.SignupRateLimit)
 	s.userinfo = &userinfo.Handler{Issuer: s.issuer, Tenant: cfg.Tenant, Verifier: verifier, Users: store, Log: log}
 	if err := s.ensureOperators(ctx, out, passwords, now()); err != nil {
 		return fmt.Errorf("bootstrap: %w", err)
