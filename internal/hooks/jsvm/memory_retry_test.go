@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -19,7 +20,12 @@ import (
 // fall back on.
 func TestMemoryKillRetriesInnocent(t *testing.T) {
 	gate := make(chan struct{}, 4)
+	big := strings.Repeat("x", maxFetchBody-1)
 	api := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/big" {
+			_, _ = w.Write([]byte(big))
+			return
+		}
 		select {
 		case <-gate:
 		case <-r.Context().Done():
@@ -31,6 +37,12 @@ func TestMemoryKillRetriesInnocent(t *testing.T) {
 	for _, bomb := range []struct{ name, script string }{
 		{"growing array", `module.exports = () => { const a = []; for (let i = 0; ; i++) a.push('x'.repeat(1 << 20) + i); };`},
 		{"one huge string", `module.exports = (c, s, a, x, cb) => cb(null, 'x'.repeat(2 ** 30).length);`},
+		// Memory grows with response bodies (read by Go, then held by
+		// the hook's JavaScript).
+		{"parallel downloads", `module.exports = async () => {
+			const all = [];
+			for (;;) all.push(...await Promise.all(Array.from({length: 30}, () => fetch(API + '/big').then(r => r.arrayBuffer()))));
+		};`},
 	} {
 		t.Run(bomb.name, func(t *testing.T) {
 			// The good hook waits for an API that answers only once the bomb
@@ -47,7 +59,7 @@ func TestMemoryKillRetriesInnocent(t *testing.T) {
 				done <- result{out, err}
 			}()
 			sink.waitFor(t, "started") // the good execution is in flight first
-			_, err := p.Run(context.Background(), sandbox.Invocation{Script: bomb.script, Args: simpleArgs, Timeout: 20 * time.Second}, nil)
+			_, err := p.Run(context.Background(), sandbox.Invocation{Script: "const API = " + strconv.Quote(api.URL) + ";\n" + bomb.script, Args: simpleArgs, Timeout: 20 * time.Second}, nil)
 			if !errors.Is(err, sandbox.ErrMemory) && !errors.Is(err, sandbox.ErrTooLarge) {
 				t.Fatalf("bomb: err = %v, want ErrMemory", err)
 			}
