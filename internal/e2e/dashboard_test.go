@@ -324,6 +324,12 @@ func TestDashboardHookFlow(t *testing.T) {
 	b.run("logs pane", chromedp.Navigate(b.base+"#/hooks/"+id), chromedp.WaitVisible(chromedp.CSS("#tab-logs")),
 		chromedp.Click(chromedp.CSS("#tab-logs")))
 	b.waitText("#logs-lines", "hook says hello to app for "+audience)
+	// The runner's line (request id "runner") is tagged; the token
+	// request's is not.
+	b.waitText("#logs-lines", "[runner] hook says hello to client-name")
+	if strings.Contains(b.text("#logs-lines"), "[runner] hook says hello to app for") {
+		t.Fatalf("a token request's line is tagged as the runner's: %q", b.text("#logs-lines"))
+	}
 	b.waitText("#logs-state", "live")
 	before := strings.Count(b.text("#logs-lines"), "hook says hello to app for")
 	r := in.tokenForm(map[string][]string{"grant_type": {"client_credentials"}, "client_id": {clientOf(t, in, audience)},

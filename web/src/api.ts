@@ -153,10 +153,60 @@ export interface SessionInfo {
   tenant: string;
 }
 
-export const TRIGGERS: { id: string; label: string }[] = [
-  { id: "credentials-exchange", label: "Client Credentials Exchange" },
-  { id: "password-exchange", label: "Password Exchange" },
-];
+// HookPoint is one row of the server's extensibility-point table
+// (GET /api/v2/hooks/extensibility-points): the dashboard reads the points,
+// their labels, arguments, starter code and runner payloads from there
+// rather than keeping its own copy.
+export interface HookPoint {
+  id: string;
+  label: string;
+  arguments: string[];
+  sync: boolean;
+  actions_trigger?: string;
+  starter_code: string;
+  default_payload: unknown;
+}
+
+let points: Promise<HookPoint[]> | null = null;
+
+// hookPoints fetches the table once per page load; a failed fetch is not
+// kept, so the next page that asks tries again.
+export function hookPoints(): Promise<HookPoint[]> {
+  if (!points) {
+    points = api.get<HookPoint[]>("/hooks/extensibility-points");
+    points.catch(() => { points = null; });
+  }
+  return points;
+}
+
+// RunReport is the runner's answer (POST /hooks/{id}/run).
+export interface RunReport {
+  result: Record<string, unknown> | null;
+  logs: { time: string; level: string; message: string }[];
+  duration_ms: number;
+  error: { status: number; error: string; error_description: string } | null;
+}
+
+// HookLogLine is one console line of a hook (GET /hooks/{id}/logs and the
+// live stream).
+export interface HookLogLine {
+  time: string;
+  hook_name?: string;
+  request_id?: string;
+  level: string;
+  message: string;
+}
+
+// RUNNER_REQUEST_ID is the request id the server's runner gives its
+// executions (internal/hooks/test_runner.go); token requests carry their own.
+export const RUNNER_REQUEST_ID = "runner";
+
+// TryTokenResult is the dashboard's try-token answer: the token endpoint's
+// status and body as an application would see them.
+export interface TryTokenResult {
+  status: number;
+  response: Record<string, unknown>;
+}
 
 // Hook names as the API validates them (compat-spec §3.3).
 export const HOOK_NAME = /^[a-zA-Z0-9]([ \-a-zA-Z0-9]*[a-zA-Z0-9])?$/;

@@ -14,9 +14,9 @@ import { searchKeymap } from "@codemirror/search";
 import { rootsFor, type Field } from "./hookTypes";
 
 // hookCompletions completes a dotted path (context.webtask.se|) by walking
-// the type tree of the hook's point.
-export function hookCompletions(triggerId: string) {
-  const roots = rootsFor(triggerId);
+// the type tree of the hook's point (its arguments, then the globals).
+export function hookCompletions(args: string[]) {
+  const roots = rootsFor(args);
   return (ctx: CompletionContext): CompletionResult | null => {
     const word = ctx.matchBefore(/[A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)*\.?/);
     if (!word || (word.from === word.to && !ctx.explicit)) return null;
@@ -62,7 +62,8 @@ export function showDiagnostics(view: EditorView, d: Diagnostic[]) {
 export interface EditorOptions {
   parent: HTMLElement;
   doc: string;
-  triggerId: string;
+  // The point's argument names, in order, from the server's point table.
+  arguments: string[];
   onChange: (doc: string) => void;
   onSave: () => void;
 }
@@ -81,7 +82,7 @@ export function createEditor(o: EditorOptions): EditorView {
     highlightActiveLine(),
     syntaxHighlighting(defaultHighlightStyle, { fallback: true }),
     javascript(),
-    autocompletion({ override: [hookCompletions(o.triggerId)], activateOnTyping: true }),
+    autocompletion({ override: [hookCompletions(o.arguments)], activateOnTyping: true }),
     keymap.of([
       { key: "Mod-s", preventDefault: true, run: () => { o.onSave(); return true; } },
       ...closeBracketsKeymap, ...defaultKeymap, ...searchKeymap, ...historyKeymap, ...completionKeymap, indentWithTab,

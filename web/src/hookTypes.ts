@@ -1,7 +1,9 @@
 // Type definitions of what a hook's code can use (compat-spec §3.1): the
-// arguments per extensibility point, their fields, and the globals. The
-// editor's completion source walks this tree, so the completions always
-// match what the server passes.
+// fields of each argument a point can pass, and the globals. Which
+// arguments a point passes comes from the server's point table
+// (GET /api/v2/hooks/extensibility-points), so the completions follow what
+// the server passes; an argument this file does not describe still
+// completes, without fields.
 
 export interface Field {
   type: string; // shown as the completion's detail
@@ -65,9 +67,7 @@ const errorClass = (name: string, what: string): Field => ({
   kind: "class",
 });
 
-const common: Record<string, Field> = {
-  scope: { type: "string[] | undefined", info: "The scopes granted to the application for this API, or undefined when none.", kind: "variable" },
-  audience: { type: "string", info: "The API identifier the token is for.", kind: "variable" },
+const globals: Record<string, Field> = {
   cb: { type: "(err, response) => void", info: "Call once: cb(null, response) to issue, cb(error) to refuse.", kind: "function" },
   InvalidScopeError: errorClass("InvalidScopeError", "cb(new InvalidScopeError(msg)): 400 invalid_scope."),
   InvalidRequestError: errorClass("InvalidRequestError", "cb(new InvalidRequestError(msg)): 400 invalid_request."),
@@ -84,72 +84,22 @@ const common: Record<string, Field> = {
     },
   },
   module: { type: "object", info: "module.exports = function (...) {...}", kind: "variable", fields: { exports: { type: "function", info: "The hook's function.", kind: "property" } } },
+};
+
+// ARGUMENTS describes the arguments by the names the point table uses.
+const ARGUMENTS: Record<string, Field> = {
   client,
   context,
+  user,
+  scope: { type: "string[] | undefined", info: "The scopes granted to the application for this API, or undefined when none.", kind: "variable" },
+  audience: { type: "string", info: "The API identifier the token is for.", kind: "variable" },
 };
 
-// rootsFor returns the names in scope for a point's hook.
-export function rootsFor(triggerId: string): Record<string, Field> {
-  if (triggerId === "password-exchange") return { ...common, user };
-  return common;
+// rootsFor returns the names in scope for a hook whose point passes args.
+export function rootsFor(args: string[]): Record<string, Field> {
+  const roots: Record<string, Field> = { ...globals };
+  for (const a of args) {
+    roots[a] = ARGUMENTS[a] ?? { type: "unknown", info: `An argument of this extensibility point.`, kind: "variable" };
+  }
+  return roots;
 }
-
-export const STARTERS: Record<string, string> = {
-  "credentials-exchange": `/**
-@param {object} client - information about the client
-@param {string} client.name - name of client
-@param {string} client.id - client id
-@param {string} client.tenant - Auth0 tenant name
-@param {object} client.metadata - client metadata
-@param {array|undefined} scope - array of strings representing the scope claim or undefined
-@param {string} audience - token's audience claim
-@param {object} context - additional authorization context
-@param {object} context.webtask - webtask context
-@param {function} cb - function (error, accessTokenClaims)
-*/
-module.exports = function(client, scope, audience, context, cb) {
-  var access_token = {};
-  access_token.scope = scope;
-
-  // Modify scopes or add extra claims
-  // access_token['https://example.com/claim'] = 'bar';
-  // access_token.scope.push('extra');
-
-  cb(null, access_token);
-};
-`,
-  "password-exchange": `/**
-@param {object} user - the user who is signing in
-@param {object} client - information about the client
-@param {array|undefined} scope - the scopes granted, or undefined
-@param {string} audience - token's audience claim
-@param {object} context - additional authorization context
-@param {function} cb - function (error, {accessToken, idToken})
-*/
-module.exports = function(user, client, scope, audience, context, cb) {
-  var response = {};
-  response.accessToken = { scope: scope };
-
-  // response.accessToken['https://example.com/plan'] = user.app_metadata.plan;
-
-  cb(null, response);
-};
-`,
-};
-
-// DEFAULT_PAYLOADS are what the runner pre-fills (compat-spec §3.6).
-const ccPayload = {
-  audience: "https://my-tenant.auth0.com/api/v2/",
-  client: { id: "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", name: "client-name", tenant: "my-tenant", metadata: { plan: "full" } },
-  scope: ["read:connections"],
-};
-export const DEFAULT_PAYLOADS: Record<string, unknown> = {
-  "credentials-exchange": ccPayload,
-  "password-exchange": {
-    ...ccPayload,
-    user: {
-      id: "abc123", tenant: "my-tenant", username: "user1", email: "user1@foo.com", emailVerified: true,
-      user_metadata: { hobby: "surfing" }, app_metadata: { plan: "full" },
-    },
-  },
-};

@@ -63,6 +63,29 @@ export function useAsync<T>(load: () => Promise<T>, deps: unknown[] = []) {
   return { data, error, loading, reload: () => setTick((t) => t + 1), setData };
 }
 
+// useAction runs the page's changes (save, delete, enable...) with one
+// busy/error state: run(fn) clears the last error, marks the action busy
+// with an optional label, and resolves to whether fn succeeded, keeping its
+// error for an ErrorBanner.
+export function useAction() {
+  const [error, setError] = useState<unknown>(null);
+  const [busy, setBusy] = useState("");
+  const run = async (fn: () => Promise<unknown>, label = "busy"): Promise<boolean> => {
+    setError(null);
+    setBusy(label);
+    try {
+      await fn();
+      return true;
+    } catch (e) {
+      setError(e);
+      return false;
+    } finally {
+      setBusy("");
+    }
+  };
+  return { run, error, setError, busy };
+}
+
 export function CopyButton({ value, label }: { value: string; label: string }) {
   const [done, setDone] = useState(false);
   return (

@@ -1,6 +1,6 @@
 import { useState } from "preact/hooks";
 import { api, type ResourceServer, type Scope } from "../api";
-import { Empty, ErrorBanner, Modal, useAsync } from "../ui";
+import { Empty, ErrorBanner, Modal, useAction, useAsync } from "../ui";
 
 // Scopes are edited as lines "value description".
 function parseScopes(text: string): Scope[] {
@@ -40,16 +40,16 @@ function CreateApi({ onClose }: { onClose: () => void }) {
   const [identifier, setIdentifier] = useState("");
   const [scopes, setScopes] = useState("");
   const [lifetime, setLifetime] = useState(86400);
-  const [error, setError] = useState<unknown>(null);
+  const action = useAction();
   return (
     <Modal title="New API" onClose={onClose}>
-      <form onSubmit={async (e) => {
+      <form onSubmit={(e) => {
         e.preventDefault();
-        try {
+        action.run(async () => {
           const rs = await api.post<ResourceServer>("/resource-servers", { name, identifier, scopes: parseScopes(scopes), token_lifetime: lifetime });
           onClose();
           location.hash = `#/apis/${rs.id}`;
-        } catch (err) { setError(err); }
+        });
       }}>
         <label>Name<input id="api-name" required value={name} onInput={(e) => setName((e.target as HTMLInputElement).value)} /></label>
         <label>Identifier <span class="muted">(the audience, e.g. https://api.example.com/; cannot be changed)</span>
@@ -57,7 +57,7 @@ function CreateApi({ onClose }: { onClose: () => void }) {
         <label>Scopes <span class="muted">(one per line: value, then an optional description)</span>
           <textarea id="api-scopes" rows={4} value={scopes} placeholder="read:data Read data" onInput={(e) => setScopes((e.target as HTMLTextAreaElement).value)} /></label>
         <label>Token lifetime (seconds)<input id="api-lifetime" type="number" min={1} value={lifetime} onInput={(e) => setLifetime(Number((e.target as HTMLInputElement).value))} /></label>
-        <ErrorBanner error={error} />
+        <ErrorBanner error={action.error} />
         <div class="actions"><button type="button" onClick={onClose}>Cancel</button><button id="api-create" class="primary" type="submit">Create</button></div>
       </form>
     </Modal>
@@ -67,7 +67,7 @@ function CreateApi({ onClose }: { onClose: () => void }) {
 export function ApiDetail({ id }: { id: string }) {
   const rs = useAsync(() => api.get<ResourceServer>(`/resource-servers/${id}`), [id]);
   const [form, setForm] = useState<{ name: string; scopes: string; lifetime: number } | null>(null);
-  const [error, setError] = useState<unknown>(null);
+  const action = useAction();
   const [saved, setSaved] = useState(false);
   const a = rs.data;
   if (rs.error) return <section><a href="#/apis">← APIs</a><ErrorBanner error={rs.error} /></section>;
@@ -79,20 +79,19 @@ export function ApiDetail({ id }: { id: string }) {
       <div class="page-head"><h1>{a.name}</h1>
         {!a.is_system && <button type="button" class="danger" onClick={async () => {
           if (!window.confirm(`Delete the API "${a.name}"? Grants for it are deleted too.`)) return;
-          try { await api.del(`/resource-servers/${id}`); location.hash = "#/apis"; } catch (e) { setError(e); }
+          action.run(async () => { await api.del(`/resource-servers/${id}`); location.hash = "#/apis"; });
         }}>Delete</button>}</div>
       <p>Identifier <code>{a.identifier}</code></p>
-      <ErrorBanner error={error} />
+      <ErrorBanner error={action.error} />
       {a.is_system ? <p class="muted">The Management API itself; it cannot be changed.</p> : (
-        <form class="card" onSubmit={async (e) => {
+        <form class="card" onSubmit={(e) => {
           e.preventDefault();
-          setError(null);
           setSaved(false);
-          try {
+          action.run(async () => {
             rs.setData(await api.patch<ResourceServer>(`/resource-servers/${id}`, { name: f.name, scopes: parseScopes(f.scopes), token_lifetime: f.lifetime }));
             setForm(null);
             setSaved(true);
-          } catch (err) { setError(err); }
+          });
         }}>
           <label>Name<input value={f.name} required onInput={(e) => setForm({ ...f, name: (e.target as HTMLInputElement).value })} /></label>
           <label>Scopes <span class="muted">(one per line)</span><textarea rows={5} value={f.scopes} onInput={(e) => setForm({ ...f, scopes: (e.target as HTMLTextAreaElement).value })} /></label>

@@ -1,6 +1,6 @@
 import { useState } from "preact/hooks";
 import { api, type Client, type ClientGrant, type ResourceServer } from "../api";
-import { Empty, ErrorBanner, Modal, Secret, CopyButton, formatKV, parseKV, useAsync } from "../ui";
+import { Empty, ErrorBanner, Modal, Secret, CopyButton, formatKV, parseKV, useAction, useAsync } from "../ui";
 
 const APP_TYPES: [string, string][] = [
   ["non_interactive", "Machine to Machine"],
@@ -42,17 +42,14 @@ function CreateApp({ onClose }: { onClose: () => void }) {
   const [type, setType] = useState("non_interactive");
   const [grants, setGrants] = useState<string[]>(["client_credentials"]);
   const [metadata, setMetadata] = useState("");
-  const [error, setError] = useState<unknown>(null);
-  const submit = async (e: Event) => {
+  const action = useAction();
+  const submit = (e: Event) => {
     e.preventDefault();
-    setError(null);
-    try {
+    action.run(async () => {
       const c = await api.post<Client>("/clients", { name, app_type: type, grant_types: grants, client_metadata: parseKV(metadata) });
       onClose();
       location.hash = `#/applications/${c.client_id}`;
-    } catch (err) {
-      setError(err);
-    }
+    });
   };
   return (
     <Modal title="New Application" onClose={onClose}>
@@ -72,7 +69,7 @@ function CreateApp({ onClose }: { onClose: () => void }) {
         <label>Metadata <span class="muted">(one key=value per line; hooks see it as client.metadata)</span>
           <textarea id="app-metadata" rows={3} value={metadata} onInput={(e) => setMetadata((e.target as HTMLTextAreaElement).value)} />
         </label>
-        <ErrorBanner error={error} />
+        <ErrorBanner error={action.error} />
         <div class="actions"><button type="button" onClick={onClose}>Cancel</button><button id="app-create" class="primary" type="submit">Create</button></div>
       </form>
     </Modal>
@@ -83,15 +80,12 @@ export function ApplicationDetail({ id }: { id: string }) {
   const client = useAsync(() => api.get<Client>(`/clients/${id}`), [id]);
   const apis = useAsync(() => api.get<ResourceServer[]>("/resource-servers"));
   const grants = useAsync(() => api.get<ClientGrant[]>(`/client-grants?client_id=${encodeURIComponent(id)}`), [id]);
-  const [error, setError] = useState<unknown>(null);
+  const action = useAction();
   const [metadata, setMetadata] = useState<string | null>(null);
   const c = client.data;
   if (client.error) return <section><a href="#/applications">← Applications</a><ErrorBanner error={client.error} /></section>;
   if (!c) return <p class="loading">Loading…</p>;
-  const act = async (fn: () => Promise<unknown>) => {
-    setError(null);
-    try { await fn(); return true; } catch (e) { setError(e); return false; }
-  };
+  const act = action.run;
   const rotate = () => {
     if (window.confirm("Rotate the client secret? The current secret stops working immediately.")) act(async () => client.setData(await api.post<Client>(`/clients/${id}/rotate-secret`)));
   };
@@ -103,7 +97,7 @@ export function ApplicationDetail({ id }: { id: string }) {
       <a href="#/applications" class="muted">← Applications</a>
       <div class="page-head"><h1>{c.name}</h1>
         {!c.global && <button type="button" class="danger" onClick={remove}>Delete</button>}</div>
-      <ErrorBanner error={error} />
+      <ErrorBanner error={action.error} />
       <div class="card">
         <dl class="kv">
           <dt>Client ID</dt><dd><code id="app-client-id">{c.client_id}</code> <CopyButton value={c.client_id} label="Copy client ID" /></dd>
@@ -139,12 +133,9 @@ export function ApplicationDetail({ id }: { id: string }) {
 
 function GrantEditor({ api: rs, clientId, grant, onChange }: { api: ResourceServer; clientId: string; grant?: ClientGrant; onChange: () => void }) {
   const [scopes, setScopes] = useState<string[] | null>(null);
-  const [error, setError] = useState<unknown>(null);
+  const action = useAction();
   const chosen = scopes ?? grant?.scope ?? [];
-  const act = async (fn: () => Promise<unknown>) => {
-    setError(null);
-    try { await fn(); setScopes(null); onChange(); } catch (e) { setError(e); }
-  };
+  const act = (fn: () => Promise<unknown>) => action.run(async () => { await fn(); setScopes(null); onChange(); });
   return (
     <div class="card grant" data-api={rs.identifier}>
       <div class="group-head">
@@ -163,7 +154,7 @@ function GrantEditor({ api: rs, clientId, grant, onChange }: { api: ResourceServ
           {grant && scopes !== null && <button type="button" class="small primary" onClick={() => act(() => api.patch(`/client-grants/${grant.id}`, { scope: chosen }))}>Update scopes</button>}
         </div>
       )}
-      <ErrorBanner error={error} />
+      <ErrorBanner error={action.error} />
     </div>
   );
 }

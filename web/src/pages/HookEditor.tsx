@@ -1,35 +1,23 @@
 import { useEffect, useRef, useState } from "preact/hooks";
 import type { EditorView } from "@codemirror/view";
-import { api, ApiError, HOOK_NAME, TRIGGERS, type Hook } from "../api";
-import { DEFAULT_PAYLOADS } from "../hookTypes";
+import {
+  api, ApiError, hookPoints, HOOK_NAME, RUNNER_REQUEST_ID,
+  type Hook, type HookLogLine, type HookPoint, type RunReport,
+} from "../api";
 import { createEditor, compileDiagnostic, showDiagnostics } from "../editor";
 import { setDirty } from "../dirty";
-import { ErrorBanner, errorText, useAsync } from "../ui";
-
-interface Report {
-  result: Record<string, unknown> | null;
-  logs: { time: string; level: string; message: string }[];
-  duration_ms: number;
-  error: { status: number; error: string; error_description: string } | null;
-}
-
-interface LogLine {
-  time: string;
-  hook_name?: string;
-  request_id?: string;
-  level: string;
-  message: string;
-}
+import { ErrorBanner, useAction, useAsync } from "../ui";
 
 const MAX_SECRETS = 20;
 
 export function HookEditor({ id }: { id: string }) {
   const loaded = useAsync(() => api.get<Hook>(`/hooks/${id}`), [id]);
+  const points = useAsync(hookPoints);
   const [hook, setHook] = useState<Hook | null>(null);
   const [code, setCode] = useState("");
   const [saved, setSaved] = useState("");
   const [status, setStatus] = useState<string>("");
-  const [error, setError] = useState<unknown>(null);
+  const action = useAction();
   const [tab, setTab] = useState<"runner" | "secrets" | "modules" | "logs">("runner");
   const [renaming, setRenaming] = useState<string | null>(null);
   // Secret values typed on this page, sent with unsaved runs: stored
@@ -39,6 +27,10 @@ export function HookEditor({ id }: { id: string }) {
   const host = useRef<HTMLDivElement>(null);
   const saveRef = useRef<() => void>(() => {});
   const dirty = hook !== null && code !== saved;
+  const point: HookPoint | undefined = points.data?.find((p) => p.id === hook?.triggerId);
+  // The editor waits for the point table (its completions follow the
+  // point's arguments), or starts without it when the table failed.
+  const pointsSettled = !!points.data || !!points.error;
 
   useEffect(() => {
     if (!loaded.data) return;
@@ -48,37 +40,38 @@ export function HookEditor({ id }: { id: string }) {
   }, [loaded.data]);
 
   useEffect(() => {
-    if (!hook || view.current || !host.current) return;
+    if (!hook || !pointsSettled || view.current || !host.current) return;
     view.current = createEditor({
       parent: host.current,
       doc: hook.script,
-      triggerId: hook.triggerId,
-      onChange: (d) => { setCode(d); setError(null); },
+      arguments: point?.arguments ?? [],
+      onChange: (d) => { setCode(d); action.setError(null); },
       onSave: () => saveRef.current(),
     });
     return () => { view.current?.destroy(); view.current = null; };
-  }, [hook?.id]);
+  }, [hook?.id, pointsSettled]);
 
   useEffect(() => { setDirty(dirty); }, [dirty]);
   useEffect(() => () => setDirty(false), []);
 
   const save = async () => {
-    if (!hook || !view.current) return;
-    const script = view.current.state.doc.toString();
+    const v = view.current;
+    if (!hook || !v) return;
+    const script = v.state.doc.toString();
     setStatus("Saving…");
-    setError(null);
-    try {
-      const h = await api.patch<Hook>(`/hooks/${hook.id}`, { script });
-      setHook(h);
+    const ok = await action.run(async () => {
+      try {
+        setHook(await api.patch<Hook>(`/hooks/${hook.id}`, { script }));
+      } catch (e) {
+        // A compile error also marks its line in the editor.
+        const d = e instanceof ApiError ? compileDiagnostic(v, e.message) : null;
+        if (d) showDiagnostics(v, [d]);
+        throw e;
+      }
       setSaved(script);
-      setStatus("Saved");
-      showDiagnostics(view.current, []);
-    } catch (e) {
-      setStatus("");
-      setError(e);
-      const d = e instanceof ApiError ? compileDiagnostic(view.current, e.message) : null;
-      if (d) showDiagnostics(view.current, [d]);
-    }
+      showDiagnostics(v, []);
+    }, "Saving…");
+    setStatus(ok ? "Saved" : "");
   };
   saveRef.current = save;
 
@@ -97,28 +90,19 @@ export function HookEditor({ id }: { id: string }) {
   if (loaded.error) return <section><p><a href="#/hooks">← Hooks</a></p><ErrorBanner error={loaded.error} /></section>;
   if (!hook) return <p class="loading">Loading…</p>;
 
-  const patch = async (body: Partial<Hook>) => {
-    setError(null);
-    try {
-      const h = await api.patch<Hook>(`/hooks/${hook.id}`, body);
-      setHook({ ...h, script: hook.script });
-      return true;
-    } catch (e) {
-      setError(e);
-      return false;
-    }
-  };
-  const remove = async () => {
+  const patch = (body: Partial<Hook>) => action.run(async () => {
+    const h = await api.patch<Hook>(`/hooks/${hook.id}`, body);
+    setHook({ ...h, script: hook.script });
+  });
+  const remove = () => {
     if (!window.confirm(`Delete the hook "${hook.name}"? This cannot be undone.`)) return;
-    try {
+    action.run(async () => {
       await api.del(`/hooks/${hook.id}`);
       setDirty(false);
       location.hash = "#/hooks";
-    } catch (e) {
-      setError(e);
-    }
+    });
   };
-  const trigger = TRIGGERS.find((t) => t.id === hook.triggerId)?.label ?? hook.triggerId;
+  const trigger = point?.label ?? hook.triggerId;
 
   return (
     <section class="editor-page">
@@ -154,7 +138,7 @@ export function HookEditor({ id }: { id: string }) {
           <button type="button" class="danger" onClick={remove}>Delete</button>
         </div>
       </div>
-      <ErrorBanner error={error} />
+      <ErrorBanner error={action.error} />
       <div class="split">
         <div class="code" ref={host} />
         <div class="panes">
@@ -165,7 +149,7 @@ export function HookEditor({ id }: { id: string }) {
               </button>
             ))}
           </div>
-          <div hidden={tab !== "runner"}><Runner hook={hook} code={code} known={known.current} /></div>
+          <div hidden={tab !== "runner"}><Runner hook={hook} point={point} code={code} known={known.current} /></div>
           <div hidden={tab !== "secrets"}><Secrets hook={hook} known={known.current} /></div>
           <div hidden={tab !== "modules"}><Modules hook={hook} onSaved={(h) => setHook({ ...h, script: hook.script })} /></div>
           <div hidden={tab !== "logs"}><Logs hook={hook} /></div>
@@ -175,44 +159,40 @@ export function HookEditor({ id }: { id: string }) {
   );
 }
 
-function Runner({ hook, code, known }: { hook: Hook; code: string; known: Record<string, string> }) {
-  const [payload, setPayload] = useState(JSON.stringify(DEFAULT_PAYLOADS[hook.triggerId] ?? {}, null, 2));
-  const [report, setReport] = useState<Report | null>(null);
-  const [error, setError] = useState<unknown>(null);
-  const [busy, setBusy] = useState(false);
-  const run = async () => {
-    setError(null);
+// defaultPayload is the point's runner payload as the server serves it.
+const defaultPayload = (point?: HookPoint) => JSON.stringify(point?.default_payload ?? {}, null, 2);
+
+function Runner({ hook, point, code, known }: { hook: Hook; point?: HookPoint; code: string; known: Record<string, string> }) {
+  const [payload, setPayload] = useState<string | null>(null);
+  const [report, setReport] = useState<RunReport | null>(null);
+  const action = useAction();
+  // Until the operator edits it, the payload follows the point table,
+  // which may arrive after the hook.
+  const shown = payload ?? defaultPayload(point);
+  const run = () => action.run(async () => {
+    setReport(null);
     let p: unknown;
     try {
-      p = JSON.parse(payload);
+      p = JSON.parse(shown);
     } catch (e) {
-      setError(new Error("The payload is not valid JSON: " + errorText(e)));
-      return;
+      throw new Error("The payload is not valid JSON: " + (e instanceof Error ? e.message : String(e)));
     }
-    setBusy(true);
-    try {
-      // The code as it is in the editor, saved or not, with the hook's
-      // stored secrets (values typed on this page override them).
-      setReport(await api.post<Report>(`/hooks/${hook.id}/run`, { script: code, payload: p, secrets: known }));
-    } catch (e) {
-      setReport(null);
-      setError(e);
-    } finally {
-      setBusy(false);
-    }
-  };
+    // The code as it is in the editor, saved or not, with the hook's
+    // stored secrets (values typed on this page override them).
+    setReport(await api.post<RunReport>(`/hooks/${hook.id}/run`, { script: code, payload: p, secrets: known }));
+  }, "Running…");
   const unknownSecrets = Object.keys(known).length;
   return (
     <div class="pane" id="runner">
       <label>Payload
-        <textarea id="runner-payload" rows={10} spellcheck={false} value={payload} onInput={(e) => setPayload((e.target as HTMLTextAreaElement).value)} />
+        <textarea id="runner-payload" rows={10} spellcheck={false} value={shown} onInput={(e) => setPayload((e.target as HTMLTextAreaElement).value)} />
       </label>
       <div class="actions">
-        <button type="button" class="small" onClick={() => setPayload(JSON.stringify(DEFAULT_PAYLOADS[hook.triggerId] ?? {}, null, 2))}>Reset payload</button>
-        <button id="runner-run" type="button" class="primary" disabled={busy} onClick={run}>{busy ? "Running…" : "Run"}</button>
+        <button type="button" class="small" onClick={() => setPayload(null)}>Reset payload</button>
+        <button id="runner-run" type="button" class="primary" disabled={!!action.busy} onClick={run}>{action.busy || "Run"}</button>
       </div>
       <p class="hint">Runs the code in the editor without saving it, with the hook's stored secrets{unknownSecrets ? ` (and the ${unknownSecrets} typed on this page)` : ""}.</p>
-      <ErrorBanner error={error} />
+      <ErrorBanner error={action.error} />
       {report && (
         <div id="runner-report" class={"report" + (report.error ? " failed" : "")}>
           <p><b>{report.error ? "Error" : "Result"}</b> <span class="muted">in {report.duration_ms.toFixed(1)} ms</span></p>
@@ -237,24 +217,14 @@ function Secrets({ hook, known }: { hook: Hook; known: Record<string, string> })
   const [value, setValue] = useState("");
   const [editing, setEditing] = useState<string | null>(null);
   const [newValue, setNewValue] = useState("");
-  const [error, setError] = useState<unknown>(null);
+  const action = useAction();
   const names = Object.keys(secrets.data ?? {}).sort();
   const full = names.length >= MAX_SECRETS;
-  const act = async (fn: () => Promise<unknown>) => {
-    setError(null);
-    try {
-      await fn();
-      secrets.reload();
-      return true;
-    } catch (e) {
-      setError(e);
-      return false;
-    }
-  };
+  const act = (fn: () => Promise<unknown>) => action.run(async () => { await fn(); secrets.reload(); });
   return (
     <div class="pane" id="secrets">
       <p class="hint">Read them in code as <code>context.webtask.secrets.NAME</code>. Values are encrypted and never shown again.</p>
-      <ErrorBanner error={secrets.error || error} />
+      <ErrorBanner error={secrets.error || action.error} />
       {names.length === 0 ? <p class="muted">No secrets yet. Add API keys or passwords your hook needs here, not in the code.</p> : (
         <ul class="rows">
           {names.map((n) => (
@@ -311,23 +281,12 @@ function Modules({ hook, onSaved }: { hook: Hook; onSaved: (h: Hook) => void }) 
   const [version, setVersion] = useState("");
   const [editing, setEditing] = useState<string | null>(null);
   const [newVersion, setNewVersion] = useState("");
-  const [busy, setBusy] = useState("");
-  const [error, setError] = useState<unknown>(null);
+  const action = useAction();
+  const busy = action.busy;
   const deps = hook.dependencies ?? {};
   const names = Object.keys(deps).sort();
-  const save = async (next: Record<string, string>, what: string) => {
-    setError(null);
-    setBusy(what);
-    try {
-      onSaved(await api.patch<Hook>(`/hooks/${hook.id}`, { dependencies: next }));
-      return true;
-    } catch (e) {
-      setError(e);
-      return false;
-    } finally {
-      setBusy("");
-    }
-  };
+  const save = (next: Record<string, string>, what: string) =>
+    action.run(async () => onSaved(await api.patch<Hook>(`/hooks/${hook.id}`, { dependencies: next })), what);
   const installed = hook.installed ?? {};
   const pinned = Object.keys(installed).filter((n) => !(n in deps)).sort();
   const st = hook.install;
@@ -342,7 +301,7 @@ function Modules({ hook, onSaved }: { hook: Hook; onSaved: (h: Hook) => void }) 
         {busy && <span class="status" role="status"> {busy}</span>}
       </p>
       {st?.error && <pre class="error" id="modules-install-error">{st.error}</pre>}
-      <ErrorBanner error={error} />
+      <ErrorBanner error={action.error} />
       {names.length === 0 && pinned.length === 0 ? <p class="muted">No modules. Add one below, e.g. axios 0.21.1.</p> : (
         <ul class="rows" id="modules-list">
           {names.map((n) => (
@@ -397,16 +356,16 @@ function Modules({ hook, onSaved }: { hook: Hook; onSaved: (h: Hook) => void }) 
 // Logs streams the hook's console lines live (Server-Sent Events; the
 // session cookie authenticates the GET) after the recent ones.
 function Logs({ hook }: { hook: Hook }) {
-  const [lines, setLines] = useState<LogLine[]>([]);
+  const [lines, setLines] = useState<HookLogLine[]>([]);
   const [state, setState] = useState("connecting");
   useEffect(() => {
     let live = true;
-    api.get<LogLine[]>(`/hooks/${hook.id}/logs`).then((l) => { if (live) setLines((cur) => [...l, ...cur]); }, () => {});
+    api.get<HookLogLine[]>(`/hooks/${hook.id}/logs`).then((l) => { if (live) setLines((cur) => [...l, ...cur]); }, () => {});
     const es = new EventSource(`/api/v2/hooks/logs/stream?hook=${encodeURIComponent(hook.name)}`);
     es.onopen = () => setState("live");
     es.onerror = () => setState("reconnecting");
     es.addEventListener("log", (ev) => {
-      const l = JSON.parse((ev as MessageEvent).data) as LogLine;
+      const l = JSON.parse((ev as MessageEvent).data) as HookLogLine;
       setLines((cur) => [...cur.slice(-499), l]);
     });
     return () => { live = false; es.close(); };
@@ -417,7 +376,7 @@ function Logs({ hook }: { hook: Hook }) {
         <button type="button" class="small" onClick={() => setLines([])}>Clear</button></div>
       {lines.length === 0 ? <p class="muted">Waiting for console output. Run the hook, or get a token in <a href="#/try">Try it</a>.</p> : (
         <pre id="logs-lines" class="log-lines" aria-live="polite">{lines.map((l) =>
-          `${new Date(l.time).toLocaleTimeString()} ${l.level.padEnd(5)} ${l.request_id ? "" : "[runner] "}${l.message}`).join("\n")}</pre>
+          `${new Date(l.time).toLocaleTimeString()} ${l.level.padEnd(5)} ${l.request_id === RUNNER_REQUEST_ID ? "[runner] " : ""}${l.message}`).join("\n")}</pre>
       )}
     </div>
   );

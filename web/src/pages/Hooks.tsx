@@ -1,39 +1,28 @@
 import { useState } from "preact/hooks";
-import { api, HOOK_NAME, TRIGGERS, type Hook } from "../api";
-import { STARTERS } from "../hookTypes";
-import { Empty, ErrorBanner, Modal, useAsync } from "../ui";
+import { api, hookPoints, HOOK_NAME, type Hook, type HookPoint } from "../api";
+import { Empty, ErrorBanner, Modal, useAction, useAsync } from "../ui";
 
 // HooksPage lists hooks grouped by extensibility point, shows which one is
 // enabled, and lets the operator choose it (or none) per point.
 export function HooksPage() {
   const hooks = useAsync(() => api.get<Hook[]>("/hooks"));
+  const points = useAsync(hookPoints);
   const [creating, setCreating] = useState(false);
-  const [error, setError] = useState<unknown>(null);
+  const action = useAction();
 
-  const enable = async (trigger: string, id: string) => {
-    setError(null);
-    try {
-      if (id) {
-        await api.patch(`/hooks/${id}`, { enabled: true });
-      } else {
-        for (const h of (hooks.data ?? []).filter((h) => h.triggerId === trigger && h.enabled)) {
-          await api.patch(`/hooks/${h.id}`, { enabled: false });
-        }
+  const enable = (trigger: string, id: string) => action.run(async () => {
+    if (id) {
+      await api.patch(`/hooks/${id}`, { enabled: true });
+    } else {
+      for (const h of (hooks.data ?? []).filter((h) => h.triggerId === trigger && h.enabled)) {
+        await api.patch(`/hooks/${h.id}`, { enabled: false });
       }
-      hooks.reload();
-    } catch (e) {
-      setError(e);
     }
-  };
-  const remove = async (h: Hook) => {
+    hooks.reload();
+  });
+  const remove = (h: Hook) => {
     if (!window.confirm(`Delete the hook "${h.name}"? This cannot be undone.`)) return;
-    setError(null);
-    try {
-      await api.del(`/hooks/${h.id}`);
-      hooks.reload();
-    } catch (e) {
-      setError(e);
-    }
+    action.run(async () => { await api.del(`/hooks/${h.id}`); hooks.reload(); });
   };
 
   return (
@@ -43,8 +32,8 @@ export function HooksPage() {
         <button id="create-hook" class="primary" type="button" onClick={() => setCreating(true)}>+ Create New Hook</button>
       </div>
       <p class="muted">Hooks run Node.js-style code inside <code>/oauth/token</code>. Many hooks can exist per extensibility point; only one is enabled, and it runs for every application and API.</p>
-      <ErrorBanner error={hooks.error || error} />
-      {TRIGGERS.map((t) => {
+      <ErrorBanner error={hooks.error || points.error || action.error} />
+      {(points.data ?? []).map((t) => {
         const list = (hooks.data ?? []).filter((h) => h.triggerId === t.id);
         const enabled = list.find((h) => h.enabled);
         return (
@@ -61,7 +50,7 @@ export function HooksPage() {
             </div>
             {hooks.loading && !hooks.data ? <p class="muted">Loading…</p> : list.length === 0 ? (
               <Empty title={`No ${t.label} hook yet`}>
-                <p>Create one with <b>+ Create New Hook</b> to change scopes or add claims{t.id === "password-exchange" ? " for the password grant" : " for client-credentials tokens"}.</p>
+                <p>Create one with <b>+ Create New Hook</b> to change scopes or add claims to the tokens of {t.label}.</p>
               </Empty>
             ) : (
               <ul class="rows">
@@ -79,33 +68,32 @@ export function HooksPage() {
           </div>
         );
       })}
-      {creating && <CreateHook onClose={() => setCreating(false)} />}
+      {creating && points.data && <CreateHook points={points.data} onClose={() => setCreating(false)} />}
     </section>
   );
 }
 
-function CreateHook({ onClose }: { onClose: () => void }) {
-  const [trigger, setTrigger] = useState(TRIGGERS[0].id);
+function CreateHook({ points, onClose }: { points: HookPoint[]; onClose: () => void }) {
+  const [trigger, setTrigger] = useState(points[0]?.id ?? "");
   const [name, setName] = useState("");
-  const [error, setError] = useState<unknown>(null);
+  const action = useAction();
   const valid = HOOK_NAME.test(name);
-  const submit = async (e: Event) => {
+  const submit = (e: Event) => {
     e.preventDefault();
     if (!valid) return;
-    try {
-      const h = await api.post<Hook>("/hooks", { name, triggerId: trigger, script: STARTERS[trigger] });
+    const script = points.find((p) => p.id === trigger)?.starter_code;
+    action.run(async () => {
+      const h = await api.post<Hook>("/hooks", { name, triggerId: trigger, script });
       onClose();
       location.hash = `#/hooks/${h.id}`;
-    } catch (err) {
-      setError(err);
-    }
+    });
   };
   return (
     <Modal title="New Hook" onClose={onClose}>
       <form onSubmit={submit}>
         <label>Hook
           <select id="new-hook-trigger" value={trigger} onChange={(e) => setTrigger((e.target as HTMLSelectElement).value)}>
-            {TRIGGERS.map((t) => <option value={t.id}>{t.label}</option>)}
+            {points.map((t) => <option value={t.id}>{t.label}</option>)}
           </select>
         </label>
         <label>Name
@@ -113,10 +101,10 @@ function CreateHook({ onClose }: { onClose: () => void }) {
             onInput={(e) => setName((e.target as HTMLInputElement).value)} />
         </label>
         {name !== "" && !valid && <p class="field-error">Use letters, digits, spaces and dashes; start and end with a letter or digit.</p>}
-        <ErrorBanner error={error} />
+        <ErrorBanner error={action.error} />
         <div class="actions">
           <button type="button" onClick={onClose}>Cancel</button>
-          <button id="new-hook-create" class="primary" type="submit" disabled={!valid}>Create</button>
+          <button id="new-hook-create" class="primary" type="submit" disabled={!valid || !!action.busy}>Create</button>
         </div>
       </form>
     </Modal>

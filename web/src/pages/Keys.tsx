@@ -1,6 +1,5 @@
-import { useState } from "preact/hooks";
 import { api, type SigningKey } from "../api";
-import { ErrorBanner, fmtDate, useAsync } from "../ui";
+import { ErrorBanner, fmtDate, useAction, useAsync } from "../ui";
 
 function state(k: SigningKey) {
   return k.revoked ? "revoked" : k.current ? "current" : k.next ? "next" : k.previous ? "previous" : "";
@@ -8,22 +7,16 @@ function state(k: SigningKey) {
 
 export function KeysPage() {
   const keys = useAsync(() => api.get<SigningKey[]>("/keys/signing"));
-  const [error, setError] = useState<unknown>(null);
-  const rotate = async () => {
+  const action = useAction();
+  const rotate = () => {
     if (!window.confirm("Rotate the signing key? The next key becomes current; tokens signed with the old one stay valid while it is published as previous.")) return;
-    setError(null);
-    try {
-      await api.post("/keys/signing/rotate");
-      keys.reload();
-    } catch (e) {
-      setError(e);
-    }
+    action.run(async () => { await api.post("/keys/signing/rotate"); keys.reload(); });
   };
   return (
     <section>
       <div class="page-head"><h1>Signing keys</h1><button id="keys-rotate" class="primary" type="button" onClick={rotate}>Rotate key</button></div>
       <p class="muted">Access tokens are signed with RS256 by default; an API may choose PS256 (these RSA keys too), ES256 or EdDSA (a P-256 or Ed25519 key of their own, listed here once an API uses them and rotated with the rest) or HS256 (its own signing secret, never published). Resource servers fetch the public keys from <code>/.well-known/jwks.json</code>.</p>
-      <ErrorBanner error={keys.error || error} />
+      <ErrorBanner error={keys.error || action.error} />
       <div class="table-wrap">
         <table>
           <thead><tr><th>Key id</th><th>State</th><th>Current since</th><th>Thumbprint</th></tr></thead>

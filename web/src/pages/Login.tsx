@@ -1,23 +1,14 @@
 import { useState } from "preact/hooks";
 import { request, type SessionInfo } from "../api";
-import { ErrorBanner } from "../ui";
+import { ErrorBanner, useAction } from "../ui";
 
 export function Login({ onSignedIn }: { onSignedIn: (s: SessionInfo) => void }) {
   const [email, setEmail] = useState("");
   const [password, setPassword] = useState("");
-  const [error, setError] = useState<unknown>(null);
-  const [busy, setBusy] = useState(false);
-  const submit = async (e: Event) => {
+  const action = useAction();
+  const submit = (e: Event) => {
     e.preventDefault();
-    setBusy(true);
-    setError(null);
-    try {
-      onSignedIn(await request<SessionInfo>("POST", "/dashboard/api/login", { email, password }));
-    } catch (err) {
-      setError(err);
-    } finally {
-      setBusy(false);
-    }
+    action.run(async () => onSignedIn(await request<SessionInfo>("POST", "/dashboard/api/login", { email, password })));
   };
   return (
     <div class="login">
@@ -32,8 +23,8 @@ export function Login({ onSignedIn }: { onSignedIn: (s: SessionInfo) => void }) 
           <input id="login-password" type="password" autocomplete="current-password" required value={password}
             onInput={(e) => setPassword((e.target as HTMLInputElement).value)} />
         </label>
-        <ErrorBanner error={error} />
-        <button id="login-submit" class="primary" type="submit" disabled={busy}>{busy ? "Signing in…" : "Sign in"}</button>
+        <ErrorBanner error={action.error} />
+        <button id="login-submit" class="primary" type="submit" disabled={!!action.busy}>{action.busy ? "Signing in…" : "Sign in"}</button>
         <p class="hint">The first operator comes from <code>TOKENHOOK_ADMIN_EMAIL</code> and <code>TOKENHOOK_ADMIN_PASSWORD</code>;
           <code> tokenhook serve --dev</code> prints one.</p>
       </form>

@@ -1,6 +1,6 @@
 import { useEffect, useState } from "preact/hooks";
-import { api, request, type Client, type ClientGrant, type ResourceServer } from "../api";
-import { Empty, ErrorBanner, useAsync } from "../ui";
+import { api, request, type Client, type ClientGrant, type ResourceServer, type TryTokenResult } from "../api";
+import { Empty, ErrorBanner, useAction, useAsync } from "../ui";
 
 // Registered claims this server sets itself; anything else in an access
 // token came from the hook and is highlighted.
@@ -40,9 +40,8 @@ export function TryItPage() {
   const grants = useAsync(() => api.get<ClientGrant[]>("/client-grants"));
   const [clientId, setClientId] = useState("");
   const [audience, setAudience] = useState("");
-  const [result, setResult] = useState<{ status: number; response: Record<string, unknown> } | null>(null);
-  const [error, setError] = useState<unknown>(null);
-  const [busy, setBusy] = useState(false);
+  const [result, setResult] = useState<TryTokenResult | null>(null);
+  const action = useAction();
 
   const apps = (clients.data ?? []).filter((c) => !c.global && (c.grant_types ?? []).includes("client_credentials"));
   const authorized = (grants.data ?? []).filter((g) => g.client_id === clientId).map((g) => g.audience);
@@ -52,18 +51,10 @@ export function TryItPage() {
     if (authorized.length && !authorized.includes(audience)) setAudience(authorized[0]);
   }, [clientId, grants.data]);
 
-  const get = async () => {
-    setBusy(true);
-    setError(null);
-    try {
-      setResult(await request("POST", "/dashboard/api/try-token", { client_id: clientId, audience }));
-    } catch (e) {
-      setError(e);
-      setResult(null);
-    } finally {
-      setBusy(false);
-    }
-  };
+  const get = () => action.run(async () => {
+    setResult(null);
+    setResult(await request<TryTokenResult>("POST", "/dashboard/api/try-token", { client_id: clientId, audience }));
+  });
   const tokenParts = typeof result?.response?.access_token === "string" ? (result.response.access_token as string).split(".") : null;
   const header = tokenParts ? decodePart(tokenParts[0]) : null;
   const payload = tokenParts ? decodePart(tokenParts[1]) : null;
@@ -88,11 +79,11 @@ export function TryItPage() {
               {choices.map((a) => <option value={a.identifier}>{a.name} ({a.identifier}){authorized.includes(a.identifier) ? "" : " — not authorized"}</option>)}
             </select>
           </label>
-          <div class="actions"><button id="try-get" class="primary" type="button" disabled={busy || !clientId || !audience} onClick={get}>{busy ? "Getting…" : "Get token"}</button></div>
+          <div class="actions"><button id="try-get" class="primary" type="button" disabled={!!action.busy || !clientId || !audience} onClick={get}>{action.busy ? "Getting…" : "Get token"}</button></div>
           {clientId && authorized.length === 0 && <p class="hint">This application is not authorized for any API yet: <a href={`#/applications/${clientId}`}>authorize it</a>.</p>}
         </div>
       )}
-      <ErrorBanner error={error} />
+      <ErrorBanner error={action.error} />
       {result && (
         <div class="try-result">
           <div class="card">

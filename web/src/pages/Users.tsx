@@ -1,6 +1,6 @@
 import { useState } from "preact/hooks";
 import { api, type User } from "../api";
-import { Empty, ErrorBanner, Modal, fmtDate, useAsync } from "../ui";
+import { Empty, ErrorBanner, Modal, fmtDate, useAction, useAsync } from "../ui";
 
 export function UsersPage() {
   const [q, setQ] = useState("");
@@ -8,11 +8,8 @@ export function UsersPage() {
   const users = useAsync(() => api.get<User[]>(`/users?per_page=50&search_engine=v3${search ? "&q=" + encodeURIComponent(search) : ""}`), [search]);
   const [creating, setCreating] = useState(false);
   const [editing, setEditing] = useState<User | null>(null);
-  const [error, setError] = useState<unknown>(null);
-  const act = async (fn: () => Promise<unknown>) => {
-    setError(null);
-    try { await fn(); users.reload(); } catch (e) { setError(e); }
-  };
+  const action = useAction();
+  const act = (fn: () => Promise<unknown>) => action.run(async () => { await fn(); users.reload(); });
   return (
     <section>
       <div class="page-head"><h1>Users</h1><button id="create-user" class="primary" type="button" onClick={() => setCreating(true)}>+ Create User</button></div>
@@ -21,7 +18,7 @@ export function UsersPage() {
         <input aria-label="Search users" placeholder="Search by email, name or username" value={q} onInput={(e) => setQ((e.target as HTMLInputElement).value)} />
         <button type="submit">Search</button>
       </form>
-      <ErrorBanner error={users.error || error} />
+      <ErrorBanner error={users.error || action.error} />
       {users.data && users.data.length === 0 ? (
         <Empty title={search ? "No user matches" : "No users yet"}><p>{search ? "Try another search." : "Create a user to try the password grant."}</p></Empty>
       ) : (
@@ -53,19 +50,19 @@ export function UsersPage() {
 function CreateUser({ onClose }: { onClose: () => void }) {
   const [email, setEmail] = useState("");
   const [password, setPassword] = useState("");
-  const [error, setError] = useState<unknown>(null);
+  const action = useAction();
   return (
     <Modal title="New User" onClose={onClose}>
-      <form onSubmit={async (e) => {
+      <form onSubmit={(e) => {
         e.preventDefault();
-        try {
+        action.run(async () => {
           await api.post("/users", { connection: "Username-Password-Authentication", email, password });
           onClose();
-        } catch (err) { setError(err); }
+        });
       }}>
         <label>Email<input type="email" required value={email} onInput={(e) => setEmail((e.target as HTMLInputElement).value)} /></label>
         <label>Password<input type="password" required autocomplete="new-password" value={password} onInput={(e) => setPassword((e.target as HTMLInputElement).value)} /></label>
-        <ErrorBanner error={error} />
+        <ErrorBanner error={action.error} />
         <div class="actions"><button type="button" onClick={onClose}>Cancel</button><button class="primary" type="submit">Create</button></div>
       </form>
     </Modal>
@@ -75,19 +72,19 @@ function CreateUser({ onClose }: { onClose: () => void }) {
 function EditUser({ user, onClose }: { user: User; onClose: () => void }) {
   const [userMeta, setUserMeta] = useState(JSON.stringify(user.user_metadata ?? {}, null, 2));
   const [appMeta, setAppMeta] = useState(JSON.stringify(user.app_metadata ?? {}, null, 2));
-  const [error, setError] = useState<unknown>(null);
+  const action = useAction();
   return (
     <Modal title={`Edit ${user.email}`} onClose={onClose}>
-      <form onSubmit={async (e) => {
+      <form onSubmit={(e) => {
         e.preventDefault();
-        try {
+        action.run(async () => {
           await api.patch(`/users/${encodeURIComponent(user.user_id)}`, { user_metadata: JSON.parse(userMeta), app_metadata: JSON.parse(appMeta) });
           onClose();
-        } catch (err) { setError(err); }
+        });
       }}>
         <label>user_metadata (JSON)<textarea rows={5} spellcheck={false} value={userMeta} onInput={(e) => setUserMeta((e.target as HTMLTextAreaElement).value)} /></label>
         <label>app_metadata (JSON)<textarea rows={5} spellcheck={false} value={appMeta} onInput={(e) => setAppMeta((e.target as HTMLTextAreaElement).value)} /></label>
-        <ErrorBanner error={error} />
+        <ErrorBanner error={action.error} />
         <div class="actions"><button type="button" onClick={onClose}>Cancel</button><button class="primary" type="submit">Save</button></div>
       </form>
     </Modal>
