@@ -81,6 +81,7 @@ TOKENHOOK_DATA_DIR); a flag given on the command line wins.`,
 	f.StringSliceVar(&cfg.TrustedProxies, "trusted-proxies", cfg.TrustedProxies, "CIDRs of reverse proxies whose forwarding header names the client (comma-separated)")
 	f.StringVar(&cfg.ForwardedHeader, "forwarded-header", cfg.ForwardedHeader, "header trusted proxies append the client to: X-Forwarded-For or Forwarded")
 	f.StringVar(&cfg.MasterKeyFile, "master-key-file", cfg.MasterKeyFile, "file holding the master key (instead of TOKENHOOK_MASTER_KEY or <data-dir>/master.key)")
+	f.DurationVar(&cfg.LogRetention, "log-retention", cfg.LogRetention, "delete tenant log events older than this (0: keep forever)")
 	f.Int64Var(&cfg.LogSpoolBytes, "log-spool-bytes", cfg.LogSpoolBytes, "byte budget of the tenant log's spool in <data-dir>/log-spool (events wait there while storage is slow; past it they are dropped and counted in /metrics)")
 	f.StringVar(&cfg.LogLevel, "log-level", cfg.LogLevel, "debug, info, warn or error")
 	f.StringVar(&cfg.LogFormat, "log-format", cfg.LogFormat, "text or json")

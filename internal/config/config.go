@@ -135,6 +135,10 @@ type Config struct {
 	// <DataDir>/log-spool, where events wait while storage is slow or
 	// down; past it events are dropped and counted (TOKENHOOK_LOG_SPOOL_BYTES).
 	LogSpoolBytes int64
+	// LogRetention deletes tenant log events older than this, in small
+	// batches off the token path; 0 keeps them forever
+	// (TOKENHOOK_LOG_RETENTION).
+	LogRetention time.Duration
 	// LogLevel is debug, info, warn or error; LogFormat is text or json
 	// (TOKENHOOK_LOG_LEVEL, TOKENHOOK_LOG_FORMAT).
 	LogLevel  string
@@ -161,6 +165,7 @@ func Default() Config {
 		SessionIdleTimeout: 12 * time.Hour,
 		SessionMaxAge:      7 * 24 * time.Hour,
 		LogSpoolBytes:      256 << 20,
+		LogRetention:       30 * 24 * time.Hour,
 		LogLevel:           "info",
 		LogFormat:          "text",
 		ReadTimeout:        30 * time.Second,
@@ -260,6 +265,9 @@ func (c Config) Validate() error {
 	case "text", "json":
 	default:
 		errs = append(errs, fmt.Errorf("--log-format %q: use text or json", c.LogFormat))
+	}
+	if c.LogRetention < 0 {
+		errs = append(errs, errors.New("--log-retention must not be negative (0 keeps events forever)"))
 	}
 	if c.LogSpoolBytes < 1<<20 {
 		errs = append(errs, errors.New("--log-spool-bytes must be at least 1 MiB"))

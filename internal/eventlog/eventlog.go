@@ -70,9 +70,20 @@ type Options struct {
 	SpoolBytes int64
 	// Registerer receives the writer's metrics; nil registers none.
 	Registerer prometheus.Registerer
-	// Now is the clock of warnings (nil = time.Now).
+	// Now is the clock of warnings and retention (nil = time.Now).
 	Now func() time.Time
+	// Tenant and Retention: events of Tenant older than Retention are
+	// deleted, in small batches every pruneEvery; 0 keeps them forever.
+	Tenant    string
+	Retention time.Duration
 }
+
+const (
+	// pruneEvery is how often retention runs; pruneBatch bounds one
+	// DELETE, so it never holds a lock for long.
+	pruneEvery = 10 * time.Minute
+	pruneBatch = 1000
+)
 
 // chunk is a run of events the spooler handed to the store writer: held in
 // memory (events), in the spool (seg, off..end), or both.
@@ -116,11 +127,12 @@ type Writer struct {
 	done      chan struct{}
 	life      context.Context
 	cancel    context.CancelFunc
+	pruned    chan struct{} // closed when the retention goroutine ends; nil without retention
 
-	stored, spooled, dropped, unspooled atomic.Int64
-	warnMu                              sync.Mutex
-	lastWarn                            map[string]time.Time
-	unwarned                            map[string]int64
+	stored, spooled, dropped, unspooled, pruneCount atomic.Int64
+	warnMu                                          sync.Mutex
+	lastWarn                                        map[string]time.Time
+	unwarned                                        map[string]int64
 }
 
 // New starts a writer. Files left in the spool by a previous process are
@@ -167,6 +179,10 @@ func New(store storage.Storage, log *slog.Logger, opts Options) *Writer {
 	}
 	go w.spoolLoop()
 	go w.storeLoop()
+	if opts.Retention > 0 && opts.Tenant != "" {
+		w.pruned = make(chan struct{})
+		go w.pruneLoop(opts.Tenant, opts.Retention)
+	}
 	if len(w.queue) > 0 {
 		wake(w.flush)
 	}
@@ -184,6 +200,9 @@ func (w *Writer) register(reg prometheus.Registerer) {
 		prometheus.NewCounterFunc(prometheus.CounterOpts{
 			Name: "tokenhook_log_events_dropped_total", Help: "Tenant log events lost: the spool's byte budget (or memory, without spool) was exhausted.",
 		}, func() float64 { return float64(w.dropped.Load()) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "tokenhook_log_events_pruned_total", Help: "Tenant log events deleted by retention (--log-retention).",
+		}, func() float64 { return float64(w.pruneCount.Load()) }),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 			Name: "tokenhook_log_spool_bytes", Help: "Bytes in the tenant log spool.",
 		}, func() float64 {
@@ -202,11 +221,13 @@ type Stats struct {
 	// refused them (budget exhausted, disk failing) or there being none.
 	Unspooled  int64
 	SpoolBytes int64
+	// Pruned is events deleted by retention.
+	Pruned int64
 }
 
 // Stats returns the counters /metrics shows.
 func (w *Writer) Stats() Stats {
-	st := Stats{Stored: w.stored.Load(), Spooled: w.spooled.Load(), Dropped: w.dropped.Load(), Unspooled: w.unspooled.Load()}
+	st := Stats{Stored: w.stored.Load(), Spooled: w.spooled.Load(), Dropped: w.dropped.Load(), Unspooled: w.unspooled.Load(), Pruned: w.pruneCount.Load()}
 	if w.spool != nil {
 		st.SpoolBytes = w.spool.bytes()
 	}
@@ -271,6 +292,9 @@ func (w *Writer) Close() {
 	close(w.closing)
 	w.cancel() // a storage call stuck on a lock gives way to the last write
 	<-w.done
+	if w.pruned != nil {
+		<-w.pruned
+	}
 	if w.spool != nil {
 		w.spool.close()
 	}
@@ -438,6 +462,38 @@ func (w *Writer) write(parent context.Context) error {
 			if c.seg != nil {
 				w.spool.commit(c.seg, c.end)
 			}
+		}
+	}
+}
+
+// pruneLoop deletes the tenant's events older than retention: at start and
+// every pruneEvery, batch after batch until a batch is not full. It runs
+// beside the token path and the writer, never in them.
+func (w *Writer) pruneLoop(tenant string, retention time.Duration) {
+	defer close(w.pruned)
+	tick := time.NewTicker(pruneEvery)
+	defer tick.Stop()
+	for {
+		before := w.now().Add(-retention)
+		for {
+			ctx, cancel := context.WithTimeout(w.life, storeTimeout)
+			n, err := w.store.PruneLogEvents(ctx, tenant, before, pruneBatch)
+			cancel()
+			if err != nil {
+				if w.life.Err() == nil {
+					w.warn("prune", "tenant log retention failed; retrying later", "err", err)
+				}
+				break
+			}
+			w.pruneCount.Add(int64(n))
+			if n < pruneBatch {
+				break
+			}
+		}
+		select {
+		case <-tick.C:
+		case <-w.life.Done():
+			return
 		}
 	}
 }

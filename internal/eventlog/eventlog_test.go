@@ -235,3 +235,32 @@ func TestStoredFieldsAreCapped(t *testing.T) {
 		}
 	})
 }
+
+// TestRetentionPrunesOldEvents (issue 14 item 4): events older than the
+// retention are deleted in batches, off the Record path; newer ones and
+// other tenants' stay.
+func TestRetentionPrunesOldEvents(t *testing.T) {
+	backends(t, func(t *testing.T, b backend) {
+		store := b.open(t)
+		now := time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)
+		var old []storage.LogEvent
+		for i := range 2500 { // past one batch of 1000
+			old = append(old, storage.LogEvent{Tenant: "t", LogID: fmt.Sprintf("old-%05d", i), Date: now.Add(-31 * 24 * time.Hour), Type: "seccft"},
+				storage.LogEvent{Tenant: "other", LogID: fmt.Sprintf("old-%05d", i), Date: now.Add(-31 * 24 * time.Hour), Type: "seccft"})
+		}
+		if err := store.AppendLogEvents(t.Context(), old); err != nil {
+			t.Fatal(err)
+		}
+		w := eventlog.New(store, discard(), eventlog.Options{SpoolDir: t.TempDir(), Tenant: "t", Retention: 30 * 24 * time.Hour,
+			Now: func() time.Time { return now }})
+		w.Record(storage.LogEvent{Tenant: "t", Type: "seccft", Date: now.Add(-29 * 24 * time.Hour)})
+		eventually(t, "the old events pruned", func() bool { return w.Stats().Pruned == 2500 })
+		w.Close()
+		if _, total, err := store.ListLogEvents(t.Context(), "t", storage.LogQuery{}); err != nil || total != 1 {
+			t.Fatalf("tenant t keeps %d events (%v), want the recent one", total, err)
+		}
+		if _, total, err := store.ListLogEvents(t.Context(), "other", storage.LogQuery{}); err != nil || total != 2500 {
+			t.Fatalf("another tenant keeps %d events (%v), want 2500", total, err)
+		}
+	})
+}

@@ -183,6 +183,8 @@ func (s *Server) build(ctx context.Context, out io.Writer, now func() time.Time)
 		SpoolDir:   filepath.Join(cfg.DataDir, SpoolDir),
 		SpoolBytes: cfg.LogSpoolBytes,
 		Registerer: s.registry,
+		Tenant:     cfg.Tenant,
+		Retention:  cfg.LogRetention,
 	})
 	if s.engine, err = newHookEngine(cfg); err != nil {
 		return err

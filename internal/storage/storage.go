@@ -326,6 +326,9 @@ type Storage interface {
 	// fails the other rows.
 	AppendLogEvents(ctx context.Context, events []LogEvent) error
 	ListLogEvents(ctx context.Context, tenant string, q LogQuery) ([]LogEvent, int, error)
+	// PruneLogEvents deletes up to limit of the tenant's events dated
+	// before before, and says how many it deleted.
+	PruneLogEvents(ctx context.Context, tenant string, before time.Time, limit int) (int, error)
 	GetLogEvent(ctx context.Context, tenant, logID string) (LogEvent, error)
 
 	// CreateHook and UpdateHook keep at most one enabled hook per trigger:

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/tokenhook/tokenhook/internal/storage"
@@ -189,6 +190,23 @@ func (s *Store) ListLogEvents(ctx context.Context, tenant string, q storage.LogQ
 		return rows.Err()
 	})
 	return list, total, err
+}
+
+// PruneLogEvents implements storage.Storage: one short statement through
+// log_events_by_date, so retention never holds a long lock.
+func (s *Store) PruneLogEvents(ctx context.Context, tenant string, before time.Time, limit int) (int, error) {
+	var n int64
+	err := s.write(ctx, func(tx *sql.Tx) ([]storage.Change, error) {
+		res, err := s.exec(ctx, tx, "DELETE FROM log_events WHERE tenant = ? AND log_id IN "+
+			"(SELECT log_id FROM log_events WHERE tenant = ? AND date < ? LIMIT ?)",
+			tenant, tenant, formatTime(before), limit)
+		if err != nil {
+			return nil, fmt.Errorf("sqlstore: prune log events: %w", err)
+		}
+		n, err = res.RowsAffected()
+		return nil, err
+	})
+	return int(n), err
 }
 
 // GetLogEvent implements storage.Storage.

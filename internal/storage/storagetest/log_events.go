@@ -107,6 +107,26 @@ func testLogEvents(t *testing.T, open func(t *testing.T) storage.Storage) {
 		mustEqual(t, len(list), 50, "events on the second page")
 		mustEqual(t, list[0].LogID, "log-0101", "first of the second page")
 	})
+	t.Run("prune deletes the oldest, in batches, one tenant only", func(t *testing.T) {
+		var batch []storage.LogEvent
+		for n := 1; n <= 30; n++ {
+			batch = append(batch, sampleLog("t5", n, "seccft", "c1"), sampleLog("t6", n, "seccft", "c1"))
+		}
+		mustNil(t, s.AppendLogEvents(ctx, batch), "append")
+		n, err := s.PruneLogEvents(ctx, "t5", at(21), 15)
+		mustNil(t, err, "prune")
+		mustEqual(t, n, 15, "pruned in the first batch")
+		n, err = s.PruneLogEvents(ctx, "t5", at(21), 15)
+		mustNil(t, err, "prune again")
+		mustEqual(t, n, 5, "pruned in the second batch")
+		list, total, err := s.ListLogEvents(ctx, "t5", storage.LogQuery{OldestFirst: true, Page: storage.Page{PerPage: 1}})
+		mustNil(t, err, "list")
+		mustEqual(t, total, 10, "events kept")
+		mustEqual(t, list[0].LogID, "log-0021", "oldest kept")
+		_, total, err = s.ListLogEvents(ctx, "t6", storage.LogQuery{})
+		mustNil(t, err, "list the other tenant")
+		mustEqual(t, total, 30, "other tenant's events")
+	})
 	t.Run("huge pages are empty, not errors", func(t *testing.T) {
 		for _, p := range []storage.Page{{Page: 1 << 62, PerPage: 100}, {Page: 9223372036854775807, PerPage: 2}} {
 			list, _, err := s.ListLogEvents(ctx, "t1", storage.LogQuery{Page: p})
