@@ -83,9 +83,10 @@ test-unit: node $(NPM_MARKERS)
 
 # Load the real server on loopback and compare CPU per token with one bare
 # RS256 signature, for the static build (crypto/rsa) and the -tags openssl
-# build (--signer openssl) in one run.
+# build (--signer openssl) in one run, and hooks on Node.js. BENCH_ARGS passes
+# options, e.g. BENCH_ARGS='-run hook -duration 3s'.
 bench: build build-openssl
-	$(GO) run -tags openssl ./cmd/tokenhook-bench -bin ./$(BIN) -openssl-bin ./$(BIN_OPENSSL)
+	$(GO) run -tags openssl ./cmd/tokenhook-bench -bin ./$(BIN) -openssl-bin ./$(BIN_OPENSSL) $(BENCH_ARGS)
 
 clean:
 	rm -rf bin

@@ -13,7 +13,22 @@
 // The hook scenario runs once more against the Go build started with
 // --hook-isolation none (rows "go/inproc"): what the worker processes cost.
 //
-// -run picks scenarios by name, e.g. -run 'hook' for both hook rows.
+// The Node-runtime scenarios run on a server of their own started with
+// --hook-egress-allow 127.0.0.0/8 (rows "node"): "node simple hook" is
+// the simple hook plus a require('https') that sends it to Node, and
+// "node fetch hook" asks a loopback mock API for a value over plain HTTP
+// once per token. The mock is this program started again with -mock-api,
+// so its CPU per request, printed under the row, is its own. Before each
+// row a "cold start" line gives the wall time of the first token after
+// saving the hook (its Node worker starting). Without node on PATH these
+// rows are skipped with a line that says so.
+//
+// CPU per token is the server's and all its descendants' (hook workers,
+// Node workers), plus what the server's children that exited during the
+// run had used.
+//
+// -run picks scenarios by name, e.g. -run 'hook' for all hook rows and
+// -run node for the Node ones.
 //
 // The ES256 scenario creates an ES256 API and a grant to it through
 // /api/v2 and loads client credentials for that API; its floor is a bare

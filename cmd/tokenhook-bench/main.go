@@ -47,7 +47,12 @@ func main() {
 	concurrency := flag.Int("c", 16, "concurrent keep-alive connections")
 	opensslBin := flag.String("openssl-bin", "", "a tokenhook binary built with -tags openssl: also run the RS256 scenarios with --signer openssl")
 	only := flag.String("run", "", "run only the scenarios whose name matches this regular expression")
+	mockAPI := flag.String("mock-api", "", "internal: serve the loopback mock API of the node fetch scenario on this address")
 	flag.Parse()
+	if *mockAPI != "" {
+		serveMockAPI(*mockAPI)
+		return
+	}
 	var err error
 	if scenarioFilter, err = regexp.Compile(*only); err != nil {
 		fmt.Fprintln(os.Stderr, "bench: -run:", err)
@@ -84,6 +89,9 @@ type backend struct {
 	// only, when set, limits the scenarios run (the password ones are
 	// bcrypt-bound and would only repeat the Go rows).
 	only map[string]bool
+	// node marks the backend of the Node-runtime scenarios: they run only
+	// there, and the backend is skipped when Node is missing.
+	node bool
 }
 
 func run(bin, opensslBin string, duration, warmup time.Duration, concurrency int) error {
@@ -100,6 +108,10 @@ func run(bin, opensslBin string, duration, warmup time.Duration, concurrency int
 		// the worker processes cost against what they protect from.
 		{name: "go/inproc", bin: bin, signer: "go", args: []string{"--hook-isolation", "none"}, sign: key,
 			only: map[string]bool{"with simple hook": true}}}
+	// The Node runtime on its own server, which lets hooks reach the
+	// loopback mock API; the embedded engine's rows above are its baseline.
+	backends = append(backends, backend{name: "node", bin: bin, signer: "go", sign: key, node: true,
+		args: []string{"--hook-egress-allow", "127.0.0.0/8"}})
 	opensslNote := "not measured (no -openssl-bin)"
 	if opensslBin != "" {
 		ossl, err := opensslSigner(key)
@@ -119,6 +131,15 @@ func run(bin, opensslBin string, duration, warmup time.Duration, concurrency int
 	fmt.Printf("bare ES256 signature, crypto/ecdsa: %.3f ms CPU\n\n", ms(bareSignatureCPU(ecKey, 1000)))
 	fmt.Printf("%-22s %-10s %10s %9s %9s %14s %12s %9s\n", "scenario", "server", "tokens/s", "p50 ms", "p99 ms", "CPU ms/token", "sign ms", "x sign")
 	for _, b := range backends {
+		if !b.selected() {
+			continue
+		}
+		if b.node {
+			if _, err := exec.LookPath("node"); err != nil {
+				fmt.Println("node scenarios skipped: node is not on PATH (the Node hook runtime needs it)")
+				continue
+			}
+		}
 		if err := runBackend(b, duration, warmup, concurrency); err != nil {
 			return fmt.Errorf("signer %s: %w", b.name, err)
 		}
@@ -132,8 +153,15 @@ func runBackend(b backend, duration, warmup time.Duration, concurrency int) erro
 		return err
 	}
 	defer srv.stop()
-	for _, sc := range scenarios(srv) {
-		if b.only != nil && !b.only[sc.name] || !scenarioFilter.MatchString(sc.name) {
+	var mock *mockAPI
+	if b.node {
+		if mock, err = startMockAPI(); err != nil {
+			return err
+		}
+		defer mock.stop()
+	}
+	for _, sc := range scenarios(srv, mock) {
+		if !b.runs(sc) {
 			continue
 		}
 		if sc.setup != nil {
@@ -156,6 +184,13 @@ func runBackend(b backend, duration, warmup time.Duration, concurrency int) erro
 		if err != nil {
 			return err
 		}
+		var mockCPU0 time.Duration
+		var mockN0 int64
+		if mock != nil {
+			if mockCPU0, mockN0, err = mock.usage(); err != nil {
+				return err
+			}
+		}
 		res := load(srv, concurrency, duration, body)
 		cpu1, _ := treeCPU(srv.cmd.Process.Pid)
 		if res.errors > 0 {
@@ -164,8 +199,34 @@ func runBackend(b backend, duration, warmup time.Duration, concurrency int) erro
 		perToken := (cpu1 - cpu0) / time.Duration(res.ok)
 		fmt.Printf("%-22s %-10s %10.0f %9.2f %9.2f %14.3f %12.3f %9.2f\n", sc.name, b.name, float64(res.ok)/duration.Seconds(),
 			ms(res.p(0.50)), ms(res.p(0.99)), ms(perToken), ms(sign), float64(perToken)/float64(sign))
+		if mock != nil {
+			mockCPU1, mockN1, err := mock.usage()
+			if err != nil {
+				return err
+			}
+			if n := mockN1 - mockN0; n > 0 {
+				fmt.Printf("%-22s %-10s %d requests for %d tokens, mock API's own CPU %.3f ms/request\n", "  mock API", "", n, res.ok,
+					ms((mockCPU1-mockCPU0)/time.Duration(n)))
+			}
+		}
 	}
 	return nil
+}
+
+// runs says whether the backend runs sc (its own list, and -run).
+func (b backend) runs(sc scenario) bool {
+	return (b.only == nil || b.only[sc.name]) && sc.node == b.node && scenarioFilter.MatchString(sc.name)
+}
+
+// selected says whether -run leaves the backend a scenario, so that a
+// server (and the mock API) starts only when needed.
+func (b backend) selected() bool {
+	for _, sc := range scenarios(&server{}, nil) {
+		if b.runs(sc) {
+			return true
+		}
+	}
+	return false
 }
 
 // opensslSigner is key held by OpenSSL, self-tested as the server does.
@@ -189,6 +250,8 @@ type scenario struct {
 	// sign, when set, is the row's floor instead of the backend's RSA
 	// signature (the ES256 row's P-256 key).
 	sign crypto.Signer
+	// node marks a scenario of the Node-runtime backend.
+	node bool
 }
 
 // simpleHook adds a scope and two claims: the hook of the issue's target.
@@ -200,9 +263,10 @@ const simpleHook = `module.exports = function (client, scope, audience, context,
   cb(null, access_token);
 };`
 
-func scenarios(srv *server) []scenario {
+func scenarios(srv *server, mock *mockAPI) []scenario {
 	pw := &passwordBench{srv: srv}
 	es := &es256Bench{srv: srv}
+	nb := &nodeBench{srv: srv, mock: mock}
 	ecKey, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	return []scenario{
 		{name: "client_credentials"},
@@ -226,6 +290,8 @@ func scenarios(srv *server) []scenario {
 		}},
 		{name: "password", setup: pw.setup, body: pw.body("")},
 		{name: "password + openid", setup: pw.setup, body: pw.body("openid profile email")},
+		{name: "node simple hook", node: true, setup: func() error { return nb.save(nodeSimpleHook) }},
+		{name: "node fetch hook", node: true, setup: func() error { return nb.save(nodeFetchHook(mock)) }},
 	}
 }
 
@@ -361,15 +427,30 @@ func treeCPU(pid int) (time.Duration, error) {
 			}
 			continue
 		}
-		// Fields after the parenthesised command name; utime and stime are
-		// fields 14 and 15 of the whole line.
-		rest := string(b[bytes.LastIndexByte(b, ')')+2:])
-		f := strings.Fields(rest)
-		ut, _ := strconv.ParseInt(f[11], 10, 64)
-		st, _ := strconv.ParseInt(f[12], 10, 64)
-		total += time.Duration(ut+st) * time.Second / 100 // USER_HZ
+		total += statCPU(b, p == pid)
 	}
 	return total, nil
+}
+
+// statCPU is the utime and stime of a /proc/PID/stat line and, with
+// reaped, also its cutime and cstime: the CPU of children that exited and
+// were waited for (a worker replaced, or one stopped between two
+// readings), which the live descendants no longer show.
+func statCPU(b []byte, reaped bool) time.Duration {
+	// Fields after the parenthesised command name; utime, stime, cutime
+	// and cstime are fields 14 to 17 of the whole line.
+	rest := string(b[bytes.LastIndexByte(b, ')')+2:])
+	f := strings.Fields(rest)
+	last := 12
+	if reaped {
+		last = 14
+	}
+	var ticks int64
+	for i := 11; i <= last; i++ {
+		n, _ := strconv.ParseInt(f[i], 10, 64)
+		ticks += n
+	}
+	return time.Duration(ticks) * time.Second / 100 // USER_HZ
 }
 
 func descendants(pid int) []int {
