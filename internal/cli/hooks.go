@@ -1,8 +1,6 @@
 package cli
 
 import (
-	"bufio"
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -122,7 +120,7 @@ func shellQuote(s string) string {
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
-// ---- scaffold ----
+// scaffold
 
 func newScaffoldCommand() *cobra.Command {
 	var typ string
@@ -170,7 +168,7 @@ that will run it; otherwise from the table built into this binary.`,
 	return cmd
 }
 
-// ---- create ----
+// create
 
 // readScript reads FILE, or stdin for "-".
 func readScript(cmd *cobra.Command, file string) (string, error) {
@@ -188,12 +186,6 @@ func readScript(cmd *cobra.Command, file string) (string, error) {
 		return "", usageErr(fmt.Errorf("%s is empty", file))
 	}
 	return string(b), nil
-}
-
-// secretFlags adds -s/--secret and --secrets-file.
-func secretFlags(cmd *cobra.Command) {
-	cmd.Flags().StringArrayP("secret", "s", nil, "secret KEY=VALUE, read by the hook as context.webtask.secrets.KEY (repeatable)")
-	cmd.Flags().String("secrets-file", "", "file of KEY=VALUE lines (# comments allowed), or a JSON object")
 }
 
 // installTimeout bounds a save that installs npm dependencies: the server
@@ -246,76 +238,6 @@ func installedLine(h hook) string {
 		parts = append(parts, n+"@"+h.Installed[n])
 	}
 	return "\nInstalled on Node.js: " + strings.Join(parts, ", ")
-}
-
-// readSecrets merges --secrets-file and then -s (which wins).
-func readSecrets(cmd *cobra.Command) (map[string]string, error) {
-	out := map[string]string{}
-	if file, _ := cmd.Flags().GetString("secrets-file"); file != "" {
-		b, err := os.ReadFile(file)
-		if err != nil {
-			return nil, usageErr(fmt.Errorf("--secrets-file: %w", err))
-		}
-		if t := bytes.TrimSpace(b); len(t) > 0 && t[0] == '{' {
-			if err := json.Unmarshal(t, &out); err != nil {
-				return nil, usageErr(fmt.Errorf("--secrets-file %s: %w", file, err))
-			}
-		} else {
-			sc := bufio.NewScanner(bytes.NewReader(b))
-			for n := 1; sc.Scan(); n++ {
-				line := strings.TrimSpace(sc.Text())
-				if line == "" || strings.HasPrefix(line, "#") {
-					continue
-				}
-				k, v, ok := strings.Cut(line, "=")
-				if !ok || strings.TrimSpace(k) == "" {
-					return nil, usageErr(fmt.Errorf("--secrets-file %s:%d: want KEY=VALUE", file, n))
-				}
-				out[strings.TrimSpace(k)] = v
-			}
-		}
-	}
-	kvs, _ := cmd.Flags().GetStringArray("secret")
-	s, err := parseKeyValues("--secret", kvs)
-	if err != nil {
-		return nil, err
-	}
-	for k, v := range s {
-		out[k] = v
-	}
-	return out, nil
-}
-
-// setSecrets writes secrets to a hook: PATCH for names it already has,
-// POST for new ones (the API refuses to POST an existing name and to PATCH
-// a missing one).
-func setSecrets(ctx context.Context, c *apiClient, id string, secrets map[string]string) error {
-	if len(secrets) == 0 {
-		return nil
-	}
-	var have map[string]string
-	if err := c.call(ctx, "GET", "hooks/"+id+"/secrets", nil, nil, &have); err != nil {
-		return err
-	}
-	add, change := map[string]string{}, map[string]string{}
-	for k, v := range secrets {
-		if _, ok := have[k]; ok {
-			change[k] = v
-		} else {
-			add[k] = v
-		}
-	}
-	if len(change) > 0 {
-		if err := c.call(ctx, "PATCH", "hooks/"+id+"/secrets", nil, change, nil); err != nil {
-			return err
-		}
-	}
-	if len(add) > 0 {
-		if err := c.call(ctx, "POST", "hooks/"+id+"/secrets", nil, add, nil); err != nil {
-			return err
-		}
-	}
-	return nil
 }
 
 func newCreateCommand() *cobra.Command {
@@ -424,7 +346,7 @@ keeps them.`,
 	return cmd
 }
 
-// ---- ls ----
+// ls
 
 func newLsCommand() *cobra.Command {
 	var typ string
@@ -479,7 +401,7 @@ func newLsCommand() *cobra.Command {
 	}()
 }
 
-// ---- enable, disable, rm ----
+// enable, disable, rm
 
 func newEnableCommand(enable bool) *cobra.Command {
 	verb, short := "disable", "Disable a hook"
@@ -553,7 +475,7 @@ func newRmCommand() *cobra.Command {
 	})
 }
 
-// ---- edit ----
+// edit
 
 // editorCommand is $VISUAL, else $EDITOR, else vi: the usual Unix order.
 func editorCommand() string {
@@ -628,395 +550,4 @@ the edited file is kept and its path printed so no work is lost.`,
 		}
 		return done(p, "Hook %q saved.", out.Name)
 	})
-}
-
-// ---- test ----
-
-type runReport struct {
-	Result json.RawMessage `json:"result"`
-	Logs   []struct {
-		Time    string `json:"time"`
-		Level   string `json:"level"`
-		Message string `json:"message"`
-	} `json:"logs"`
-	DurationMS float64 `json:"duration_ms"`
-	Error      *struct {
-		Status      int    `json:"status"`
-		Error       string `json:"error"`
-		Description string `json:"error_description"`
-	} `json:"error"`
-}
-
-func newTestCommand() *cobra.Command {
-	var typ, payloadFile string
-	cmd := withClient(&cobra.Command{
-		Use:   "test NAME|FILE [-t TYPE] [--payload FILE]",
-		Short: "Run a saved hook, or unsaved code from a file, in the runner",
-		Long: `Run code in the server's hook runner without enabling or saving it, and print
-what a token request would get: the result (scopes and claims after
-filtering), the console output, the duration and the error.
-
-The argument is a file when one exists at that path ("-" reads stdin),
-otherwise the name of a saved hook. Unsaved code runs as -t TYPE (default
-credentials-exchange) with the -s/--secrets-file secrets; a saved hook runs
-with its stored secrets, -s adding or overriding some for this run.
---payload gives the arguments (JSON: client, scope, audience, user,
-context); the default is the runner's sample.
-
-Exits 1 when the hook failed (the report's error is set), so scripts can
-use it as a check.`,
-		Example: `  tokenhook test myrule.js
-  tokenhook test -t password-exchange pwd.js --payload payload.json
-  tokenhook test client-credentials-exchange-hook -o json`,
-		Args: exactArgs(1),
-	}, func(cmd *cobra.Command, args []string, c *apiClient, p *printer) error {
-		ctx := cmd.Context()
-		secrets, err := readSecrets(cmd)
-		if err != nil {
-			return err
-		}
-		var payload json.RawMessage
-		if payloadFile != "" {
-			var b []byte
-			if payloadFile == "-" {
-				b, err = io.ReadAll(cmd.InOrStdin())
-			} else {
-				b, err = os.ReadFile(payloadFile)
-			}
-			if err != nil {
-				return usageErr(fmt.Errorf("--payload: %w", err))
-			}
-			if !json.Valid(b) {
-				return usageErr(fmt.Errorf("--payload %s is not JSON", payloadFile))
-			}
-			payload = b
-		}
-		if typ != "" {
-			if err := checkType(cmd.Context(), c, typ); err != nil {
-				return err
-			}
-		}
-		arg := args[0]
-		var rep runReport
-		if st, err := os.Stat(arg); arg == "-" || (err == nil && !st.IsDir()) {
-			script, err := readScript(cmd, arg)
-			if err != nil {
-				return err
-			}
-			t := typ
-			if t == "" {
-				t = hooks.Triggers[0]
-			}
-			body := map[string]any{"triggerId": t, "script": script, "secrets": secrets}
-			if payload != nil {
-				body["payload"] = payload
-			}
-			if err := c.call(ctx, "POST", "hooks/run", nil, body, &rep); err != nil {
-				return err
-			}
-		} else {
-			h, err := mustFindHook(ctx, c, arg)
-			if err != nil {
-				if strings.ContainsAny(arg, "/.") {
-					return &exitError{code: ExitNotFound, err: fmt.Errorf("%s: no such file, nor a hook of that name", arg)}
-				}
-				return err
-			}
-			if typ != "" && typ != h.TriggerID {
-				return usageErr(fmt.Errorf("hook %q is a %s hook, not %s", h.Name, h.TriggerID, typ))
-			}
-			body := map[string]any{"secrets": secrets}
-			if payload != nil {
-				body["payload"] = payload
-			}
-			if err := c.call(ctx, "POST", "hooks/"+h.ID+"/run", nil, body, &rep); err != nil {
-				return err
-			}
-		}
-		if p.json {
-			if err := p.JSON(rep); err != nil {
-				return err
-			}
-		} else if err := printReport(p, rep); err != nil {
-			return err
-		}
-		if rep.Error != nil {
-			return &exitError{code: ExitFailure, err: fmt.Errorf("the hook failed: %s: %s", rep.Error.Error, rep.Error.Description)}
-		}
-		return nil
-	})
-	cmd.Flags().StringVarP(&typ, "type", "t", "", "hook type of unsaved code (default credentials-exchange)")
-	cmd.Flags().StringVar(&payloadFile, "payload", "", "JSON file of the hook's arguments, or - for stdin")
-	secretFlags(cmd)
-	return cmd
-}
-
-func printReport(p *printer, rep runReport) error {
-	fmt.Fprintln(p.w, p.paint(ansiBold, "Result:"))
-	if len(rep.Result) == 0 || string(rep.Result) == "null" {
-		fmt.Fprintln(p.w, "  (none)")
-	} else {
-		var buf bytes.Buffer
-		if err := json.Indent(&buf, rep.Result, "  ", "  "); err != nil {
-			return err
-		}
-		fmt.Fprintf(p.w, "  %s\n", buf.String())
-	}
-	fmt.Fprintln(p.w, p.paint(ansiBold, "Logs:"))
-	if len(rep.Logs) == 0 {
-		fmt.Fprintln(p.w, "  (none)")
-	}
-	for _, l := range rep.Logs {
-		fmt.Fprintf(p.w, "  %s %s %s\n", p.paint(ansiDim, l.Time), levelLabel(p, l.Level), l.Message)
-	}
-	fmt.Fprintf(p.w, "%s %.1f ms\n", p.paint(ansiBold, "Duration:"), rep.DurationMS)
-	if rep.Error == nil {
-		fmt.Fprintf(p.w, "%s none\n", p.paint(ansiBold, "Error:"))
-	} else {
-		fmt.Fprintf(p.w, "%s %s\n", p.paint(ansiBold, "Error:"),
-			p.paint(ansiRed, fmt.Sprintf("%d %s: %s", rep.Error.Status, rep.Error.Error, rep.Error.Description)))
-	}
-	return nil
-}
-
-func levelLabel(p *printer, level string) string {
-	l := fmt.Sprintf("%-5s", level)
-	switch level {
-	case "error":
-		return p.paint(ansiRed, l)
-	case "warn":
-		return p.paint(ansiYellow, l)
-	}
-	return p.paint(ansiDim, l)
-}
-
-// ---- secrets ----
-
-func newSecretsCommand() *cobra.Command {
-	cmd := &cobra.Command{
-		Use:   "secrets",
-		Short: "List, set and remove a hook's secrets",
-		Long: `A hook's secrets are read by its code as context.webtask.secrets.NAME. They
-are stored encrypted and never shown again: ls lists the names only.`,
-		Example: `  tokenhook secrets set myhook API_KEY=abc123 REGION=eu
-  tokenhook secrets ls myhook
-  tokenhook secrets rm myhook REGION`,
-	}
-	ls := withClient(&cobra.Command{
-		Use: "ls NAME", Aliases: []string{"list"}, Short: "List a hook's secret names", Args: exactArgs(1),
-		Example: "  tokenhook secrets ls myhook",
-	}, func(cmd *cobra.Command, args []string, c *apiClient, p *printer) error {
-		h, err := mustFindHook(cmd.Context(), c, args[0])
-		if err != nil {
-			return err
-		}
-		var s map[string]string
-		if err := c.call(cmd.Context(), "GET", "hooks/"+h.ID+"/secrets", nil, nil, &s); err != nil {
-			return err
-		}
-		if p.json {
-			if s == nil {
-				s = map[string]string{}
-			}
-			return p.JSON(s)
-		}
-		var rows [][]string
-		for _, k := range sortedKeys(s) {
-			rows = append(rows, []string{k, s[k]})
-		}
-		return p.table([]string{"SECRET", "VALUE"}, rows)
-	})
-	set := withClient(&cobra.Command{
-		Use: "set NAME KEY=VALUE...", Short: "Add or change secrets", Args: minArgs(2),
-		Example: "  tokenhook secrets set myhook API_KEY=abc123",
-	}, func(cmd *cobra.Command, args []string, c *apiClient, p *printer) error {
-		kv, err := parseKeyValues("secret", args[1:])
-		if err != nil {
-			return err
-		}
-		h, err := mustFindHook(cmd.Context(), c, args[0])
-		if err != nil {
-			return err
-		}
-		if err := setSecrets(cmd.Context(), c, h.ID, kv); err != nil {
-			return err
-		}
-		return done(p, "Set %s on hook %q.", strings.Join(sortedKeys(kv), ", "), h.Name)
-	})
-	rm := withClient(&cobra.Command{
-		Use: "rm NAME KEY...", Aliases: []string{"delete"}, Short: "Remove secrets", Args: minArgs(2),
-		Example: "  tokenhook secrets rm myhook API_KEY",
-	}, func(cmd *cobra.Command, args []string, c *apiClient, p *printer) error {
-		h, err := mustFindHook(cmd.Context(), c, args[0])
-		if err != nil {
-			return err
-		}
-		var have map[string]string
-		if err := c.call(cmd.Context(), "GET", "hooks/"+h.ID+"/secrets", nil, nil, &have); err != nil {
-			return err
-		}
-		for _, k := range args[1:] {
-			if _, ok := have[k]; !ok {
-				return &exitError{code: ExitNotFound, err: fmt.Errorf("hook %q has no secret %q", h.Name, k)}
-			}
-		}
-		if err := c.call(cmd.Context(), "DELETE", "hooks/"+h.ID+"/secrets", nil, args[1:], nil); err != nil {
-			return err
-		}
-		return done(p, "Removed %s from hook %q.", strings.Join(args[1:], ", "), h.Name)
-	})
-	cmd.AddCommand(ls, set, rm)
-	return cmd
-}
-
-// ---- logs ----
-
-// logLine is one hook console line on the stream (hooks.LogEntry's JSON).
-type logLine struct {
-	Time      time.Time `json:"time"`
-	HookID    string    `json:"hook_id"`
-	HookName  string    `json:"hook_name"`
-	RequestID string    `json:"request_id"`
-	Level     string    `json:"level"`
-	Message   string    `json:"message"`
-}
-
-func newLogsCommand() *cobra.Command {
-	var raw, verbose bool
-	var only string
-	cmd := &cobra.Command{
-		Use:   "logs [-r] [-v]",
-		Short: "Stream hooks' console output in real time (logs tenant: tenant events)",
-		Long: `Stream what hooks print with console.log/info/warn/error, live, until
-interrupted (Ctrl-C). The stream reconnects by itself when the connection
-drops. -r prints each line as the server's raw JSON; -v adds the level, the
-hook's id and the token request's id.
-
-"tokenhook logs tenant" lists recent tenant log events instead.`,
-		Example: `  tokenhook logs -p default
-  tokenhook logs --hook client-credentials-exchange-hook -v
-  tokenhook logs -r | jq .message`,
-		Args: exactArgs(0),
-	}
-	addProfileFlag(cmd)
-	cmd.Flags().BoolVarP(&raw, "raw", "r", false, "print each line as raw JSON")
-	cmd.Flags().BoolVarP(&verbose, "verbose", "v", false, "show the level, hook id and request id")
-	cmd.Flags().StringVar(&only, "hook", "", "only this hook's lines (name or id)")
-	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
-		c, err := clientFor(profileName(cmd))
-		if err != nil {
-			return err
-		}
-		p := &printer{w: cmd.OutOrStdout(), color: colorEnabled(cmd.OutOrStdout())}
-		ctx, stop := signalContext(cmd.Context())
-		defer stop()
-		print := func(data string) {
-			if raw {
-				fmt.Fprintln(p.w, data)
-				return
-			}
-			var l logLine
-			if json.Unmarshal([]byte(data), &l) != nil {
-				fmt.Fprintln(p.w, data)
-				return
-			}
-			msg := l.Message
-			switch l.Level {
-			case "error":
-				msg = p.paint(ansiRed, msg)
-			case "warn":
-				msg = p.paint(ansiYellow, msg)
-			}
-			if verbose {
-				fmt.Fprintf(p.w, "%s %s %s (%s) request=%s: %s\n", p.paint(ansiDim, l.Time.UTC().Format(time.RFC3339Nano)),
-					levelLabel(p, l.Level), l.HookName, orDash(l.HookID), orDash(l.RequestID), msg)
-				return
-			}
-			fmt.Fprintf(p.w, "%s [%s] %s\n", p.paint(ansiDim, l.Time.Local().Format("15:04:05.000")), l.HookName, msg)
-		}
-		return streamLogs(ctx, c, only, cmd.ErrOrStderr(), print)
-	}
-	cmd.AddCommand(newTenantLogsCommand())
-	return cmd
-}
-
-// streamLogs reads GET /hooks/logs/stream until ctx ends, reconnecting
-// with backoff when the connection drops or the server restarts. Errors
-// that retrying cannot fix (bad credentials, a 4xx) end it.
-func streamLogs(ctx context.Context, c *apiClient, only string, status io.Writer, print func(string)) error {
-	q := url.Values{}
-	if only != "" {
-		q.Set("hook", only)
-	}
-	backoff := time.Second
-	for {
-		connected, err := streamOnce(ctx, c, q, status, print)
-		if ctx.Err() != nil {
-			return nil
-		}
-		var ee *exitError
-		if errors.As(err, &ee) && ee.code != ExitServerError {
-			return err
-		}
-		if connected {
-			backoff = time.Second
-		}
-		fmt.Fprintf(status, "Log stream interrupted (%v); reconnecting in %v...\n", err, backoff)
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-time.After(backoff):
-		}
-		backoff = min(backoff*2, 30*time.Second)
-	}
-}
-
-// streamOnce runs one connection; connected says whether it got as far
-// as the stream (so the backoff resets).
-func streamOnce(ctx context.Context, c *apiClient, q url.Values, status io.Writer, print func(string)) (bool, error) {
-	for attempt := 0; ; attempt++ {
-		req, err := c.newRequest(ctx, "GET", "hooks/logs/stream", q, nil)
-		if err != nil {
-			return false, err
-		}
-		req.Header.Set("Accept", "text/event-stream")
-		resp, err := c.stream.Do(req)
-		if err != nil {
-			return false, connError(err)
-		}
-		if resp.StatusCode == 401 && attempt == 0 {
-			resp.Body.Close()
-			if _, err := c.fetchToken(ctx); err != nil {
-				return false, err
-			}
-			continue
-		}
-		defer resp.Body.Close()
-		if resp.StatusCode != 200 {
-			return false, statusError(resp)
-		}
-		fmt.Fprintln(status, "Waiting for hook logs... (Ctrl-C to stop)")
-		// Server-Sent Events: "data:" lines accumulate until a blank
-		// line ends the event; ":" lines are comments (heartbeats).
-		sc := bufio.NewScanner(resp.Body)
-		sc.Buffer(make([]byte, 64*1024), 4<<20)
-		var data []string
-		for sc.Scan() {
-			line := sc.Text()
-			switch {
-			case line == "":
-				if len(data) > 0 {
-					print(strings.Join(data, "\n"))
-					data = data[:0]
-				}
-			case strings.HasPrefix(line, "data:"):
-				data = append(data, strings.TrimPrefix(strings.TrimPrefix(line, "data:"), " "))
-			}
-		}
-		err = sc.Err()
-		if err == nil {
-			err = errors.New("the server closed the stream")
-		}
-		return true, connError(err)
-	}
 }
