@@ -58,6 +58,9 @@ func (e *Endpoint) passwordParams(req *request) *oauth.Error {
 	} else if d := req.snap.Settings.DefaultDirectory; d != "" && d != storage.DatabaseConnection {
 		return oauth.UnknownRealm(d)
 	}
+	if cc := req.snap.Settings.ConnectionClients; cc != nil && !slices.Contains(*cc, req.client.ClientID) {
+		return oauth.InvalidRequest("The connection " + storage.DatabaseConnection + " is not enabled for this client")
+	}
 	req.requested = strings.Fields(req.params["scope"])
 	req.openid = slices.Contains(req.requested, oauth.ScopeOpenID)
 	return nil

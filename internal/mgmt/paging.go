@@ -199,8 +199,8 @@ var (
 	listParams = []string{"page", "per_page", "include_totals", "fields", "include_fields"}
 	// checkpointParams adds Auth0's checkpoint pagination to a list.
 	checkpointParams = []string{"page", "per_page", "include_totals", "fields", "include_fields", "from", "take"}
-	getParams  = []string{"fields", "include_fields"}
-	noParams   = []string{}
+	getParams        = []string{"fields", "include_fields"}
+	noParams         = []string{}
 )
 
 func queryBool(v, name string, def bool) (bool, error) {

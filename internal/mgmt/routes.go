@@ -85,6 +85,10 @@ func (a *API) routes() []route {
 		{"GET", "/hooks/extensibility-points", anyOf(scopeReadHooks), a.listExtensibilityPoints},
 		{"GET", "/hooks/{id}/logs", anyOf(scopeReadHooks), a.recentHookLogs},
 
+		{"GET", "/connections", anyOf(scopeReadConnections), a.listConnections},
+		{"GET", "/connections/{id}", anyOf(scopeReadConnections), a.getConnection},
+		{"PATCH", "/connections/{id}", anyOf(scopeUpdateConnections), a.updateConnection},
+
 		{"GET", "/tenants/settings", anyOf(scopeReadTenantSettings), a.getTenantSettings},
 		{"PATCH", "/tenants/settings", anyOf(scopeUpdateTenantSettings), a.updateTenantSettings},
 	}

@@ -50,6 +50,9 @@ const (
 	scopeUpdateUsers            = "update:users"
 	scopeDeleteUsers            = "delete:users"
 	scopeUpdateUsersAppMetadata = "update:users_app_metadata"
+
+	scopeReadConnections   = "read:connections"
+	scopeUpdateConnections = "update:connections"
 )
 
 // scopeDescriptions is the system API's scope list, in the order Scopes
@@ -85,6 +88,8 @@ var scopeDescriptions = []storage.Scope{
 	{Value: scopeUpdateUsers, Description: "Update Users"},
 	{Value: scopeDeleteUsers, Description: "Delete Users"},
 	{Value: scopeUpdateUsersAppMetadata, Description: "Update Users App Metadata"},
+	{Value: scopeReadConnections, Description: "Read Connections"},
+	{Value: scopeUpdateConnections, Description: "Update Connections"},
 }
 
 // Scopes returns every scope the Management API defines: the bootstrap

@@ -116,7 +116,13 @@ type TenantSettings struct {
 	FriendlyName     string
 	DefaultAudience  string
 	DefaultDirectory string
-	UpdatedAt        time.Time
+	// ConnectionClients lists the clients the database connection
+	// (DatabaseConnection) is enabled for, Auth0's enabled_clients: nil
+	// means every client, an empty list none.
+	ConnectionClients *[]string
+	// DisableSignup is the connection's options.disable_signup.
+	DisableSignup bool
+	UpdatedAt     time.Time
 }
 
 // LogEvent is one tenant log event (Auth0's /api/v2/logs), e.g. "seccft".

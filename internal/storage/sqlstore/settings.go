@@ -13,6 +13,9 @@ type settingsAttrs struct {
 	FriendlyName     string `json:"friendly_name,omitempty"`
 	DefaultAudience  string `json:"default_audience,omitempty"`
 	DefaultDirectory string `json:"default_directory,omitempty"`
+	// ConnectionClients is absent (nil) for "every client".
+	ConnectionClients *[]string `json:"connection_clients,omitempty"`
+	DisableSignup     bool      `json:"disable_signup,omitempty"`
 }
 
 // GetTenantSettings implements storage.Storage.
@@ -33,7 +36,8 @@ func (s *Store) getSettings(ctx context.Context, q querier, tenant string) (stor
 	if err := decodeAttrs(attrs, &a); err != nil {
 		return storage.TenantSettings{}, err
 	}
-	ts := storage.TenantSettings{Tenant: tenant, FriendlyName: a.FriendlyName, DefaultAudience: a.DefaultAudience, DefaultDirectory: a.DefaultDirectory}
+	ts := storage.TenantSettings{Tenant: tenant, FriendlyName: a.FriendlyName, DefaultAudience: a.DefaultAudience, DefaultDirectory: a.DefaultDirectory,
+		ConnectionClients: a.ConnectionClients, DisableSignup: a.DisableSignup}
 	if ts.UpdatedAt, err = parseTime(updated); err != nil {
 		return storage.TenantSettings{}, err
 	}
@@ -59,7 +63,8 @@ func (s *Store) UpdateTenantSettings(ctx context.Context, tenant string, fn func
 			return nil, err
 		}
 		ts.Tenant = tenant
-		attrs, err := encodeAttrs(settingsAttrs{FriendlyName: ts.FriendlyName, DefaultAudience: ts.DefaultAudience, DefaultDirectory: ts.DefaultDirectory})
+		attrs, err := encodeAttrs(settingsAttrs{FriendlyName: ts.FriendlyName, DefaultAudience: ts.DefaultAudience, DefaultDirectory: ts.DefaultDirectory,
+			ConnectionClients: ts.ConnectionClients, DisableSignup: ts.DisableSignup})
 		if err != nil {
 			return nil, err
 		}
