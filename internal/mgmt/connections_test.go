@@ -89,16 +89,16 @@ func TestConnections(t *testing.T) {
 		t.Errorf("not stored: %s", r.body)
 	}
 	for body, status := range map[string]int{
-		`{"options":{"password_policy":"excellent"}}`:  501,
-		`{"options":{"mfa":{"active":true}}}`:          501,
-		`{"display_name":"Other"}`:                     501,
-		`{"enabled_clients":["nope"]}`:                 400,
-		`{"enabled_clients":"x"}`:                      400,
-		`{"options":{"disable_signup":"yes"}}`:         400,
-		`[1]`:                                          400,
-		`{"options":{"password_policy":"none"}}`:       200,
-		`{"options":{"brute_force_protection":true}}`:  200,
-		`{"is_domain_connection":false}`:               200,
+		`{"options":{"password_policy":"excellent"}}`: 501,
+		`{"options":{"mfa":{"active":true}}}`:         501,
+		`{"display_name":"Other"}`:                    501,
+		`{"enabled_clients":["nope"]}`:                400,
+		`{"enabled_clients":"x"}`:                     400,
+		`{"options":{"disable_signup":"yes"}}`:        400,
+		`[1]`:                                         400,
+		`{"options":{"password_policy":"none"}}`:      200,
+		`{"options":{"brute_force_protection":true}}`: 200,
+		`{"is_domain_connection":false}`:              200,
 	} {
 		r := e.req("PATCH", "/connections/"+id, "update:connections", body)
 		if r.status != status {
