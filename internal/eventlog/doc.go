@@ -7,5 +7,6 @@
 // slow or down, the spool absorbs events up to its byte budget, past
 // which events are dropped, counted and warned about. A process killed
 // loses the events of its last ~10 ms; files left in the spool are
-// written on the next start. docs/architecture.md says more.
+// written on the next start. With a retention, a third goroutine deletes
+// old events in small batches. docs/architecture.md says more.
 package eventlog
