@@ -53,7 +53,8 @@
 // attached to the argument Invocation.ContextArg names (host.go). require is a module-scope parameter
 // with an allowlist: assert, buffer, crypto (createHash, createHmac,
 // randomBytes, randomUUID, timingSafeEqual, getHashes; written in Go), events,
-// querystring, string_decoder, url, util. Other Node built-ins throw "not
+// querystring, string_decoder, url (goja_nodejs's URL plus Node's legacy
+// parse/format/resolve, written in JavaScript), util. Other Node built-ins throw "not
 // available to hooks", anything else says npm dependencies are not supported
 // yet (HasModule tells which names are provided). goja makes stack overflow
 // uncatchable by the script itself; it is reported as the script's RangeError.

@@ -41,6 +41,7 @@ type modules struct {
 	rm    *require.RequireModule
 	cache map[string]goja.Value
 	fn    goja.Value // the require function handed to the hook module
+	url   goja.Value // the prelude's URL class, which require('url').URL must be
 }
 
 func newModules(vm *vmState) *modules {
@@ -69,11 +70,20 @@ func (m *modules) require(name string, internal bool) goja.Value {
 		_ = o.Set("format", m.vm.jsFormat)
 		_ = o.Set("inspect", m.vm.jsInspect)
 		exports = o
+	case internal && name == "tokenhook:url":
+		v, err := m.rm.Require("url")
+		if err != nil {
+			panic(m.rt.NewGoError(err))
+		}
+		if o, ok := v.(*goja.Object); ok && m.url != nil && !goja.IsUndefined(m.url) {
+			_ = o.Set("URL", m.url)
+		}
+		exports = v
 	case !allowedModules[name]:
 		m.refuse(name)
 	case name == "crypto":
 		exports = newCryptoModule(m.vm)
-	case name == "buffer" || name == "url":
+	case name == "buffer":
 		v, err := m.rm.Require(name)
 		if err != nil {
 			panic(m.rt.NewGoError(err))

@@ -169,3 +169,48 @@ func TestCompileErrors(t *testing.T) {
 }
 
 func jsonUnmarshalString(b []byte, s *string) error { return json.Unmarshal(b, s) }
+
+// TestNodeURLAndBase64Globals: Auth0 hook code written for Node calls the
+// legacy url API (url.parse, url.format, url.resolve) and the atob/btoa
+// globals; the runtime chooser keeps such hooks on the embedded engine
+// (url is one of its modules), so they must behave as in Node. The expected
+// values are what Node 20 prints for the same expressions.
+func TestNodeURLAndBase64Globals(t *testing.T) {
+	e, _ := NewInProcess(sandbox.Options{})
+	cases := []struct{ name, expr, want string }{
+		{"parse full", `(() => { const u = require('url').parse('https://user:pw@A.Example.com:8443/p/a?q=1&r=2#h', true); return [u.protocol, u.slashes, u.auth, u.host, u.port, u.hostname, u.hash, u.search, u.query, u.pathname, u.path, u.href]; })()`,
+			`["https:",true,"user:pw","a.example.com:8443","8443","a.example.com","#h","?q=1&r=2",{"q":"1","r":"2"},"/p/a","/p/a?q=1&r=2","https://user:pw@a.example.com:8443/p/a?q=1&r=2#h"]`},
+		{"parse string query", `(() => { const u = require('url').parse('http://api.internal/v1/users?id=7'); return [u.host, u.port, u.pathname, u.query, u.path, u.href]; })()`,
+			`["api.internal",null,"/v1/users","id=7","/v1/users?id=7","http://api.internal/v1/users?id=7"]`},
+		{"parse path only", `(() => { const u = require('url').parse('/just/a/path?x=1'); return [u.protocol, u.host, u.pathname, u.query, u.href]; })()`,
+			`[null,null,"/just/a/path","x=1","/just/a/path?x=1"]`},
+		{"parse ipv6", `(() => { const u = require('url').parse('http://[::1]:3000/x'); return [u.host, u.hostname, u.port]; })()`,
+			`["[::1]:3000","::1","3000"]`},
+		{"parse no path", `(() => { const u = require('url').parse('https://example.com'); return [u.pathname, u.path, u.href, u.query, u.search]; })()`,
+			`["/","/","https://example.com/",null,null]`},
+		{"parse no query, parsed", `(() => { const u = require('node:url').parse('https://example.com', true); return [u.query, u.search]; })()`,
+			`[{},null]`},
+		{"format object", `require('url').format({protocol: 'https', hostname: 'api.example.com', pathname: '/v1/x', query: {a: 1, b: 'x y'}})`,
+			`"https://api.example.com/v1/x?a=1&b=x%20y"`},
+		{"format host search hash", `require('url').format({protocol: 'http:', host: 'h:81', pathname: 'p', hash: 'f', search: 'q=1'})`,
+			`"http://h:81/p?q=1#f"`},
+		{"format parsed", `require('url').format(require('url').parse('HTTP://u@H.io:80/a?b#c'))`, `"http://u@h.io:80/a?b#c"`},
+		{"format string", `require('url').format('http://x.io/a?b=1')`, `"http://x.io/a?b=1"`},
+		{"format URL", `require('url').format(new (require('url').URL)('https://x.io/a?b=1'))`, `"https://x.io/a?b=1"`},
+		{"resolve", `[require('url').resolve('http://example.com/one/two', 'three'), require('url').resolve('http://example.com/one', '/two'), require('url').resolve('/one/two/three', 'four'), require('url').resolve('http://example.com/', 'https://other.example/x')]`,
+			`["http://example.com/one/three","http://example.com/two","/one/two/four","https://other.example/x"]`},
+		{"URL relative to a base", `[new URL('three', 'http://example.com/one/two').href, new URL('../x?y=1', 'http://example.com/a/b/c').href, new (require('url').URL)('users/7', 'https://api.example.com/v2/').href, require('url').URL === URL, new URL('?q=1', 'https://a.io/p/q').href, new URL('//b.io/z', 'https://a.io/p').href, new URL('/abs', 'https://a.io/p/q').href]`,
+			`["http://example.com/one/three","http://example.com/a/x?y=1","https://api.example.com/v2/users/7",true,"https://a.io/p/q?q=1","https://b.io/z","https://a.io/abs"]`},
+		{"URL still there", `new (require('url').URL)('https://x.io/?b=1').searchParams.get('b')`, `"1"`},
+		{"atob btoa", `[btoa('hello'), atob('aGVsbG8='), btoa('\u00e9'), atob(' aGk= ')]`, `["aGVsbG8=","hello","6Q==","hi"]`},
+		{"btoa refuses wide chars", `(() => { try { btoa('\u20ac'); } catch (e) { return e.name; } })()`, `"InvalidCharacterError"`},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			out, err := run1(t, e, `module.exports = (c, s, a, x, cb) => cb(null, `+tc.expr+`);`)
+			if err != nil || out.Err != nil || string(out.Response) != tc.want {
+				t.Fatalf("got %s %v %+v, want %s", out.Response, err, out.Err, tc.want)
+			}
+		})
+	}
+}

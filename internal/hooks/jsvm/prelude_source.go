@@ -56,6 +56,53 @@ const preludeSource = `(function (g, natives) {
 			return B.from(u.buffer, u.byteOffset, u.byteLength).toString('utf8');
 		}
 	}
+	// atob and btoa are globals in Node 16+; they map bytes to the code
+	// points 0..255 (a string of wider characters is refused, as in Node).
+	function charError(msg) { const e = new Error(msg); e.name = 'InvalidCharacterError'; e.code = 5; return e; }
+	def('btoa', function btoa(s) {
+		if (arguments.length === 0) throw new TypeError('The "data" argument must be specified');
+		s = String(s);
+		const bytes = new Array(s.length);
+		for (let i = 0; i < s.length; i++) {
+			const c = s.charCodeAt(i);
+			if (c > 255) throw charError('Invalid character');
+			bytes[i] = c;
+		}
+		return B.from(bytes).toString('base64');
+	});
+	def('atob', function atob(s) {
+		if (arguments.length === 0) throw new TypeError('The "data" argument must be specified');
+		s = String(s).replace(/[\t\n\f\r ]/g, '');
+		if (s.length % 4 === 0) s = s.replace(/==?$/, '');
+		if (s.length % 4 === 1 || /[^A-Za-z0-9+\/]/.test(s)) throw charError('The string to be decoded is not correctly encoded.');
+		const b = B.from(s, 'base64');
+		let out = '';
+		for (let i = 0; i < b.length; i++) out += String.fromCharCode(b[i]);
+		return out;
+	});
+	const NativeURL = g.URL;
+	if (typeof NativeURL === 'function') {
+		// goja_nodejs's URL resolves a relative path against the base's root
+		// ('three' against http://x/one/two gave http://x/three): hand it the
+		// path joined to the base's directory, an absolute path it resolves
+		// right (dot segments included).
+		class URL extends NativeURL {
+			constructor(input, base) {
+				if (base === undefined) { super(input); return; }
+				let s = String(input);
+				if (s !== '' && !/^[a-zA-Z][a-zA-Z0-9+.-]*:/.test(s) && !/^[\/\\?#]/.test(s)) {
+					// The base's path as written: NativeURL's pathname drops a
+					// trailing slash, which is what makes it a directory.
+					const m = /^[a-zA-Z][a-zA-Z0-9+.-]*:(\/\/[^\/?#]*)?([^?#]*)/.exec(String(base).trim());
+					const p = m ? m[2] : '';
+					s = (p.slice(0, p.lastIndexOf('/') + 1) || '/') + s;
+				}
+				super(s, base);
+			}
+		}
+		def('URL', URL);
+		natives.URL = URL;
+	}
 	def('TextEncoder', TextEncoder);
 	def('TextDecoder', TextDecoder);
 	// process is a frozen stub: no exit, no cwd, no real environment. Scripts
@@ -258,6 +305,124 @@ class StringDecoder {
 	}
 }
 module.exports = {StringDecoder};
+`,
+	"url": `
+'use strict';
+// The WHATWG URL comes from goja_nodejs; Node's legacy API (parse, format,
+// resolve), which much Auth0 hook code still calls, is added here on top.
+const base = require('tokenhook:url');
+const querystring = require('querystring');
+const slashed = {'http:': true, 'https:': true, 'ftp:': true, 'gopher:': true, 'file:': true, 'ws:': true, 'wss:': true};
+const hostless = {'javascript:': true};
+function Url() {
+	this.protocol = null; this.slashes = null; this.auth = null; this.host = null;
+	this.port = null; this.hostname = null; this.hash = null; this.search = null;
+	this.query = null; this.pathname = null; this.path = null; this.href = null;
+}
+function parse(str, parseQueryString, slashesDenoteHost) {
+	if (str instanceof Url) return str;
+	if (typeof str !== 'string') throw new TypeError('The "url" argument must be of type string. Received ' + (str === null ? 'null' : typeof str));
+	const u = new Url();
+	let rest = str.trim();
+	const h = rest.indexOf('#');
+	if (h >= 0) { u.hash = rest.slice(h); rest = rest.slice(0, h); }
+	const q = rest.indexOf('?');
+	if (q >= 0) { u.search = rest.slice(q); u.query = rest.slice(q + 1); rest = rest.slice(0, q); }
+	const pm = /^([a-zA-Z][a-zA-Z0-9+.-]*:)/.exec(rest);
+	let proto = null;
+	if (pm) { proto = pm[1].toLowerCase(); u.protocol = proto; rest = rest.slice(pm[1].length); }
+	const slashes = rest.startsWith('//') && !(proto && hostless[proto]);
+	if (slashes && (proto || slashesDenoteHost)) { u.slashes = true; }
+	if (!(proto && hostless[proto]) && ((slashes && (proto || slashesDenoteHost)) || (proto && !slashed[proto]))) {
+		if (slashes) rest = rest.slice(2);
+		let end = rest.search(/[\/]/);
+		if (end < 0) end = rest.length;
+		let host = rest.slice(0, end);
+		rest = rest.slice(end);
+		const at = host.lastIndexOf('@');
+		if (at >= 0) { u.auth = decodeURIComponent(host.slice(0, at)); host = host.slice(at + 1); }
+		const pt = /:([0-9]*)$/.exec(host);
+		if (pt) { if (pt[1]) u.port = pt[1]; host = host.slice(0, host.length - pt[0].length); }
+		let hostname = host.toLowerCase();
+		if (hostname.startsWith('[') && hostname.endsWith(']')) hostname = hostname.slice(1, -1);
+		u.hostname = hostname;
+		u.host = (host.startsWith('[') ? '[' + hostname + ']' : hostname) + (u.port ? ':' + u.port : '');
+	}
+	if (rest) u.pathname = rest;
+	if (proto && slashed[proto] && u.hostname !== null && !u.pathname) u.pathname = '/';
+	if (parseQueryString) u.query = querystring.parse(u.query || '');
+	if (u.pathname || u.search) u.path = (u.pathname || '') + (u.search || '');
+	u.href = format(u);
+	return u;
+}
+function format(obj) {
+	if (typeof obj === 'string') obj = parse(obj);
+	else if (obj === null || typeof obj !== 'object') throw new TypeError('The "urlObject" argument must be one of type object or string.');
+	else if (typeof base.URL === 'function' && obj instanceof base.URL) return obj.toString();
+	let auth = obj.auth || '';
+	if (auth) auth = encodeURIComponent(auth).replace(/%3A/i, ':') + '@';
+	let protocol = obj.protocol || '';
+	let pathname = obj.pathname || '';
+	let hash = obj.hash || '';
+	let host = false;
+	if (obj.host) host = auth + obj.host;
+	else if (obj.hostname) {
+		host = auth + (String(obj.hostname).indexOf(':') >= 0 ? '[' + obj.hostname + ']' : obj.hostname);
+		if (obj.port) host += ':' + obj.port;
+	}
+	let query = '';
+	if (obj.query !== null && typeof obj.query === 'object') query = querystring.stringify(obj.query);
+	let search = obj.search || (query && ('?' + query)) || '';
+	if (protocol && protocol.slice(-1) !== ':') protocol += ':';
+	if (obj.slashes || ((!protocol || slashed[protocol]) && host !== false)) {
+		host = '//' + (host || '');
+		if (pathname && pathname[0] !== '/') pathname = '/' + pathname;
+	} else if (!host) host = '';
+	if (hash && hash[0] !== '#') hash = '#' + hash;
+	if (search && search[0] !== '?') search = '?' + search;
+	pathname = pathname.replace(/[?#]/g, encodeURIComponent);
+	search = search.replace('#', '%23');
+	return protocol + host + pathname + search + hash;
+}
+function removeDots(path) {
+	const out = [];
+	const segs = path.split('/');
+	for (let i = 0; i < segs.length; i++) {
+		const seg = segs[i];
+		if (seg === '..') { if (out.length > 1 || (out.length === 1 && out[0] !== '')) out.pop(); if (i === segs.length - 1) out.push(''); }
+		else if (seg === '.') { if (i === segs.length - 1) out.push(''); }
+		else out.push(seg);
+	}
+	return out.join('/');
+}
+// resolve merges a relative reference into a base as RFC 3986 §5.2 does
+// (the WHATWG URL at hand resolves relative paths from the root).
+function resolve(from, to) {
+	from = String(from); to = String(to);
+	if (/^[a-zA-Z][a-zA-Z0-9+.-]*:/.test(to)) return format(parse(to));
+	const b = parse(from);
+	const origin = (b.protocol || '') + (b.slashes || b.host ? '//' : '') + (b.auth ? b.auth + '@' : '') + (b.host || '');
+	if (to.startsWith('//')) return format(parse((b.protocol || '') + to));
+	if (to === '') return origin + (b.pathname || '') + (b.search || '');
+	if (to[0] === '#') return origin + (b.pathname || '') + (b.search || '') + to;
+	if (to[0] === '?') return origin + (b.pathname || '') + to;
+	const h = to.search(/[?#]/);
+	const tp = h < 0 ? to : to.slice(0, h);
+	const tail = h < 0 ? '' : to.slice(h);
+	let path;
+	if (tp[0] === '/') path = tp;
+	else {
+		const bp = b.pathname || (b.host ? '/' : '');
+		path = bp.slice(0, bp.lastIndexOf('/') + 1) + tp;
+	}
+	return origin + removeDots(path) + tail;
+}
+Url.prototype.format = function () { return format(this); };
+base.Url = Url;
+base.parse = parse;
+base.format = format;
+base.resolve = resolve;
+module.exports = base;
 `,
 	"util": `
 'use strict';

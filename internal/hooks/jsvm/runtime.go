@@ -98,6 +98,8 @@ func newVMState() *vmState {
 			panic(err)
 		}
 	}
+	// The prelude's corrected URL is also require('url').URL, as in Node.
+	v.mods.url = natives.Get("URL")
 	_ = g.Delete("require")
 	_ = g.Delete("GoError") // goja's wrapper for Go errors; hooks never see Go errors
 
