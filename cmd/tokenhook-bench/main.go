@@ -69,6 +69,7 @@ var scenarioFilter *regexp.Regexp
 
 type server struct {
 	cmd          *exec.Cmd
+	dir          string // the data dir, removed by stop
 	base         string
 	clientID     string
 	clientSecret string
@@ -478,7 +479,7 @@ func start(bin string, args ...string) (*server, error) {
 	}
 	addr := ln.Addr().String()
 	ln.Close()
-	srv := &server{base: "http://" + addr + "/", adminID: "benchadmin0000000000000000000000", adminSecret: "bench-admin-secret-0123456789abcdef"}
+	srv := &server{dir: dir, base: "http://" + addr + "/", adminID: "benchadmin0000000000000000000000", adminSecret: "bench-admin-secret-0123456789abcdef"}
 	cmd := exec.Command(bin, "serve", "--dev", "--addr", addr, "--data-dir", dir, "--log-level", "warn")
 	cmd.Args = append(cmd.Args, args...)
 	cmd.Env = append(os.Environ(), "TOKENHOOK_ADMIN_CLIENT_ID="+srv.adminID, "TOKENHOOK_ADMIN_CLIENT_SECRET="+srv.adminSecret)
@@ -525,6 +526,7 @@ func start(bin string, args ...string) (*server, error) {
 func (s *server) stop() {
 	_ = s.cmd.Process.Signal(syscall.SIGTERM)
 	_ = s.cmd.Wait()
+	_ = os.RemoveAll(s.dir)
 }
 
 // mgmtJSON calls the Management API and decodes the answer.
