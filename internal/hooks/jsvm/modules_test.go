@@ -201,6 +201,8 @@ func TestNodeURLAndBase64Globals(t *testing.T) {
 			`["http://example.com/one/three","http://example.com/two","/one/two/four","https://other.example/x"]`},
 		{"URL relative to a base", `[new URL('three', 'http://example.com/one/two').href, new URL('../x?y=1', 'http://example.com/a/b/c').href, new (require('url').URL)('users/7', 'https://api.example.com/v2/').href, require('url').URL === URL, new URL('?q=1', 'https://a.io/p/q').href, new URL('//b.io/z', 'https://a.io/p').href, new URL('/abs', 'https://a.io/p/q').href]`,
 			`["http://example.com/one/three","http://example.com/a/x?y=1","https://api.example.com/v2/users/7",true,"https://a.io/p/q?q=1","https://b.io/z","https://a.io/abs"]`},
+		{"Buffer encodings", `[Buffer.from('-_8', 'base64url').toString('hex'), Buffer.from('hi there').toString('base64url'), Buffer.from([233]).toString('latin1'), Buffer.from('\u00e9', 'binary').length, Buffer.from([104, 105]).toString('ascii'), Buffer.byteLength('aGk', 'base64'), Buffer.byteLength('\u00e9'), Buffer.isEncoding('base64url'), JSON.stringify(Buffer.from('a')), Buffer.from('abc').toString('utf8', 1, 2), Buffer.from('aGk=', 'base64').toString()]`,
+			`["fbff","aGkgdGhlcmU","é",1,"hi",2,2,true,"{\"type\":\"Buffer\",\"data\":[97]}","b","hi"]`},
 		{"URL still there", `new (require('url').URL)('https://x.io/?b=1').searchParams.get('b')`, `"1"`},
 		{"atob btoa", `[btoa('hello'), atob('aGVsbG8='), btoa('\u00e9'), atob(' aGk= ')]`, `["aGVsbG8=","hello","6Q==","hi"]`},
 		{"btoa refuses wide chars", `(() => { try { btoa('\u20ac'); } catch (e) { return e.name; } })()`, `"InvalidCharacterError"`},

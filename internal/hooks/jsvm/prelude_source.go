@@ -40,6 +40,47 @@ const preludeSource = `(function (g, natives) {
 	}
 	Object.defineProperty(B.prototype, 'slice', {value: view, writable: true, configurable: true});
 	Object.defineProperty(B.prototype, 'subarray', {value: view, writable: true, configurable: true});
+	// goja_nodejs's Buffer knows utf8, hex and base64 only; Node's other
+	// common encodings (base64url for JWT parts, latin1/binary, ascii) are
+	// mapped onto those here, with byteLength, isEncoding and toJSON.
+	const nativeFrom = B.from;
+	const nativeToString = B.prototype.toString;
+	function enc(e) { return typeof e === 'string' ? e.toLowerCase() : e; }
+	function bytesOf(str, e) {
+		const out = new Array(str.length);
+		for (let i = 0; i < str.length; i++) out[i] = str.charCodeAt(i) & (e === 'ascii' ? 0x7f : 0xff);
+		return nativeFrom.call(B, out);
+	}
+	Object.defineProperty(B, 'from', {value: function from(v, e, len) {
+		if (typeof v === 'string') {
+			e = enc(e);
+			if (e === 'base64url') return nativeFrom.call(B, v.replace(/-/g, '+').replace(/_/g, '/'), 'base64');
+			if (e === 'latin1' || e === 'binary' || e === 'ascii') return bytesOf(v, e);
+		}
+		return nativeFrom.apply(B, arguments);
+	}, writable: true, configurable: true});
+	Object.defineProperty(B.prototype, 'toString', {value: function toString(e, start, end) {
+		e = enc(e);
+		const b = (start !== undefined || end !== undefined) ? view.call(this, start, end) : this;
+		if (e === 'base64url') return nativeToString.call(b, 'base64').replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+		if (e === 'latin1' || e === 'binary' || e === 'ascii') {
+			let out = '';
+			for (let i = 0; i < b.length; i++) out += String.fromCharCode(e === 'ascii' ? b[i] & 0x7f : b[i]);
+			return out;
+		}
+		return nativeToString.call(b, e === undefined ? 'utf8' : e);
+	}, writable: true, configurable: true});
+	Object.defineProperty(B.prototype, 'toJSON', {value: function toJSON() {
+		return {type: 'Buffer', data: Array.from(this)};
+	}, writable: true, configurable: true});
+	const encodings = ['utf8', 'utf-8', 'hex', 'base64', 'base64url', 'latin1', 'binary', 'ascii'];
+	Object.defineProperty(B, 'isEncoding', {value: function isEncoding(e) {
+		return typeof e === 'string' && encodings.indexOf(e.toLowerCase()) >= 0;
+	}, writable: true, configurable: true});
+	Object.defineProperty(B, 'byteLength', {value: function byteLength(v, e) {
+		if (typeof v !== 'string') return v.byteLength;
+		return B.from(v, e).length;
+	}, writable: true, configurable: true});
 	class TextEncoder {
 		get encoding() { return 'utf-8'; }
 		encode(s = '') { const b = B.from(String(s), 'utf8'); return new Uint8Array(b.buffer, b.byteOffset, b.length); }
