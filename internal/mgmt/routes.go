@@ -27,6 +27,11 @@ func anyOf(s ...string) []string { return s }
 // routes is the table of contents of the Management API: every route, its
 // scopes (Auth0's, per its Management API v2 reference) and its handler.
 func (a *API) routes() []route {
+	return append(a.ownRoutes(), a.defaultRoutes()...)
+}
+
+// ownRoutes are the resources tokenhook implements.
+func (a *API) ownRoutes() []route {
 	return []route{
 		{"GET", "/clients", anyOf(scopeReadClients, scopeReadClientKeys), a.listClients},
 		{"POST", "/clients", anyOf(scopeCreateClients), a.createClient},
