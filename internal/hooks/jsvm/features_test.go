@@ -73,6 +73,7 @@ func mockAPI(t *testing.T) *httptest.Server {
 		w.WriteHeader(201)
 		_, _ = w.Write(b)
 	})
+	mux.HandleFunc("/path/", func(w http.ResponseWriter, r *http.Request) { _, _ = io.WriteString(w, r.URL.RequestURI()) })
 	mux.HandleFunc("/missing", func(w http.ResponseWriter, r *http.Request) { http.Error(w, "nope", 404) })
 	mux.HandleFunc("/redirect", func(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, r.URL.Query().Get("to"), http.StatusFound)
@@ -95,6 +96,8 @@ func TestFetch(t *testing.T) {
 				{"get json", `const r = await fetch(U + '/json', {headers: {Authorization: 'Bearer t'}});
 					return [r.status, r.ok, r.statusText, r.headers.get('content-type'), r.headers.get('x-multi'), await r.json()];`,
 					`[200,true,"OK","application/json","a, b",{"method":"GET","ua":"node","auth":"Bearer t"}]`},
+				{"path as written", `const r = await fetch(U + '/path/v2/?q=1'); return [await r.text(), r.url === U + '/path/v2/?q=1', new Request(U + '/path/a/').url === U + '/path/a/'];`,
+					`["/path/v2/?q=1",true,true]`},
 				{"post body", `const r = await fetch(new Request(U + '/echo', {method: 'post', body: JSON.stringify({a: 1}), headers: {'content-type': 'application/json'}}));
 					return [r.status, r.ok, await r.text(), r.bodyUsed];`, `[201,true,"{\"a\":1}",true]`},
 				{"form body", `const r = await fetch(U + '/echo', {method: 'POST', body: new URLSearchParams({a: 'x y'})});
