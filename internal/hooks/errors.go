@@ -25,6 +25,10 @@ func scriptError(p *Point, e *sandbox.HookError) *oauth.Error {
 		return oauth.InvalidRequest(msg)
 	case "ServerError":
 		return oauth.ServerError(msg, nil)
+	case "PreUserRegistrationError":
+		if p.ID == PreUserRegistration {
+			return preUserRegistrationError(e)
+		}
 	}
 	return p.plainError(msg)
 }

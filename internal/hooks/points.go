@@ -48,6 +48,7 @@ type Point struct {
 const (
 	CredentialsExchange = "credentials-exchange"
 	PasswordExchange    = "password-exchange"
+	PreUserRegistration = "pre-user-registration"
 )
 
 // points is the table, in display order.
@@ -135,6 +136,37 @@ var points = []Point{
 			return map[string]any{"accessToken": issuedView(c.Access, granted), "idToken": issuedView(c.ID, nil)}
 		},
 	},
+	{
+		ID:             PreUserRegistration,
+		Label:          "Pre User Registration",
+		Arguments:      []string{"user", "context"},
+		Sync:           true,
+		ActionsTrigger: "pre-user-registration",
+		StarterCode:    preUserRegistrationStarter,
+		DefaultPayload: json.RawMessage(`{
+  "user": {"tenant": "my-tenant", "username": "user1", "password": "xxxxxxx", "email": "user1@foo.com", "emailVerified": false,
+    "phoneNumber": "1-000-000-0000", "phoneNumberVerified": false, "user_metadata": {"hobby": "surfing"}, "app_metadata": {"plan": "full"}},
+  "context": {"requestLanguage": "en-us", "connection": {"id": "con_xxxxxxxxxxxxxxxx", "name": "Username-Password-Authentication", "tenant": "my-tenant"}}
+}`),
+		build: func(in Input) ([]any, error) {
+			if in.Registration == nil {
+				return nil, fmt.Errorf("hooks: %s needs a user", PreUserRegistration)
+			}
+			u := *in.Registration
+			if u.UserMetadata == nil {
+				u.UserMetadata = map[string]any{}
+			}
+			if u.AppMetadata == nil {
+				u.AppMetadata = map[string]any{}
+			}
+			return []any{u, in.Context}, nil
+		},
+		parse:      registrationChanges,
+		plainError: func(msg string) *oauth.Error { return ExtensibilityError(msg, nil) },
+		result: func(c Changes, _ []string) map[string]any {
+			return map[string]any{"user": map[string]any{"user_metadata": orEmpty(c.User.UserMetadata), "app_metadata": orEmpty(c.User.AppMetadata)}}
+		},
+	},
 }
 
 // Points returns the table in display order (a copy: callers may not
@@ -202,6 +234,9 @@ type Context struct {
 	// them as Node.js shows them, without credentials and cookies.
 	Header http.Header
 	Host   string
+	// Lifecycle, at the user-lifecycle points, adds requestLanguage,
+	// renderLanguage, connection and request (compat-spec §3.7).
+	Lifecycle *LifecycleContext
 	// HookName and Trigger make context.webtask.meta, ID
 	// context.webtask.id; the runner sets them.
 	HookName, Trigger, ID string
@@ -210,14 +245,38 @@ type Context struct {
 // MarshalJSON encodes the argument directly (appendContext).
 func (c Context) MarshalJSON() ([]byte, error) { return c.appendJSON(make([]byte, 0, 512)), nil }
 
+// LifecycleContext is what the user-lifecycle points add to `context`.
+type LifecycleContext struct {
+	Language       string // the request's Accept-Language, as sent
+	ConnectionID   string
+	ConnectionName string
+	Tenant         string
+}
+
+// Registration is the `user` argument of pre-user-registration: the user
+// about to be created, password included, as Auth0 passed it.
+type Registration struct {
+	Tenant              string         `json:"tenant"`
+	Username            string         `json:"username,omitempty"`
+	Password            string         `json:"password"`
+	Email               string         `json:"email"`
+	EmailVerified       bool           `json:"emailVerified"`
+	PhoneNumber         string         `json:"phoneNumber,omitempty"`
+	PhoneNumberVerified bool           `json:"phoneNumberVerified"`
+	UserMetadata        map[string]any `json:"user_metadata"`
+	AppMetadata         map[string]any `json:"app_metadata"`
+}
+
 // Input is everything a trigger site knows; each point passes its hook
 // the part its Arguments name. User is nil at credentials-exchange.
 type Input struct {
-	User     *User
-	Client   Client
-	Scope    []string // nil: the hook sees undefined
-	Audience string
-	Context  Context
+	User *User
+	// Registration is the new user at pre-user-registration.
+	Registration *Registration
+	Client       Client
+	Scope        []string // nil: the hook sees undefined
+	Audience     string
+	Context      Context
 }
 
 // args builds the JSON arguments of point p (compat-spec §3.1). A nil
@@ -315,5 +374,42 @@ module.exports = function(user, client, scope, audience, context, cb) {
   // id_token['https://example.com/hobby'] = user.user_metadata.hobby;
 
   cb(null, { accessToken: access_token, idToken: id_token });
+};
+`
+
+const preUserRegistrationStarter = `/**
+@param {object} user - the user about to be created
+@param {string} user.tenant - Auth0 tenant name
+@param {string} user.username - user name
+@param {string} user.password - user's password
+@param {string} user.email - email
+@param {boolean} user.emailVerified - is e-mail verified?
+@param {string} user.phoneNumber - phone number
+@param {boolean} user.phoneNumberVerified - is phone number verified?
+@param {object} user.user_metadata - user metadata
+@param {object} user.app_metadata - application metadata
+@param {object} context - Auth0 connection and other context info
+@param {string} context.requestLanguage - language of the client agent
+@param {object} context.connection - information about the Auth0 connection
+@param {object} context.connection.id - connection id
+@param {object} context.connection.name - connection name
+@param {object} context.connection.tenant - connection tenant
+@param {object} context.webtask - webtask context
+@param {function} cb - function (error, response)
+*/
+module.exports = function(user, context, cb) {
+  var response = {};
+
+  // Add user or app metadata to the newly created user
+  // response.user = {
+  //   user_metadata: { foo: 'bar' },
+  //   app_metadata: { vip: true, score: 7 }
+  // };
+
+  // Refuse the sign up with a message for the user:
+  // return cb(new PreUserRegistrationError('Denied user registration', 'Sign ups from this domain are not allowed'));
+
+  response.user = user;
+  cb(null, response);
 };
 `

@@ -69,7 +69,12 @@ func TestPointTable(t *testing.T) {
 				t.Fatalf("starter on the default payload: %v %+v", err, rep.Error)
 			}
 			b, _ := json.Marshal(rep.Result)
-			if !strings.Contains(string(b), `"scope":["read:connections"]`) {
+			if p.ID == PreUserRegistration {
+				// The starter answers the user: its metadata are kept.
+				if !strings.Contains(string(b), `"app_metadata":{"plan":"full"}`) {
+					t.Fatalf("starter result %s does not keep the payload's metadata", b)
+				}
+			} else if !strings.Contains(string(b), `"scope":["read:connections"]`) {
 				t.Fatalf("starter result %s does not keep the payload's scope", b)
 			}
 		})
@@ -77,7 +82,7 @@ func TestPointTable(t *testing.T) {
 	if len(Triggers) != len(seen) {
 		t.Fatalf("Triggers %v, table %v", Triggers, seen)
 	}
-	if _, ok := Lookup("pre-user-registration"); ok {
+	if _, ok := Lookup("post-user-registration"); ok {
 		t.Fatal("a point that does not run here is in the table")
 	}
 }

@@ -38,6 +38,15 @@ func (tc TokenChanges) ScopesOr(granted []string) []string {
 type Changes struct {
 	Access TokenChanges
 	ID     TokenChanges // password-exchange idToken; Scope unused
+	// User is what pre-user-registration merges into the new user.
+	User UserChanges
+}
+
+// UserChanges are the metadata a pre-user-registration hook gives the new
+// user: each map's properties are merged over the signup's.
+type UserChanges struct {
+	UserMetadata map[string]any
+	AppMetadata  map[string]any
 }
 
 // reservedHosts may not namespace a custom claim, nor may their subdomains.

@@ -43,6 +43,25 @@ func (c Context) appendJSON(b []byte) []byte {
 	b = appendJSONString(b, c.IP)
 	b = append(b, `,"userAgent":`...)
 	b = appendJSONString(b, c.UserAgent)
+	if l := c.Lifecycle; l != nil {
+		b = append(b, `,"requestLanguage":`...)
+		b = appendJSONString(b, l.Language)
+		b = append(b, `,"renderLanguage":`...)
+		b = appendJSONString(b, l.Language)
+		b = append(b, `,"connection":{"id":`...)
+		b = appendJSONString(b, l.ConnectionID)
+		b = append(b, `,"name":`...)
+		b = appendJSONString(b, l.ConnectionName)
+		b = append(b, `,"tenant":`...)
+		b = appendJSONString(b, l.Tenant)
+		b = append(b, `},"request":{"ip":`...)
+		b = appendJSONString(b, c.IP)
+		b = append(b, `,"language":`...)
+		b = appendJSONString(b, l.Language)
+		b = append(b, `,"userAgent":`...)
+		b = appendJSONString(b, c.UserAgent)
+		b = append(b, '}')
+	}
 	// context.body: the request's parameters as sent, custom ones
 	// included, without the credentials.
 	b = append(b, `,"body":`...)

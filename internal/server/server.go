@@ -219,7 +219,7 @@ func (s *Server) build(ctx context.Context, out io.Writer, now func() time.Time)
 	}
 	verifier := &token.JWTVerifier{Issuer: s.issuer, Keys: func() *keys.Set { return cache.Snapshot().Keys }, Now: now}
 	s.signup = signup.New(signup.Handler{Catalog: cache, Users: store, Passwords: passwords, Events: s.events,
-		Now: now, Rand: rand.Reader, Log: log}, cfg.SignupRateLimit)
+		Now: now, Rand: rand.Reader, Log: log, Hooks: runner}, cfg.SignupRateLimit)
 	s.userinfo = &userinfo.Handler{Issuer: s.issuer, Tenant: cfg.Tenant, Verifier: verifier, Users: store, Log: log}
 	if err := s.ensureOperators(ctx, out, passwords, now()); err != nil {
 		return fmt.Errorf("bootstrap: %w", err)

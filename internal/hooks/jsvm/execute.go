@@ -429,6 +429,11 @@ func (v *vmState) hookError(val goja.Value) (he *sandbox.HookError) {
 		if m := obj.Get("message"); m != nil && !goja.IsUndefined(m) {
 			he.Message = m.String()
 		}
+		if he.Name == "PreUserRegistrationError" {
+			if f := obj.Get("friendlyMessage"); f != nil && !goja.IsUndefined(f) && !goja.IsNull(f) {
+				he.Message = sandbox.PackFriendly(he.Message, f.String())
+			}
+		}
 		return he
 	}
 	return &sandbox.HookError{Message: val.String()}

@@ -21,6 +21,15 @@ const preludeSource = `(function (g, natives) {
 	def('InvalidScopeError', errorClass('InvalidScopeError'));
 	def('InvalidRequestError', errorClass('InvalidRequestError'));
 	def('ServerError', errorClass('ServerError'));
+	// Auth0's pre-user-registration error: message for the log,
+	// friendlyMessage (default: message) for the user.
+	const PUR = errorClass('PreUserRegistrationError');
+	def('PreUserRegistrationError', class PreUserRegistrationError extends PUR {
+		constructor(message, friendlyMessage) {
+			super(message);
+			this.friendlyMessage = friendlyMessage === undefined ? this.message : String(friendlyMessage);
+		}
+	});
 	def('global', g);
 	def('queueMicrotask', function queueMicrotask(fn) {
 		if (typeof fn !== 'function') throw new TypeError('The "callback" argument must be of type function');

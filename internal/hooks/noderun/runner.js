@@ -281,6 +281,29 @@ function errorClass(name) {
 for (const n of ['InvalidScopeError', 'InvalidRequestError', 'ServerError']) {
   Object.defineProperty(globalThis, n, { value: errorClass(n), writable: true, configurable: true, enumerable: false });
 }
+// Auth0's pre-user-registration error: message for the log,
+// friendlyMessage (default: message) for the user.
+{
+  const PUR = errorClass('PreUserRegistrationError');
+  const C = class PreUserRegistrationError extends PUR {
+    constructor(message, friendlyMessage) {
+      super(message);
+      this.friendlyMessage = friendlyMessage === undefined ? this.message : String(friendlyMessage);
+    }
+  };
+  Object.defineProperty(globalThis, 'PreUserRegistrationError', { value: C, writable: true, configurable: true, enumerable: false });
+}
+
+// packFriendly mirrors sandbox.PackFriendly: both texts of a
+// PreUserRegistrationError travel as a JSON array in the message, cut to fit.
+function packFriendly(message, friendly) {
+  for (;;) {
+    const s = JSON.stringify([message, friendly]);
+    if (B.byteLength(s, 'utf8') <= cfg.maxErrorMessage) return s;
+    if (message.length >= friendly.length) message = message.slice(0, Math.floor(message.length * 3 / 4)) + '…';
+    else friendly = friendly.slice(0, Math.floor(friendly.length * 3 / 4)) + '…';
+  }
+}
 
 // ---- escapes closed -------------------------------------------------------------
 
@@ -548,7 +571,11 @@ function capMsg(s) {
 function describe(v) {
   try {
     if (v instanceof Error || (v && typeof v === 'object' && Object.prototype.toString.call(v) === '[object Error]')) {
-      return { name: v.name === undefined ? '' : String(v.name), message: v.message === undefined ? '' : String(v.message) };
+      const d = { name: v.name === undefined ? '' : String(v.name), message: v.message === undefined ? '' : String(v.message) };
+      if (d.name === 'PreUserRegistrationError' && v.friendlyMessage !== undefined && v.friendlyMessage !== null) {
+        d.message = packFriendly(d.message, String(v.friendlyMessage));
+      }
+      return d;
     }
     if (v === undefined || v === null) return { name: 'Error', message: 'Promise rejected with ' + v };
     return { name: '', message: String(v) };

@@ -210,3 +210,31 @@ func (o Options) WithDefaults() Options {
 	}
 	return o
 }
+
+// PackFriendly carries PreUserRegistrationError's two texts (the internal
+// message and the one for the user) in HookError.Message, so no runtime's
+// wire format needs another field: a JSON array of the two, each cut so
+// the whole fits MaxErrorMessage.
+func PackFriendly(message, friendly string) string {
+	for {
+		b, _ := json.Marshal([]string{message, friendly})
+		if len(b) <= MaxErrorMessage {
+			return string(b)
+		}
+		if len(message) >= len(friendly) {
+			message = Truncate(message, len(message)*3/4)
+		} else {
+			friendly = Truncate(friendly, len(friendly)*3/4)
+		}
+	}
+}
+
+// UnpackFriendly reverses PackFriendly; a message it did not pack is both
+// texts (PreUserRegistrationError's friendlyMessage defaults to message).
+func UnpackFriendly(s string) (message, friendly string) {
+	var parts []string
+	if json.Unmarshal([]byte(s), &parts) == nil && len(parts) == 2 {
+		return parts[0], parts[1]
+	}
+	return s, s
+}

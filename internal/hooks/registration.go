@@ -1,0 +1,84 @@
+package hooks
+
+import (
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strings"
+
+	"github.com/tokenhook/tokenhook/internal/hooks/sandbox"
+	"github.com/tokenhook/tokenhook/internal/oauth"
+)
+
+// ExtensibilityCode is the error code of a signup a hook refused
+// (compat-spec §3.7).
+const ExtensibilityCode = "extensibility_error"
+
+// ExtensibilityError refuses a signup: description is shown to the user,
+// cause (the hook's internal message, when it gave one) goes to the log.
+func ExtensibilityError(description string, cause error) *oauth.Error {
+	return &oauth.Error{Status: http.StatusBadRequest, Code: ExtensibilityCode, Description: description, Cause: cause}
+}
+
+// preUserRegistrationError is PreUserRegistrationError(message,
+// friendlyMessage): the runtimes pack both into the error's message
+// (sandbox.PackFriendly).
+func preUserRegistrationError(e *sandbox.HookError) *oauth.Error {
+	msg, friendly := sandbox.UnpackFriendly(e.Message)
+	return ExtensibilityError(friendly, errors.New(msg))
+}
+
+// registrationChanges reads {user: {user_metadata?, app_metadata?}};
+// anything else in the response is ignored, and a response that is not an
+// object (cb() included) changes nothing.
+func registrationChanges(obj map[string]json.RawMessage) (Changes, *oauth.Error) {
+	user, ok := object(obj["user"])
+	if !ok {
+		return Changes{}, nil
+	}
+	var c Changes
+	for name, dst := range map[string]*map[string]any{"user_metadata": &c.User.UserMetadata, "app_metadata": &c.User.AppMetadata} {
+		raw, present := user[name]
+		if !present || string(raw) == "null" {
+			continue
+		}
+		if json.Unmarshal(raw, dst) != nil || *dst == nil {
+			return Changes{}, ExtensibilityError("The pre-user-registration hook returned "+name+" that is not an object", nil)
+		}
+		if bad, ok := badKey(*dst); !ok {
+			return Changes{}, ExtensibilityError("The pre-user-registration hook returned "+name+" with an invalid property name ("+
+				sandbox.Truncate(bad, 100)+"): names may not start with '$' nor contain '.'", nil)
+		}
+	}
+	return c, nil
+}
+
+// badKey finds a property name, at any depth, that starts with "$" or
+// contains ".", which metadata may not have.
+func badKey(v any) (string, bool) {
+	switch t := v.(type) {
+	case map[string]any:
+		for k, x := range t {
+			if strings.HasPrefix(k, "$") || strings.Contains(k, ".") {
+				return k, false
+			}
+			if bad, ok := badKey(x); !ok {
+				return bad, false
+			}
+		}
+	case []any:
+		for _, x := range t {
+			if bad, ok := badKey(x); !ok {
+				return bad, false
+			}
+		}
+	}
+	return "", true
+}
+
+func orEmpty(m map[string]any) map[string]any {
+	if m == nil {
+		return map[string]any{}
+	}
+	return m
+}
