@@ -42,8 +42,9 @@ func TestExtensibilityPoints(t *testing.T) {
 		}
 	}
 	want := map[string][]string{
-		"credentials-exchange": {"client", "scope", "audience", "context"},
-		"password-exchange":    {"user", "client", "scope", "audience", "context"},
+		"credentials-exchange":  {"client", "scope", "audience", "context"},
+		"password-exchange":     {"user", "client", "scope", "audience", "context"},
+		"pre-user-registration": {"user", "context"},
 	}
 	for _, p := range points {
 		if !reflect.DeepEqual(p.Arguments, want[p.ID]) || p.Label == "" || p.Sync == nil || !*p.Sync {
