@@ -329,6 +329,23 @@ func listAll[T any](ctx context.Context, c *apiClient, path string, query url.Va
 	}
 }
 
+// listHooks lists hooks; without a triggerId in query it also asks for
+// the triggers an unfiltered GET /hooks leaves out (password-exchange),
+// so the CLI shows every hook.
+func listHooks(ctx context.Context, c *apiClient, query url.Values) ([]hook, error) {
+	list, err := listAll[hook](ctx, c, "hooks", query)
+	if err != nil || query.Get("triggerId") != "" {
+		return list, err
+	}
+	q := url.Values{}
+	for k, v := range query {
+		q[k] = v
+	}
+	q.Set("triggerId", "password-exchange")
+	more, err := listAll[hook](ctx, c, "hooks", q)
+	return append(list, more...), err
+}
+
 // pathEscape escapes one path segment (resource server identifiers are
 // URLs and go in the path, as Auth0 allows).
 func pathEscape(s string) string { return url.PathEscape(s) }

@@ -65,7 +65,7 @@ func completeHookNames(cmd *cobra.Command, args []string, _ string) ([]string, c
 	if err != nil {
 		return nil, cobra.ShellCompDirectiveNoFileComp
 	}
-	list, err := listAll[hook](cmd.Context(), c, "hooks", nil)
+	list, err := listHooks(cmd.Context(), c, nil)
 	if err != nil {
 		return nil, cobra.ShellCompDirectiveNoFileComp
 	}

@@ -82,7 +82,7 @@ func serverPoints(ctx context.Context, c *apiClient) ([]hooks.Point, error) {
 // findHook resolves a hook by name (the CLI's handle, as in the old CLI),
 // or by id. The API addresses hooks by id only, so this lists them.
 func findHook(ctx context.Context, c *apiClient, nameOrID string) (hook, bool, error) {
-	list, err := listAll[hook](ctx, c, "hooks", nil)
+	list, err := listHooks(ctx, c, nil)
 	if err != nil {
 		return hook{}, false, err
 	}
@@ -365,7 +365,7 @@ func newLsCommand() *cobra.Command {
 				}
 				q.Set("triggerId", typ)
 			}
-			list, err := listAll[hook](cmd.Context(), c, "hooks", q)
+			list, err := listHooks(cmd.Context(), c, q)
 			if err != nil {
 				return err
 			}
@@ -417,7 +417,7 @@ func newEnableCommand(enable bool) *cobra.Command {
 		Args:    exactArgs(1),
 	}, func(cmd *cobra.Command, args []string, c *apiClient, p *printer) error {
 		ctx := cmd.Context()
-		list, err := listAll[hook](ctx, c, "hooks", nil)
+		list, err := listHooks(ctx, c, nil)
 		if err != nil {
 			return err
 		}

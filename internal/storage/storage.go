@@ -240,6 +240,8 @@ type GrantFilter struct {
 type HookFilter struct {
 	TriggerID string
 	Enabled   *bool
+	// ExcludeTriggers leaves out hooks of these triggers.
+	ExcludeTriggers []string
 }
 
 // MaxLogPage is the most events one ListLogEvents call returns: a query

@@ -171,6 +171,17 @@ let points: Promise<HookPoint[]> | null = null;
 
 // hookPoints fetches the table once per page load; a failed fetch is not
 // kept, so the next page that asks tries again.
+// listHooks reads every hook: GET /hooks lists Auth0's trigger ids only
+// (as Auth0 did, for Auth0's tools), password-exchange hooks are read by
+// asking for that trigger.
+export async function listHooks(): Promise<Hook[]> {
+  const [auth0, exchange] = await Promise.all([
+    api.get<Hook[]>("/hooks?per_page=100"),
+    api.get<Hook[]>("/hooks?triggerId=password-exchange&per_page=100"),
+  ]);
+  return [...auth0, ...exchange];
+}
+
 export function hookPoints(): Promise<HookPoint[]> {
   if (!points) {
     points = api.get<HookPoint[]>("/hooks/extensibility-points");

@@ -131,6 +131,9 @@ func (s *Store) ListHooks(ctx context.Context, tenant string, f storage.HookFilt
 	if f.Enabled != nil {
 		where, args = where+" AND enabled = ?", append(args, *f.Enabled)
 	}
+	for _, t := range f.ExcludeTriggers {
+		where, args = where+" AND trigger_id <> ?", append(args, t)
+	}
 	var (
 		list  []storage.Hook
 		total int

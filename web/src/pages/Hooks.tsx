@@ -1,11 +1,11 @@
 import { useState } from "preact/hooks";
-import { api, hookPoints, HOOK_NAME, type Hook, type HookPoint } from "../api";
+import { api, hookPoints, listHooks, HOOK_NAME, type Hook, type HookPoint } from "../api";
 import { Empty, ErrorBanner, Modal, useAction, useAsync } from "../ui";
 
 // HooksPage lists hooks grouped by extensibility point, shows which one is
 // enabled, and lets the operator choose it (or none) per point.
 export function HooksPage() {
-  const hooks = useAsync(() => api.get<Hook[]>("/hooks"));
+  const hooks = useAsync(listHooks);
   const points = useAsync(hookPoints);
   const [creating, setCreating] = useState(false);
   const action = useAction();
