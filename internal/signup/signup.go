@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"net/mail"
+	"slices"
 	"strings"
 	"time"
 	"unicode"
@@ -151,6 +152,13 @@ func (h *Handler) signup(w http.ResponseWriter, r *http.Request, snap *catalog.S
 	}
 	if in.Connection != storage.DatabaseConnection {
 		return nil, badRequest("bad.connection", "Connection does not exist")
+	}
+	if cc := snap.Settings.ConnectionClients; cc != nil && !slices.Contains(*cc, client.ClientID) {
+		return nil, badRequest("bad.connection", "The connection "+storage.DatabaseConnection+" is not enabled for this client")
+	}
+	// The connection's options.disable_signup (PATCH /api/v2/connections).
+	if snap.Settings.DisableSignup {
+		return nil, badRequest("operation_not_supported", "public signup is disabled")
 	}
 	email, e := checkEmail(in.Email)
 	if e != nil {

@@ -163,3 +163,28 @@ func waitLog(t *testing.T, s *servertest.Server, typ, user string) {
 		time.Sleep(20 * time.Millisecond)
 	}
 }
+
+// The connection's options.disable_signup and enabled_clients, set through
+// /api/v2/connections, close signup.
+func TestSignupClosedByConnection(t *testing.T) {
+	s, client := newApp(t)
+	r := s.API("GET", "/connections", nil)
+	var list []map[string]any
+	if err := json.Unmarshal(r.Body, &list); err != nil || len(list) != 1 {
+		t.Fatalf("connections: %d %s", r.Status, r.Body)
+	}
+	id := list[0]["id"].(string)
+	body := map[string]any{"client_id": client, "email": "a@example.com", "password": "correct horse", "connection": conn}
+	s.MustAPI(200, "PATCH", "/connections/"+id, map[string]any{"options": map[string]any{"disable_signup": true}})
+	m := authError(t, signup(s, body), 400, "BadRequestError", "operation_not_supported")
+	if m["description"] != "public signup is disabled" {
+		t.Fatalf("description %v", m["description"])
+	}
+	s.MustAPI(200, "PATCH", "/connections/"+id, map[string]any{"options": map[string]any{"disable_signup": false},
+		"enabled_clients": []string{servertest.AdminID}})
+	authError(t, signup(s, body), 400, "BadRequestError", "bad.connection")
+	s.MustAPI(200, "PATCH", "/connections/"+id, map[string]any{"enabled_clients": []string{client}})
+	if r := signup(s, body); r.Status != 200 {
+		t.Fatalf("signup reopened: %d %s", r.Status, r.Body)
+	}
+}
