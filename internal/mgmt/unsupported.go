@@ -58,6 +58,10 @@ func defaultResources() []defaultResource {
 		}, read: "read:attack_protection", write: "update:attack_protection", patch: true},
 		{path: "/actions/actions", name: "actions", value: map[string]any{"actions": []any{}, "total": 0, "page": 0, "per_page": 50},
 			read: "read:actions", write: "create:actions", post: true},
+		{path: "/branding/phone/providers", name: "phone providers", value: map[string]any{"providers": []any{}},
+			read: "read:phone_providers", write: "create:phone_providers", post: true},
+		{path: "/branding/phone/templates", name: "phone templates", value: map[string]any{"templates": []any{}},
+			read: "read:phone_templates", write: "create:phone_templates", post: true},
 		{path: "/actions/triggers", name: "action triggers", value: map[string]any{"triggers": []any{}}, read: "read:actions"},
 	}
 }
