@@ -38,8 +38,7 @@ func (e *Endpoint) runHook(req *request) (hooks.Changes, *oauth.Error) {
 	if req.grant.user {
 		in.User = hookUser(req.user, tenant)
 	}
-	ex := e.Hooks.Run(req.ctx, trigger, hooks.Script{Tenant: tenant, ID: h.ID, Name: h.Name, Source: h.Script, Secrets: h.Secrets,
-		Runtime: h.Runtime, Modules: h.Modules}, in, req.id)
+	ex := e.Hooks.Run(req.ctx, trigger, hooks.ScriptOf(*h), in, req.id)
 	outcome := "success"
 	if ex.Err != nil {
 		outcome = ex.Err.Code

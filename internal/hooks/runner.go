@@ -26,6 +26,12 @@ type Script struct {
 	Modules string
 }
 
+// ScriptOf is the Script of a stored hook.
+func ScriptOf(h storage.Hook) Script {
+	return Script{Tenant: h.Tenant, ID: h.ID, Name: h.Name, Source: h.Script, Secrets: h.Secrets,
+		Runtime: h.Runtime, Modules: h.Modules}
+}
+
 // Execution is the record of one run: the filtered changes or the OAuth
 // error to answer with, plus the console lines and the time taken.
 type Execution struct {
@@ -68,6 +74,32 @@ func (r *Runner) Run(ctx context.Context, trigger string, s Script, in Input, re
 		return Execution{Err: oauth.ServerError("", err)}
 	}
 	return r.execute(ctx, p, s, a, requestID, r.tokenStorage(s), false)
+}
+
+// preparer is a runtime that can start a saved hook's warm state (a Node
+// worker with the module loaded) before its first execution.
+type preparer interface {
+	Prepare(ctx context.Context, inv sandbox.Invocation) error
+}
+
+// Warm readies a saved hook on its runtime ahead of its first token, so no
+// token request pays a cold start. Runtimes with nothing to start (the
+// embedded engine) do nothing.
+func (r *Runner) Warm(ctx context.Context, trigger string, s Script) error {
+	p, ok := Lookup(trigger)
+	if !ok {
+		return fmt.Errorf("hooks: unknown trigger %q", trigger)
+	}
+	engine, modules, err := r.engineFor(s)
+	if err != nil {
+		return err
+	}
+	pr, ok := engine.(preparer)
+	if !ok {
+		return nil
+	}
+	return pr.Prepare(ctx, sandbox.Invocation{Script: s.Source, ScriptKey: scriptKey(s), Env: s.Secrets,
+		ContextArg: p.contextArg(), ModulesDir: modules})
 }
 
 func (r *Runner) execute(ctx context.Context, p *Point, s Script, a []json.RawMessage, requestID string, st sandbox.Storage, isolated bool) Execution {

@@ -19,7 +19,7 @@ import (
 // and keeps the trees the tenant's hooks name installed on this machine:
 // at start-up and whenever hooks change (here or on another replica), in
 // the background, from the lockfiles in the database.
-func newTrees(life context.Context, cfg config.Config, store storage.Storage, log *slog.Logger, now func() time.Time) (*npm.Trees, error) {
+func newTrees(life context.Context, cfg config.Config, store storage.Storage, runner *hooks.Runner, log *slog.Logger, now func() time.Time) (*npm.Trees, error) {
 	dir := cfg.DataDir
 	if dir == "" {
 		// PostgreSQL with the master key from the environment needs no
@@ -36,12 +36,15 @@ func newTrees(life context.Context, cfg config.Config, store storage.Storage, lo
 		return nil, err
 	}
 	trees := npm.NewTrees(life, inst, store, cfg.Tenant, log, now)
+	runner.Modules = trees // before keepTrees warms hooks through the runner
 	changes := store.Subscribe(life)
-	go keepTrees(life, store, cfg.Tenant, trees, changes, log)
+	go keepTrees(life, store, cfg.Tenant, trees, runner, changes, log)
 	return trees, nil
 }
 
-func keepTrees(life context.Context, store storage.Storage, tenant string, trees *npm.Trees, changes <-chan storage.Change, log *slog.Logger) {
+// keepTrees keeps the dependency trees of the tenant's hooks installed and
+// its enabled Node hooks warm, at start-up and after every hooks change.
+func keepTrees(life context.Context, store storage.Storage, tenant string, trees *npm.Trees, runner *hooks.Runner, changes <-chan storage.Change, log *slog.Logger) {
 	prepare := func() {
 		list, _, err := store.ListHooks(life, tenant, storage.HookFilter{}, storage.Page{})
 		if err != nil {
@@ -52,6 +55,9 @@ func keepTrees(life context.Context, store storage.Storage, tenant string, trees
 		}
 		for _, h := range list {
 			trees.Prepare(h.Modules)
+			if h.Enabled && h.Runtime == storage.RuntimeNode {
+				go warmHook(life, trees, runner, h, log)
+			}
 		}
 	}
 	prepare()
@@ -59,6 +65,21 @@ func keepTrees(life context.Context, store storage.Storage, tenant string, trees
 		if c.Kind == storage.KindResync || (c.Tenant == tenant && c.Kind == "hooks") {
 			prepare()
 		}
+	}
+}
+
+// warmHook starts an enabled Node hook's worker once its dependency tree
+// is installed, so that the first token after a save or a start does not
+// wait for Node to start and load the module. Warming an already warm
+// hook costs nothing: the runtime reuses its worker.
+func warmHook(life context.Context, trees *npm.Trees, runner *hooks.Runner, h storage.Hook, log *slog.Logger) {
+	if h.Modules != "" {
+		if err := trees.Wait(life, h.Modules); err != nil {
+			return // the token path reports the missing tree
+		}
+	}
+	if err := runner.Warm(life, h.TriggerID, hooks.ScriptOf(h)); err != nil && life.Err() == nil {
+		log.Warn("starting a Node hook ahead of its first token", "hook", h.Name, "error", err.Error())
 	}
 }
 

@@ -200,11 +200,10 @@ func (s *Server) build(ctx context.Context, out io.Writer, now func() time.Time)
 	// One runner for token requests and the Management API's test runner,
 	// so a test runs exactly as a token request would.
 	runner := &hooks.Runner{Engine: s.engine, Node: s.node, Storage: store, Logs: s.hookLogs}
-	trees, err := newTrees(life, cfg, store, log, now)
+	trees, err := newTrees(life, cfg, store, runner, log, now)
 	if err != nil {
 		return err
 	}
-	runner.Modules = trees
 	s.tokens = &grant.Endpoint{
 		Issuer:    s.issuer,
 		Catalog:   cache,

@@ -38,7 +38,7 @@ type execution struct {
 	ctx      context.Context
 	cancel   context.CancelFunc
 	deadline time.Time
-	env    *goja.Object // process.env, built on first use
+	env      *goja.Object // process.env, built on first use
 	// storageVersion is the version the last storage get saw ("" = none).
 	storageVersion string
 	fetches        int // requests in flight

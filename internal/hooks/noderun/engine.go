@@ -3,6 +3,7 @@ package noderun
 import (
 	"context"
 	_ "embed"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -218,7 +219,13 @@ func (e *Engine) Prepare(ctx context.Context, inv sandbox.Invocation) error {
 	if err != nil {
 		return err
 	}
-	return w.send(newFrame(framePrepare, 0).finish())
+	// The module loads under the hook's process.env, as it would inside
+	// its first execution: module scope may read a secret from it.
+	var env []byte
+	if len(inv.Env) > 0 {
+		env, _ = json.Marshal(inv.Env)
+	}
+	return w.send(newFrame(framePrepare, 0).bytes(env).finish())
 }
 
 // workerFor returns a started worker for inv.

@@ -462,3 +462,20 @@ func TestCheck(t *testing.T) {
 		t.Fatalf("got %#v", err)
 	}
 }
+
+// TestPrepareLoadsUnderTheHookEnv: a module warmed ahead of its first token
+// sees the hook's process.env at module scope, as it would had it loaded
+// inside that first execution.
+func TestPrepareLoadsUnderTheHookEnv(t *testing.T) {
+	e := newEngine(t, Options{})
+	script := `const key = process.env.API_KEY;
+	module.exports = (a, cb) => cb(null, key || 'unset');`
+	inv := sandbox.Invocation{Script: script, ScriptKey: "prep-env", Args: args(1), ContextArg: -1,
+		Env: map[string]string{"API_KEY": "k1"}}
+	if err := e.Prepare(context.Background(), inv); err != nil {
+		t.Fatal(err)
+	}
+	if out := mustRun(t, e, inv); string(out.Response) != `"k1"` {
+		t.Fatalf("module scope saw process.env.API_KEY = %s", out.Response)
+	}
+}

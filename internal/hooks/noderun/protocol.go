@@ -27,7 +27,7 @@ const (
 	frameDone      byte = 7  // runner→parent, id = execution: the execution's work has ended (idle or deadline)
 	frameHostCall  byte = 8  // runner→parent, id = execution: u64 call id | u8 op | op-specific payload
 	frameHostReply byte = 9  // parent→runner, id = call id: u8 hostStatus | op-specific payload
-	framePrepare   byte = 10 // parent→runner, id 0: load the hook's module now
+	framePrepare   byte = 10 // parent→runner, id 0: bytes env JSON; load the hook's module now
 )
 
 // Result statuses (the same values as jsvm's).

@@ -115,7 +115,10 @@ function dispatch(type, id, payload) {
     case F_PREPARE:
       // Load the module ahead of the first execution; its console lines
       // belong to no execution and are dropped.
-      if (!hookFn && !loadError) loadModule({ id: 0, env: Object.create(null), ended: true });
+      if (!hookFn && !loadError) {
+        const envJSON = payload.length ? new Reader(payload).bytes().toString('utf8') : '';
+        loadModule({ id: 0, env: Object.assign(Object.create(null), envJSON ? jsonParse(envJSON) : {}), ended: true });
+      }
       break;
   }
 }
