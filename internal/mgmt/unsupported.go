@@ -37,6 +37,8 @@ func defaultResources() []defaultResource {
 		{path: "/organizations", name: "organizations", list: "organizations", read: "read:organizations", write: "create:organizations", post: true},
 		{path: "/guardian/policies", name: "guardian policies", value: []any{}, read: "read:mfa_policies", write: "update:mfa_policies", put: true},
 		{path: "/guardian/factors", name: "guardian factors", value: guardianFactors(), read: "read:guardian_factors"},
+		{path: "/guardian/factors/{name}", name: "guardian factors", value: map[string]any{"enabled": false},
+			read: "read:guardian_factors", write: "update:guardian_factors", put: true},
 		{path: "/prompts", name: "prompts", value: map[string]any{
 			"universal_login_experience": "new", "identifier_first": false, "webauthn_platform_first_factor": false,
 		}, read: "read:prompts", write: "update:prompts", patch: true},

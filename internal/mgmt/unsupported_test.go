@@ -46,6 +46,8 @@ func TestDefaultResources(t *testing.T) {
 		status             int
 	}{
 		{"PUT", "/guardian/policies", `[]`, 200},
+		{"PUT", "/guardian/factors/sms", `{"enabled":false}`, 200},
+		{"PUT", "/guardian/factors/sms", `{"enabled":true}`, 501},
 		{"PUT", "/guardian/policies", `["all-applications"]`, 501},
 		{"PATCH", "/prompts", `{"universal_login_experience":"new"}`, 200},
 		{"PATCH", "/prompts", `{"identifier_first":true}`, 501},
