@@ -88,8 +88,6 @@ const webSource = `(function (g, natives) {
 		bytes() { return this._take().then(b => new Uint8Array(b)); }
 	}
 
-	function decodeURIComponentSafe(p) { try { return decodeURI(p); } catch (e) { return p; } }
-
 	class Request extends Body {
 		constructor(input, init) {
 			super();
@@ -99,16 +97,10 @@ const webSource = `(function (g, natives) {
 			else {
 				const raw = String(input);
 				let u;
+				// g.URL is the prelude's, whose href carries the path as
+				// WHATWG parses it (trailing slash, '//' and escapes kept).
 				try { u = new g.URL(raw); input = u.href; }
 				catch (e) { throw new TypeError('Failed to parse URL from ' + raw); }
-				// The URL at hand cleans the path like a file path (a trailing
-				// slash or an empty segment is dropped), which changes the
-				// resource on many APIs: send the path as written, unless it has
-				// dot segments, which WHATWG resolves too.
-				const m = /^https?:\/\/[^\/?#]*(\/[^?#]*)/i.exec(raw.trim());
-				if (m && !u.username && !u.password && !/(^|\/)\.\.?(\/|$)/.test(m[1]) && m[1] !== u.pathname) {
-					input = u.protocol + '//' + u.host + encodeURI(decodeURIComponentSafe(m[1])) + u.search + u.hash;
-				}
 				base = {url: input, method: 'GET', headers: undefined, redirect: 'follow', [BODY]: undefined, signal: null};
 			}
 			this.url = base.url;

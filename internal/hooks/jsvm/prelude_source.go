@@ -132,23 +132,166 @@ const preludeSource = `(function (g, natives) {
 	});
 	const NativeURL = g.URL;
 	if (typeof NativeURL === 'function') {
-		// goja_nodejs's URL resolves a relative path against the base's root
-		// ('three' against http://x/one/two gave http://x/three): hand it the
-		// path joined to the base's directory, an absolute path it resolves
-		// right (dot segments included).
+		// goja_nodejs's URL keeps its path as a Go file path: it runs
+		// path.Clean on it, which drops a trailing slash and collapses '//'
+		// (https://a/v2/ became https://a/v2), and it resolved a relative path
+		// against the base's root. For the special schemes hooks call (http,
+		// https, ws, wss, ftp) the subclass below computes the path itself, as
+		// the WHATWG URL standard's path parsing does, keeps it beside the
+		// native object and splices it into href, pathname, toString and
+		// toJSON. Everything else (host, port, query, fragment, other schemes)
+		// stays the native object's.
+		const np = NativeURL.prototype;
+		const nativeHref = Object.getOwnPropertyDescriptor(np, 'href');
+		const nativePathname = Object.getOwnPropertyDescriptor(np, 'pathname');
+		const nativeToString = np.toString;
+		// The path as WHATWG serializes it ('/a//b/'), per URL object; absent
+		// when the native path is used as it is.
+		const paths = new WeakMap();
+		const schemeRe = /^([a-zA-Z][a-zA-Z0-9+.-]*):/;
+		const special = {http: true, https: true, ws: true, wss: true, ftp: true};
+		// The basic URL parser first drops leading and trailing C0 controls
+		// and spaces (not in a setter) and every tab and newline.
+		function tidy(s, trim) {
+			if (trim) s = s.replace(/^[\u0000-\u0020]+|[\u0000-\u0020]+$/g, '');
+			return s.replace(/[\t\n\r]/g, '');
+		}
+		// The path percent-encode set: C0 controls, space, " # < > ? { },
+		// the backquote and everything above '~', as UTF-8. '%' stays as
+		// written (an existing escape is neither decoded nor encoded again);
+		// a lone surrogate becomes U+FFFD.
+		function encodeChar(c) {
+			const n = c.charCodeAt(0);
+			if (n > 0x20 && n < 0x7f && '"#<>?\x60{}'.indexOf(c) < 0) return c;
+			try { return encodeURIComponent(c); } catch (e) { return '%EF%BF%BD'; }
+		}
+		// Path state of the URL standard's basic URL parser, for a special
+		// URL: raw is the path after the first slash (or, for a relative
+		// reference, after the base's directory); segs is the path list it
+		// extends, e.g. the base's path with its last segment removed. Both
+		// '/' and '\\' end a segment; '..' (also spelled with %2e) removes
+		// the previous segment, '.' is dropped, and either of them last
+		// leaves an empty final segment, so the path ends with '/'.
+		function parsePath(raw, segs) {
+			const chars = Array.from(raw);
+			let buf = '';
+			for (let i = 0; i <= chars.length; i++) {
+				const c = chars[i];
+				if (c === undefined || c === '/' || c === '\\') {
+					const b = buf.toLowerCase();
+					if (b === '..' || b === '.%2e' || b === '%2e.' || b === '%2e%2e') {
+						segs.pop();
+						if (c === undefined) segs.push('');
+					} else if (b === '.' || b === '%2e') {
+						if (c === undefined) segs.push('');
+					} else {
+						segs.push(buf);
+					}
+					buf = '';
+				} else {
+					buf += encodeChar(c);
+				}
+			}
+			return segs;
+		}
+		function serialize(segs) { return '/' + segs.join('/'); }
+		function segsOf(path) { return path.slice(1).split('/'); }
+		// The WHATWG path of an absolute URL string (tidied), or undefined
+		// when its scheme is not one handled here. The authority is skipped
+		// as the standard does for special schemes: any run of slashes, then
+		// everything up to the next slash, '?' or '#'.
+		function absolutePath(s) {
+			const m = schemeRe.exec(s);
+			if (!m || !special[m[1].toLowerCase()]) return undefined;
+			const rest = s.slice(m[0].length).replace(/^[\/\\]*[^\/\\?#]*/, '');
+			const raw = /^[^?#]*/.exec(rest)[0];
+			return serialize(parsePath(raw.replace(/^[\/\\]/, ''), []));
+		}
+		function pathOfBase(base) {
+			if (base instanceof URL && paths.has(base)) return paths.get(base);
+			return absolutePath(tidy(String(base), true));
+		}
+		// The path of input resolved against base, per the standard's
+		// relative state; undefined leaves the native path in place.
+		function resolvedPath(s, base) {
+			const m = schemeRe.exec(s);
+			if (m) {
+				// 'http:x' against an http base is relative in the standard;
+				// rare enough to leave to the native parser.
+				if (!/^[a-zA-Z][a-zA-Z0-9+.-]*:[\/\\]/.test(s) && special[m[1].toLowerCase()]) return undefined;
+				return absolutePath(s);
+			}
+			const bp = pathOfBase(base);
+			if (bp === undefined) return undefined;
+			if (/^[\/\\]{2}/.test(s)) return absolutePath('http:' + s);
+			const raw = /^[^?#]*/.exec(s)[0];
+			if (/^[\/\\]/.test(s)) return serialize(parsePath(raw.slice(1), []));
+			if (raw === '') return bp;
+			const segs = segsOf(bp);
+			segs.pop();
+			return serialize(parsePath(raw, segs));
+		}
 		class URL extends NativeURL {
 			constructor(input, base) {
-				if (base === undefined) { super(input); return; }
 				let s = String(input);
-				if (s !== '' && !/^[a-zA-Z][a-zA-Z0-9+.-]*:/.test(s) && !/^[\/\\?#]/.test(s)) {
-					// The base's path as written: NativeURL's pathname drops a
-					// trailing slash, which is what makes it a directory.
-					const m = /^[a-zA-Z][a-zA-Z0-9+.-]*:(\/\/[^\/?#]*)?([^?#]*)/.exec(String(base).trim());
-					const p = m ? m[2] : '';
-					s = (p.slice(0, p.lastIndexOf('/') + 1) || '/') + s;
+				let path;
+				if (base === undefined) {
+					s = tidy(s, true);
+					super(s);
+					path = absolutePath(s);
+				} else {
+					const t = tidy(s, true);
+					s = t;
+					path = resolvedPath(t, base);
+					// The native parser resolves a relative path against the
+					// base's root: hand it the path joined to the base's
+					// directory instead, so its host, query and fragment come
+					// out right (the path itself is replaced above anyway).
+					if (t !== '' && !schemeRe.test(t) && !/^[\/\\?#]/.test(t)) {
+						const m = /^[a-zA-Z][a-zA-Z0-9+.-]*:(\/\/[^\/?#]*)?([^?#]*)/.exec(String(base).trim());
+						const p = m ? m[2] : '';
+						s = (p.slice(0, p.lastIndexOf('/') + 1) || '/') + t;
+					}
+					super(s, base);
 				}
-				super(s, base);
+				if (path !== undefined) paths.set(this, path);
 			}
+			get href() {
+				// The native toString, unlike its href getter, first writes
+				// searchParams changes into the query.
+				const n = nativeToString.call(this);
+				const p = paths.get(this);
+				if (p === undefined) return n;
+				// The native href is scheme://authority/path?query#fragment; its
+				// userinfo has '/' escaped and its path has '?' and '#'
+				// escaped, so the path is from the first '/' after '//' to the
+				// first '?' or '#'.
+				const a = n.indexOf('//');
+				if (a < 0) return n;
+				let i = n.indexOf('/', a + 2);
+				const q = n.slice(a + 2).search(/[?#]/);
+				const e = q < 0 ? n.length : a + 2 + q;
+				if (i < 0 || i > e) i = e;
+				return n.slice(0, i) + p + n.slice(e);
+			}
+			set href(v) {
+				nativeHref.set.call(this, v);
+				const p = absolutePath(tidy(String(v), true));
+				if (p === undefined) paths.delete(this); else paths.set(this, p);
+			}
+			get pathname() {
+				const p = paths.get(this);
+				return p === undefined ? nativePathname.get.call(this) : p;
+			}
+			// The setter parses with a state override: a relative value gets
+			// a leading '/', and '?' and '#' are part of the path (encoded).
+			set pathname(v) {
+				if (!paths.has(this)) { nativePathname.set.call(this, v); return; }
+				const raw = tidy(String(v), false);
+				paths.set(this, serialize(parsePath(raw.replace(/^[\/\\]/, ''), [])));
+			}
+			toString() { return this.href; }
+			toJSON() { return this.href; }
 		}
 		def('URL', URL);
 		natives.URL = URL;
