@@ -82,6 +82,9 @@ func backends(t *testing.T, f func(t *testing.T, b backend)) {
 		if os.Getenv("TOKENHOOK_SKIP_POSTGRES") == "1" {
 			t.Skip("TOKENHOOK_SKIP_POSTGRES=1")
 		}
+		if testing.Short() {
+			t.Skip("-short: PostgreSQL runs in make test")
+		}
 		dsn := os.Getenv("TOKENHOOK_TEST_POSTGRES_DSN")
 		if dsn == "" {
 			dsn = "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"

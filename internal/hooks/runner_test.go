@@ -51,6 +51,9 @@ func newRunnerFixture(t *testing.T, withNode bool) *runnerFixture {
 	t.Cleanup(func() { embedded.Close() })
 	r := &hooks.Runner{Engine: embedded, Storage: store}
 	if withNode {
+		if testing.Short() {
+			t.Skip("-short: the real Node.js runtime runs in make test")
+		}
 		node, err := noderun.New(noderun.Options{Options: opts})
 		if err != nil {
 			t.Skipf("Node.js unavailable: %v", err)

@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -20,7 +21,39 @@ import (
 
 var t0 = time.Date(2026, 11, 28, 10, 0, 0, 0, time.UTC)
 
+// testKeySet is a key set (an RSA current and next key) shared by the
+// tests that only need some valid keys: RSA generation costs seconds of
+// CPU per key on a loaded machine. Callers get their own slice.
 func testKeySet(t *testing.T) []storage.SigningKey {
+	t.Helper()
+	return sharedKeySet(t, 0)
+}
+
+// otherKeySet is a second shared set, with keys none of testKeySet's.
+func otherKeySet(t *testing.T) []storage.SigningKey {
+	t.Helper()
+	return sharedKeySet(t, 1)
+}
+
+var (
+	sharedSetsMu sync.Mutex
+	sharedSets   = map[int][]storage.SigningKey{}
+)
+
+func sharedKeySet(t *testing.T, n int) []storage.SigningKey {
+	t.Helper()
+	sharedSetsMu.Lock()
+	defer sharedSetsMu.Unlock()
+	set, ok := sharedSets[n]
+	if !ok {
+		set = freshKeySet(t)
+		sharedSets[n] = set
+	}
+	return append([]storage.SigningKey(nil), set...)
+}
+
+// freshKeySet generates a new key set, for tests about the keys themselves.
+func freshKeySet(t *testing.T) []storage.SigningKey {
 	t.Helper()
 	set, _, err := Ensure(nil, nil, t0, "default")
 	if err != nil {
@@ -127,7 +160,7 @@ func (b brokenSigner) Sign(r io.Reader, d []byte, o crypto.SignerOpts) ([]byte, 
 }
 
 func forceBroken(t *testing.T, s *Signers, calls *atomic.Int32) {
-	other, err := parsePrivate(testKeySet(t)[0])
+	other, err := parsePrivate(otherKeySet(t)[0])
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -234,8 +267,18 @@ func opensslLoaded() bool { return openssl.Load() == nil }
 func TestTokensByteIdenticalAcrossBackends(t *testing.T) {
 	have := opensslAvailable(t)
 	goS, _ := NewSigners(BackendGo, nil)
-	for range 4 {
+	// Several fresh keys, so a key whose encoding is unusual (a short
+	// modulus byte, a leading zero) gets a chance to show; -short
+	// (make test-unit) checks the shared one.
+	rounds := 4
+	if testing.Short() {
+		rounds = 1
+	}
+	for i := range rounds {
 		ks := testKeySet(t)
+		if i > 0 {
+			ks = freshKeySet(t)
+		}
 		gset, err := NewSetWith(ks, t0, goS)
 		if err != nil {
 			t.Fatal(err)

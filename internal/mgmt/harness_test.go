@@ -97,6 +97,15 @@ func newEnvWith(t *testing.T, edit func(*mgmt.Deps)) *env {
 	}
 	t.Cleanup(func() { store.Close() })
 	now := func() time.Time { return testNow }
+	// Every env starts from the same generated RSA pair (generating one
+	// costs seconds of CPU on a loaded machine); the tests that rotate or
+	// add keys change only their own store.
+	shared := sharedKeys(t)
+	if _, err := store.UpdateSigningKeys(ctx, tenant, func([]storage.SigningKey) ([]storage.SigningKey, error) {
+		return append([]storage.SigningKey(nil), shared...), nil
+	}); err != nil {
+		t.Fatal(err)
+	}
 	km := &keys.Manager{Store: store, Tenant: tenant, Rand: rand.Reader, Now: now}
 	if err := km.Ensure(ctx); err != nil {
 		t.Fatal(err)
@@ -144,7 +153,7 @@ func newEnvWith(t *testing.T, edit func(*mgmt.Deps)) *env {
 		HookLogs:        e.hookLogs,
 		StreamHeartbeat: 100 * time.Millisecond,
 		Modules:         e.trees,
-		NodeAvailable:   func() error { _, err := noderun.Find(""); return err },
+		NodeAvailable:   nodeAvailable,
 	}
 	if edit != nil {
 		edit(&deps)
@@ -156,6 +165,26 @@ func newEnvWith(t *testing.T, edit func(*mgmt.Deps)) *env {
 	t.Cleanup(e.srv.Close)
 	return e
 }
+
+// sharedKeys is the tenant's first key pair, generated once per test binary.
+var sharedKeys = func() func(t *testing.T) []storage.SigningKey {
+	gen := sync.OnceValues(func() ([]storage.SigningKey, error) {
+		set, _, err := keys.Ensure(nil, rand.Reader, testNow, tenant)
+		return set, err
+	})
+	return func(t *testing.T) []storage.SigningKey {
+		t.Helper()
+		set, err := gen()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return set
+	}
+}()
+
+// nodeAvailable asks once per test binary whether Node.js is here (each
+// answer runs node --version): the machine does not change during a run.
+var nodeAvailable = sync.OnceValue(func() error { _, err := noderun.Find(""); return err })
 
 func (e *env) keySet() *keys.Set {
 	if e.frozen != nil {

@@ -25,6 +25,9 @@ var testCache = filepath.Join(os.TempDir(), "tokenhook-test-npm-cache")
 
 func needNPM(t *testing.T) {
 	t.Helper()
+	if testing.Short() {
+		t.Skip("-short: installs from the real npm registry run in make test")
+	}
 	if _, err := exec.LookPath("npm"); err != nil {
 		t.Skip("npm is not installed")
 	}

@@ -57,6 +57,9 @@ func freshSchema(tb testing.TB) string {
 	if os.Getenv("TOKENHOOK_SKIP_POSTGRES") == "1" {
 		tb.Skip("TOKENHOOK_SKIP_POSTGRES=1")
 	}
+	if testing.Short() {
+		tb.Skip("-short: PostgreSQL runs in make test")
+	}
 	admin, err := sql.Open("pgx", postgresDSN())
 	if err != nil {
 		tb.Fatal(err)

@@ -44,9 +44,13 @@ func (g *gatedHasher) Matches(hash, pw string) bool { g.hold(); return g.Hasher.
 func (g *gatedHasher) Waste(pw string)              { g.hold(); g.Hasher.Waste(pw) }
 
 // testPostgresDB returns a DSN on a fresh schema of the test PostgreSQL,
-// dropped when t ends.
+// dropped when t ends. Under -short (make test-unit) it skips t: the
+// SQLite run of the same test stays in the fast loop.
 func testPostgresDB(t *testing.T) string {
 	t.Helper()
+	if testing.Short() {
+		t.Skip("-short: PostgreSQL runs in make test")
+	}
 	base := os.Getenv("TOKENHOOK_TEST_POSTGRES_DSN")
 	if base == "" {
 		base = "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"

@@ -19,7 +19,9 @@ import (
 )
 
 // engines builds each engine kind with opts, for tests that must hold for
-// both the worker pool and the in-process engine.
+// both the worker pool and the in-process engine. Under -short only the
+// in-process engine runs (the pool runs the same engine behind its pipe,
+// which TestPoolSemantics keeps in the fast loop).
 func engines(t *testing.T, opts sandbox.Options) map[string]sandbox.Engine {
 	t.Helper()
 	in, err := NewInProcess(opts)
@@ -27,6 +29,9 @@ func engines(t *testing.T, opts sandbox.Options) map[string]sandbox.Engine {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { in.Close() })
+	if testing.Short() {
+		return map[string]sandbox.Engine{"inprocess": in}
+	}
 	return map[string]sandbox.Engine{"inprocess": in, "pool": testPool(t, opts)}
 }
 

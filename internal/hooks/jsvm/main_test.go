@@ -28,7 +28,20 @@ var (
 	sharedPoolErr  error
 )
 
+// testPool starts a worker pool for a test. Under -short (make test-unit) it
+// skips the test: every worker is a new process of this test binary, and
+// the pool's limits (memory kills, hostile scripts) take seconds to show.
+// TestPoolSemantics keeps one pool in the fast loop through startPool.
 func testPool(t testing.TB, opts sandbox.Options) sandbox.Engine {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("-short: the worker pool's own tests run in make test")
+	}
+	return startPool(t, opts)
+}
+
+// startPool starts a worker pool whatever the test mode.
+func startPool(t testing.TB, opts sandbox.Options) sandbox.Engine {
 	t.Helper()
 	opts.Command = []string{os.Args[0]}
 	e, err := NewPool(opts)

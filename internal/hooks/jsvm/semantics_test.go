@@ -128,5 +128,5 @@ func TestInProcessSemantics(t *testing.T) {
 }
 
 func TestPoolSemantics(t *testing.T) {
-	runSemantics(t, testPool(t, sandbox.Options{Workers: 2, MemoryLimit: 128 << 20}))
+	runSemantics(t, startPool(t, sandbox.Options{Workers: 2, MemoryLimit: 128 << 20}))
 }

@@ -40,6 +40,9 @@ var (
 // later test runs) and returns it. Tests needing it skip without npm.
 func modulesDir(t testing.TB) string {
 	t.Helper()
+	if testing.Short() {
+		t.Skip("-short: the real npm registry install runs in make test")
+	}
 	depsOnce.Do(func() {
 		npm, err := exec.LookPath("npm")
 		if err != nil {
@@ -91,9 +94,14 @@ func modulesDir(t testing.TB) string {
 	return depsDir
 }
 
-// newEngine starts an engine for a test, skipping when Node.js is absent.
+// newEngine starts an engine for a test, skipping when Node.js is absent
+// and under -short (make test-unit): every Node process start costs seconds
+// on a loaded machine.
 func newEngine(t testing.TB, opts Options) *Engine {
 	t.Helper()
+	if testing.Short() {
+		t.Skip("-short: tests on the real Node.js runtime run in make test")
+	}
 	if opts.Timeout == 0 {
 		opts.Timeout = 10 * time.Second
 	}
