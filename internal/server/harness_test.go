@@ -22,6 +22,7 @@ import (
 
 	"github.com/tokenhook/tokenhook/internal/config"
 	"github.com/tokenhook/tokenhook/internal/server"
+	"github.com/tokenhook/tokenhook/internal/server/servertest"
 )
 
 const (
@@ -96,6 +97,7 @@ func start(tb testing.TB, backend string) *instance {
 		in.dsn = freshSchema(tb)
 		cfg.DB = in.dsn
 	}
+	servertest.SeedKeys(tb, cfg)
 	s, err := server.New(context.Background(), cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), io.Discard)
 	if err != nil {
 		tb.Fatal(err)

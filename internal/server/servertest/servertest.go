@@ -10,13 +10,18 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/tokenhook/tokenhook/internal/config"
+	"github.com/tokenhook/tokenhook/internal/keys"
+	"github.com/tokenhook/tokenhook/internal/seal"
 	"github.com/tokenhook/tokenhook/internal/server"
+	"github.com/tokenhook/tokenhook/internal/storage"
+	"github.com/tokenhook/tokenhook/internal/storage/sqlstore"
 )
 
 // Admin credentials of the Management API application every Server has.
@@ -85,6 +90,7 @@ func New(t testing.TB, configure ...func(*config.Config)) *Server {
 	for _, f := range configure {
 		f(&cfg)
 	}
+	SeedKeys(t, cfg)
 	// A fixed, round start: tokens' iat/exp are predictable and nothing
 	// depends on when the test runs.
 	clock := NewClock(time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC))
@@ -238,4 +244,66 @@ func (b *syncBuffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.String()
+}
+
+// keyStart dates the shared keys: the start of every Server's clock.
+var keyStart = time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+
+var (
+	sharedKeysMu sync.Mutex
+	sharedKeys   = map[string][]storage.SigningKey{} // by tenant
+)
+
+// SeedKeys stores a signing key pair for cfg's tenant in cfg's database
+// before server.New first opens it, so the server's bootstrap finds its
+// keys complete instead of generating them. The pair is generated once per
+// test binary and tenant: RSA generation is most of a server's start-up
+// CPU, and the servers of a test binary have no reason to differ in keys.
+// The database and master key are the ones server.New would open and
+// create (the key file in the data directory unless cfg names one).
+// Tests of the first-start generation itself call server.New without it.
+func SeedKeys(tb testing.TB, cfg config.Config) {
+	tb.Helper()
+	sharedKeysMu.Lock()
+	set, ok := sharedKeys[cfg.Tenant]
+	if !ok {
+		var err error
+		if set, _, err = keys.Ensure(nil, nil, keyStart, cfg.Tenant); err != nil {
+			sharedKeysMu.Unlock()
+			tb.Fatalf("servertest: keys: %v", err)
+		}
+		sharedKeys[cfg.Tenant] = set
+	}
+	sharedKeysMu.Unlock()
+	var (
+		key []byte
+		err error
+	)
+	if cfg.MasterKeyFile != "" {
+		key, err = seal.LoadKeyFile(cfg.MasterKeyFile)
+	} else {
+		key, err = seal.LoadOrCreateKey(cfg.MasterKey, cfg.DataDir)
+	}
+	if err != nil {
+		tb.Fatalf("servertest: master key: %v", err)
+	}
+	sealer, err := seal.New(key)
+	if err != nil {
+		tb.Fatalf("servertest: %v", err)
+	}
+	dsn := cfg.DB
+	if dsn == "" {
+		dsn = filepath.Join(cfg.DataDir, server.SQLiteFile)
+	}
+	ctx := context.Background()
+	store, err := sqlstore.Open(ctx, dsn, sealer)
+	if err != nil {
+		tb.Fatalf("servertest: open %s: %v", dsn, err)
+	}
+	defer store.Close()
+	if _, err := store.UpdateSigningKeys(ctx, cfg.Tenant, func([]storage.SigningKey) ([]storage.SigningKey, error) {
+		return append([]storage.SigningKey(nil), set...), nil
+	}); err != nil {
+		tb.Fatalf("servertest: store keys: %v", err)
+	}
 }
