@@ -135,13 +135,15 @@ func TestOversizedFailedRequestsDoNotFillTheDisk(t *testing.T) {
 }
 
 // caughtUp waits until storage holds every event spooled so far and
-// returns how many it stored.
+// returns how many it stored. Stored also counts the events a previous
+// process left in the spool and this one replayed (which this process
+// never spooled), so caught up is stored == spooled + replayed.
 func (in *instance) caughtUp() float64 {
 	in.t.Helper()
 	var stored float64
 	waitFor(in.t, time.Minute, "the log writer to catch up", func() bool {
 		stored = in.metric("tokenhook_log_events_stored_total")
-		return stored > 0 && stored == in.metric("tokenhook_log_events_spooled_total")
+		return stored > 0 && stored == in.metric("tokenhook_log_events_spooled_total")+in.metric("tokenhook_log_events_replayed_total")
 	})
 	return stored
 }
@@ -250,6 +252,10 @@ func TestKillNineKeepsSpooledEvents(t *testing.T) {
 	in = start(t, o)
 	admin = in.adminToken()
 	waitFor(t, time.Minute, "the spooled events written after the restart", func() bool { return in.logTotal(admin, "client_id:"+id) == n })
+	// Only the replay can have stored them: /metrics says so.
+	if replayed := in.metric("tokenhook_log_events_replayed_total"); replayed < n {
+		t.Fatalf("tokenhook_log_events_replayed_total = %v after a restart that wrote %d spooled events", replayed, n)
+	}
 
 	// Healthy storage, kill -9 in the middle of the load: report the loss.
 	var acked atomic.Int64
@@ -284,9 +290,10 @@ func TestKillNineKeepsSpooledEvents(t *testing.T) {
 	admin = in.adminToken()
 	want := int(acked.Load()) + n
 	// The restart wrote what the spool held: wait until storage holds
-	// everything this process spooled (the replay included).
+	// everything this process spooled and everything it replayed.
 	waitFor(t, time.Minute, "the replay", func() bool { return in.metric("tokenhook_log_spool_bytes") == 0 })
 	in.caughtUp()
+
 	got := in.logTotal(admin, "client_id:"+id)
 	t.Logf("kill -9 under load: %d tokens acknowledged, %d of their events stored after restart (%d lost)", want-n, got-n, want-got)
 }

@@ -130,6 +130,11 @@ type Writer struct {
 	pruned    chan struct{} // closed when the retention goroutine ends; nil without retention
 
 	stored, spooled, dropped, unspooled, pruneCount atomic.Int64
+	// replayed is events of spool files a previous process left, written
+	// by this one: they are in stored but were never in spooled, so a
+	// caught-up writer has stored == spooled + replayed (+ unspooled ones
+	// written).
+	replayed atomic.Int64
 	warnMu                                          sync.Mutex
 	lastWarn                                        map[string]time.Time
 	unwarned                                        map[string]int64
@@ -198,6 +203,9 @@ func (w *Writer) register(reg prometheus.Registerer) {
 			Name: "tokenhook_log_events_spooled_total", Help: "Tenant log events appended to the local spool.",
 		}, func() float64 { return float64(w.spooled.Load()) }),
 		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "tokenhook_log_events_replayed_total", Help: "Tenant log events a previous process left in the spool, written to storage by this one (also counted in stored).",
+		}, func() float64 { return float64(w.replayed.Load()) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
 			Name: "tokenhook_log_events_dropped_total", Help: "Tenant log events lost: the spool's byte budget (or memory, without spool) was exhausted.",
 		}, func() float64 { return float64(w.dropped.Load()) }),
 		prometheus.NewCounterFunc(prometheus.CounterOpts{
@@ -217,6 +225,9 @@ func (w *Writer) register(reg prometheus.Registerer) {
 // Stats are the writer's counters since New.
 type Stats struct {
 	Stored, Spooled, Dropped int64
+	// Replayed is events of spool files left by a previous process that
+	// this writer stored; Stored counts them too.
+	Replayed int64
 	// Unspooled is events waiting in memory only, the spool having
 	// refused them (budget exhausted, disk failing) or there being none.
 	Unspooled  int64
@@ -227,7 +238,7 @@ type Stats struct {
 
 // Stats returns the counters /metrics shows.
 func (w *Writer) Stats() Stats {
-	st := Stats{Stored: w.stored.Load(), Spooled: w.spooled.Load(), Dropped: w.dropped.Load(), Unspooled: w.unspooled.Load(), Pruned: w.pruneCount.Load()}
+	st := Stats{Stored: w.stored.Load(), Spooled: w.spooled.Load(), Replayed: w.replayed.Load(), Dropped: w.dropped.Load(), Unspooled: w.unspooled.Load(), Pruned: w.pruneCount.Load()}
 	if w.spool != nil {
 		st.SpoolBytes = w.spool.bytes()
 	}
@@ -410,7 +421,9 @@ func (w *Writer) write(parent context.Context) error {
 			rows int
 		)
 		for _, c := range w.queue {
-			if len(take) > 0 && (c.n == 0 || rows+c.n > maxRows) {
+			// A file left by a previous process (n unknown) is a batch of
+			// its own, so what it stored is counted as replayed exactly.
+			if len(take) > 0 && (c.n == 0 || take[0].n == 0 || rows+c.n > maxRows) {
 				break
 			}
 			take = append(take, c)
@@ -420,8 +433,14 @@ func (w *Writer) write(parent context.Context) error {
 		if len(take) == 0 {
 			return nil
 		}
-		var events []storage.LogEvent
+		var (
+			events []storage.LogEvent
+			replay bool // a file left by a previous process (a batch of its own)
+		)
 		for _, c := range take {
+			if c.n == 0 && c.seg != nil {
+				replay = true
+			}
 			if c.events != nil {
 				events = append(events, c.events...)
 				continue
@@ -439,14 +458,20 @@ func (w *Writer) write(parent context.Context) error {
 		err := w.store.AppendLogEvents(ctx, events)
 		cancel()
 		var rejected *storage.RejectedEventsError
+		stored := len(events)
 		if errors.As(err, &rejected) {
+			// Refused rows are counted as dropped, not also as stored.
 			w.drop(rejected.Count, "storage rejected them: "+rejected.Err.Error())
+			stored -= rejected.Count
 			err = nil
 		}
 		if err != nil {
 			return err
 		}
-		w.stored.Add(int64(len(events)))
+		w.stored.Add(int64(stored))
+		if replay {
+			w.replayed.Add(int64(stored))
+		}
 		w.qmu.Lock()
 		clear(w.queue[:len(take)])
 		w.queue = w.queue[len(take):]

@@ -131,6 +131,12 @@ func TestSpoolOutlivesTheProcess(t *testing.T) {
 			_, total, err := store.ListLogEvents(t.Context(), "t", storage.LogQuery{})
 			return err == nil && total == n
 		})
+		// The replayed events count as stored and as replayed, never as
+		// spooled: this process did not spool them.
+		eventually(t, "the replay counted", func() bool {
+			st := second.Stats()
+			return st.Stored == n && st.Replayed == n && st.Spooled == 0
+		})
 		second.Close()
 		if files, _ := os.ReadDir(dir); len(files) != 0 {
 			t.Fatalf("spool files left after everything was stored: %d", len(files))
