@@ -14,13 +14,22 @@ import (
 // slot per such execution, holding its request id. When the worker dies of
 // memory, what was running then is what allocated; the executions that were
 // only waiting are not the cause and are run again on a fresh worker
-// (issue 12 item 11). The parent reads the page after the process died, so
-// no frame and no system call is spent per execution.
+// (issue 12 item 11). The page's last word holds the execution that most
+// recently stopped running JavaScript: when nothing runs JavaScript at the
+// death (memory held by Go for a hook's fetches, the hook waiting on them),
+// that is the hook that was at work, not the oldest one waiting. The parent
+// reads the page after the process died, so no frame and no system call is
+// spent per execution.
 type busyPage struct {
 	mem []byte
 }
 
-const busySlots = 512 // 4 KiB of uint64
+const (
+	busySlots = 512 // 4 KiB of uint64
+	// lastSlot is the last word: not a running slot but the last id to
+	// leave JavaScript.
+	lastSlot = busySlots - 1
+)
 
 func newBusyPage() (*busyPage, *os.File, error) {
 	fd, err := unix.MemfdCreate("tokenhook-hook-worker", unix.MFD_CLOEXEC)
@@ -56,7 +65,7 @@ func (b *busyPage) enter(id uint64) int {
 	if b == nil {
 		return -1
 	}
-	for i := 0; i < busySlots; i++ {
+	for i := 0; i < lastSlot; i++ {
 		if atomic.CompareAndSwapUint64(b.slot(i), 0, id) {
 			return i
 		}
@@ -66,8 +75,20 @@ func (b *busyPage) enter(id uint64) int {
 
 func (b *busyPage) exit(i int) {
 	if b != nil && i >= 0 {
+		// Recorded before the slot is freed: a death in between still
+		// finds the execution in one of the two.
+		atomic.StoreUint64(b.slot(lastSlot), atomic.LoadUint64(b.slot(i)))
 		atomic.StoreUint64(b.slot(i), 0)
 	}
+}
+
+// last is the execution that most recently stopped running JavaScript (0:
+// none yet or no page).
+func (b *busyPage) last() uint64 {
+	if b == nil {
+		return 0
+	}
+	return atomic.LoadUint64(b.slot(lastSlot))
 }
 
 // ids lists the executions marked running.
@@ -76,7 +97,7 @@ func (b *busyPage) ids() map[uint64]bool {
 		return nil
 	}
 	out := map[uint64]bool{}
-	for i := 0; i < busySlots; i++ {
+	for i := 0; i < lastSlot; i++ {
 		if id := atomic.LoadUint64(b.slot(i)); id != 0 {
 			out[id] = true
 		}

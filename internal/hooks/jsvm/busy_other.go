@@ -17,3 +17,4 @@ func (b *busyPage) enter(uint64) int            { return -1 }
 func (b *busyPage) exit(int)                    {}
 func (b *busyPage) ids() map[uint64]bool        { return nil }
 func (b *busyPage) close()                      {}
+func (b *busyPage) last() uint64                { return 0 }

@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -19,15 +20,20 @@ import (
 // and succeeds (issue 12 item 11). One worker, so there is no other to
 // fall back on.
 func TestMemoryKillRetriesInnocent(t *testing.T) {
-	gate := make(chan struct{}, 4)
+	// gate holds the good hook's API requests until the subtest closes
+	// it; arrived says a request is being held.
+	var gate atomic.Pointer[chan struct{}]
+	arrived := make(chan struct{}, 4)
 	big := strings.Repeat("x", maxFetchBody-1)
 	api := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path == "/big" {
 			_, _ = w.Write([]byte(big))
 			return
 		}
+		g := *gate.Load()
+		arrived <- struct{}{}
 		select {
-		case <-gate:
+		case <-g:
 		case <-r.Context().Done():
 		}
 		_, _ = w.Write([]byte("good"))
@@ -45,6 +51,8 @@ func TestMemoryKillRetriesInnocent(t *testing.T) {
 		};`},
 	} {
 		t.Run(bomb.name, func(t *testing.T) {
+			g := make(chan struct{})
+			gate.Store(&g)
 			// The good hook waits for an API that answers only once the bomb
 			// has been dealt with, so it is surely in flight when the worker dies.
 			good := `module.exports = async () => { console.log('started'); return (await fetch(` + strconv.Quote(api.URL) + `)).text(); };`
@@ -59,16 +67,54 @@ func TestMemoryKillRetriesInnocent(t *testing.T) {
 				done <- result{out, err}
 			}()
 			sink.waitFor(t, "started") // the good execution is in flight first
+			// and idle: its fetch has reached the API and its JavaScript
+			// is back in its event loop's wait, no longer marked as
+			// running on the busy page. Without this, a scheduler that
+			// stalls it between the log line and the wait leaves it
+			// running JavaScript when the bomb kills the worker, and it is
+			// rightly blamed too.
+			<-arrived
+			waitIdle(t, p)
 			_, err := p.Run(context.Background(), sandbox.Invocation{Script: "const API = " + strconv.Quote(api.URL) + ";\n" + bomb.script, Args: simpleArgs, Timeout: 20 * time.Second}, nil)
 			if !errors.Is(err, sandbox.ErrMemory) && !errors.Is(err, sandbox.ErrTooLarge) {
 				t.Fatalf("bomb: err = %v, want ErrMemory", err)
 			}
-			gate <- struct{}{}
-			gate <- struct{}{} // its first attempt died with the worker: one for the retry
-			r := <-done
+			// Its first attempt died with the worker; the API answers once
+			// the retry, on the fresh worker, has asked.
+			var r result
+			select {
+			case <-arrived:
+				close(g)
+				r = <-done
+			case r = <-done:
+				close(g)
+			}
 			if r.err != nil || string(r.out.Response) != `"good"` {
 				t.Fatalf("innocent execution: %s %v", r.out.Response, r.err)
 			}
 		})
+	}
+}
+
+// waitIdle waits until no execution on p's workers is marked as running
+// JavaScript (all are waiting in their event loop), as the busy page the
+// memory blame reads shows it.
+func waitIdle(t *testing.T, e sandbox.Engine) {
+	t.Helper()
+	p := e.(*pool)
+	for end := time.Now().Add(20 * time.Second); ; {
+		idle := true
+		for _, s := range p.workers {
+			if w := s.current(); w != nil && len(w.busy.ids()) > 0 {
+				idle = false
+			}
+		}
+		if idle {
+			return
+		}
+		if time.Now().After(end) {
+			t.Fatal("executions still marked as running JavaScript after 20s")
+		}
+		time.Sleep(time.Millisecond)
 	}
 }

@@ -549,24 +549,33 @@ func (w *workerProc) readLoop(r *bufio.Reader) {
 	} else {
 		// Died on its own (a Go fatal error such as an allocation refused by
 		// RLIMIT_DATA) or killed by the memory watchdog. Blame what was
-		// running JavaScript at that moment, else the oldest execution.
+		// running JavaScript at that moment, else the one that last ran
+		// JavaScript (its fetches' bodies, held by Go, can be what grew
+		// while it waits on them), else the oldest execution.
 		tail := w.stderr.Bytes()
 		blameErr = fmt.Errorf("%w: %s (%v)", sandbox.ErrCrashed, fatalLine(tail), waitErr)
 
 		if w.memKilled.Load() || looksLikeOOM(tail) {
 			blameErr = sandbox.ErrMemory
 		}
-		running := w.busy.ids()
-		var oldest *call
+		running, last := w.busy.ids(), w.busy.last()
+		var oldest, lastRan *call
 		for _, c := range pending {
 			if running[c.id] {
 				blamedScripts[c.script] = true
+			}
+			if c.id == last && !c.answered {
+				lastRan = c
 			}
 			if oldest == nil || c.start.Before(oldest.start) {
 				oldest = c
 			}
 		}
-		if len(blamedScripts) == 0 && oldest != nil {
+		switch {
+		case len(blamedScripts) > 0:
+		case lastRan != nil:
+			blamedScripts[lastRan.script] = true
+		case oldest != nil:
 			blamedScripts[oldest.script] = true
 		}
 	}
