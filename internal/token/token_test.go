@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -15,13 +16,39 @@ import (
 
 var t0 = time.Date(2026, 11, 28, 10, 0, 0, 0, time.UTC)
 
+// newKeys is a key set shared by the tests (RSA generation costs seconds
+// of CPU on a loaded machine); each caller gets its own slice.
 func newKeys(t *testing.T) []storage.SigningKey {
 	t.Helper()
-	set, changed, err := keys.Ensure(nil, nil, t0, "default")
-	if err != nil || !changed {
-		t.Fatalf("Ensure: %v %v", changed, err)
+	return sharedKeys(t, 0)
+}
+
+// otherKeys is a second shared set, with none of newKeys' keys.
+func otherKeys(t *testing.T) []storage.SigningKey {
+	t.Helper()
+	return sharedKeys(t, 1)
+}
+
+var (
+	sharedMu   sync.Mutex
+	sharedSets = map[int][]storage.SigningKey{}
+)
+
+func sharedKeys(t *testing.T, n int) []storage.SigningKey {
+	t.Helper()
+	sharedMu.Lock()
+	defer sharedMu.Unlock()
+	set, ok := sharedSets[n]
+	if !ok {
+		var changed bool
+		var err error
+		set, changed, err = keys.Ensure(nil, nil, t0, "default")
+		if err != nil || !changed {
+			t.Fatalf("Ensure: %v %v", changed, err)
+		}
+		sharedSets[n] = set
 	}
-	return set
+	return append([]storage.SigningKey(nil), set...)
 }
 
 func payload(t *testing.T, jwt string) map[string]any {
@@ -105,7 +132,7 @@ func TestVerifyRejects(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	other, _ := keys.NewSet(newKeys(t), t0)
+	other, _ := keys.NewSet(otherKeys(t), t0)
 	parts := strings.Split(good, ".")
 	cases := []struct {
 		name, raw, aud string
