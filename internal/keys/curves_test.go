@@ -157,11 +157,7 @@ func TestCurveKeysJWKSAndRotation(t *testing.T) {
 // A tenant without ES256 keys has no ES256 signer, rather than signing
 // with another key.
 func TestSignerForMissingFamily(t *testing.T) {
-	set, _, err := Ensure(nil, nil, time.Now(), "t")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ks, err := NewSet(set, time.Now())
+	ks, err := NewSet(testKeySet(t), time.Now())
 	if err != nil {
 		t.Fatal(err)
 	}
