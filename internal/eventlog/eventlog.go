@@ -135,9 +135,9 @@ type Writer struct {
 	// caught-up writer has stored == spooled + replayed (+ unspooled ones
 	// written).
 	replayed atomic.Int64
-	warnMu                                          sync.Mutex
-	lastWarn                                        map[string]time.Time
-	unwarned                                        map[string]int64
+	warnMu   sync.Mutex
+	lastWarn map[string]time.Time
+	unwarned map[string]int64
 }
 
 // New starts a writer. Files left in the spool by a previous process are
