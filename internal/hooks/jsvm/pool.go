@@ -497,13 +497,13 @@ func (w *workerProc) readLoop(r *bufio.Reader) {
 		}
 		switch typ {
 		case frameLog:
-			d := decoder{b: payload}
-			ts := int64(d.u64())
-			lvl := d.u8()
-			if d.err != nil || int(lvl) >= len(logLevels) {
+			d := sandbox.NewFrameDecoder(payload)
+			ts := int64(d.U64())
+			lvl := d.U8()
+			if d.Err() != nil || int(lvl) >= len(logLevels) {
 				continue
 			}
-			l := sandbox.LogLine{Time: time.Unix(0, ts), Level: logLevels[lvl], Text: string(d.rest())}
+			l := sandbox.LogLine{Time: time.Unix(0, ts), Level: logLevels[lvl], Text: string(d.Rest())}
 			c.logs = append(c.logs, l)
 			if c.onLog != nil {
 				c.onLog(l)
@@ -615,10 +615,10 @@ func (w *workerProc) isPending(id uint64) bool {
 // hostCall serves a worker's host call (frameHost) for call c: the hook's
 // storage lives in the server, so the worker asks for it here.
 func (w *workerProc) hostCall(c *call, payload []byte) {
-	d := decoder{b: payload}
-	seq, op, force, ifVersion := d.u64(), d.u8(), d.u8() == 1, string(d.bytes())
-	data := d.rest()
-	if d.err != nil {
+	d := sandbox.NewFrameDecoder(payload)
+	seq, op, force, ifVersion := d.U64(), d.U8(), d.U8() == 1, string(d.Bytes())
+	data := d.Rest()
+	if d.Err() != nil {
 		return
 	}
 	ctx, cancel := context.WithDeadline(context.Background(), c.deadline)

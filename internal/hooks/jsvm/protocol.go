@@ -135,56 +135,6 @@ func readFrame(r *bufio.Reader, buf []byte) (typ byte, id uint64, payload, newBu
 	return typ, id, buf, buf, nil
 }
 
-// decoder reads fields from a payload; any overrun sets err.
-type decoder struct {
-	b   []byte
-	err error
-}
-
-var errShortFrame = errors.New("jsvm: short frame")
-
-func (d *decoder) need(n int) bool {
-	if d.err != nil || len(d.b) < n {
-		d.err = errShortFrame
-		return false
-	}
-	return true
-}
-func (d *decoder) u8() byte {
-	if !d.need(1) {
-		return 0
-	}
-	v := d.b[0]
-	d.b = d.b[1:]
-	return v
-}
-func (d *decoder) u32() uint32 {
-	if !d.need(4) {
-		return 0
-	}
-	v := binary.LittleEndian.Uint32(d.b)
-	d.b = d.b[4:]
-	return v
-}
-func (d *decoder) u64() uint64 {
-	if !d.need(8) {
-		return 0
-	}
-	v := binary.LittleEndian.Uint64(d.b)
-	d.b = d.b[8:]
-	return v
-}
-func (d *decoder) bytes() []byte {
-	n := int(d.u32())
-	if !d.need(n) {
-		return nil
-	}
-	v := d.b[:n:n]
-	d.b = d.b[n:]
-	return v
-}
-func (d *decoder) rest() []byte { v := d.b; d.b = nil; return v }
-
 // encodeResult turns an execution's outcome into a result frame.
 func encodeResult(b []byte, id uint64, out sandbox.Outcome, err error, trailing bool) []byte {
 	f := newFrame(b, frameResult, id)
@@ -227,31 +177,31 @@ var errCanceled = errors.New("jsvm: execution canceled")
 
 // decodeResult is the parent's half of encodeResult.
 func decodeResult(payload []byte) (out sandbox.Outcome, err error, trailing bool) {
-	d := decoder{b: payload}
-	st := d.u8()
+	d := sandbox.NewFrameDecoder(payload)
+	st := d.U8()
 	trailing = st&statusTrailing != 0
 	st &^= statusTrailing
-	out, err = decodeStatus(st, &d, out)
+	out, err = decodeStatus(st, d, out)
 	return out, err, trailing
 }
 
-func decodeStatus(st byte, d *decoder, out sandbox.Outcome) (sandbox.Outcome, error) {
-	out.Duration = time.Duration(d.u64())
-	if d.err != nil {
-		return out, fmt.Errorf("%w: %v", sandbox.ErrCrashed, d.err)
+func decodeStatus(st byte, d *sandbox.FrameDecoder, out sandbox.Outcome) (sandbox.Outcome, error) {
+	out.Duration = time.Duration(d.U64())
+	if d.Err() != nil {
+		return out, fmt.Errorf("%w: %v", sandbox.ErrCrashed, d.Err())
 	}
 	switch st {
 	case statusOK:
-		out.Response = append([]byte(nil), d.rest()...)
+		out.Response = append([]byte(nil), d.Rest()...)
 	case statusScriptError:
-		name := string(d.bytes())
+		name := string(d.Bytes())
 		// The worker caps both already; cap again so a broken worker cannot
 		// hand the server a huge message either.
-		msg := d.rest()
+		msg := d.Rest()
 		out.Err = &sandbox.HookError{Name: sandbox.Truncate(name, maxErrorName), Message: sandbox.CapMessage(string(msg[:min(len(msg), sandbox.MaxErrorMessage+1)]))}
 	case statusCompileError:
-		line, col := d.u32(), d.u32()
-		return out, &sandbox.CompileError{Line: int(line), Column: int(col), Message: string(d.rest())}
+		line, col := d.U32(), d.U32()
+		return out, &sandbox.CompileError{Line: int(line), Column: int(col), Message: string(d.Rest())}
 	case statusTimeout:
 		return out, sandbox.ErrTimeout
 	case statusMemory:
@@ -261,7 +211,7 @@ func decodeStatus(st byte, d *decoder, out sandbox.Outcome) (sandbox.Outcome, er
 	case statusCanceled:
 		return out, errCanceled
 	default:
-		return out, fmt.Errorf("%w: %s", sandbox.ErrCrashed, d.rest())
+		return out, fmt.Errorf("%w: %s", sandbox.ErrCrashed, d.Rest())
 	}
-	return out, d.err
+	return out, d.Err()
 }

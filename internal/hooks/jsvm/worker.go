@@ -52,13 +52,13 @@ func ServeWorker(in io.Reader, out io.Writer) error {
 		}
 		switch typ {
 		case frameConfig:
-			d := decoder{b: payload}
-			if limit := int64(d.u64()); d.err == nil && limit > 0 {
+			d := sandbox.NewFrameDecoder(payload)
+			if limit := int64(d.U64()); d.Err() == nil && limit > 0 {
 				// A soft limit below the parent's hard one makes the Go GC work
 				// harder before the watchdog or RLIMIT_DATA has to step in.
 				debug.SetMemoryLimit(limit * 3 / 4)
 			}
-			if spec := d.rest(); d.err == nil && len(spec) > 0 {
+			if spec := d.Rest(); d.Err() == nil && len(spec) > 0 {
 				p, err := egress.FromSpec(spec)
 				if err != nil {
 					return err
@@ -70,12 +70,12 @@ func ServeWorker(in io.Reader, out io.Writer) error {
 				// The parent forgets before it adds; more means it is broken.
 				return errors.New("jsvm: too many scripts")
 			}
-			d := decoder{b: payload}
-			key := string(d.bytes())
-			if d.err != nil {
-				return d.err
+			d := sandbox.NewFrameDecoder(payload)
+			key := string(d.Bytes())
+			if d.Err() != nil {
+				return d.Err()
 			}
-			w.scripts[id] = &scriptRef{key: key, src: string(d.rest())}
+			w.scripts[id] = &scriptRef{key: key, src: string(d.Rest())}
 		case frameForget:
 			delete(w.scripts, id)
 		case frameRun:
@@ -94,11 +94,11 @@ func ServeWorker(in io.Reader, out io.Writer) error {
 				go w.runner(j)
 			}
 		case frameReply:
-			d := decoder{b: payload}
-			seq, st, ver := d.u64(), d.u8(), string(d.bytes())
-			data := append([]byte(nil), d.rest()...)
-			if d.err != nil {
-				return d.err
+			d := sandbox.NewFrameDecoder(payload)
+			seq, st, ver := d.U64(), d.U8(), string(d.Bytes())
+			data := append([]byte(nil), d.Rest()...)
+			if d.Err() != nil {
+				return d.Err()
 			}
 			w.mu.Lock()
 			fn := w.hostWait[seq]
@@ -176,32 +176,32 @@ type runRequest struct {
 }
 
 func decodeRun(p []byte, scripts map[uint64]*scriptRef) (runRequest, error) {
-	d := decoder{b: p}
+	d := sandbox.NewFrameDecoder(p)
 	var r runRequest
-	r.timeout = time.Duration(d.u64())
-	r.maxResp = int(d.u32())
-	sid := d.u64()
-	r.flags = d.u8()
-	r.contextArg = int(d.u32()) - 1
+	r.timeout = time.Duration(d.U64())
+	r.maxResp = int(d.U32())
+	sid := d.U64()
+	r.flags = d.U8()
+	r.contextArg = int(d.U32()) - 1
 	// The payload buffer is reused for the next frame: copy what follows
 	// (environment and arguments) out, all in one allocation.
-	d.b = append([]byte(nil), d.b...)
-	if ne := int(d.u32()); ne > 0 && d.err == nil && ne <= len(d.b)/8 {
+	d = sandbox.NewFrameDecoder(append([]byte(nil), d.Rest()...))
+	if ne := int(d.U32()); ne > 0 && d.Err() == nil && ne <= d.Len()/8 {
 		r.env = make(map[string]string, ne)
 		for i := 0; i < ne; i++ {
-			k := string(d.bytes())
-			r.env[k] = string(d.bytes())
+			k := string(d.Bytes())
+			r.env[k] = string(d.Bytes())
 		}
 	}
-	n := int(d.u32())
-	if d.err == nil && n <= len(d.b)/4 {
+	n := int(d.U32())
+	if d.Err() == nil && n <= d.Len()/4 {
 		r.args = make([]json.RawMessage, n)
 		for i := range r.args {
-			r.args[i] = d.bytes()
+			r.args[i] = d.Bytes()
 		}
 	}
-	if d.err != nil {
-		return r, d.err
+	if d.Err() != nil {
+		return r, d.Err()
 	}
 	if r.script = scripts[sid]; r.script == nil {
 		return r, fmt.Errorf("jsvm: run of unknown script %d", sid)

@@ -3,7 +3,6 @@ package noderun
 import (
 	"bufio"
 	"encoding/binary"
-	"errors"
 	"fmt"
 	"io"
 )
@@ -96,58 +95,3 @@ func readFrame(r *bufio.Reader, max uint32) (typ byte, id uint64, payload []byte
 	}
 	return hdr[4], binary.LittleEndian.Uint64(hdr[5:]), payload, nil
 }
-
-// decoder reads fields from a payload; any overrun sets err.
-type decoder struct {
-	b   []byte
-	err error
-}
-
-var errShortFrame = errors.New("noderun: short frame")
-
-func (d *decoder) need(n int) bool {
-	if d.err != nil || n < 0 || len(d.b) < n {
-		d.err = errShortFrame
-		return false
-	}
-	return true
-}
-
-func (d *decoder) u8() byte {
-	if !d.need(1) {
-		return 0
-	}
-	v := d.b[0]
-	d.b = d.b[1:]
-	return v
-}
-
-func (d *decoder) u32() uint32 {
-	if !d.need(4) {
-		return 0
-	}
-	v := binary.LittleEndian.Uint32(d.b)
-	d.b = d.b[4:]
-	return v
-}
-
-func (d *decoder) u64() uint64 {
-	if !d.need(8) {
-		return 0
-	}
-	v := binary.LittleEndian.Uint64(d.b)
-	d.b = d.b[8:]
-	return v
-}
-
-func (d *decoder) bytes() []byte {
-	n := int(d.u32())
-	if !d.need(n) {
-		return nil
-	}
-	v := d.b[:n:n]
-	d.b = d.b[n:]
-	return v
-}
-
-func (d *decoder) rest() []byte { v := d.b; d.b = nil; return v }

@@ -366,13 +366,13 @@ func (w *worker) readLoop(r *bufio.Reader, f *os.File) {
 			}
 		case frameLog:
 			c := w.lookup(id)
-			d := decoder{b: payload}
-			ts := int64(d.u64())
-			lvl := d.u8()
-			if c == nil || d.err != nil || int(lvl) >= len(logLevels) {
+			d := sandbox.NewFrameDecoder(payload)
+			ts := int64(d.U64())
+			lvl := d.U8()
+			if c == nil || d.Err() != nil || int(lvl) >= len(logLevels) {
 				continue
 			}
-			text := d.rest()
+			text := d.Rest()
 			if c.logLines >= maxLogLines+1 || c.logBytes+len(text) > maxLogBytes+1024 {
 				continue
 			}
@@ -420,10 +420,10 @@ func (w *worker) readLoop(r *bufio.Reader, f *os.File) {
 			}
 		case frameHostCall:
 			c := w.lookup(id)
-			d := decoder{b: payload}
-			cid := d.u64()
-			op := d.u8()
-			if d.err != nil {
+			d := sandbox.NewFrameDecoder(payload)
+			cid := d.U64()
+			op := d.U8()
+			if d.Err() != nil {
 				continue
 			}
 			if c == nil {
@@ -431,7 +431,7 @@ func (w *worker) readLoop(r *bufio.Reader, f *os.File) {
 				_ = w.send(append(f, "the execution has ended"...).finish())
 				continue
 			}
-			go w.serveHost(c, cid, op, d.rest())
+			go w.serveHost(c, cid, op, d.Rest())
 		}
 	}
 	w.die()
@@ -511,12 +511,12 @@ func (w *worker) serveHost(c *call, cid uint64, op byte, payload []byte) {
 	case op == hostSet && c.storage == nil:
 		fail("context.webtask.storage is not available to this execution")
 	case op == hostSet:
-		d := decoder{b: payload}
-		force := d.u8() != 0
-		ifVersion := string(d.bytes())
-		data := d.rest()
+		d := sandbox.NewFrameDecoder(payload)
+		force := d.U8() != 0
+		ifVersion := string(d.Bytes())
+		data := d.Rest()
 		switch {
-		case d.err != nil:
+		case d.Err() != nil:
 			fail("bad storage request")
 		case len(data) > sandbox.MaxStorageBytes:
 			fail("Storage data is limited to 500 KB")
@@ -542,21 +542,21 @@ func (w *worker) serveHost(c *call, cid uint64, op byte, payload []byte) {
 
 // decodeResult reads a result frame's payload.
 func decodeResult(payload []byte) (out sandbox.Outcome, err error) {
-	d := decoder{b: payload}
-	st := d.u8()
-	out.Duration = time.Duration(d.u64())
-	if d.err != nil {
-		return out, fmt.Errorf("%w: %v", sandbox.ErrCrashed, d.err)
+	d := sandbox.NewFrameDecoder(payload)
+	st := d.U8()
+	out.Duration = time.Duration(d.U64())
+	if d.Err() != nil {
+		return out, fmt.Errorf("%w: %v", sandbox.ErrCrashed, d.Err())
 	}
 	switch st {
 	case statusOK:
-		out.Response = json.RawMessage(d.rest())
+		out.Response = json.RawMessage(d.Rest())
 	case statusScriptError:
-		name := string(d.bytes())
-		out.Err = &sandbox.HookError{Name: name, Message: string(d.rest())}
+		name := string(d.Bytes())
+		out.Err = &sandbox.HookError{Name: name, Message: string(d.Rest())}
 	case statusCompileError:
-		line, col := d.u32(), d.u32()
-		return out, &sandbox.CompileError{Line: int(line), Column: int(col), Message: string(d.rest())}
+		line, col := d.U32(), d.U32()
+		return out, &sandbox.CompileError{Line: int(line), Column: int(col), Message: string(d.Rest())}
 	case statusTimeout:
 		return out, sandbox.ErrTimeout
 	case statusMemory:
@@ -568,7 +568,7 @@ func decodeResult(payload []byte) (out sandbox.Outcome, err error) {
 	default:
 		return out, fmt.Errorf("%w: unknown result status %d", sandbox.ErrCrashed, st)
 	}
-	return out, d.err
+	return out, d.Err()
 }
 
 // looksLikeOOM recognises V8 giving up at its heap limit.
