@@ -56,7 +56,7 @@ func TestPoolHostile(t *testing.T) {
 	// The server process's growth over the hostile cases is what they may
 	// cost it; its RSS before them depends on the tests run earlier in
 	// this process (-count, other tests' servers).
-	rssBefore := readRSSPages(os.Getpid()) * int64(os.Getpagesize())
+	rssBefore := sandbox.ResidentPages(os.Getpid()) * int64(os.Getpagesize())
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			ctx := context.Background()
@@ -116,7 +116,7 @@ func TestPoolHostile(t *testing.T) {
 	if err != nil || string(out.Response) != "[null,1]" {
 		t.Fatalf("after hostile cases: %s %v", out.Response, err)
 	}
-	rss := readRSSPages(os.Getpid()) * int64(os.Getpagesize())
+	rss := sandbox.ResidentPages(os.Getpid()) * int64(os.Getpagesize())
 	t.Logf("server process RSS %d MiB before the hostile cases, %d MiB after", rssBefore>>20, rss>>20)
 	if rss-rssBefore > 128<<20 {
 		t.Errorf("server process RSS grew by %d MiB over the hostile cases (%d MiB -> %d MiB)", (rss-rssBefore)>>20, rssBefore>>20, rss>>20)

@@ -253,7 +253,7 @@ type workerProc struct {
 	stdin  io.WriteCloser
 	wmu    sync.Mutex
 	w      *bufio.Writer
-	stderr tailBuffer
+	stderr sandbox.TailBuffer
 	// Under wmu: the scripts this process has been sent (see frameScript),
 	// a use clock for dropping the least recently used, and a frame buffer.
 	scripts    map[string]*sentScript
@@ -649,34 +649,6 @@ func (w *workerProc) hostCall(c *call, payload []byte) {
 	f := newFrame(nil, frameReply, c.id).u64(seq).u8(st).str(ver)
 	f = append(f, out...)
 	_ = w.send(f.finish())
-}
-
-// tailBuffer keeps the first and the last few KiB a worker wrote to stderr:
-// the head holds a Go fatal error's reason ("out of memory"), the tail the
-// end of whatever came after.
-type tailBuffer struct {
-	mu   sync.Mutex
-	head []byte
-	buf  []byte
-}
-
-func (t *tailBuffer) Write(p []byte) (int, error) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	if n := 4<<10 - len(t.head); n > 0 {
-		t.head = append(t.head, p[:min(n, len(p))]...)
-	}
-	t.buf = append(t.buf, p...)
-	if len(t.buf) > 8<<10 {
-		t.buf = append(t.buf[:0], t.buf[len(t.buf)-4<<10:]...)
-	}
-	return len(p), nil
-}
-
-func (t *tailBuffer) Bytes() []byte {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	return append(append([]byte(nil), t.head...), t.buf...)
 }
 
 // fatalLine picks the Go runtime's "fatal error" line from a crashed worker's

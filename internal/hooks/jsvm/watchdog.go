@@ -2,9 +2,9 @@ package jsvm
 
 import (
 	"os"
-	"strconv"
-	"strings"
 	"time"
+
+	"github.com/tokenhook/tokenhook/internal/hooks/sandbox"
 )
 
 // watchInterval is how often busy workers' memory is checked. RSS can grow by
@@ -29,25 +29,11 @@ func (p *pool) watchdog() {
 			if w == nil || w.inflight.Load() == 0 {
 				continue
 			}
-			rss := readRSSPages(w.cmd.Process.Pid) * page
+			rss := sandbox.ResidentPages(w.cmd.Process.Pid) * page
 			if rss > p.opts.MemoryLimit {
 				w.memKilled.Store(true)
 				w.kill(nil, nil)
 			}
 		}
 	}
-}
-
-// readRSSPages returns the resident pages from /proc/<pid>/statm (second field).
-func readRSSPages(pid int) int64 {
-	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/statm")
-	if err != nil {
-		return 0
-	}
-	f := strings.Fields(string(b))
-	if len(f) < 2 {
-		return 0
-	}
-	n, _ := strconv.ParseInt(f[1], 10, 64)
-	return n
 }

@@ -348,7 +348,7 @@ func (e *Engine) watchdog() {
 				// once a second, busy ones every tick.
 				continue
 			}
-			if rss := readRSSPages(pid) * page; rss > limit {
+			if rss := sandbox.ResidentPages(pid) * page; rss > limit {
 				w.memKilled.Store(true)
 				w.kill(w.oldestUnanswered(), sandbox.ErrMemory)
 			}

@@ -11,7 +11,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -37,7 +36,7 @@ type worker struct {
 	toNode *os.File
 	wmu    sync.Mutex
 	bw     *bufio.Writer
-	output tailBuffer // the runner's stdout and stderr
+	output sandbox.TailBuffer // the runner's stdout and stderr
 
 	mu       sync.Mutex
 	calls    map[uint64]*call // answered calls stay until their work ends
@@ -593,44 +592,4 @@ func crashSummary(tail []byte, waitErr error) string {
 		s += " (" + waitErr.Error() + ")"
 	}
 	return s
-}
-
-// tailBuffer keeps the first and the last few KiB a runner wrote.
-type tailBuffer struct {
-	mu   sync.Mutex
-	head []byte
-	buf  []byte
-}
-
-func (t *tailBuffer) Write(p []byte) (int, error) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	if n := 4<<10 - len(t.head); n > 0 {
-		t.head = append(t.head, p[:min(n, len(p))]...)
-	}
-	t.buf = append(t.buf, p...)
-	if len(t.buf) > 8<<10 {
-		t.buf = append(t.buf[:0], t.buf[len(t.buf)-4<<10:]...)
-	}
-	return len(p), nil
-}
-
-func (t *tailBuffer) Bytes() []byte {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	return append(append([]byte(nil), t.head...), t.buf...)
-}
-
-// readRSSPages returns the resident pages from /proc/<pid>/statm.
-func readRSSPages(pid int) int64 {
-	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/statm")
-	if err != nil {
-		return 0
-	}
-	f := strings.Fields(string(b))
-	if len(f) < 2 {
-		return 0
-	}
-	n, _ := strconv.ParseInt(f[1], 10, 64)
-	return n
 }
