@@ -105,12 +105,7 @@ var points = []Point{
 				return nil, fmt.Errorf("hooks: %s needs a user", PasswordExchange)
 			}
 			u := *in.User
-			if u.UserMetadata == nil {
-				u.UserMetadata = map[string]any{}
-			}
-			if u.AppMetadata == nil {
-				u.AppMetadata = map[string]any{}
-			}
+			u.UserMetadata, u.AppMetadata = orEmpty(u.UserMetadata), orEmpty(u.AppMetadata)
 			return []any{u, in.Client, scopeArg(in.Scope), in.Audience, in.Context}, nil
 		},
 		// Both tokens are optional; an absent accessToken.scope keeps the
@@ -153,12 +148,7 @@ var points = []Point{
 				return nil, fmt.Errorf("hooks: %s needs a user", PreUserRegistration)
 			}
 			u := *in.Registration
-			if u.UserMetadata == nil {
-				u.UserMetadata = map[string]any{}
-			}
-			if u.AppMetadata == nil {
-				u.AppMetadata = map[string]any{}
-			}
+			u.UserMetadata, u.AppMetadata = orEmpty(u.UserMetadata), orEmpty(u.AppMetadata)
 			return []any{u, in.Context}, nil
 		},
 		parse:      registrationChanges,
