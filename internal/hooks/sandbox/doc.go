@@ -5,5 +5,8 @@
 // implement Engine: internal/hooks/jsvm (goja, embedded in the binary) and
 // internal/hooks/noderun (Node.js worker processes); internal/hooks picks one
 // per hook. The semantics written on Invocation's fields bind both runtimes
-// alike, so a hook behaves the same whichever runs it.
+// alike, so a hook behaves the same whichever runs it. Both runtimes' worker
+// supervisors also share the frame decoder of their wire format, the stderr
+// tail kept for a crashed worker's reason, and the resident-memory reading
+// of their watchdogs.
 package sandbox
