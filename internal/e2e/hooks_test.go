@@ -632,7 +632,10 @@ func (h *hookAdmin) logStream(t *testing.T, hook string) <-chan map[string]any {
 		res.Body.Close()
 		t.Fatalf("log stream: %d", res.StatusCode)
 	}
-	events := make(chan map[string]any, 64)
+	// Room for more than one execution's whole log (the engines keep at
+	// most 1000 lines each): a runaway earlier in a test may still be
+	// logging, and its lines must not push out the one a test waits for.
+	events := make(chan map[string]any, 4096)
 	go func() {
 		defer res.Body.Close()
 		defer close(events)
