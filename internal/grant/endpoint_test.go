@@ -166,7 +166,8 @@ func TestSharedPhases(t *testing.T) {
 			400, "invalid_request", "Unknown realm 'ldap'"},
 		{"unknown audience before the password", with(pw, "password", "wrong", "audience", "https://nope.test/"), 403, "access_denied", "Service not enabled within domain: https://nope.test/"},
 		{"user token for the Management API", with(pw, "audience", issuer+"api/v2/"), 403, "access_denied", ""},
-		{"no audience without openid", with(pw, "audience", ""), 400, "invalid_request", "Missing required parameter: audience"},
+		{"no audience without openid: a token for /userinfo", with(pw, "audience", ""), 200, "", ""},
+		{"no audience at password-realm", with(pw, "audience", "", "grant_type", "http://auth0.com/oauth/grant-type/password-realm", "realm", "Username-Password-Authentication"), 200, "", ""},
 		{"wrong password", with(pw, "password", "wrong"), 403, "invalid_grant", "Wrong email or password."},
 	}
 	for _, c := range cases {

@@ -87,9 +87,11 @@ func (e *Endpoint) resolveAudience(req *request) *oauth.Error {
 		audience = req.snap.Settings.DefaultAudience
 	}
 	if audience == "" {
-		// A user's token without an API is good for /userinfo only, which
-		// only makes sense alongside an ID token.
-		if req.openid {
+		// As on Auth0, a user's token asked for with no audience and no
+		// default_audience is good for /userinfo only, with or without
+		// openid (Auth0 then issues an opaque token for /userinfo). A
+		// client's token has no user to describe, so it needs an API.
+		if req.grant.user {
 			return nil
 		}
 		return oauth.MissingParameter("audience")
@@ -139,7 +141,8 @@ func (e *Endpoint) mint(req *request, changes hooks.Changes) (oauth.TokenRespons
 	}
 	// /userinfo verifies with the tenant's published keys, so it can never
 	// accept an HS256 token: such a token does not name it as an audience.
-	if req.openid && signer.Alg != "HS256" {
+	// A user's token without an API names /userinfo alone.
+	if (req.openid || req.api == nil) && signer.Alg != "HS256" {
 		aud = append(aud, e.Issuer+"userinfo")
 	}
 	subject := req.user.UserID

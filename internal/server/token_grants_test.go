@@ -265,6 +265,53 @@ func TestPasswordGrant(t *testing.T) {
 	})
 }
 
+// TestPasswordGrantAudience: without an audience the password grants take
+// the tenant's default_audience, and with none set answer as Auth0 does: a
+// token good for /userinfo only, with or without openid, and no ID token
+// unless openid was asked for.
+func TestPasswordGrantAudience(t *testing.T) {
+	tn := newTenant(t)
+	for _, grant := range []url.Values{tn.pw("audience", ""), tn.pw("grant_type", realmGrant, "realm", dbConn, "audience", "")} {
+		r := tn.Token(grant)
+		body := r.JSON(t)
+		if r.Status != 200 || body["id_token"] != nil || body["scope"] != nil || body["expires_in"] != float64(86400) {
+			t.Fatalf("%s without an audience: %d %s", grant.Get("grant_type"), r.Status, r.Body)
+		}
+		c := servertest.Claims(t, body["access_token"].(string))
+		if c["aud"] != tn.URL+"userinfo" || c["sub"] != tn.annID {
+			t.Fatalf("%s without an audience: claims %v", grant.Get("grant_type"), c)
+		}
+		u := tn.Do("GET", "userinfo", "", nil, http.Header{"Authorization": {"Bearer " + body["access_token"].(string)}})
+		if u.Status != 200 || u.JSON(t)["sub"] != tn.annID || u.JSON(t)["email"] != nil {
+			t.Fatalf("userinfo with the token: %d %s", u.Status, u.Body)
+		}
+	}
+	if r := tn.Token(tn.pw("audience", "", "scope", "read:data")); r.Status != 200 || r.JSON(t)["scope"] != nil {
+		t.Fatalf("API scopes without an API are not granted: %d %s", r.Status, r.Body)
+	}
+
+	tn.MustAPI(200, "PATCH", "tenants/settings", map[string]any{"default_audience": usersAPI})
+	for _, grant := range []url.Values{tn.pw("audience", ""), tn.pw("grant_type", realmGrant, "realm", dbConn, "audience", "")} {
+		r := tn.Token(grant)
+		if r.Status != 200 {
+			t.Fatalf("%s with default_audience: %d %s", grant.Get("grant_type"), r.Status, r.Body)
+		}
+		c := servertest.Claims(t, r.JSON(t)["access_token"].(string))
+		if c["aud"] != usersAPI || c["scope"] != "read:data write:data" {
+			t.Fatalf("%s with default_audience: claims %v", grant.Get("grant_type"), c)
+		}
+	}
+	r := tn.Token(tn.pw("audience", "", "scope", "openid read:data"))
+	c := servertest.Claims(t, r.JSON(t)["access_token"].(string))
+	if aud, _ := c["aud"].([]any); r.Status != 200 || len(aud) != 2 || aud[0] != usersAPI || aud[1] != tn.URL+"userinfo" || c["scope"] != "openid read:data" {
+		t.Fatalf("openid with default_audience: %d %v", r.Status, c)
+	}
+	// An audience sent still wins over the default.
+	if c := servertest.Claims(t, tn.Token(tn.pw("audience", "https://b.example/")).JSON(t)["access_token"].(string)); c["aud"] != "https://b.example/" {
+		t.Fatalf("audience over the default: %v", c)
+	}
+}
+
 // TestBruteForceWindow: a block lifts once the window has passed since the
 // last failure, on the server's clock.
 func TestBruteForceWindow(t *testing.T) {
