@@ -146,6 +146,46 @@ func TestHookCompileErrorAtSave(t *testing.T) {
 	}
 }
 
+// TestHookSyntaxErrorPositions: saving (POST, PATCH) and the runner (saved
+// hook with edited code, unsaved code) refuse a script with a syntax error
+// in Auth0's 400 shape, naming the user's own line and column, also when
+// the script ends too early (the module wrapper's "})" is never blamed).
+func TestHookSyntaxErrorPositions(t *testing.T) {
+	e := newEnv(t)
+	h := e.createHook(hookBody("ok", false))
+	id := h["id"].(string)
+	cases := []struct{ name, script, want string }{
+		{"missing brace at the end", "module.exports = function (client, scope, audience, context, cb) {\n  cb(null, {});\n",
+			"line 3, column 1: Unexpected end of input"},
+		{"one line missing its brace", "module.exports = function (client, scope, audience, context, cb) { cb(null, {}) ",
+			"line 1, column 81: Unexpected end of input"},
+		{"stray token on line 3", "module.exports = function (client, scope, audience, context, cb) {\n  const a = 1;\n  const b = 2 3;\n  cb(null, {});\n};",
+			"line 3, column 15: Unexpected number"},
+		{"unterminated string", "module.exports = function (client, scope, audience, context, cb) {\n  const a = 'abc;\n  cb(null, {});\n};",
+			"line 2, column 13: Invalid or unexpected token"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			msg := "Payload validation error: 'Script does not compile: " + c.want + "' on property script."
+			for _, call := range []struct {
+				method, path string
+				body         map[string]any
+			}{
+				{"POST", "/hooks", map[string]any{"name": "broken", "script": c.script, "triggerId": "credentials-exchange"}},
+				{"PATCH", "/hooks/" + id, map[string]any{"script": c.script}},
+				{"POST", "/hooks/" + id + "/run", map[string]any{"script": c.script}},
+				{"POST", "/hooks/run", map[string]any{"script": c.script, "triggerId": "credentials-exchange"}},
+			} {
+				r := e.req(call.method, call.path, all, call.body)
+				expect(t, r, 400, "invalid_body", msg)
+				if b := r.json(t); b["statusCode"] != float64(400) || b["error"] != "Bad Request" {
+					t.Fatalf("%s %s: %s", call.method, call.path, r.body)
+				}
+			}
+		})
+	}
+}
+
 func TestHookList(t *testing.T) {
 	e := newEnv(t)
 	e.createHook(hookBody("a", false))

@@ -13,7 +13,8 @@ import (
 
 // checkSource compiles a CommonJS module read from stdin the way runner.js
 // does (vm.compileFunction with the module wrapper's parameters) without
-// running any of it, and prints {"ok": true} or the error's position.
+// running any of it, and prints {"ok": true} or the error's position, read
+// from the stack as runner.js's compileError reads it.
 const checkSource = `'use strict';
 const chunks = [];
 process.stdin.on('data', (c) => chunks.push(c));
@@ -27,7 +28,11 @@ process.stdin.on('end', () => {
     const lines = String(e && e.stack || '').split('\n');
     let line = 0, col = 0;
     const m = lines[0] && lines[0].startsWith(filename + ':') ? lines[0].slice(filename.length + 1).match(/^(\d+)/) : null;
-    if (m) { line = Number(m[1]); const c = (lines[2] || '').indexOf('^'); col = c >= 0 ? c + 1 : 0; }
+    if (m) {
+      line = Number(m[1]);
+      const caret = lines[2] || '', c = caret.indexOf('^');
+      col = c >= 0 ? c + 1 : /^\s*$/.test(caret) ? caret.length + 1 : 0;
+    }
     process.stdout.write(JSON.stringify({ ok: false, line, col, message: String(e && e.message || e) }));
   }
 });`

@@ -521,11 +521,17 @@ function stripVersion(id) {
 }
 
 function compileError(e, filename) {
-  // V8's SyntaxError stack starts with "file:line", the source line and a caret.
+  // V8's SyntaxError stack starts with "file:line", the source line and a
+  // caret line. At the end of the input the caret line is only the padding
+  // up to the position, with no caret: the column is just past it.
   const lines = String(e && e.stack || '').split('\n');
   let line = 0, col = 0;
   const m = lines[0] && lines[0].startsWith(filename + ':') ? lines[0].slice(filename.length + 1).match(/^(\d+)/) : null;
-  if (m) { line = Number(m[1]); const c = (lines[2] || '').indexOf('^'); col = c >= 0 ? c + 1 : 0; }
+  if (m) {
+    line = Number(m[1]);
+    const caret = lines[2] || '', c = caret.indexOf('^');
+    col = c >= 0 ? c + 1 : /^\s*$/.test(caret) ? caret.length + 1 : 0;
+  }
   return { status: S_COMPILE, line, col, message: capMsg(String(e && e.message || e)) };
 }
 
