@@ -46,9 +46,11 @@ type Point struct {
 // Trigger ids of the points that run here (compat-spec §1): the names
 // their trigger sites pass to Runner.Run.
 const (
-	CredentialsExchange = "credentials-exchange"
-	PasswordExchange    = "password-exchange"
-	PreUserRegistration = "pre-user-registration"
+	CredentialsExchange  = "credentials-exchange"
+	PasswordExchange     = "password-exchange"
+	PreUserRegistration  = "pre-user-registration"
+	PostUserRegistration = "post-user-registration"
+	PostChangePassword   = "post-change-password"
 )
 
 // points is the table, in display order.
@@ -157,6 +159,53 @@ var points = []Point{
 			return map[string]any{"user": map[string]any{"user_metadata": orEmpty(c.User.UserMetadata), "app_metadata": orEmpty(c.User.AppMetadata)}}
 		},
 	},
+	{
+		ID:        PostUserRegistration,
+		Label:     "Post User Registration",
+		Arguments: []string{"user", "context"},
+		// Runs from the outbox after the user is stored (internal/outbox);
+		// its response is ignored.
+		Sync:           false,
+		ActionsTrigger: "post-user-registration",
+		StarterCode:    postUserRegistrationStarter,
+		DefaultPayload: json.RawMessage(`{
+  "user": {"id": "abc123", "tenant": "my-tenant", "username": "user1", "email": "user1@foo.com", "emailVerified": false,
+    "phoneNumber": "1-000-000-0000", "phoneNumberVerified": false, "user_metadata": {"hobby": "surfing"}, "app_metadata": {"plan": "full"}},
+  "context": {"requestLanguage": "en-us", "connection": {"id": "con_xxxxxxxxxxxxxxxx", "name": "Username-Password-Authentication", "tenant": "my-tenant"}}
+}`),
+		build: func(in Input) ([]any, error) {
+			if in.NewUser == nil {
+				return nil, fmt.Errorf("hooks: %s needs a user", PostUserRegistration)
+			}
+			u := *in.NewUser
+			u.UserMetadata, u.AppMetadata = orEmpty(u.UserMetadata), orEmpty(u.AppMetadata)
+			return []any{u, in.Context}, nil
+		},
+		parse:      ignoredResponse,
+		plainError: func(msg string) *oauth.Error { return oauth.ServerError(msg, nil) },
+		result:     responseView,
+	},
+	{
+		ID:             PostChangePassword,
+		Label:          "Post Change Password",
+		Arguments:      []string{"user", "context"},
+		Sync:           false,
+		ActionsTrigger: "post-change-password",
+		StarterCode:    postChangePasswordStarter,
+		DefaultPayload: json.RawMessage(`{
+  "user": {"id": "abc123", "username": "user1", "email": "user1@foo.com", "last_password_reset": "2019-02-27T14:14:29.206Z"},
+  "context": {"requestLanguage": "en-us", "connection": {"id": "con_xxxxxxxxxxxxxxxx", "name": "Username-Password-Authentication", "tenant": "my-tenant"}}
+}`),
+		build: func(in Input) ([]any, error) {
+			if in.PasswordChange == nil {
+				return nil, fmt.Errorf("hooks: %s needs a user", PostChangePassword)
+			}
+			return []any{*in.PasswordChange, in.Context}, nil
+		},
+		parse:      ignoredResponse,
+		plainError: func(msg string) *oauth.Error { return oauth.ServerError(msg, nil) },
+		result:     responseView,
+	},
 }
 
 // Points returns the table in display order (a copy: callers may not
@@ -257,16 +306,42 @@ type Registration struct {
 	AppMetadata         map[string]any `json:"app_metadata"`
 }
 
+// NewUser is the `user` argument of post-user-registration: the stored
+// user, its id without the "auth0|" prefix, as Auth0 sent it.
+type NewUser struct {
+	ID                  string         `json:"id"`
+	Tenant              string         `json:"tenant"`
+	Username            string         `json:"username,omitempty"`
+	Email               string         `json:"email"`
+	EmailVerified       bool           `json:"emailVerified"`
+	PhoneNumber         string         `json:"phoneNumber,omitempty"`
+	PhoneNumberVerified bool           `json:"phoneNumberVerified"`
+	UserMetadata        map[string]any `json:"user_metadata"`
+	AppMetadata         map[string]any `json:"app_metadata"`
+}
+
+// PasswordChange is the `user` argument of post-change-password.
+type PasswordChange struct {
+	ID                string `json:"id"`
+	Username          string `json:"username,omitempty"`
+	Email             string `json:"email"`
+	LastPasswordReset string `json:"last_password_reset"`
+}
+
 // Input is everything a trigger site knows; each point passes its hook
 // the part its Arguments name. User is nil at credentials-exchange.
 type Input struct {
 	User *User
 	// Registration is the new user at pre-user-registration.
 	Registration *Registration
-	Client       Client
-	Scope        []string // nil: the hook sees undefined
-	Audience     string
-	Context      Context
+	// NewUser is the stored user at post-user-registration.
+	NewUser *NewUser
+	// PasswordChange is the user at post-change-password.
+	PasswordChange *PasswordChange
+	Client         Client
+	Scope          []string // nil: the hook sees undefined
+	Audience       string
+	Context        Context
 }
 
 // args builds the JSON arguments of point p (compat-spec §3.1). A nil
@@ -401,5 +476,54 @@ module.exports = function(user, context, cb) {
 
   response.user = user;
   cb(null, response);
+};
+`
+
+const postUserRegistrationStarter = `/**
+@param {object} user - the user who was just created
+@param {string} user.id - user id (without the "auth0|" prefix)
+@param {string} user.tenant - tenant name
+@param {string} user.username - user name
+@param {string} user.email - email
+@param {boolean} user.emailVerified - is the email verified?
+@param {string} user.phoneNumber - phone number
+@param {boolean} user.phoneNumberVerified - is the phone number verified?
+@param {object} user.user_metadata - user metadata
+@param {object} user.app_metadata - application metadata
+@param {object} context - Auth0 connection and other context info
+@param {string} context.requestLanguage - language of the client agent
+@param {object} context.connection - information about the Auth0 connection
+@param {object} context.connection.id - connection id
+@param {object} context.connection.name - connection name
+@param {object} context.connection.tenant - connection tenant
+@param {object} context.webtask - webtask context
+@param {function} cb - function (error, response); the response is ignored
+*/
+module.exports = function(user, context, cb) {
+  // Runs after the user is stored; the sign up does not wait for it.
+  // Tell another system about the new user, e.g.:
+  // await fetch(context.webtask.secrets.WEBHOOK_URL, {method: 'POST', body: JSON.stringify({id: user.id, email: user.email})});
+  cb();
+};
+`
+
+const postChangePasswordStarter = `/**
+@param {object} user - the user whose password changed
+@param {string} user.id - user id
+@param {string} user.username - user name
+@param {string} user.email - email
+@param {string} user.last_password_reset - when the password changed (ISO 8601)
+@param {object} context - Auth0 connection and other context info
+@param {object} context.connection - information about the Auth0 connection
+@param {object} context.connection.id - connection id
+@param {object} context.connection.name - connection name
+@param {object} context.connection.tenant - connection tenant
+@param {object} context.webtask - webtask context
+@param {function} cb - function (error, response); the response is ignored
+*/
+module.exports = function(user, context, cb) {
+  // Runs after the change; the change does not wait for it.
+  // Notify the user or revoke sessions elsewhere here.
+  cb();
 };
 `

@@ -82,3 +82,19 @@ func orEmpty(m map[string]any) map[string]any {
 	}
 	return m
 }
+
+// ignoredResponse is the parse of the asynchronous points: their answer
+// changes nothing (compat-spec §3.7) and is only shown by the test runner.
+func ignoredResponse(obj map[string]json.RawMessage) (Changes, *oauth.Error) {
+	return Changes{Response: obj}, nil
+}
+
+// responseView is the test runner's result at the asynchronous points:
+// the hook's answer as it gave it (an empty object for cb()).
+func responseView(c Changes, _ []string) map[string]any {
+	out := make(map[string]any, len(c.Response))
+	for k, v := range c.Response {
+		out[k] = v
+	}
+	return out
+}

@@ -40,6 +40,9 @@ type Changes struct {
 	ID     TokenChanges // password-exchange idToken; Scope unused
 	// User is what pre-user-registration merges into the new user.
 	User UserChanges
+	// Response is an asynchronous point's answer, which changes nothing:
+	// kept only for the test runner to show.
+	Response map[string]json.RawMessage
 }
 
 // UserChanges are the metadata a pre-user-registration hook gives the new

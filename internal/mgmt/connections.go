@@ -2,7 +2,6 @@ package mgmt
 
 import (
 	"bytes"
-	"crypto/sha256"
 	"encoding/json"
 	"net/http"
 	"slices"
@@ -19,17 +18,8 @@ import (
 
 const connectionStrategy = "auth0"
 
-// connectionID is stable per tenant and shaped like Auth0's ids
-// ("con_" + 16 characters), so tools that keep ids see the same one.
-func connectionID(tenant string) string {
-	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
-	sum := sha256.Sum256([]byte("connection:" + tenant))
-	out := []byte("con_")
-	for _, b := range sum[:16] {
-		out = append(out, alphabet[int(b)%len(alphabet)])
-	}
-	return string(out)
-}
+// connectionID is the one connection's id (storage.DatabaseConnectionID).
+func connectionID(tenant string) string { return storage.DatabaseConnectionID(tenant) }
 
 // connectionOptions are the options tokenhook reports. Those it does not
 // let change (the password policy is fixed by the password package,

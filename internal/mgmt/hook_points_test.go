@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"reflect"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/tokenhook/tokenhook/internal/hooks"
@@ -42,12 +43,14 @@ func TestExtensibilityPoints(t *testing.T) {
 		}
 	}
 	want := map[string][]string{
-		"credentials-exchange":  {"client", "scope", "audience", "context"},
-		"password-exchange":     {"user", "client", "scope", "audience", "context"},
-		"pre-user-registration": {"user", "context"},
+		"credentials-exchange":   {"client", "scope", "audience", "context"},
+		"password-exchange":      {"user", "client", "scope", "audience", "context"},
+		"pre-user-registration":  {"user", "context"},
+		"post-user-registration": {"user", "context"},
+		"post-change-password":   {"user", "context"},
 	}
 	for _, p := range points {
-		if !reflect.DeepEqual(p.Arguments, want[p.ID]) || p.Label == "" || p.Sync == nil || !*p.Sync {
+		if !reflect.DeepEqual(p.Arguments, want[p.ID]) || p.Label == "" || p.Sync == nil || *p.Sync != !strings.HasPrefix(p.ID, "post-") {
 			t.Errorf("point %+v", p)
 		}
 		var payload map[string]any

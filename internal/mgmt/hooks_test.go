@@ -104,7 +104,7 @@ func TestHookCreateErrors(t *testing.T) {
 		{"leading dash", all, map[string]any{"name": "-a", "script": addScope, "triggerId": "credentials-exchange"}, 400, "invalid_body", ""},
 		{"unknown trigger", all, map[string]any{"name": "a", "script": addScope, "triggerId": "nope"}, 400, "invalid_body",
 			`Payload validation error: 'No enum match for: "nope"' on property triggerId.`},
-		{"unsupported Auth0 trigger", all, map[string]any{"name": "a", "script": addScope, "triggerId": "post-user-registration"}, 400, "invalid_body", ""},
+		{"unsupported Auth0 trigger", all, map[string]any{"name": "a", "script": addScope, "triggerId": "send-phone-message"}, 400, "invalid_body", ""},
 		{"empty script", all, map[string]any{"name": "a", "script": "", "triggerId": "credentials-exchange"}, 400, "invalid_body",
 			"Payload validation error: 'String is too short (0 chars), minimum 1' on property script."},
 		{"unknown property", all, map[string]any{"name": "a", "script": addScope, "triggerId": "credentials-exchange", "secrets": map[string]string{}}, 400, "invalid_body",

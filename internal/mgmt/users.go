@@ -48,6 +48,8 @@ type userJSON struct {
 	EmailVerified bool           `json:"email_verified"`
 	Username      string         `json:"username,omitempty"`
 	Name          string         `json:"name"`
+	GivenName     string         `json:"given_name,omitempty"`
+	FamilyName    string         `json:"family_name,omitempty"`
 	Nickname      string         `json:"nickname"`
 	Picture       string         `json:"picture,omitempty"`
 	UserMetadata  map[string]any `json:"user_metadata"`
@@ -75,6 +77,8 @@ func userOut(u storage.User) userJSON {
 		EmailVerified: u.EmailVerified,
 		Username:      u.Username,
 		Name:          u.Name,
+		GivenName:     u.GivenName,
+		FamilyName:    u.FamilyName,
 		Nickname:      u.Nickname,
 		Picture:       u.Picture,
 		UserMetadata:  orEmptyMap(u.UserMetadata),
@@ -102,6 +106,8 @@ type userIn struct {
 	Password      *string         `json:"password"`
 	PasswordHash  *string         `json:"password_hash"`
 	Name          *string         `json:"name"`
+	GivenName     *string         `json:"given_name"`
+	FamilyName    *string         `json:"family_name"`
 	Nickname      *string         `json:"nickname"`
 	Picture       *string         `json:"picture"`
 	UserMetadata  json.RawMessage `json:"user_metadata"`
@@ -140,7 +146,8 @@ func (in userIn) apply(u *storage.User) error {
 		name string
 		in   *string
 		out  *string
-	}{{"name", in.Name, &u.Name}, {"nickname", in.Nickname, &u.Nickname}, {"picture", in.Picture, &u.Picture}} {
+	}{{"name", in.Name, &u.Name}, {"given_name", in.GivenName, &u.GivenName}, {"family_name", in.FamilyName, &u.FamilyName},
+		{"nickname", in.Nickname, &u.Nickname}, {"picture", in.Picture, &u.Picture}} {
 		if f.in == nil {
 			continue
 		}

@@ -28,6 +28,7 @@ import (
 	"github.com/tokenhook/tokenhook/internal/hooks/sandbox"
 	"github.com/tokenhook/tokenhook/internal/keys"
 	"github.com/tokenhook/tokenhook/internal/mgmt"
+	"github.com/tokenhook/tokenhook/internal/outbox"
 	"github.com/tokenhook/tokenhook/internal/password"
 	"github.com/tokenhook/tokenhook/internal/seal"
 	"github.com/tokenhook/tokenhook/internal/signup"
@@ -62,8 +63,10 @@ type Server struct {
 	// not available here.
 	node     sandbox.Engine
 	hookLogs *hooks.LogHub
-	proxies  *proxies
-	stop     context.CancelFunc
+	// outbox runs the asynchronous points' hooks; nil until built.
+	outbox  *outbox.Worker
+	proxies *proxies
+	stop    context.CancelFunc
 }
 
 // New builds a server: storage, bootstrap, caches and handlers. out
@@ -217,8 +220,14 @@ func (s *Server) build(ctx context.Context, out io.Writer, now func() time.Time)
 		Log:       log,
 	}
 	verifier := &token.JWTVerifier{Issuer: s.issuer, Keys: func() *keys.Set { return cache.Snapshot().Keys }, Now: now}
+	// The lease outlasts the longest hook run, so a live replica keeps
+	// its claim; a dead one's claim ends within seconds of that.
+	s.outbox = &outbox.Worker{Store: store, Tenant: cfg.Tenant, Hooks: runner,
+		Enabled: func(trigger string) (*storage.Hook, bool) { return cache.Snapshot().EnabledHook(trigger) },
+		Events:  s.events, Logs: s.hookLogs, Log: log, Now: now, Lease: cfg.HookTimeout + 5*time.Second}
+	go s.outbox.Run(life)
 	s.signup = signup.New(signup.Handler{Catalog: cache, Users: store, Passwords: passwords, Events: s.events,
-		Now: now, Rand: rand.Reader, Log: log, Hooks: runner}, cfg.SignupRateLimit)
+		Now: now, Rand: rand.Reader, Log: log, Hooks: runner, Outbox: s.outbox}, cfg.SignupRateLimit)
 	s.userinfo = &userinfo.Handler{Issuer: s.issuer, Tenant: cfg.Tenant, Verifier: verifier, Users: store, Log: log}
 	if err := s.ensureOperators(ctx, out, passwords, now()); err != nil {
 		return fmt.Errorf("bootstrap: %w", err)
@@ -366,11 +375,16 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 // workers, and releases storage. Call after Serve returns; New calls it on
 // a partly built server when a start-up step fails.
 func (s *Server) Close() error {
-	if s.events != nil {
-		s.events.Close()
-	}
 	if s.stop != nil {
 		s.stop()
+	}
+	// The outbox worker records its last outcomes in the event log and
+	// storage: it stops first. A hook it interrupts runs again later.
+	if s.outbox != nil {
+		<-s.outbox.Done()
+	}
+	if s.events != nil {
+		s.events.Close()
 	}
 	if s.node != nil {
 		s.node.Close()

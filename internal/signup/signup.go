@@ -19,6 +19,7 @@ import (
 
 	"github.com/tokenhook/tokenhook/internal/catalog"
 	"github.com/tokenhook/tokenhook/internal/hooks"
+	"github.com/tokenhook/tokenhook/internal/outbox"
 	"github.com/tokenhook/tokenhook/internal/password"
 	"github.com/tokenhook/tokenhook/internal/storage"
 )
@@ -43,8 +44,12 @@ type Snapshots interface{ Snapshot() *catalog.Snapshot }
 // Users stores new users; CreateUser fails with storage.ErrConflict when
 // the email or username is taken.
 type Users interface {
-	CreateUser(ctx context.Context, u storage.User) error
+	CreateUser(ctx context.Context, u storage.User, then ...storage.Execution) error
 }
+
+// Notifier wakes the outbox worker after a signup stored a pending
+// post-user-registration execution.
+type Notifier interface{ Notify() }
 
 // Events is the tenant log.
 type Events interface{ Record(e storage.LogEvent) }
@@ -60,7 +65,10 @@ type Handler struct {
 	Log       *slog.Logger
 	// Hooks runs the tenant's pre-user-registration hook; nil: none runs.
 	Hooks *hooks.Runner
-	limit *limiter
+	// Outbox is woken when a signup stored a post-user-registration
+	// execution (with the user, in one transaction); nil: nobody is.
+	Outbox Notifier
+	limit  *limiter
 }
 
 // New returns a handler that allows perIPPerMinute signups per client
@@ -181,8 +189,8 @@ func (h *Handler) signup(w http.ResponseWriter, r *http.Request, snap *catalog.S
 	}
 	now := h.Now().UTC()
 	u := storage.User{Tenant: snap.Tenant, Connection: storage.DatabaseConnection, Email: email, Username: in.Username,
-		Name: in.Name, Nickname: in.Nickname, Picture: in.Picture, UserMetadata: in.UserMetadata,
-		CreatedAt: now, UpdatedAt: now}
+		Name: in.Name, GivenName: in.GivenName, FamilyName: in.FamilyName, Nickname: in.Nickname, Picture: in.Picture,
+		UserMetadata: in.UserMetadata, CreatedAt: now, UpdatedAt: now}
 	id := make([]byte, 12)
 	if _, err := io.ReadFull(h.Rand, id); err != nil {
 		return nil, h.internal("random id", err)
@@ -205,11 +213,18 @@ func (h *Handler) signup(w http.ResponseWriter, r *http.Request, snap *catalog.S
 		return nil, h.internal("hash", err)
 	}
 	u.PasswordHash = hash
-	if err := h.Users.CreateUser(r.Context(), u); err != nil {
+	then, e := h.postUserRegistration(r, snap, u, ev)
+	if e != nil {
+		return nil, e
+	}
+	if err := h.Users.CreateUser(r.Context(), u, then...); err != nil {
 		if errors.Is(err, storage.ErrConflict) {
 			return nil, errExists()
 		}
 		return nil, h.internal("store", err)
+	}
+	if len(then) > 0 && h.Outbox != nil {
+		h.Outbox.Notify()
 	}
 	out := response{ID: strings.TrimPrefix(u.UserID, userIDPrefix), Email: u.Email, Username: u.Username,
 		GivenName: in.GivenName, FamilyName: in.FamilyName, Name: in.Name, Nickname: in.Nickname, Picture: in.Picture,
@@ -347,10 +362,6 @@ func clientIP(r *http.Request) string {
 	return r.RemoteAddr
 }
 
-// connectionID names the one database connection in the hook's context
-// (Auth0's con_ format; this server has no connection records).
-const connectionID = "con_tokenhookdatabase0"
-
 // preUserRegistration runs the enabled pre-user-registration hook, if any,
 // before anything is stored, and merges the metadata it answers into u.
 // Any failure refuses the signup with extensibility_error (docs/hooks.md).
@@ -367,7 +378,7 @@ func (h *Handler) preUserRegistration(r *http.Request, snap *catalog.Snapshot, i
 		Registration: &hooks.Registration{Tenant: snap.Tenant, Username: u.Username, Password: in.Password, Email: u.Email,
 			UserMetadata: copyMap(u.UserMetadata), AppMetadata: map[string]any{}},
 		Context: hooks.Context{IP: ev.IP, UserAgent: ev.UserAgent, Params: params, Header: r.Header, Host: r.Host,
-			Lifecycle: &hooks.LifecycleContext{Language: r.Header.Get("Accept-Language"), ConnectionID: connectionID,
+			Lifecycle: &hooks.LifecycleContext{Language: r.Header.Get("Accept-Language"), ConnectionID: storage.DatabaseConnectionID(snap.Tenant),
 				ConnectionName: storage.DatabaseConnection, Tenant: snap.Tenant}},
 	}
 	ex := h.Hooks.Run(r.Context(), hooks.PreUserRegistration, hooks.Script{Tenant: snap.Tenant, ID: hk.ID, Name: hk.Name,
@@ -392,6 +403,27 @@ func (h *Handler) preUserRegistration(r *http.Request, snap *catalog.Snapshot, i
 	u.UserMetadata = merge(u.UserMetadata, ex.Changes.User.UserMetadata)
 	u.AppMetadata = merge(u.AppMetadata, ex.Changes.User.AppMetadata)
 	return nil
+}
+
+// postUserRegistration is the pending execution of the enabled
+// post-user-registration hook, if any, for the user about to be stored:
+// CreateUser stores it in the user's transaction, and the outbox worker
+// runs it after the answer (internal/outbox).
+func (h *Handler) postUserRegistration(r *http.Request, snap *catalog.Snapshot, u storage.User, ev *storage.LogEvent) ([]storage.Execution, *apiError) {
+	if _, ok := snap.EnabledHook(hooks.PostUserRegistration); !ok || h.Hooks == nil {
+		return nil, nil
+	}
+	d := hooks.Deferred{
+		NewUser: &hooks.NewUser{ID: strings.TrimPrefix(u.UserID, userIDPrefix), Tenant: snap.Tenant, Username: u.Username,
+			Email: u.Email, EmailVerified: u.EmailVerified, UserMetadata: u.UserMetadata, AppMetadata: u.AppMetadata},
+		IP: ev.IP, UserAgent: ev.UserAgent, Language: r.Header.Get("Accept-Language"),
+		ConnectionID: storage.DatabaseConnectionID(snap.Tenant), ConnectionName: storage.DatabaseConnection, Tenant: snap.Tenant,
+	}
+	e, err := outbox.New(snap.Tenant, hooks.PostUserRegistration, d, u.CreatedAt, h.Rand)
+	if err != nil {
+		return nil, h.internal("outbox", err)
+	}
+	return []storage.Execution{e}, nil
 }
 
 func copyMap(m map[string]any) map[string]any {

@@ -2,6 +2,7 @@ package storage
 
 import (
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"time"
@@ -179,6 +180,19 @@ const (
 // default database connection name, compat-spec §1).
 const DatabaseConnection = "Username-Password-Authentication"
 
+// DatabaseConnectionID is the id of a tenant's DatabaseConnection, stable
+// per tenant and shaped like Auth0's ("con_" + 16 characters): what
+// /api/v2/connections lists and what hooks see as context.connection.id.
+func DatabaseConnectionID(tenant string) string {
+	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+	sum := sha256.Sum256([]byte("connection:" + tenant))
+	out := []byte("con_")
+	for _, b := range sum[:16] {
+		out = append(out, alphabet[int(b)%len(alphabet)])
+	}
+	return string(out)
+}
+
 // User is a database-connection user (compat-spec §1). PasswordHash is a
 // bcrypt hash; it leaves storage only for the password grant to compare
 // against and is sealed at rest like every other secret.
@@ -190,6 +204,8 @@ type User struct {
 	Username      string // optional; unique per tenant+connection, case-insensitively
 	EmailVerified bool
 	Name          string
+	GivenName     string
+	FamilyName    string
 	Nickname      string
 	Picture       string
 	UserMetadata  map[string]any
@@ -295,6 +311,8 @@ type Storage interface {
 	Operators
 	// HookStorage: each hook's webtask storage document (hook_storage.go).
 	HookStorage
+	// Outbox: pending executions of asynchronous points (outbox.go).
+	Outbox
 
 	CreateClient(ctx context.Context, c Client) error
 	GetClient(ctx context.Context, tenant, clientID string) (Client, error)
@@ -362,8 +380,10 @@ type Storage interface {
 	// them one at a time. Their writes announce no Change.
 	//
 	// CreateUser fails with ErrConflict when the id, or the email or
-	// username in that connection (case-insensitively), is taken.
-	CreateUser(ctx context.Context, u User) error
+	// username in that connection (case-insensitively), is taken. The
+	// executions in then are stored in the same transaction (the outbox of
+	// post-user-registration): both or neither.
+	CreateUser(ctx context.Context, u User, then ...Execution) error
 	GetUser(ctx context.Context, tenant, userID string) (User, error)
 	// GetUserByEmail finds the user of a connection by email, ignoring case.
 	GetUserByEmail(ctx context.Context, tenant, connection, email string) (User, error)
@@ -374,6 +394,9 @@ type Storage interface {
 	// UpdateUser keeps the key and the login statistics; a change of email
 	// or username onto a taken one is ErrConflict.
 	UpdateUser(ctx context.Context, tenant, userID string, fn func(User) (User, error)) (User, error)
+	// UpdateUserThen is UpdateUser whose fn also returns executions to
+	// store in the same transaction (the outbox of post-change-password).
+	UpdateUserThen(ctx context.Context, tenant, userID string, fn func(User) (User, []Execution, error)) (User, error)
 	// DeleteUser also forgets the user's failed-login counters.
 	DeleteUser(ctx context.Context, tenant, userID string) error
 	// RecordLogin counts a successful login atomically: logins_count + 1,

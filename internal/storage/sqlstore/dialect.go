@@ -27,6 +27,9 @@ type dialect struct {
 	// needs none: its write transactions begin IMMEDIATE and so hold the
 	// database write lock from the start.
 	forUpdate string
+	// skipLocked ends the SELECT of an outbox claim so concurrent claims
+	// pass over each other's rows (PostgreSQL); SQLite's writes are serial.
+	skipLocked string
 	// catalogTx is how LoadCatalog reads a consistent snapshot. On SQLite any
 	// read transaction in WAL mode already is one.
 	catalogTx *sql.TxOptions
@@ -61,6 +64,7 @@ var postgresDialect = dialect{
 	bytesType:    "BYTEA",
 	dollarParams: true,
 	forUpdate:    " FOR UPDATE",
+	skipLocked:   " FOR UPDATE SKIP LOCKED",
 	catalogTx:    &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true},
 	lock: func(ctx context.Context, tx *sql.Tx, name string) error {
 		_, err := tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", name)

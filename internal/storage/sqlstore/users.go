@@ -17,6 +17,8 @@ type userAttrs struct {
 	Username      string         `json:"username,omitempty"`
 	EmailVerified bool           `json:"email_verified,omitempty"`
 	Name          string         `json:"name,omitempty"`
+	GivenName     string         `json:"given_name,omitempty"`
+	FamilyName    string         `json:"family_name,omitempty"`
 	Nickname      string         `json:"nickname,omitempty"`
 	Picture       string         `json:"picture,omitempty"`
 	UserMetadata  map[string]any `json:"user_metadata,omitempty"`
@@ -71,6 +73,7 @@ func (s *Store) scanUser(row interface{ Scan(...any) error }) (storage.User, err
 	}
 	u.Email, u.Username, u.EmailVerified = a.Email, a.Username, a.EmailVerified
 	u.Name, u.Nickname, u.Picture = a.Name, a.Nickname, a.Picture
+	u.GivenName, u.FamilyName = a.GivenName, a.FamilyName
 	u.UserMetadata, u.AppMetadata, u.Blocked = a.UserMetadata, a.AppMetadata, a.Blocked
 	return u, nil
 }
@@ -78,13 +81,13 @@ func (s *Store) scanUser(row interface{ Scan(...any) error }) (storage.User, err
 func userAttrsOf(u storage.User) (string, error) {
 	return encodeAttrs(userAttrs{
 		Email: u.Email, Username: u.Username, EmailVerified: u.EmailVerified,
-		Name: u.Name, Nickname: u.Nickname, Picture: u.Picture,
+		Name: u.Name, GivenName: u.GivenName, FamilyName: u.FamilyName, Nickname: u.Nickname, Picture: u.Picture,
 		UserMetadata: u.UserMetadata, AppMetadata: u.AppMetadata, Blocked: u.Blocked,
 	})
 }
 
 // CreateUser implements storage.Storage.
-func (s *Store) CreateUser(ctx context.Context, u storage.User) error {
+func (s *Store) CreateUser(ctx context.Context, u storage.User, then ...storage.Execution) error {
 	attrs, err := userAttrsOf(u)
 	if err != nil {
 		return err
@@ -101,7 +104,7 @@ func (s *Store) CreateUser(ctx context.Context, u storage.User) error {
 		if err != nil {
 			return nil, fmt.Errorf("sqlstore: create user %q: %w", u.UserID, err)
 		}
-		return nil, nil // users are not part of the catalog
+		return nil, s.insertExecutions(ctx, tx, then) // users are not part of the catalog
 	})
 }
 
@@ -177,13 +180,21 @@ func (s *Store) ListUsers(ctx context.Context, tenant string, q storage.UserQuer
 
 // UpdateUser implements storage.Storage.
 func (s *Store) UpdateUser(ctx context.Context, tenant, userID string, fn func(storage.User) (storage.User, error)) (storage.User, error) {
+	return s.UpdateUserThen(ctx, tenant, userID, func(u storage.User) (storage.User, []storage.Execution, error) {
+		u, err := fn(u)
+		return u, nil, err
+	})
+}
+
+// UpdateUserThen implements storage.Storage.
+func (s *Store) UpdateUserThen(ctx context.Context, tenant, userID string, fn func(storage.User) (storage.User, []storage.Execution, error)) (storage.User, error) {
 	var out storage.User
 	err := s.write(ctx, func(tx *sql.Tx) ([]storage.Change, error) {
 		old, err := s.getUserWhere(ctx, tx, fmt.Sprintf("user %q", userID), "tenant = ? AND user_id = ?"+s.d.forUpdate, tenant, userID)
 		if err != nil {
 			return nil, err
 		}
-		u, err := fn(old)
+		u, then, err := fn(old)
 		if err != nil {
 			return nil, err
 		}
@@ -198,6 +209,9 @@ func (s *Store) UpdateUser(ctx context.Context, tenant, userID string, fn func(s
 			formatTime(u.CreatedAt), formatTime(u.UpdatedAt), s.sealString(u.PasswordHash, userPasswordAD(tenant, userID)), attrs,
 			tenant, userID); err != nil {
 			return nil, fmt.Errorf("sqlstore: update user %q: %w", userID, err)
+		}
+		if err := s.insertExecutions(ctx, tx, then); err != nil {
+			return nil, err
 		}
 		u.CreatedAt, u.UpdatedAt = storedTime(u.CreatedAt), storedTime(u.UpdatedAt)
 		out = u

@@ -27,6 +27,7 @@ func Run(t *testing.T, open func(t *testing.T) storage.Storage) {
 		{"NPMLockfiles", testNPMLockfiles},
 		{"Operators", testOperators},
 		{"Users", testUsers},
+		{"Outbox", testOutbox},
 		{"TenantIsolation", testTenantIsolation},
 		{"LoadCatalog", testLoadCatalog},
 		{"ConcurrentUpdates", testConcurrentUpdates},

@@ -19,6 +19,8 @@ func sampleUser(tenant, id, email, username string, created int) storage.User {
 		Username:      username,
 		EmailVerified: true,
 		Name:          "Name of " + id,
+		GivenName:     "Given " + id,
+		FamilyName:    "Family " + id,
 		Nickname:      id,
 		Picture:       "https://example.com/" + id + ".png",
 		UserMetadata:  map[string]any{"hobby": "surfing", "n": 1.5},
