@@ -261,7 +261,10 @@ type HookFilter struct {
 }
 
 // MaxLogPage is the most events one ListLogEvents call returns: a query
-// without a page gets the first MaxLogPage, never the whole table.
+// without a page gets the first MaxLogPage, never the whole table. It
+// also caps the total ListLogEvents counts: pages reach no further (as
+// Auth0 pages through the first 1000 log search results only), and an
+// exact count of millions of events would read them all.
 const MaxLogPage = 1000
 
 // LogQuery narrows ListLogEvents. Results are newest first unless
@@ -351,9 +354,12 @@ type Storage interface {
 	// refuses all the same is left out with *RejectedEventsError: it never
 	// fails the other rows.
 	AppendLogEvents(ctx context.Context, events []LogEvent) error
+	// ListLogEvents returns the page and the number of matching events,
+	// counted up to MaxLogPage (-1 with SkipTotal).
 	ListLogEvents(ctx context.Context, tenant string, q LogQuery) ([]LogEvent, int, error)
-	// PruneLogEvents deletes up to limit of the tenant's events dated
-	// before before, and says how many it deleted.
+	// PruneLogEvents deletes those of the tenant's limit oldest events
+	// (by log id) dated before before, and says how many it deleted: fewer
+	// than limit means none older is left.
 	PruneLogEvents(ctx context.Context, tenant string, before time.Time, limit int) (int, error)
 	GetLogEvent(ctx context.Context, tenant, logID string) (LogEvent, error)
 

@@ -20,6 +20,10 @@ type dialect struct {
 	name string
 	// bytesType replaces {{BYTES}} in migrations.
 	bytesType string
+	// withoutRowid replaces {{WITHOUT_ROWID}} in migrations: SQLite's
+	// clause that stores a table in its primary key's b-tree (PostgreSQL
+	// has no rowid to drop).
+	withoutRowid string
 	// dollarParams turns "?" into "$1", "$2", ... (PostgreSQL).
 	dollarParams bool
 	// forUpdate is appended to the read of a read-modify-write so a
@@ -43,9 +47,10 @@ type dialect struct {
 }
 
 var sqliteDialect = dialect{
-	name:      "sqlite",
-	bytesType: "BLOB",
-	catalogTx: &sql.TxOptions{},
+	name:         "sqlite",
+	bytesType:    "BLOB",
+	withoutRowid: " WITHOUT ROWID",
+	catalogTx:    &sql.TxOptions{},
 	isUnique: func(err error) bool {
 		var e *sqlite.Error
 		if !errors.As(err, &e) {

@@ -144,8 +144,42 @@ func logInsert(chunk []storage.LogEvent) (string, []any, error) {
 // ListLogEvents implements storage.Storage: by log id, which the contract
 // makes sortable by age. The ORDER BY follows an index whatever the
 // filter (log_events_by_type, log_events_by_client, or the primary key),
-// so a page costs its offset plus its rows, never the whole table.
+// so a page costs its offset plus its rows, never the whole table; the
+// total stops counting at storage.MaxLogPage for the same reason.
 func (s *Store) ListLogEvents(ctx context.Context, tenant string, q storage.LogQuery) ([]storage.LogEvent, int, error) {
+	listQuery, countQuery, args := logListSQL(tenant, q)
+	var (
+		list  []storage.LogEvent
+		total = -1
+	)
+	err := s.readTx(ctx, nil, func(tx *sql.Tx) error {
+		var err error
+		if !q.SkipTotal {
+			if total, err = s.count(ctx, tx, countQuery, args...); err != nil {
+				return err
+			}
+		}
+		rows, err := tx.QueryContext(ctx, s.d.bind(listQuery), args...)
+		if err != nil {
+			return fmt.Errorf("sqlstore: list log events: %w", err)
+		}
+		defer rows.Close()
+		for rows.Next() {
+			e, err := scanLogEvent(rows)
+			if err != nil {
+				return fmt.Errorf("sqlstore: list log events: %w", err)
+			}
+			list = append(list, e)
+		}
+		return rows.Err()
+	})
+	return list, total, err
+}
+
+// logListSQL is ListLogEvents' page query and capped count, with their
+// arguments ("?" placeholders): one place, which the query plan tests
+// read too.
+func logListSQL(tenant string, q storage.LogQuery) (list, count string, args []any) {
 	where, args := "tenant = ?", []any{tenant}
 	if q.Type != "" {
 		where, args = where+" AND type = ?", append(args, q.Type)
@@ -164,42 +198,25 @@ func (s *Store) ListLogEvents(ctx context.Context, tenant string, q storage.LogQ
 	if page.PerPage <= 0 {
 		page.PerPage = storage.MaxLogPage
 	}
-	var (
-		list  []storage.LogEvent
-		total = -1
-	)
-	err := s.readTx(ctx, nil, func(tx *sql.Tx) error {
-		var err error
-		if !q.SkipTotal {
-			if total, err = s.count(ctx, tx, "SELECT COUNT(*) FROM log_events WHERE "+where, args...); err != nil {
-				return err
-			}
-		}
-		rows, err := tx.QueryContext(ctx, s.d.bind("SELECT "+logEventColumns+" FROM log_events WHERE "+where+order+pageClause(page)), args...)
-		if err != nil {
-			return fmt.Errorf("sqlstore: list log events: %w", err)
-		}
-		defer rows.Close()
-		for rows.Next() {
-			e, err := scanLogEvent(rows)
-			if err != nil {
-				return fmt.Errorf("sqlstore: list log events: %w", err)
-			}
-			list = append(list, e)
-		}
-		return rows.Err()
-	})
-	return list, total, err
+	list = "SELECT " + logEventColumns + " FROM log_events WHERE " + where + order + pageClause(page)
+	count = fmt.Sprintf("SELECT COUNT(*) FROM (SELECT 1 FROM log_events WHERE %s LIMIT %d) capped", where, storage.MaxLogPage)
+	return list, count, args
 }
 
-// PruneLogEvents implements storage.Storage: one short statement through
-// log_events_by_date, so retention never holds a long lock.
+// logPruneSQL is PruneLogEvents' statement ("?" placeholders: tenant,
+// tenant, limit, before).
+const logPruneSQL = "DELETE FROM log_events WHERE tenant = ? AND log_id IN " +
+	"(SELECT log_id FROM (SELECT log_id, date FROM log_events WHERE tenant = ? ORDER BY log_id LIMIT ?) oldest WHERE date < ?)"
+
+// PruneLogEvents implements storage.Storage: one short statement that
+// reads the tenant's limit oldest events by primary key (log ids sort by
+// age) and deletes those dated before before. A batch that holds a younger
+// event deletes fewer than limit, which ends the caller's loop: what
+// follows it by id is younger still. No index on date is needed.
 func (s *Store) PruneLogEvents(ctx context.Context, tenant string, before time.Time, limit int) (int, error) {
 	var n int64
 	err := s.write(ctx, func(tx *sql.Tx) ([]storage.Change, error) {
-		res, err := s.exec(ctx, tx, "DELETE FROM log_events WHERE tenant = ? AND log_id IN "+
-			"(SELECT log_id FROM log_events WHERE tenant = ? AND date < ? LIMIT ?)",
-			tenant, tenant, formatTime(before), limit)
+		res, err := s.exec(ctx, tx, logPruneSQL, tenant, tenant, limit, formatTime(before))
 		if err != nil {
 			return nil, fmt.Errorf("sqlstore: prune log events: %w", err)
 		}
