@@ -136,6 +136,9 @@ func (a *API) listLogs(w http.ResponseWriter, r *http.Request, _ token.Claims) e
 	}
 	lq.Page = q.storagePage()
 	lq.SkipTotal = !q.includeTotals
+	// The total counts what paging can reach: an exact count of a large
+	// log would read all of it.
+	lq.CountUpTo = storage.MaxLogPage
 	list, total, err := a.d.Store.ListLogEvents(r.Context(), a.d.Tenant, lq)
 	if err != nil {
 		return err

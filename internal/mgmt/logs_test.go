@@ -87,3 +87,32 @@ func TestLogs(t *testing.T) {
 		}
 	})
 }
+
+// TestLogTotalsStopAtWhatPagesReach: include_totals counts at most the
+// 1000 events page/per_page can reach, whatever the log holds.
+func TestLogTotalsStopAtWhatPagesReach(t *testing.T) {
+	e := newEnv(t)
+	var events []storage.LogEvent
+	for i := range storage.MaxLogPage + 30 {
+		typ := "seccft"
+		if i%100 == 0 {
+			typ = "feccft"
+		}
+		events = append(events, storage.LogEvent{Tenant: tenant, LogID: fmt.Sprintf("8%05d", i), Date: testNow.Add(time.Duration(i) * time.Millisecond),
+			Type: typ, ClientID: "c1"})
+	}
+	if err := e.store.AppendLogEvents(context.Background(), events); err != nil {
+		t.Fatal(err)
+	}
+	for query, want := range map[string]float64{
+		"include_totals=true&per_page=5&page=3":                float64(storage.MaxLogPage),
+		"include_totals=true&q=type:feccft":                    11,
+		"include_totals=true&sort=date:1&q=client_id:c1":       float64(storage.MaxLogPage),
+		"include_totals=true&q=client_id:c2&per_page=5&page=0": 0,
+	} {
+		got := e.req("GET", "/logs?"+query, "read:logs", nil).json(t)
+		if got["total"] != want {
+			t.Errorf("%s: total %v, want %v", query, got["total"], want)
+		}
+	}
+}

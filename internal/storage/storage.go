@@ -261,10 +261,7 @@ type HookFilter struct {
 }
 
 // MaxLogPage is the most events one ListLogEvents call returns: a query
-// without a page gets the first MaxLogPage, never the whole table. It
-// also caps the total ListLogEvents counts: pages reach no further (as
-// Auth0 pages through the first 1000 log search results only), and an
-// exact count of millions of events would read them all.
+// without a page gets the first MaxLogPage, never the whole table.
 const MaxLogPage = 1000
 
 // LogQuery narrows ListLogEvents. Results are newest first unless
@@ -280,6 +277,9 @@ type LogQuery struct {
 	// SkipTotal spares the count of matching events (returned as -1) for
 	// callers that do not show it.
 	SkipTotal bool
+	// CountUpTo, when positive, stops the count at that many events: an
+	// exact count of millions of events reads them all.
+	CountUpTo int
 }
 
 // Catalog is everything the token endpoint reads, loaded in one consistent
@@ -354,8 +354,8 @@ type Storage interface {
 	// refuses all the same is left out with *RejectedEventsError: it never
 	// fails the other rows.
 	AppendLogEvents(ctx context.Context, events []LogEvent) error
-	// ListLogEvents returns the page and the number of matching events,
-	// counted up to MaxLogPage (-1 with SkipTotal).
+	// ListLogEvents returns the page and the number of matching events
+	// (-1 with SkipTotal, at most CountUpTo when set).
 	ListLogEvents(ctx context.Context, tenant string, q LogQuery) ([]LogEvent, int, error)
 	// PruneLogEvents deletes those of the tenant's limit oldest events
 	// (by log id) dated before before, and says how many it deleted: fewer

@@ -144,8 +144,8 @@ func logInsert(chunk []storage.LogEvent) (string, []any, error) {
 // ListLogEvents implements storage.Storage: by log id, which the contract
 // makes sortable by age. The ORDER BY follows an index whatever the
 // filter (log_events_by_type, log_events_by_client, or the primary key),
-// so a page costs its offset plus its rows, never the whole table; the
-// total stops counting at storage.MaxLogPage for the same reason.
+// so a page costs its offset plus its rows, never the whole table; with
+// CountUpTo, so does the total.
 func (s *Store) ListLogEvents(ctx context.Context, tenant string, q storage.LogQuery) ([]storage.LogEvent, int, error) {
 	listQuery, countQuery, args := logListSQL(tenant, q)
 	var (
@@ -199,7 +199,10 @@ func logListSQL(tenant string, q storage.LogQuery) (list, count string, args []a
 		page.PerPage = storage.MaxLogPage
 	}
 	list = "SELECT " + logEventColumns + " FROM log_events WHERE " + where + order + pageClause(page)
-	count = fmt.Sprintf("SELECT COUNT(*) FROM (SELECT 1 FROM log_events WHERE %s LIMIT %d) capped", where, storage.MaxLogPage)
+	count = "SELECT COUNT(*) FROM log_events WHERE " + where
+	if q.CountUpTo > 0 {
+		count = fmt.Sprintf("SELECT COUNT(*) FROM (SELECT 1 FROM log_events WHERE %s LIMIT %d) capped", where, q.CountUpTo)
+	}
 	return list, count, args
 }
 
