@@ -1,13 +1,15 @@
 # The README's two commands: `make run` and `make test`.
 GO      ?= go
 BIN     := bin/tokenhook
-# The same server with the OpenSSL signer compiled in (-tags openssl): a
-# dynamically linked binary that needs glibc at exec, so it is not the
-# default build. See docs/configuration.md, "Signing".
-BIN_OPENSSL := bin/tokenhook-openssl
+# The default build signs through the system's libcrypto.so.3 when present
+# (loaded at run time, no cgo), which makes it a dynamically linked binary
+# that needs glibc at exec. The static build (-tags nolibcrypto) leaves
+# OpenSSL out, for scratch and musl images, and always signs with the
+# slower crypto/rsa. See docs/configuration.md, "Signing".
+BIN_STATIC := bin/tokenhook-static
 export CGO_ENABLED := 0
 
-.PHONY: build build-openssl run test test-unit test-deps node portability bench vet clean dashboard
+.PHONY: build build-static run test test-unit test-deps node portability bench vet clean dashboard
 
 # The dashboard (web/) is built into internal/dashboard/dist, which the
 # binary embeds. File targets rebuild it only when its sources change.
@@ -46,8 +48,8 @@ $(CHROMIUM):
 build: $(DASHBOARD)
 	$(GO) build -o $(BIN) ./cmd/tokenhook
 
-build-openssl: $(DASHBOARD)
-	$(GO) build -tags openssl -o $(BIN_OPENSSL) ./cmd/tokenhook
+build-static: $(DASHBOARD)
+	$(GO) build -tags nolibcrypto -o $(BIN_STATIC) ./cmd/tokenhook
 
 # Run the server on the embedded database with demo data and a printed curl.
 run: build
@@ -62,9 +64,11 @@ node:
 test-deps: node $(NPM_MARKERS) $(DASHBOARD) $(CHROMIUM)
 
 # Linux-only code sits behind build tags; these keep the other systems
-# compiling (vet type-checks the Windows build without linking it).
+# and the static build compiling (vet type-checks the Windows build
+# without linking it).
 portability:
 	GOOS=darwin $(GO) build ./...
+	$(GO) build -tags nolibcrypto ./...
 	GOOS=windows $(GO) vet ./...
 
 # The whole suite: unit, conformance (SQLite and PostgreSQL), end to end
@@ -82,11 +86,12 @@ test-unit: node $(NPM_MARKERS)
 	$(GO) test -short -count=1 -timeout 10m $(UNIT_PKGS)
 
 # Load the real server on loopback and compare CPU per token with one bare
-# RS256 signature, for the static build (crypto/rsa) and the -tags openssl
-# build (--signer openssl) in one run, and hooks on Node.js. BENCH_ARGS passes
-# options, e.g. BENCH_ARGS='-run hook -duration 3s'.
-bench: build build-openssl
-	$(GO) run -tags openssl ./cmd/tokenhook-bench -bin ./$(BIN) -openssl-bin ./$(BIN_OPENSSL) $(BENCH_ARGS)
+# RS256 signature, for both signers of the default build (--signer go and
+# openssl) in one run, hooks on Node.js, and node-oidc-provider side by side
+# when Node is on PATH. BENCH_ARGS passes options, e.g.
+# BENCH_ARGS='-run hook -duration 3s'.
+bench: build
+	$(GO) run ./cmd/tokenhook-bench -bin ./$(BIN) $(BENCH_ARGS)
 
 clean:
 	rm -rf bin

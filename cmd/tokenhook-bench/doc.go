@@ -3,12 +3,11 @@
 // cost of one bare RS256 signature measured in the same run: the floor a
 // token cannot go below. `make bench` runs it.
 //
-// The RS256 signature has two backends (crypto/rsa, and OpenSSL in a
-// binary built with -tags openssl), so with -openssl-bin the token
-// scenarios run again against that binary started with --signer openssl,
-// and each row's floor is the bare signature of its own backend. The bench
-// measures OpenSSL's bare signature in-process, so it must itself be
-// built with -tags openssl for that column (the Makefile does both).
+// The RS256 signature has two backends (crypto/rsa, and OpenSSL, which the
+// default build loads when libcrypto.so.3 is present), so the token
+// scenarios run with --signer go (rows "go") and, when this process can
+// load OpenSSL too, again with --signer openssl (rows "openssl"); each
+// row's floor is the bare signature of its own backend.
 //
 // The hook scenario runs once more against the Go build started with
 // --hook-isolation none (rows "go/inproc"): what the worker processes cost.

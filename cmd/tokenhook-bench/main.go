@@ -45,7 +45,6 @@ func main() {
 	duration := flag.Duration("duration", 10*time.Second, "measured load per scenario")
 	warmup := flag.Duration("warmup", 2*time.Second, "unmeasured load before each scenario")
 	concurrency := flag.Int("c", 16, "concurrent keep-alive connections")
-	opensslBin := flag.String("openssl-bin", "", "a tokenhook binary built with -tags openssl: also run the RS256 scenarios with --signer openssl")
 	only := flag.String("run", "", "run only the scenarios whose name matches this regular expression")
 	mockAPI := flag.String("mock-api", "", "internal: serve the loopback mock API of the node fetch scenario on this address")
 	flag.Parse()
@@ -58,7 +57,7 @@ func main() {
 		fmt.Fprintln(os.Stderr, "bench: -run:", err)
 		os.Exit(2)
 	}
-	if err := run(*bin, *opensslBin, *duration, *warmup, *concurrency); err != nil {
+	if err := run(*bin, *duration, *warmup, *concurrency); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
 	}
@@ -95,7 +94,7 @@ type backend struct {
 	node bool
 }
 
-func run(bin, opensslBin string, duration, warmup time.Duration, concurrency int) error {
+func run(bin string, duration, warmup time.Duration, concurrency int) error {
 	key, err := rsa.GenerateKey(rand.Reader, 2048)
 	if err != nil {
 		return err
@@ -113,13 +112,15 @@ func run(bin, opensslBin string, duration, warmup time.Duration, concurrency int
 	// loopback mock API; the embedded engine's rows above are its baseline.
 	backends = append(backends, backend{name: "node", bin: bin, signer: "go", sign: key, node: true,
 		args: []string{"--hook-egress-allow", "127.0.0.0/8"}})
-	opensslNote := "not measured (no -openssl-bin)"
-	if opensslBin != "" {
+	opensslNote := "not measured"
+	if err := openssl.Load(); err != nil {
+		opensslNote += ": " + err.Error()
+	} else {
 		ossl, err := opensslSigner(key)
 		if err != nil {
-			return fmt.Errorf("-openssl-bin needs OpenSSL in the bench too (go run -tags openssl): %w", err)
+			return err
 		}
-		backends = append(backends, backend{name: "openssl", bin: opensslBin, signer: "openssl", sign: ossl,
+		backends = append(backends, backend{name: "openssl", bin: bin, signer: "openssl", sign: ossl,
 			only: map[string]bool{"client_credentials": true, "with simple hook": true}})
 		opensslNote = fmt.Sprintf("%.3f ms CPU (%s)", ms(bareSignatureCPU(ossl, 1000)), openssl.Version())
 	}

@@ -66,7 +66,7 @@ TOKENHOOK_DATA_DIR); a flag given on the command line wins.`,
 	f.StringSliceVar(&cfg.HookEgressDeny, "hook-egress-deny", cfg.HookEgressDeny, "destinations hook code may not reach, overriding --hook-egress-allow: CIDR, address or host name")
 	f.StringVar(&cfg.Node, "node", cfg.Node, "Node.js executable (18+) for hooks with npm dependencies or Node built-ins (default: node on PATH; without it only those hooks are unavailable)")
 	f.StringVar(&cfg.NPMRegistry, "npm-registry", cfg.NPMRegistry, "registry hook dependencies are installed from (default: what the machine's npm is configured for)")
-	f.StringVar(&cfg.Signer, "signer", cfg.Signer, "RSA signing backend: go, openssl (fail without it) or auto (OpenSSL when present and self-tested; needs a -tags openssl build)")
+	f.StringVar(&cfg.Signer, "signer", cfg.Signer, "RSA signing backend: go, openssl (fail without it) or auto (OpenSSL when present and self-tested, else Go; the static build has no OpenSSL)")
 	f.IntVar(&cfg.BcryptCost, "bcrypt-cost", cfg.BcryptCost, "bcrypt work factor of new password hashes (4..31)")
 	f.IntVar(&cfg.BruteForceThreshold, "brute-force-threshold", cfg.BruteForceThreshold, "failed logins of one user from one IP that block the pair (0: off)")
 	f.IntVar(&cfg.SignupRateLimit, "signup-rate-limit", cfg.SignupRateLimit, "sign ups one client address may make per minute at /dbconnections/signup (0: no limit)")

@@ -71,8 +71,8 @@ type Config struct {
 	// Signer is the RSA signing backend: "go" (crypto/rsa), "openssl" (the
 	// system's libcrypto.so.3; start-up fails without it) or "auto"
 	// (OpenSSL when it loads and passes its self-test, else Go)
-	// (TOKENHOOK_SIGNER). OpenSSL is only compiled into binaries built
-	// with -tags openssl.
+	// (TOKENHOOK_SIGNER). The static build (-tags nolibcrypto, `make
+	// build-static`) has no OpenSSL: there auto means Go and openssl fails.
 	Signer string
 	// ShutdownTimeout bounds a graceful shutdown (TOKENHOOK_SHUTDOWN_TIMEOUT).
 	ShutdownTimeout time.Duration

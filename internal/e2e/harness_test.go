@@ -31,6 +31,7 @@ func TestMain(m *testing.M) {
 		panic(err)
 	}
 	binary = filepath.Join(dir, "tokenhook")
+	// The same build as `make build`: no tags (so OpenSSL is in) and no cgo.
 	build := exec.Command("go", "build", "-o", binary, "github.com/tokenhook/tokenhook/cmd/tokenhook")
 	build.Env = append(os.Environ(), "CGO_ENABLED=0")
 	if out, err := build.CombinedOutput(); err != nil {
@@ -55,7 +56,7 @@ type options struct {
 	args    []string // extra serve flags
 	env     []string
 	noAdmin bool   // do not pass TOKENHOOK_ADMIN_* (exercise the generated admin)
-	bin     string // another tokenhook binary (the -tags openssl build); empty means binary
+	bin     string // another executable (the static build, a wrapper); empty means binary
 	tls     *tlsFiles
 }
 

@@ -43,8 +43,8 @@ type Signers struct {
 }
 
 // NewSigners checks mode and, for "openssl" and "auto", loads OpenSSL.
-// In "openssl" mode a library that cannot be loaded (including in a build
-// without -tags openssl) is an error: the operator asked for it. In
+// In "openssl" mode a library that cannot be loaded (including in the
+// static build, -tags nolibcrypto) is an error: the operator asked for it. In
 // "auto" mode it means signing with crypto/rsa, which is logged once.
 func NewSigners(mode string, log *slog.Logger) (*Signers, error) {
 	if log == nil {

@@ -328,7 +328,7 @@ func TestTokensByteIdenticalAcrossBackends(t *testing.T) {
 		}
 	}
 	if !have {
-		t.Log("OpenSSL not built in: compared the Go backend with go-jose only (run with -tags openssl)")
+		t.Log("OpenSSL not built in: compared the Go backend with go-jose only (the static build, -tags nolibcrypto)")
 	}
 }
 

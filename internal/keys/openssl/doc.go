@@ -15,17 +15,25 @@
 //
 // # Build tag, and what it costs
 //
-// The signer is compiled in only with -tags openssl on linux/amd64 (tested)
-// and linux/arm64 (builds; not yet run on arm64 hardware). Without the tag Load returns ErrNotBuilt and nothing here
-// imports purego. The reason is that dlopen needs the C dynamic loader:
-// a binary that imports purego, even built with CGO_ENABLED=0, is linked
-// as a dynamic ELF executable (interpreter /lib64/ld-linux-x86-64.so.2,
-// NEEDED libc.so.6, libdl.so.2, libpthread.so.0). It still builds with no
-// C compiler, but it no longer starts on a scratch or distroless/static
-// image or on musl (Alpine) without glibc, and that failure happens at
-// exec, before any fallback could run. So the default build stays a
-// static binary, and images that ship glibc and libssl3 build with
-// -tags openssl.
+// The signer is compiled in by default on linux/amd64 (tested) and
+// linux/arm64 (builds; not yet run on arm64 hardware). The static build,
+// -tags nolibcrypto (`make build-static`), leaves it out: there Load
+// returns ErrNotBuilt and nothing here imports purego. That build exists
+// because dlopen needs the C dynamic loader: a binary that imports purego,
+// even built with CGO_ENABLED=0, is linked as a dynamic ELF executable
+// (interpreter /lib64/ld-linux-x86-64.so.2, NEEDED libc.so.6, libdl.so.2,
+// libpthread.so.0). It still builds with no C compiler, but it does not
+// start on a scratch or distroless/static image or on musl (Alpine)
+// without glibc, and that failure happens at exec, before any fallback
+// could run.
+//
+// The constraint is inverted (a tag to leave the signer out, not one to
+// put it in) so that every way of building the server gets the fast
+// signer: `make build`, a plain `go build ./cmd/tokenhook` or `go install`,
+// and the end-to-end tests, which build the binary with plain `go build`.
+// A tag to opt in meant those silently built the slower binary. Without
+// libcrypto.so.3 at run time the default binary still starts and signs
+// with crypto/rsa (internal/keys logs why, once).
 //
 // # Finding the library
 //

@@ -13,10 +13,10 @@ import (
 	"unsafe"
 )
 
-// ErrNotBuilt is what Load returns in a binary built without the openssl
-// tag (or for a platform purego's loader does not cover here): such a
-// binary stays a static executable and signs with crypto/rsa.
-var ErrNotBuilt = errors.New("openssl: signer not built in (build with -tags openssl on linux/amd64 or linux/arm64)")
+// ErrNotBuilt is what Load returns in the static build (-tags nolibcrypto,
+// `make build-static`) or on a platform purego's loader is not used for
+// here: such a binary signs with crypto/rsa.
+var ErrNotBuilt = errors.New("openssl: signer not built in (static build: -tags nolibcrypto, or not linux/amd64 or linux/arm64)")
 
 var (
 	loadOnce sync.Once
