@@ -29,6 +29,16 @@
 // -run picks scenarios by name, e.g. -run 'hook' for all hook rows and
 // -run node for the Node ones.
 //
+// The comparison with node-oidc-provider (-run oidc; oidc_peer.go) runs
+// last, when node and npm are on PATH: npm ci installs the pinned
+// oidc-provider of testdata/oidc-peer (package.json and its lockfile) into
+// a temporary directory, and peer.mjs there issues client_credentials
+// tokens RS256 with extraTokenClaims adding the simple hook's claims. The
+// default build (no --signer, so auto) with the simple hook and the peer
+// are loaded in alternating rounds (-oidc-rounds) at each concurrency
+// (-oidc-c, 16 and 64), and the printed ratios are the medians of the
+// rounds' ratios, against issue 14's targets.
+//
 // The ES256 scenario creates an ES256 API and a grant to it through
 // /api/v2 and loads client credentials for that API; its floor is a bare
 // P-256 signature by crypto/ecdsa, which signs ES256 with either --signer.

@@ -146,7 +146,7 @@ func run(bin string, duration, warmup time.Duration, concurrency int) error {
 			return fmt.Errorf("signer %s: %w", b.name, err)
 		}
 	}
-	return nil
+	return runOIDCPeer(bin, duration, warmup)
 }
 
 func runBackend(b backend, duration, warmup time.Duration, concurrency int) error {
