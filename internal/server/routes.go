@@ -18,11 +18,12 @@ func (s *Server) routes() http.Handler {
 	mux.Handle("/api/v2/", s.refreshAfterWrite(s.mgmt.Handler()))
 	mux.HandleFunc("GET /healthz", s.healthz)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(s.registry, promhttp.HandlerOpts{}))
-	// The dashboard: its single page, its content-hashed assets and its
-	// JSON endpoints (sign-in, session, Try it); everything else it does
+	// The dashboard: its single page, its content-hashed assets, its icon
+	// and its JSON endpoints (sign-in, session, Try it); everything else it does
 	// goes through /api/v2 with the session cookie.
 	mux.HandleFunc("GET /{$}", s.dash.ServeIndex)
 	mux.HandleFunc("GET /assets/", s.dash.ServeAsset)
+	mux.HandleFunc("GET /favicon.ico", s.dash.ServeFavicon)
 	mux.Handle("/dashboard/api/", s.dash.APIHandler())
 	return s.recoverPanics(s.securityHeaders(s.limitHeaders(s.forwardedClient(mux))))
 }

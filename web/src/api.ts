@@ -136,6 +136,7 @@ export interface LogEvent {
 export interface User {
   user_id: string;
   email: string;
+  email_verified?: boolean;
   username?: string;
   name?: string;
   blocked?: boolean;

@@ -1,8 +1,8 @@
 import { useEffect, useRef, useState } from "preact/hooks";
 import type { EditorView } from "@codemirror/view";
 import {
-  api, ApiError, hookPoints, HOOK_NAME, RUNNER_REQUEST_ID,
-  type Hook, type HookLogLine, type HookPoint, type RunReport,
+  api, ApiError, hookPoints, HOOK_NAME, request, RUNNER_REQUEST_ID,
+  type Client, type ClientGrant, type Hook, type HookLogLine, type HookPoint, type ResourceServer, type RunReport, type SessionInfo, type User,
 } from "../api";
 import { createEditor, compileDiagnostic, showDiagnostics } from "../editor";
 import { setDirty } from "../dirty";
@@ -187,6 +187,7 @@ function Runner({ hook, point, code, known }: { hook: Hook; point?: HookPoint; c
       <label>Payload
         <textarea id="runner-payload" rows={10} spellcheck={false} value={shown} onInput={(e) => setPayload((e.target as HTMLTextAreaElement).value)} />
       </label>
+      <Prefill point={point} payload={shown} onFill={setPayload} />
       <div class="actions">
         <button type="button" class="small" onClick={() => setPayload(null)}>Reset payload</button>
         <button id="runner-run" type="button" class="primary" disabled={!!action.busy} onClick={run}>{action.busy || "Run"}</button>
@@ -208,6 +209,86 @@ function Runner({ hook, point, code, known }: { hook: Hook; point?: HookPoint; c
         </div>
       )}
     </div>
+  );
+}
+
+// Prefill writes a real application, API and (for points with a user) user
+// of the tenant into the runner's payload, in the shapes the hook gets them
+// at a token request: client {id, name, tenant, metadata}, the audience,
+// the scopes the request would be granted (the client grant's for client
+// credentials, else all of the API's), user {id, tenant, username, email,
+// emailVerified, displayName, user_metadata, app_metadata}. Only the keys
+// the point's payload has are written; the rest of the payload is kept.
+function Prefill({ point, payload, onFill }: { point?: HookPoint; payload: string; onFill: (p: string) => void }) {
+  const data = useAsync(async () => {
+    const [session, clients, apis, grants] = await Promise.all([
+      request<SessionInfo>("GET", "/dashboard/api/session"),
+      api.get<Client[]>("/clients?per_page=100"),
+      api.get<ResourceServer[]>("/resource-servers?per_page=100"),
+      api.get<ClientGrant[]>("/client-grants?per_page=100"),
+    ]);
+    return { tenant: session.tenant, clients: clients.filter((c) => !c.global), apis: apis.filter((a) => !a.is_system), grants };
+  });
+  const wantsUser = !!point && point.arguments.includes("user");
+  const users = useAsync(() => wantsUser ? api.get<User[]>("/users?per_page=50") : Promise.resolve([] as User[]), [wantsUser]);
+  const [clientId, setClientId] = useState("");
+  const [audience, setAudience] = useState("");
+  const [userId, setUserId] = useState("");
+  const [error, setError] = useState<unknown>(null);
+  if (!point || !point.arguments.includes("client")) return null;
+  const d = data.data;
+  const fill = () => {
+    setError(null);
+    let p: Record<string, unknown>;
+    try {
+      const v = JSON.parse(payload);
+      p = v && typeof v === "object" && !Array.isArray(v) ? v : {};
+    } catch {
+      setError(new Error("The payload is not valid JSON; reset it first."));
+      return;
+    }
+    const c = d?.clients.find((x) => x.client_id === clientId);
+    if (c) p.client = { id: c.client_id, name: c.name, tenant: d!.tenant, metadata: c.client_metadata ?? {} };
+    const a = d?.apis.find((x) => x.identifier === audience);
+    if (a && point.arguments.includes("audience")) {
+      p.audience = a.identifier;
+      const g = d!.grants.find((x) => x.client_id === clientId && x.audience === a.identifier);
+      const scopes = point.id === "credentials-exchange" ? (g?.scope ?? []) : (a.scopes ?? []).map((s) => s.value);
+      p.scope = scopes.length ? scopes : undefined;
+    }
+    const u = (users.data ?? []).find((x) => x.user_id === userId);
+    if (u && wantsUser) {
+      p.user = {
+        id: u.user_id, tenant: d!.tenant, username: u.username, email: u.email, emailVerified: !!u.email_verified,
+        displayName: u.name, user_metadata: u.user_metadata ?? {}, app_metadata: u.app_metadata ?? {},
+      };
+    }
+    onFill(JSON.stringify(p, null, 2));
+  };
+  return (
+    <details class="prefill" id="runner-prefill">
+      <summary>Fill the payload from this tenant</summary>
+      <ErrorBanner error={data.error || users.error || error} />
+      <div class="prefill-row">
+        <select id="prefill-client" aria-label="Application" value={clientId} onChange={(e) => setClientId((e.target as HTMLSelectElement).value)}>
+          <option value="">Application…</option>
+          {(d?.clients ?? []).map((c) => <option value={c.client_id}>{c.name}</option>)}
+        </select>
+        {point.arguments.includes("audience") && (
+          <select id="prefill-audience" aria-label="API" value={audience} onChange={(e) => setAudience((e.target as HTMLSelectElement).value)}>
+            <option value="">API…</option>
+            {(d?.apis ?? []).map((a) => <option value={a.identifier}>{a.name} ({a.identifier})</option>)}
+          </select>
+        )}
+        {wantsUser && (
+          <select id="prefill-user" aria-label="User" value={userId} onChange={(e) => setUserId((e.target as HTMLSelectElement).value)}>
+            <option value="">User…</option>
+            {(users.data ?? []).map((u) => <option value={u.user_id}>{u.email || u.username || u.user_id}</option>)}
+          </select>
+        )}
+        <button id="prefill-fill" type="button" class="small" disabled={!d || (!clientId && !audience && !userId)} onClick={fill}>Fill</button>
+      </div>
+    </details>
   );
 }
 
