@@ -42,4 +42,22 @@
 // The ES256 scenario creates an ES256 API and a grant to it through
 // /api/v2 and loads client credentials for that API; its floor is a bare
 // P-256 signature by crypto/ecdsa, which signs ES256 with either --signer.
+//
+// Two sections follow the token table (logs.go, replicas.go); -run logs
+// and -run replicas select them alone:
+//
+//   - logs: on SQLite and on PostgreSQL (-pg), -log-events events (5
+//     million by default) are written straight into the tenant log by one
+//     INSERT ... SELECT per chunk (a recursive CTE on SQLite,
+//     generate_series on PostgreSQL), in the server's id form; then the
+//     bytes per event on disk, the p50/p99 of /api/v2/logs for sorts,
+//     pages, q filters and checkpoints, and, after a restart with the
+//     default retention, the prune rate of the -log-backlog share older
+//     than 30 days and tokens/s while it is pruned against before.
+//   - replicas: 1, 2 and 3 servers on one PostgreSQL schema behind a
+//     round-robin proxy in this process (the shared issuer), each pinned
+//     to a core of its own with taskset when the machine has a core per
+//     replica plus one (otherwise it says so); tokens/s against linear,
+//     and the p50/p99 of the time from a client and grant created on one
+//     replica until each other replica issues that client a token.
 package main

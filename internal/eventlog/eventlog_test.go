@@ -254,8 +254,10 @@ func TestRetentionPrunesOldEvents(t *testing.T) {
 		now := time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)
 		var old []storage.LogEvent
 		for i := range 2500 { // past one batch of 1000
-			old = append(old, storage.LogEvent{Tenant: "t", LogID: fmt.Sprintf("old-%05d", i), Date: now.Add(-31 * 24 * time.Hour), Type: "seccft"},
-				storage.LogEvent{Tenant: "other", LogID: fmt.Sprintf("old-%05d", i), Date: now.Add(-31 * 24 * time.Hour), Type: "seccft"})
+			// Log ids sort by age: these sort before the ULIDs Record makes.
+			id := fmt.Sprintf("00000OLD%05d", i)
+			old = append(old, storage.LogEvent{Tenant: "t", LogID: id, Date: now.Add(-31 * 24 * time.Hour), Type: "seccft"},
+				storage.LogEvent{Tenant: "other", LogID: id, Date: now.Add(-31 * 24 * time.Hour), Type: "seccft"})
 		}
 		if err := store.AppendLogEvents(t.Context(), old); err != nil {
 			t.Fatal(err)
