@@ -6,12 +6,16 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/chromedp/chromedp"
 )
 
 // postMock is a loopback API the post-point hooks post to. A request
@@ -29,6 +33,10 @@ func newPostMock(t *testing.T) *postMock {
 	t.Helper()
 	m := &postMock{gate: closed(), arrived: make(chan struct{}, 16), received: make(chan map[string]any, 16)}
 	m.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodGet {
+			_, _ = io.WriteString(w, "<!doctype html><title>done</title><p id=done>back at the app</p>")
+			return
+		}
 		b, _ := io.ReadAll(r.Body)
 		m.mu.Lock()
 		gate := m.gate
@@ -223,5 +231,149 @@ func drain(c chan struct{}) {
 		default:
 			return
 		}
+	}
+}
+
+// TestPostChangePassword: a password set through PATCH /api/v2/users/{id}
+// and one set on a ticket's page both run post-change-password, and the
+// new password logs in. The ticket page is driven in headless Chromium.
+func TestPostChangePassword(t *testing.T) {
+	needChromium(t)
+	mock := newPostMock(t)
+	in := start(t, options{args: append([]string{"--hook-egress-allow", "127.0.0.0/8"}, fastBcrypt...)})
+	confID, confSecret, _ := in.passwordApps()
+	ann := in.ann()
+	id := ann["user_id"].(string)
+	if r := in.api("POST", "hooks", map[string]any{"name": "revoke-elsewhere", "triggerId": "post-change-password", "enabled": true,
+		"script": postHook(mock.URL, "/changed")}); r.status != 201 {
+		t.Fatalf("create hook: %d %s", r.status, r.body)
+	}
+	check := func(what string) {
+		t.Helper()
+		got := mock.next(t, in, what)
+		user, _ := got["user"].(map[string]any)
+		conn, _ := got["connection"].(map[string]any)
+		reset, _ := user["last_password_reset"].(string)
+		if _, err := time.Parse(time.RFC3339, reset); err != nil || user["id"] != strings.TrimPrefix(id, "auth0|") ||
+			user["email"] != "ann@example.com" || user["username"] != "ann" || conn["id"] != in.connectionID(t) ||
+			got["path"] != "/changed" {
+			t.Fatalf("%s: the hook got %v", what, got)
+		}
+	}
+
+	// The Management API.
+	if r := in.api("PATCH", "users/"+url.PathEscape(id), map[string]any{"password": "patched password 1"}); r.status != 200 {
+		t.Fatalf("patch: %d %s", r.status, r.body)
+	}
+	check("PATCH")
+	if r := in.login(confID, confSecret, "ann", "patched password 1"); r.status != 200 {
+		t.Fatalf("login with the patched password: %d %s", r.status, r.body)
+	}
+	// A PATCH without a password runs nothing: the next post is the ticket's.
+	if r := in.api("PATCH", "users/"+url.PathEscape(id), map[string]any{"name": "Ann E."}); r.status != 200 {
+		t.Fatalf("patch name: %d %s", r.status, r.body)
+	}
+
+	// A ticket, used in the browser.
+	r := in.api("POST", "tickets/password-change", map[string]any{"user_id": id, "result_url": mock.URL + "/done", "ttl_sec": 600})
+	ticket, _ := r.json(t)["ticket"].(string)
+	if r.status != 201 || !strings.HasPrefix(ticket, in.base+"lo/reset?ticket=") {
+		t.Fatalf("ticket: %d %s", r.status, r.body)
+	}
+	b := newBrowser(t, in)
+	b.run("open the ticket", chromedp.Navigate(ticket), chromedp.WaitVisible(chromedp.CSS("#password")))
+	b.run("too short", chromedp.SendKeys(chromedp.CSS("#password"), "short"),
+		chromedp.SendKeys(chromedp.CSS("#password_confirm"), "short"),
+		script(`document.querySelector("#password").removeAttribute("minlength")`),
+		chromedp.Click(chromedp.CSS("#submit")))
+	b.waitText("#error", "too weak")
+	b.screenshot("password-ticket-weak")
+	b.run("set the password", chromedp.WaitVisible(chromedp.CSS("#password")),
+		chromedp.SendKeys(chromedp.CSS("#password"), "ticket password 2"),
+		chromedp.SendKeys(chromedp.CSS("#password_confirm"), "ticket password 2"),
+		chromedp.Click(chromedp.CSS("#submit")))
+	b.waitText("#done", "back at the app")
+	if loc := evalJS[string](b, "location.href"); loc != mock.URL+"/done" {
+		t.Fatalf("sent to %s", loc)
+	}
+	check("ticket")
+	if r := in.login(confID, confSecret, "ann", "ticket password 2"); r.status != 200 {
+		t.Fatalf("login with the ticket's password: %d %s", r.status, r.body)
+	}
+	if r := in.login(confID, confSecret, "ann", "patched password 1"); r.status != 403 {
+		t.Fatalf("the old password still logs in: %d %s", r.status, r.body)
+	}
+	// Single use.
+	if r := in.do("GET", strings.TrimPrefix(ticket, in.base), "", nil, nil); r.status != 404 {
+		t.Fatalf("used ticket: %d %s", r.status, r.body)
+	}
+}
+
+// TestPasswordTicketForm: the page without a browser: the CSRF token must
+// match its cookie, tickets of unknown users and bad bodies are 4xx, and
+// /dbconnections/change_password says no email sender is configured.
+func TestPasswordTicketForm(t *testing.T) {
+	in := start(t, options{args: fastBcrypt})
+	ann := in.ann()
+	for _, c := range []struct {
+		body   map[string]any
+		status int
+	}{
+		{map[string]any{}, 400},
+		{map[string]any{"user_id": "auth0|nobody"}, 404},
+		{map[string]any{"email": "ann@example.com"}, 400},
+		{map[string]any{"email": "ann@example.com", "connection_id": "con_nope"}, 404},
+		{map[string]any{"user_id": ann["user_id"], "result_url": "javascript:alert(1)"}, 400},
+		{map[string]any{"user_id": ann["user_id"], "ttl_sec": -1}, 400},
+		{map[string]any{"user_id": ann["user_id"], "bogus": 1}, 400},
+	} {
+		if r := in.api("POST", "tickets/password-change", c.body); r.status != c.status || r.json(t)["statusCode"] != float64(c.status) {
+			t.Fatalf("%v: %d %s", c.body, r.status, r.body)
+		}
+	}
+	r := in.api("POST", "tickets/password-change", map[string]any{"email": "ANN@example.com", "connection_id": in.connectionID(t)})
+	ticket, _ := r.json(t)["ticket"].(string)
+	if r.status != 201 || ticket == "" {
+		t.Fatalf("ticket by email: %d %s", r.status, r.body)
+	}
+	path := strings.TrimPrefix(ticket, in.base)
+	g := in.do("GET", path, "", nil, nil)
+	csrf := regexp.MustCompile(`name="csrf" value="([0-9a-f]+)"`).FindStringSubmatch(string(g.body))
+	var cookie string
+	for _, c := range (&http.Response{Header: g.header}).Cookies() {
+		if c.Name == "tokenhook_reset_csrf" {
+			cookie = c.Value
+		}
+	}
+	if g.status != 200 || csrf == nil || cookie == "" || csrf[1] != cookie || !strings.Contains(string(g.body), "<form") {
+		t.Fatalf("page: %d %v %s", g.status, g.header, g.body)
+	}
+	post := func(cookieValue, csrfValue string) response {
+		return in.do("POST", path, "application/x-www-form-urlencoded", strings.NewReader(url.Values{"csrf": {csrfValue},
+			"password": {"new password 3"}, "password_confirm": {"new password 3"}}.Encode()),
+			http.Header{"Cookie": {"tokenhook_reset_csrf=" + cookieValue}})
+	}
+	if r := post(cookie, strings.Repeat("0", 64)); r.status != 403 {
+		t.Fatalf("wrong CSRF token: %d %s", r.status, r.body)
+	}
+	if r := post(cookie, cookie); r.status != 200 || !strings.Contains(string(r.body), "Password changed") {
+		t.Fatalf("change: %d %s", r.status, r.body)
+	}
+	if r := post(cookie, cookie); r.status != 404 {
+		t.Fatalf("second use: %d %s", r.status, r.body)
+	}
+	r = in.do("POST", "dbconnections/change_password", "application/json", strings.NewReader(`{"email":"ann@example.com","connection":"`+dbConn+`"}`), nil)
+	if m := r.json(t); r.status != 501 || m["statusCode"] != float64(501) || !strings.Contains(m["description"].(string), "email sender") {
+		t.Fatalf("change_password: %d %s", r.status, r.body)
+	}
+}
+
+func needChromium(t *testing.T) {
+	t.Helper()
+	if os.Getenv("TOKENHOOK_SKIP_CHROMIUM") == "1" {
+		t.Skip("TOKENHOOK_SKIP_CHROMIUM=1")
+	}
+	if chromiumPath() == "" {
+		t.Fatal("no Chromium found: install Debian's chromium package, set TOKENHOOK_CHROMIUM, or TOKENHOOK_SKIP_CHROMIUM=1 to skip")
 	}
 }

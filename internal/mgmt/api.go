@@ -67,6 +67,9 @@ type Deps struct {
 	// NodeAvailable reports (nil) that Node.js can run hooks on this
 	// server, or why not; nil refuses every hook that needs Node.js.
 	NodeAvailable func() error
+	// Outbox is woken after a write stored a pending execution of an
+	// asynchronous point (post-change-password); nil: nobody is.
+	Outbox interface{ Notify() }
 }
 
 // API serves /api/v2.

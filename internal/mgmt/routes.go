@@ -70,6 +70,7 @@ func (a *API) ownRoutes() []route {
 		{"DELETE", "/user-blocks", anyOf(scopeUpdateUsers), a.deleteUserBlocks(true)},
 		{"GET", "/user-blocks/{id}", anyOf(scopeReadUsers), a.listUserBlocks(false)},
 		{"DELETE", "/user-blocks/{id}", anyOf(scopeUpdateUsers), a.deleteUserBlocks(false)},
+		{"POST", "/tickets/password-change", anyOf(scopeCreateUserTickets), a.createPasswordTicket},
 
 		{"GET", "/hooks", anyOf(scopeReadHooks), a.listHooks},
 		{"POST", "/hooks", anyOf(scopeCreateHooks), a.createHook},

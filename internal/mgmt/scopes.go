@@ -50,6 +50,7 @@ const (
 	scopeUpdateUsers            = "update:users"
 	scopeDeleteUsers            = "delete:users"
 	scopeUpdateUsersAppMetadata = "update:users_app_metadata"
+	scopeCreateUserTickets      = "create:user_tickets"
 
 	scopeReadConnections   = "read:connections"
 	scopeUpdateConnections = "update:connections"
@@ -88,6 +89,7 @@ var scopeDescriptions = []storage.Scope{
 	{Value: scopeUpdateUsers, Description: "Update Users"},
 	{Value: scopeDeleteUsers, Description: "Delete Users"},
 	{Value: scopeUpdateUsersAppMetadata, Description: "Update Users App Metadata"},
+	{Value: scopeCreateUserTickets, Description: "Create User Tickets"},
 	{Value: scopeReadConnections, Description: "Read Connections"},
 	{Value: scopeUpdateConnections, Description: "Update Connections"},
 }

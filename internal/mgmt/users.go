@@ -12,6 +12,8 @@ import (
 	"strings"
 	"unicode"
 
+	"github.com/tokenhook/tokenhook/internal/hooks"
+	"github.com/tokenhook/tokenhook/internal/outbox"
 	"github.com/tokenhook/tokenhook/internal/password"
 	"github.com/tokenhook/tokenhook/internal/storage"
 	"github.com/tokenhook/tokenhook/internal/token"
@@ -403,28 +405,46 @@ func (a *API) updateUser(w http.ResponseWriter, r *http.Request, caller token.Cl
 	case in.PasswordHash != nil:
 		return errBody("Additional properties not allowed: password_hash")
 	}
-	var hash string
+	var (
+		hash string
+		err  error
+	)
 	if in.Password != nil {
 		// Hashed before the update transaction: bcrypt must not hold the
 		// row lock (or, on SQLite, the database write lock).
-		var err error
 		if hash, err = a.hashFor(*in.Password); err != nil {
 			return err
 		}
 	}
 	id := r.PathValue("id")
-	u, err := a.d.Store.UpdateUser(r.Context(), a.d.Tenant, id, func(u storage.User) (storage.User, error) {
-		if err := in.apply(&u); err != nil {
-			return u, err
+	notify := false
+	if hash != "" {
+		if notify, err = a.postChangePasswordEnabled(r); err != nil {
+			return err
 		}
-		if hash != "" {
-			u.PasswordHash = hash
+	}
+	u, err := a.d.Store.UpdateUserThen(r.Context(), a.d.Tenant, id, func(u storage.User) (storage.User, []storage.Execution, error) {
+		if err := in.apply(&u); err != nil {
+			return u, nil, err
 		}
 		u.UpdatedAt = a.d.Now()
-		return u, nil
+		if hash == "" {
+			return u, nil, nil
+		}
+		u.PasswordHash = hash
+		if !notify {
+			return u, nil, nil
+		}
+		// post-change-password runs from the outbox, stored with the new
+		// password in this transaction (internal/outbox).
+		e, err := outbox.PasswordChanged(u, u.UpdatedAt, a.d.Rand)
+		return u, []storage.Execution{e}, err
 	})
 	if err != nil {
 		return notFoundAs(conflictAsErr(err, errUserExists), errNoUser)
+	}
+	if notify && a.d.Outbox != nil {
+		a.d.Outbox.Notify()
 	}
 	// A new password lifts brute-force blocks, as a reset does on Auth0.
 	if hash != "" {
@@ -434,6 +454,15 @@ func (a *API) updateUser(w http.ResponseWriter, r *http.Request, caller token.Cl
 	}
 	writeJSON(w, http.StatusOK, userOut(u))
 	return nil
+}
+
+// postChangePasswordEnabled reports whether a post-change-password hook
+// is enabled: only then is a pending execution stored.
+func (a *API) postChangePasswordEnabled(r *http.Request) (bool, error) {
+	on := true
+	list, _, err := a.d.Store.ListHooks(r.Context(), a.d.Tenant, storage.HookFilter{TriggerID: hooks.PostChangePassword, Enabled: &on},
+		storage.Page{PerPage: 1})
+	return len(list) > 0, err
 }
 
 func (a *API) deleteUser(w http.ResponseWriter, r *http.Request, _ token.Claims) error {

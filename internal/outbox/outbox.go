@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"strings"
 	"sync"
 	"time"
 
@@ -253,4 +254,16 @@ func (w *Worker) failed(ctx context.Context, e storage.Execution, hk *storage.Ho
 		}
 	}
 	w.Events.Record(ev)
+}
+
+// PasswordChanged is the pending post-change-password execution for u,
+// whose password changed at at: stored by the caller in the update's
+// transaction (storage.UpdateUserThen).
+func PasswordChanged(u storage.User, at time.Time, rand io.Reader) (storage.Execution, error) {
+	d := hooks.Deferred{
+		PasswordChange: &hooks.PasswordChange{ID: strings.TrimPrefix(u.UserID, "auth0|"), Username: u.Username, Email: u.Email,
+			LastPasswordReset: at.UTC().Format("2006-01-02T15:04:05.000Z")},
+		ConnectionID: storage.DatabaseConnectionID(u.Tenant), ConnectionName: storage.DatabaseConnection, Tenant: u.Tenant,
+	}
+	return New(u.Tenant, hooks.PostChangePassword, d, at, rand)
 }

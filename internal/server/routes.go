@@ -4,6 +4,9 @@ import (
 	"net/http"
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/tokenhook/tokenhook/internal/reset"
+	"github.com/tokenhook/tokenhook/internal/signup"
 )
 
 // routes is the table of contents of the HTTP surface. The Management
@@ -13,6 +16,9 @@ func (s *Server) routes() http.Handler {
 	mux.Handle("/oauth/token", s.tokens)
 	mux.Handle("/userinfo", s.userinfo)
 	mux.Handle("/dbconnections/signup", s.signup)
+	mux.HandleFunc("/dbconnections/change_password", signup.ChangePassword)
+	// The page a password-change ticket links to.
+	mux.Handle(reset.Path, s.reset)
 	mux.HandleFunc("GET /.well-known/jwks.json", s.jwks)
 	mux.HandleFunc("GET /.well-known/openid-configuration", s.discovery)
 	mux.Handle("/api/v2/", s.refreshAfterWrite(s.mgmt.Handler()))

@@ -30,6 +30,7 @@ import (
 	"github.com/tokenhook/tokenhook/internal/mgmt"
 	"github.com/tokenhook/tokenhook/internal/outbox"
 	"github.com/tokenhook/tokenhook/internal/password"
+	"github.com/tokenhook/tokenhook/internal/reset"
 	"github.com/tokenhook/tokenhook/internal/seal"
 	"github.com/tokenhook/tokenhook/internal/signup"
 	"github.com/tokenhook/tokenhook/internal/storage"
@@ -56,6 +57,7 @@ type Server struct {
 	tokens   *grant.Endpoint
 	userinfo *userinfo.Handler
 	signup   *signup.Handler
+	reset    *reset.Handler
 	mgmt     *mgmt.API
 	dash     *dashboard.Dashboard
 	engine   sandbox.Engine
@@ -228,6 +230,8 @@ func (s *Server) build(ctx context.Context, out io.Writer, now func() time.Time)
 	go s.outbox.Run(life)
 	s.signup = signup.New(signup.Handler{Catalog: cache, Users: store, Passwords: passwords, Events: s.events,
 		Now: now, Rand: rand.Reader, Log: log, Hooks: runner, Outbox: s.outbox}, cfg.SignupRateLimit)
+	s.reset = &reset.Handler{Catalog: cache, Store: store, Passwords: passwords, Events: s.events, Outbox: s.outbox,
+		Now: now, Rand: rand.Reader, Log: log, Secure: cfg.TLS() || strings.HasPrefix(s.issuer, "https://")}
 	s.userinfo = &userinfo.Handler{Issuer: s.issuer, Tenant: cfg.Tenant, Verifier: verifier, Users: store, Log: log}
 	if err := s.ensureOperators(ctx, out, passwords, now()); err != nil {
 		return fmt.Errorf("bootstrap: %w", err)
@@ -275,6 +279,7 @@ func (s *Server) build(ctx context.Context, out io.Writer, now func() time.Time)
 		Modules: trees,
 		// Read at each save: the runner's Node engine decides.
 		NodeAvailable: nodeAvailable(runner, cfg.Node),
+		Outbox:        s.outbox,
 	})
 	return nil
 }

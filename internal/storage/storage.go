@@ -316,6 +316,8 @@ type Storage interface {
 	HookStorage
 	// Outbox: pending executions of asynchronous points (outbox.go).
 	Outbox
+	// PasswordTickets: password-change links (password_tickets.go).
+	PasswordTickets
 
 	CreateClient(ctx context.Context, c Client) error
 	GetClient(ctx context.Context, tenant, clientID string) (Client, error)

@@ -28,6 +28,7 @@ func Run(t *testing.T, open func(t *testing.T) storage.Storage) {
 		{"Operators", testOperators},
 		{"Users", testUsers},
 		{"Outbox", testOutbox},
+		{"PasswordTickets", testPasswordTickets},
 		{"TenantIsolation", testTenantIsolation},
 		{"LoadCatalog", testLoadCatalog},
 		{"ConcurrentUpdates", testConcurrentUpdates},
