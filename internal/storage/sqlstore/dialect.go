@@ -24,6 +24,10 @@ type dialect struct {
 	// clause that stores a table in its primary key's b-tree (PostgreSQL
 	// has no rowid to drop).
 	withoutRowid string
+	// logsByClient follows "FROM log_events" in a log query filtered by
+	// both client and type: SQLite, which keeps no statistics, would as
+	// soon read the type's index, which spans most of the log.
+	logsByClient string
 	// dollarParams turns "?" into "$1", "$2", ... (PostgreSQL).
 	dollarParams bool
 	// forUpdate is appended to the read of a read-modify-write so a
@@ -50,6 +54,7 @@ var sqliteDialect = dialect{
 	name:         "sqlite",
 	bytesType:    "BLOB",
 	withoutRowid: " WITHOUT ROWID",
+	logsByClient: " INDEXED BY log_events_by_client",
 	catalogTx:    &sql.TxOptions{},
 	isUnique: func(err error) bool {
 		var e *sqlite.Error

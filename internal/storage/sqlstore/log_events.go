@@ -147,7 +147,7 @@ func logInsert(chunk []storage.LogEvent) (string, []any, error) {
 // so a page costs its offset plus its rows, never the whole table; with
 // CountUpTo, so does the total.
 func (s *Store) ListLogEvents(ctx context.Context, tenant string, q storage.LogQuery) ([]storage.LogEvent, int, error) {
-	listQuery, countQuery, args := logListSQL(tenant, q)
+	listQuery, countQuery, args := logListSQL(s.d, tenant, q)
 	var (
 		list  []storage.LogEvent
 		total = -1
@@ -179,7 +179,11 @@ func (s *Store) ListLogEvents(ctx context.Context, tenant string, q storage.LogQ
 // logListSQL is ListLogEvents' page query and capped count, with their
 // arguments ("?" placeholders): one place, which the query plan tests
 // read too.
-func logListSQL(tenant string, q storage.LogQuery) (list, count string, args []any) {
+func logListSQL(d *dialect, tenant string, q storage.LogQuery) (list, count string, args []any) {
+	from := "log_events"
+	if q.Type != "" && q.ClientID != "" {
+		from += d.logsByClient
+	}
 	where, args := "tenant = ?", []any{tenant}
 	if q.Type != "" {
 		where, args = where+" AND type = ?", append(args, q.Type)
@@ -198,10 +202,10 @@ func logListSQL(tenant string, q storage.LogQuery) (list, count string, args []a
 	if page.PerPage <= 0 {
 		page.PerPage = storage.MaxLogPage
 	}
-	list = "SELECT " + logEventColumns + " FROM log_events WHERE " + where + order + pageClause(page)
-	count = "SELECT COUNT(*) FROM log_events WHERE " + where
+	list = "SELECT " + logEventColumns + " FROM " + from + " WHERE " + where + order + pageClause(page)
+	count = "SELECT COUNT(*) FROM " + from + " WHERE " + where
 	if q.CountUpTo > 0 {
-		count = fmt.Sprintf("SELECT COUNT(*) FROM (SELECT 1 FROM log_events WHERE %s LIMIT %d) capped", where, q.CountUpTo)
+		count = fmt.Sprintf("SELECT COUNT(*) FROM (SELECT 1 FROM %s WHERE %s LIMIT %d) capped", from, where, q.CountUpTo)
 	}
 	return list, count, args
 }
