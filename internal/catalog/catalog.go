@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sort"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -14,18 +15,42 @@ import (
 )
 
 // Snapshot is one consistent view of a tenant's catalog. Never modified
-// after it is built; callers must not modify what it returns either.
+// after it is published; callers must not modify what it returns either.
+// A change makes a new Snapshot that shares everything it did not touch.
 type Snapshot struct {
 	Tenant   string
 	Settings storage.TenantSettings
 	Keys     *keys.Set
-	clients  map[string]*storage.Client
-	apis     map[string]*storage.ResourceServer // by identifier
-	grants   map[grantKey]*storage.ClientGrant
-	hooks    map[string]*storage.Hook // enabled hook by trigger id
-	// hmac holds the HS256 signer of each HS256 API, by identifier; one
-	// whose secret is unusable maps to nil and its tokens fail.
-	hmac map[string]*keys.Signer
+	// Seq is the last catalog change (storage.Change.Seq) this snapshot
+	// includes.
+	Seq int64
+
+	clients *table[string, *storage.Client]
+	apis    *table[string, api] // by identifier
+	// grants are sharded by client_id, so a client's grants are re-read
+	// and replaced within one shard.
+	grants *table[grantKey, *storage.ClientGrant]
+	hooks  map[string]*storage.Hook // enabled hook by trigger id
+	// signingKeys are the stored keys Keys was made from, kept to remake
+	// Keys as time moves keys between states.
+	signingKeys []storage.SigningKey
+}
+
+// api is a resource server with its HS256 signer, if it is an HS256 API;
+// one whose secret is unusable has none and its tokens fail.
+type api struct {
+	rs   *storage.ResourceServer
+	hmac *keys.Signer
+}
+
+func newAPI(rs *storage.ResourceServer) api {
+	a := api{rs: rs}
+	if rs.SigningAlg == "HS256" {
+		// An unusable secret fails that API's tokens, not the whole
+		// catalog (the Management API never stores one).
+		a.hmac, _ = keys.NewHMACSigner([]byte(rs.SigningSecret))
+	}
+	return a
 }
 
 // ErrNoSigningSecret means an HS256 API has no usable signing_secret.
@@ -35,15 +60,15 @@ var ErrNoSigningSecret = errors.New("catalog: HS256 API without a usable signing
 // signing_alg says: RS256 (the default) and PS256 with the tenant's current
 // RSA key, ES256 and EdDSA with its current P-256 and Ed25519 keys, HS256
 // with the API's own signing_secret.
-func (s *Snapshot) AccessSigner(api *storage.ResourceServer) (*keys.Signer, error) {
-	switch api.SigningAlg {
+func (s *Snapshot) AccessSigner(rs *storage.ResourceServer) (*keys.Signer, error) {
+	switch rs.SigningAlg {
 	case "PS256", keys.AlgES256, keys.AlgEdDSA:
-		return s.Keys.SignerFor(api.SigningAlg)
+		return s.Keys.SignerFor(rs.SigningAlg)
 	case "HS256":
-		if sg := s.hmac[api.Identifier]; sg != nil {
-			return sg, nil
+		if a, ok := s.apis.get(rs.Identifier, rs.Identifier); ok && a.hmac != nil {
+			return a.hmac, nil
 		}
-		return nil, fmt.Errorf("%w: %s", ErrNoSigningSecret, api.Identifier)
+		return nil, fmt.Errorf("%w: %s", ErrNoSigningSecret, rs.Identifier)
 	}
 	return s.Keys.Signer()
 }
@@ -52,20 +77,18 @@ type grantKey struct{ clientID, audience string }
 
 // Client returns the application with that client_id.
 func (s *Snapshot) Client(id string) (*storage.Client, bool) {
-	c, ok := s.clients[id]
-	return c, ok
+	return s.clients.get(id, id)
 }
 
 // API returns the resource server with that identifier (audience).
 func (s *Snapshot) API(identifier string) (*storage.ResourceServer, bool) {
-	a, ok := s.apis[identifier]
-	return a, ok
+	a, ok := s.apis.get(identifier, identifier)
+	return a.rs, ok
 }
 
 // Grant returns the client grant of clientID for audience.
 func (s *Snapshot) Grant(clientID, audience string) (*storage.ClientGrant, bool) {
-	g, ok := s.grants[grantKey{clientID, audience}]
-	return g, ok
+	return s.grants.get(clientID, grantKey{clientID, audience})
 }
 
 // EnabledHook returns the enabled hook of a trigger, if any.
@@ -74,43 +97,49 @@ func (s *Snapshot) EnabledHook(trigger string) (*storage.Hook, bool) {
 	return h, ok
 }
 
+// Counts says how many clients, APIs and grants the snapshot holds.
+func (s *Snapshot) Counts() (clients, apis, grants int) {
+	return s.clients.len(), s.apis.len(), s.grants.len()
+}
+
 func build(tenant string, c storage.Catalog, now time.Time, signers *keys.Signers) (*Snapshot, error) {
 	ks, err := keys.NewSetWith(c.SigningKeys, now, signers)
 	if err != nil {
 		return nil, err
 	}
 	s := &Snapshot{
-		Tenant:   tenant,
-		Settings: c.Settings,
-		Keys:     ks,
-		clients:  make(map[string]*storage.Client, len(c.Clients)),
-		apis:     make(map[string]*storage.ResourceServer, len(c.ResourceServers)),
-		grants:   make(map[grantKey]*storage.ClientGrant, len(c.ClientGrants)),
-		hooks:    map[string]*storage.Hook{},
-		hmac:     map[string]*keys.Signer{},
+		Tenant:      tenant,
+		Settings:    c.Settings,
+		Keys:        ks,
+		Seq:         c.Seq,
+		clients:     &table[string, *storage.Client]{},
+		apis:        &table[string, api]{},
+		grants:      &table[grantKey, *storage.ClientGrant]{},
+		hooks:       enabledHooks(c.Hooks),
+		signingKeys: c.SigningKeys,
 	}
 	for i := range c.Clients {
-		s.clients[c.Clients[i].ClientID] = &c.Clients[i]
+		s.clients.put(c.Clients[i].ClientID, c.Clients[i].ClientID, &c.Clients[i])
 	}
 	for i := range c.ResourceServers {
 		rs := &c.ResourceServers[i]
-		s.apis[rs.Identifier] = rs
-		if rs.SigningAlg == "HS256" {
-			// An unusable secret fails that API's tokens, not the whole
-			// catalog (the Management API never stores one).
-			s.hmac[rs.Identifier], _ = keys.NewHMACSigner([]byte(rs.SigningSecret))
-		}
+		s.apis.put(rs.Identifier, rs.Identifier, newAPI(rs))
 	}
 	for i := range c.ClientGrants {
 		g := &c.ClientGrants[i]
-		s.grants[grantKey{g.ClientID, g.Audience}] = g
-	}
-	for i := range c.Hooks {
-		if h := &c.Hooks[i]; h.Enabled {
-			s.hooks[h.TriggerID] = h
-		}
+		s.grants.put(g.ClientID, grantKey{g.ClientID, g.Audience}, g)
 	}
 	return s, nil
+}
+
+func enabledHooks(list []storage.Hook) map[string]*storage.Hook {
+	out := map[string]*storage.Hook{}
+	for i := range list {
+		if h := &list[i]; h.Enabled {
+			out[h.TriggerID] = h
+		}
+	}
+	return out
 }
 
 // Cache holds the current snapshot of one tenant and keeps it fresh.
@@ -124,19 +153,58 @@ type Cache struct {
 	signers *keys.Signers
 
 	current atomic.Pointer[Snapshot]
-	// reloadMu serializes rebuilds so a slow older load never replaces a
-	// newer snapshot.
-	reloadMu sync.Mutex
+	// mu serializes rebuilds and applied changes, so each starts from the
+	// snapshot the previous one published.
+	mu sync.Mutex
+
+	rebuilds, reads atomic.Int64
+	// published is closed and replaced each time a snapshot is published,
+	// waking WaitFor.
+	pubMu     sync.Mutex
+	published chan struct{}
 }
 
-// SafetyRefresh is how often the cache reloads even without notifications:
-// a backstop for a missed notification and for retired keys leaving the JWKS.
+// publish makes s the current snapshot and wakes WaitFor callers.
+func (c *Cache) publish(s *Snapshot) {
+	c.current.Store(s)
+	c.pubMu.Lock()
+	close(c.published)
+	c.published = make(chan struct{})
+	c.pubMu.Unlock()
+}
+
+// WaitFor blocks until the snapshot includes the catalog change seq (see
+// Snapshot.Seq) or ctx ends.
+func (c *Cache) WaitFor(ctx context.Context, seq int64) error {
+	for {
+		c.pubMu.Lock()
+		next := c.published
+		c.pubMu.Unlock()
+		if c.Snapshot().Seq >= seq {
+			return nil
+		}
+		select {
+		case <-next:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
+
+// SafetyRefresh is how often the cache checks storage even without
+// notifications: a backstop for a missed notification, and when retired
+// keys leave the JWKS. The check reads only the change log's position
+// unless something was missed.
 const SafetyRefresh = time.Minute
+
+// catchUpLimit is how far behind the change log a cache may be and still
+// apply changes one by one; further behind, one whole rebuild is cheaper.
+const catchUpLimit = 2000
 
 // New loads the first snapshot and follows changes until ctx ends. The
 // current key signs through signers (nil: crypto/rsa, no cache).
 func New(ctx context.Context, store storage.Storage, tenant string, now func() time.Time, log *slog.Logger, signers *keys.Signers) (*Cache, error) {
-	c := &Cache{store: store, tenant: tenant, now: now, log: log, signers: signers}
+	c := &Cache{store: store, tenant: tenant, now: now, log: log, signers: signers, published: make(chan struct{})}
 	changes := store.Subscribe(ctx)
 	if err := c.Reload(ctx); err != nil {
 		return nil, err
@@ -148,10 +216,26 @@ func New(ctx context.Context, store storage.Storage, tenant string, now func() t
 // Snapshot returns the current snapshot.
 func (c *Cache) Snapshot() *Snapshot { return c.current.Load() }
 
-// Reload rebuilds the snapshot from storage now.
+// Stats counts the cache's work since it started: whole rebuilds, and
+// reads of storage of any kind (rebuilds, change-log reads, re-reads of
+// changed records).
+type Stats struct{ Rebuilds, Reads int64 }
+
+// Stats returns the cache's counters.
+func (c *Cache) Stats() Stats {
+	return Stats{Rebuilds: c.rebuilds.Load(), Reads: c.reads.Load()}
+}
+
+// Reload rebuilds the snapshot whole from storage now.
 func (c *Cache) Reload(ctx context.Context) error {
-	c.reloadMu.Lock()
-	defer c.reloadMu.Unlock()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.rebuild(ctx)
+}
+
+func (c *Cache) rebuild(ctx context.Context) error {
+	c.rebuilds.Add(1)
+	c.reads.Add(1)
 	cat, err := c.store.LoadCatalog(ctx, c.tenant)
 	if err != nil {
 		return fmt.Errorf("catalog: load %s: %w", c.tenant, err)
@@ -160,7 +244,189 @@ func (c *Cache) Reload(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("catalog: build %s: %w", c.tenant, err)
 	}
-	c.current.Store(s)
+	c.publish(s)
+	return nil
+}
+
+// Sync brings the snapshot up to every catalog change this process has
+// committed, so a client that changed something and then asks for a token
+// sees its own write. When nothing was committed since the snapshot (a
+// read, a failed write, a write outside the catalog) it returns at once
+// without touching storage.
+func (c *Cache) Sync(ctx context.Context) error {
+	if c.store.CommittedCatalogSeq(c.tenant) <= c.Snapshot().Seq {
+		return nil
+	}
+	return c.CatchUp(ctx)
+}
+
+// CatchUp applies every change recorded in storage's change log after the
+// snapshot, rebuilding whole only when the log no longer reaches back to
+// it.
+func (c *Cache) CatchUp(ctx context.Context) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.catchUp(ctx)
+}
+
+func (c *Cache) catchUp(ctx context.Context) error {
+	for {
+		cur := c.Snapshot()
+		c.reads.Add(1)
+		changes, latest, err := c.store.CatalogChanges(ctx, c.tenant, cur.Seq, catchUpLimit)
+		if err != nil {
+			return fmt.Errorf("catalog: changes of %s: %w", c.tenant, err)
+		}
+		switch {
+		case latest == cur.Seq:
+			return nil
+		case latest < cur.Seq, // the database was replaced by an older one
+			latest-cur.Seq > catchUpLimit,
+			len(changes) == 0 || changes[0].Seq != cur.Seq+1: // pruned from the log
+			return c.rebuild(ctx)
+		}
+		if err := c.apply(ctx, changes); err != nil {
+			return err
+		}
+		if c.Snapshot().Seq >= latest {
+			return nil
+		}
+	}
+}
+
+// apply re-reads the records the changes name and publishes a snapshot
+// that differs from the current one in those only. changes must follow
+// the snapshot without a gap. A change that names no record of a kind
+// read by key (a bulk write) rebuilds whole.
+func (c *Cache) apply(ctx context.Context, changes []storage.Change) error {
+	s := *c.Snapshot()
+	// Every record is read now, after all the changes committed, so each
+	// is read once however many of the changes name it.
+	type rec struct{ kind, key string }
+	done := map[rec]bool{}
+	for _, ch := range changes {
+		r := rec{ch.Kind, ch.Key}
+		if ch.Kind == "client_grants" {
+			r.kind = "clients" // one re-read covers a client and its grants
+		}
+		if done[r] {
+			continue
+		}
+		done[r] = true
+		var err error
+		switch ch.Kind {
+		case "clients", "client_grants":
+			if ch.Key == "" {
+				return c.rebuild(ctx)
+			}
+			err = c.refreshClient(ctx, &s, ch.Key)
+		case "resource_servers":
+			if ch.Key == "" {
+				return c.rebuild(ctx)
+			}
+			err = c.refreshAPI(ctx, &s, ch.Key)
+		case "hooks":
+			c.reads.Add(1)
+			enabled := true
+			var list []storage.Hook
+			list, _, err = c.store.ListHooks(ctx, c.tenant, storage.HookFilter{Enabled: &enabled}, storage.Page{})
+			s.hooks = enabledHooks(list)
+		case "settings":
+			c.reads.Add(1)
+			s.Settings, err = c.store.GetTenantSettings(ctx, c.tenant)
+		case "signing_keys":
+			c.reads.Add(1)
+			var list []storage.SigningKey
+			if list, err = c.store.ListSigningKeys(ctx, c.tenant); err == nil {
+				var ks *keys.Set
+				if ks, err = keys.NewSetWith(list, c.now(), c.signers); err == nil {
+					s.Keys, s.signingKeys = ks, list
+				}
+			}
+		default:
+			// A kind this version does not know (a newer replica wrote
+			// it): read everything.
+			return c.rebuild(ctx)
+		}
+		if err != nil {
+			return fmt.Errorf("catalog: apply %s %q: %w", ch.Kind, ch.Key, err)
+		}
+	}
+	s.Seq = changes[len(changes)-1].Seq
+	c.publish(&s)
+	return nil
+}
+
+// refreshClient re-reads one client and its grants into s.
+func (c *Cache) refreshClient(ctx context.Context, s *Snapshot, clientID string) error {
+	c.reads.Add(2)
+	cl, err := c.store.GetClient(ctx, c.tenant, clientID)
+	found := err == nil
+	if err != nil && !errors.Is(err, storage.ErrNotFound) {
+		return err
+	}
+	grants, _, err := c.store.ListClientGrants(ctx, c.tenant, storage.GrantFilter{ClientID: clientID}, storage.Page{})
+	if err != nil {
+		return err
+	}
+	s.clients = s.clients.with(clientID, func(m map[string]*storage.Client) {
+		if found {
+			m[clientID] = &cl
+		} else {
+			delete(m, clientID)
+		}
+	})
+	s.grants = s.grants.with(clientID, func(m map[grantKey]*storage.ClientGrant) {
+		for k := range m {
+			if k.clientID == clientID {
+				delete(m, k)
+			}
+		}
+		for i := range grants {
+			g := &grants[i]
+			m[grantKey{g.ClientID, g.Audience}] = g
+		}
+	})
+	return nil
+}
+
+// refreshAPI re-reads one API into s, by identifier.
+func (c *Cache) refreshAPI(ctx context.Context, s *Snapshot, identifier string) error {
+	c.reads.Add(1)
+	rs, err := c.store.GetResourceServer(ctx, c.tenant, identifier)
+	found := err == nil
+	if err != nil && !errors.Is(err, storage.ErrNotFound) {
+		return err
+	}
+	// GetResourceServer also matches ids: an id that happens to equal
+	// another API's identifier must not stand in for it.
+	if found && rs.Identifier != identifier {
+		found = false
+	}
+	s.apis = s.apis.with(identifier, func(m map[string]api) {
+		if found {
+			m[identifier] = newAPI(&rs)
+		} else {
+			delete(m, identifier)
+		}
+	})
+	return nil
+}
+
+// refreshKeys remakes the key set from the stored keys at the current
+// time: keys move between states (next, current, previous, gone from the
+// JWKS) as time passes, without a write.
+func (c *Cache) refreshKeys() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	cur := c.Snapshot()
+	ks, err := keys.NewSetWith(cur.signingKeys, c.now(), c.signers)
+	if err != nil {
+		return err
+	}
+	s := *cur
+	s.Keys = ks
+	c.publish(&s)
 	return nil
 }
 
@@ -168,6 +434,7 @@ func (c *Cache) follow(ctx context.Context, changes <-chan storage.Change) {
 	tick := time.NewTicker(SafetyRefresh)
 	defer tick.Stop()
 	for {
+		var err error
 		select {
 		case <-ctx.Done():
 			return
@@ -175,28 +442,63 @@ func (c *Cache) follow(ctx context.Context, changes <-chan storage.Change) {
 			if !ok {
 				return
 			}
-			if ch.Tenant != c.tenant && ch.Kind != storage.KindResync {
-				continue
-			}
-			// Coalesce a burst of changes into one rebuild.
-			drain(changes)
+			err = c.notified(ctx, append([]storage.Change{ch}, drain(changes)...))
 		case <-tick.C:
+			if err = c.CatchUp(ctx); err == nil {
+				err = c.refreshKeys()
+			}
 		}
-		if err := c.Reload(ctx); err != nil && ctx.Err() == nil {
-			c.log.Error("catalog reload failed; serving the previous snapshot", "err", err)
+		if err != nil && ctx.Err() == nil {
+			c.log.Error("catalog update failed; serving the previous snapshot", "err", err)
 		}
 	}
 }
 
-func drain(changes <-chan storage.Change) {
+// notified applies a burst of notifications. Changes of this tenant that
+// follow the snapshot without a gap are applied straight from the
+// notifications; a gap (a change not heard, or heard out of order) or a
+// resync reads the change log instead.
+func (c *Cache) notified(ctx context.Context, batch []storage.Change) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	seq := c.Snapshot().Seq
+	var mine []storage.Change
+	for _, ch := range batch {
+		if ch.Kind == storage.KindResync {
+			return c.catchUp(ctx)
+		}
+		if ch.Tenant == c.tenant && ch.Seq == 0 {
+			// From a writer that keeps no change log (an older version
+			// mid-upgrade): nothing to catch up from.
+			return c.rebuild(ctx)
+		}
+		if ch.Tenant == c.tenant && ch.Seq > seq {
+			mine = append(mine, ch)
+		}
+	}
+	if len(mine) == 0 {
+		return nil // already applied (this process's own writes, by Sync)
+	}
+	sort.Slice(mine, func(i, j int) bool { return mine[i].Seq < mine[j].Seq })
+	for i, ch := range mine {
+		if ch.Seq != seq+int64(i)+1 {
+			return c.catchUp(ctx)
+		}
+	}
+	return c.apply(ctx, mine)
+}
+
+func drain(changes <-chan storage.Change) []storage.Change {
+	var out []storage.Change
 	for {
 		select {
-		case _, ok := <-changes:
+		case ch, ok := <-changes:
 			if !ok {
-				return
+				return out
 			}
+			out = append(out, ch)
 		default:
-			return
+			return out
 		}
 	}
 }

@@ -14,6 +14,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -209,11 +210,109 @@ func TestPostgresReplicas(t *testing.T) {
 		r := b.tokenForm(cc)
 		return r.status == 200 && kid(t, r.json(t)["access_token"].(string)) == current
 	})
+	// Updates through A reach B record by record: a grant's scopes, an
+	// API's token lifetime, the default audience.
+	grants := a.apiWith(adminA, "GET", "client-grants?client_id="+id, nil).list(t)
+	if len(grants) != 1 {
+		t.Fatalf("grants of %s: %v", id, grants)
+	}
+	grantID := grants[0]["id"].(string)
+	if r := a.apiWith(adminA, "PATCH", "resource-servers/"+apiID(t, a, adminA, "https://shared.example/"), map[string]any{
+		"scopes": []map[string]string{{"value": "read"}, {"value": "write"}}, "token_lifetime": 600}); r.status != 200 {
+		t.Fatalf("update API: %d %s", r.status, r.body)
+	}
+	if r := a.apiWith(adminA, "PATCH", "client-grants/"+grantID, map[string]any{"scope": []string{"read", "write"}}); r.status != 200 {
+		t.Fatalf("update grant: %d %s", r.status, r.body)
+	}
+	waitFor(t, time.Second, "replica B to follow the grant's and the API's updates", func() bool {
+		r := b.tokenForm(cc)
+		if r.status != 200 {
+			return false
+		}
+		c := claims(t, r.json(t)["access_token"].(string))
+		return c["scope"] == "read write" && c["exp"].(float64)-c["iat"].(float64) == 600
+	})
+	if r := a.apiWith(adminA, "PATCH", "tenants/settings", map[string]any{"default_audience": "https://shared.example/"}); r.status != 200 {
+		t.Fatalf("settings: %d %s", r.status, r.body)
+	}
+	noAudience := url.Values{"grant_type": {"client_credentials"}, "client_id": {id}, "client_secret": {newSecret}}
+	waitFor(t, time.Second, "replica B to use the new default audience", func() bool { return b.tokenForm(noAudience).status == 200 })
+
+	// Both replicas lose their notify connections; a grant changed on A
+	// meanwhile still reaches B (its notification, or the catch-up from
+	// the change log after B reconnects), without a whole rebuild.
+	killListeners(t, db)
+	if r := a.apiWith(adminA, "PATCH", "client-grants/"+grantID, map[string]any{"scope": []string{"read"}}); r.status != 200 {
+		t.Fatalf("update grant: %d %s", r.status, r.body)
+	}
+	waitFor(t, 10*time.Second, "replica B to catch up after losing its notify connection", func() bool {
+		r := b.tokenForm(cc)
+		return r.status == 200 && claims(t, r.json(t)["access_token"].(string))["scope"] == "read"
+	})
+
 	// A deleted client is refused by B within a second.
 	if r := a.apiWith(adminA, "DELETE", "clients/"+id, nil); r.status != 204 {
 		t.Fatalf("delete client: %d %s", r.status, r.body)
 	}
 	waitFor(t, time.Second, "replica B to refuse the deleted client", func() bool { return b.tokenForm(cc).status == 401 })
+
+	// Everything B learned, it applied record by record: its only whole
+	// rebuild of the catalog was at start-up.
+	if n := metric(t, b, "tokenhook_catalog_rebuilds_total"); n != 1 {
+		t.Fatalf("replica B rebuilt its catalog whole %v times, want 1 (start-up)", n)
+	}
+}
+
+// apiID finds the id of the API with that identifier.
+func apiID(t *testing.T, in *instance, admin, identifier string) string {
+	t.Helper()
+	for _, rs := range in.apiWith(admin, "GET", "resource-servers", nil).list(t) {
+		if rs["identifier"] == identifier {
+			return rs["id"].(string)
+		}
+	}
+	t.Fatalf("no API %s", identifier)
+	return ""
+}
+
+// killListeners ends every replica's LISTEN connection to the database of
+// dsn, as a network failure would.
+func killListeners(t *testing.T, dsn string) {
+	t.Helper()
+	u, err := url.Parse(dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn, err := pgx.Connect(t.Context(), dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(context.Background())
+	tag, err := conn.Exec(t.Context(), "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND application_name LIKE 'tokenhook-listener-%'",
+		strings.TrimPrefix(u.Path, "/"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tag.RowsAffected() != 2 {
+		t.Fatalf("ended %d listener connections, want 2", tag.RowsAffected())
+	}
+}
+
+// metric reads a counter or gauge from an instance's /metrics.
+func metric(t *testing.T, in *instance, name string) float64 {
+	t.Helper()
+	r := in.do("GET", "metrics", "", nil, nil)
+	for _, line := range strings.Split(string(r.body), "\n") {
+		if v, ok := strings.CutPrefix(line, name+" "); ok {
+			f, err := strconv.ParseFloat(v, 64)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return f
+		}
+	}
+	t.Fatalf("/metrics has no %s", name)
+	return 0
 }
 
 func tokenAt(t *testing.T, in *instance, id, secret, audience string) string {

@@ -101,20 +101,23 @@ func (s *Server) recoverPanics(next http.Handler) http.Handler {
 	})
 }
 
-// refreshAfterWrite rebuilds the catalog snapshot after a Management API
-// write, before the response leaves (net/http sends a small response only
+// syncAfterWrite brings the catalog snapshot up to this process's own
+// writes before the response leaves (net/http sends a small response only
 // when the handler returns), so a client that creates a grant and then asks
-// for a token sees its own write. Other replicas learn through storage
-// notifications.
-func (s *Server) refreshAfterWrite(next http.Handler) http.Handler {
+// for a token sees its own write. Only a write that committed a catalog
+// change costs anything: the cache applies just the records it changed. A
+// read, a failed write or a write outside the catalog (users, logs, hook
+// runs) finds nothing committed and returns at once. Other replicas learn
+// through storage notifications.
+func (s *Server) syncAfterWrite(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		next.ServeHTTP(w, r)
 		switch r.Method {
 		case http.MethodGet, http.MethodHead, http.MethodOptions:
 			return
 		}
-		if err := s.cache.Reload(r.Context()); err != nil {
-			s.log.Error("catalog refresh after write failed", "err", err)
+		if err := s.cache.Sync(r.Context()); err != nil {
+			s.log.Error("catalog update after write failed", "err", err)
 		}
 	})
 }

@@ -21,7 +21,7 @@ func (s *Server) routes() http.Handler {
 	mux.Handle(reset.Path, s.reset)
 	mux.HandleFunc("GET /.well-known/jwks.json", s.jwks)
 	mux.HandleFunc("GET /.well-known/openid-configuration", s.discovery)
-	mux.Handle("/api/v2/", s.refreshAfterWrite(s.mgmt.Handler()))
+	mux.Handle("/api/v2/", s.syncAfterWrite(s.mgmt.Handler()))
 	mux.HandleFunc("GET /healthz", s.healthz)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(s.registry, promhttp.HandlerOpts{}))
 	// The dashboard: its single page, its content-hashed assets, its icon
@@ -30,6 +30,6 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("GET /{$}", s.dash.ServeIndex)
 	mux.HandleFunc("GET /assets/", s.dash.ServeAsset)
 	mux.HandleFunc("GET /favicon.ico", s.dash.ServeFavicon)
-	mux.Handle("/dashboard/api/", s.dash.APIHandler())
+	mux.Handle("/dashboard/api/", s.syncAfterWrite(s.dash.APIHandler()))
 	return s.recoverPanics(s.securityHeaders(s.limitHeaders(s.forwardedClient(mux))))
 }

@@ -184,6 +184,16 @@ func (s *Server) build(ctx context.Context, out io.Writer, now func() time.Time)
 	lockout := password.Lockout{Threshold: cfg.BruteForceThreshold, Window: cfg.BruteForceWindow}
 	s.registry = prometheus.NewRegistry()
 	s.registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	s.registry.MustRegister(
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "tokenhook_catalog_rebuilds_total",
+			Help: "Whole rebuilds of the catalog snapshot (start-up, and a cache too far behind the change log)."},
+			func() float64 { return float64(cache.Stats().Rebuilds) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "tokenhook_catalog_reads_total",
+			Help: "Storage reads by the catalog cache: rebuilds, change-log reads and re-reads of changed records."},
+			func() float64 { return float64(cache.Stats().Reads) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "tokenhook_catalog_seq",
+			Help: "The last catalog change the snapshot includes."},
+			func() float64 { return float64(cache.Snapshot().Seq) }))
 	s.events = eventlog.New(store, log, eventlog.Options{
 		SpoolDir:   filepath.Join(cfg.DataDir, SpoolDir),
 		SpoolBytes: cfg.LogSpoolBytes,

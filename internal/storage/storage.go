@@ -283,7 +283,8 @@ type LogQuery struct {
 }
 
 // Catalog is everything the token endpoint reads, loaded in one consistent
-// read so a cache can be rebuilt atomically.
+// read so a cache can be rebuilt atomically. Seq is the tenant's catalog
+// change sequence at that read: every change with a higher Seq came after.
 type Catalog struct {
 	Clients         []Client
 	ResourceServers []ResourceServer
@@ -291,15 +292,31 @@ type Catalog struct {
 	SigningKeys     []SigningKey
 	Settings        TenantSettings
 	Hooks           []Hook
+	Seq             int64
 }
 
 // Change tells subscribers that a tenant's catalog changed. Kind is the
 // resource ("clients", "resource_servers", "client_grants", "signing_keys",
 // "settings", "hooks") or KindResync when changes may have been missed (for
-// example after the PostgreSQL listener reconnected): reload everything.
+// example after the PostgreSQL listener reconnected): catch up from
+// CatalogChanges.
+//
+// Key names the one record that changed, so a cache can re-read just it:
+// the client_id for "clients", the client_id whose grants changed for
+// "client_grants", the identifier for "resource_servers". It is empty for
+// the kinds a cache reads whole ("signing_keys", "settings", "hooks") and
+// when a write touched too many records to name (read the kind whole).
+// Deleting an API deletes its grants and announces each client whose
+// grants went with it.
+//
+// Seq numbers a tenant's changes in commit order, without gaps: a
+// subscriber that saw Seq n and next sees n+2 missed one, and reads it from
+// CatalogChanges.
 type Change struct {
 	Tenant string
 	Kind   string
+	Key    string
+	Seq    int64
 }
 
 // KindResync asks subscribers to reload every tenant they cache.
@@ -383,6 +400,18 @@ type Storage interface {
 	// GetNPMLockfile returns the lockfile stored under hash, ErrNotFound
 	// when there is none.
 	GetNPMLockfile(ctx context.Context, tenant, hash string) ([]byte, error)
+
+	// CatalogChanges returns the tenant's catalog changes with a Seq above
+	// after, oldest first, at most limit of them, and the tenant's latest
+	// Seq. Only the most recent changes are kept: when the first one
+	// returned is not after+1 (or none is while latest > after), the ones
+	// between are gone and the caller must reload the whole catalog.
+	CatalogChanges(ctx context.Context, tenant string, after int64, limit int) (changes []Change, latest int64, err error)
+	// CommittedCatalogSeq is the highest catalog change Seq of tenant that
+	// this process committed since it opened the store (0 if none), without
+	// touching the database: after a write, a cache behind it knows to
+	// catch up, and after a write that changed nothing, that it need not.
+	CommittedCatalogSeq(tenant string) int64
 
 	// Users are not part of the catalog: there may be many, and logins read
 	// them one at a time. Their writes announce no Change.

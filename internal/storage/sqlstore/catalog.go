@@ -30,7 +30,10 @@ func (s *Store) LoadCatalog(ctx context.Context, tenant string) (storage.Catalog
 		if c.Settings, err = s.getSettings(ctx, tx, tenant); err != nil {
 			return err
 		}
-		c.Hooks, err = s.listHooks(ctx, tx, "tenant = ?", []any{tenant}, all)
+		if c.Hooks, err = s.listHooks(ctx, tx, "tenant = ?", []any{tenant}, all); err != nil {
+			return err
+		}
+		c.Seq, err = s.catalogSeq(ctx, tx, tenant)
 		return err
 	})
 	if err != nil {

@@ -52,7 +52,7 @@ func (s *Store) CreateClientGrant(ctx context.Context, g storage.ClientGrant) er
 		if err != nil {
 			return nil, fmt.Errorf("sqlstore: create client grant %q: %w", g.ID, err)
 		}
-		return []storage.Change{change(g.Tenant, kindClientGrants)}, nil
+		return []storage.Change{change(g.Tenant, kindClientGrants, g.ClientID)}, nil
 	})
 }
 
@@ -135,7 +135,8 @@ func (s *Store) UpdateClientGrant(ctx context.Context, tenant, id string, fn fun
 		}
 		g.CreatedAt, g.UpdatedAt = storedTime(g.CreatedAt), storedTime(g.UpdatedAt)
 		out = g
-		return []storage.Change{change(tenant, kindClientGrants)}, nil
+		// A grant moved to another client changes both clients' grants.
+		return []storage.Change{change(tenant, kindClientGrants, old.ClientID), change(tenant, kindClientGrants, g.ClientID)}, nil
 	})
 	return out, err
 }
@@ -143,6 +144,10 @@ func (s *Store) UpdateClientGrant(ctx context.Context, tenant, id string, fn fun
 // DeleteClientGrant implements storage.Storage.
 func (s *Store) DeleteClientGrant(ctx context.Context, tenant, id string) error {
 	return s.write(ctx, func(tx *sql.Tx) ([]storage.Change, error) {
+		old, err := s.getClientGrant(ctx, tx, tenant, id, s.d.forUpdate)
+		if err != nil {
+			return nil, err
+		}
 		res, err := s.exec(ctx, tx, "DELETE FROM client_grants WHERE tenant = ? AND id = ?", tenant, id)
 		if err != nil {
 			return nil, fmt.Errorf("sqlstore: delete client grant %q: %w", id, err)
@@ -150,6 +155,6 @@ func (s *Store) DeleteClientGrant(ctx context.Context, tenant, id string) error 
 		if err := mustAffect(res, fmt.Sprintf("client grant %q", id)); err != nil {
 			return nil, err
 		}
-		return []storage.Change{change(tenant, kindClientGrants)}, nil
+		return []storage.Change{change(tenant, kindClientGrants, old.ClientID)}, nil
 	})
 }

@@ -72,19 +72,26 @@ func clientAttrsOf(c storage.Client) (string, error) {
 
 // CreateClient implements storage.Storage.
 func (s *Store) CreateClient(ctx context.Context, c storage.Client) error {
+	return s.write(ctx, func(tx *sql.Tx) ([]storage.Change, error) {
+		if err := s.insertClient(ctx, tx, c); err != nil {
+			return nil, err
+		}
+		return []storage.Change{change(c.Tenant, kindClients, c.ClientID)}, nil
+	})
+}
+
+func (s *Store) insertClient(ctx context.Context, tx *sql.Tx, c storage.Client) error {
 	attrs, err := clientAttrsOf(c)
 	if err != nil {
 		return err
 	}
-	return s.write(ctx, func(tx *sql.Tx) ([]storage.Change, error) {
-		_, err := s.exec(ctx, tx, "INSERT INTO clients ("+clientColumns+") VALUES (?, ?, ?, ?, ?, ?)",
-			c.Tenant, c.ClientID, formatTime(c.CreatedAt), formatTime(c.UpdatedAt),
-			s.sealString(c.Secret, clientSecretAD(c.Tenant, c.ClientID)), attrs)
-		if err != nil {
-			return nil, fmt.Errorf("sqlstore: create client %q: %w", c.ClientID, err)
-		}
-		return []storage.Change{change(c.Tenant, kindClients)}, nil
-	})
+	_, err = s.exec(ctx, tx, "INSERT INTO clients ("+clientColumns+") VALUES (?, ?, ?, ?, ?, ?)",
+		c.Tenant, c.ClientID, formatTime(c.CreatedAt), formatTime(c.UpdatedAt),
+		s.sealString(c.Secret, clientSecretAD(c.Tenant, c.ClientID)), attrs)
+	if err != nil {
+		return fmt.Errorf("sqlstore: create client %q: %w", c.ClientID, err)
+	}
+	return nil
 }
 
 // GetClient implements storage.Storage.
@@ -160,7 +167,7 @@ func (s *Store) UpdateClient(ctx context.Context, tenant, clientID string, fn fu
 		}
 		c.CreatedAt, c.UpdatedAt = storedTime(c.CreatedAt), storedTime(c.UpdatedAt)
 		out = c
-		return []storage.Change{change(tenant, kindClients)}, nil
+		return []storage.Change{change(tenant, kindClients, clientID)}, nil
 	})
 	return out, err
 }
@@ -179,9 +186,9 @@ func (s *Store) DeleteClient(ctx context.Context, tenant, clientID string) error
 		if err != nil {
 			return nil, fmt.Errorf("sqlstore: delete grants of client %q: %w", clientID, err)
 		}
-		changes := []storage.Change{change(tenant, kindClients)}
+		changes := []storage.Change{change(tenant, kindClients, clientID)}
 		if n, _ := res.RowsAffected(); n > 0 {
-			changes = append(changes, change(tenant, kindClientGrants))
+			changes = append(changes, change(tenant, kindClientGrants, clientID))
 		}
 		return changes, nil
 	})

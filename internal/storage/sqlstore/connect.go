@@ -57,7 +57,7 @@ func openSQLite(ctx context.Context, dsn string) (*Store, error) {
 		return nil, fmt.Errorf("sqlstore: open sqlite: %w", err)
 	}
 	reader.SetMaxOpenConns(max(4, runtime.NumCPU()))
-	return &Store{d: &sqliteDialect, writer: writer, reader: reader, subs: newBroker()}, nil
+	return &Store{d: &sqliteDialect, writer: writer, reader: reader, subs: newBroker(), committed: map[string]int64{}, keepChanges: changeLogKeep}, nil
 }
 
 // createPrivate makes the database file of a plain path (not a "file:"
@@ -138,7 +138,7 @@ func openPostgres(ctx context.Context, dsn string) (*Store, error) {
 		db.Close()
 		return nil, errors.New("sqlstore: postgres search_path names no existing schema")
 	}
-	s := &Store{d: &postgresDialect, writer: db, reader: db, subs: newBroker(), schema: schema.String}
+	s := &Store{d: &postgresDialect, writer: db, reader: db, subs: newBroker(), schema: schema.String, committed: map[string]int64{}, keepChanges: changeLogKeep}
 	// Listen before Open returns, so no change committed after Open can be
 	// missed by a subscriber.
 	s.listener, err = startListener(ctx, cfg, s.schema, s.subs)

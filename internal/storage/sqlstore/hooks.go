@@ -104,7 +104,7 @@ func (s *Store) CreateHook(ctx context.Context, h storage.Hook) error {
 			h.Tenant, h.ID, h.Name, h.TriggerID, h.Enabled, formatTime(h.CreatedAt), formatTime(h.UpdatedAt), secrets, attrs); err != nil {
 			return nil, fmt.Errorf("sqlstore: create hook %q: %w", h.Name, err)
 		}
-		return []storage.Change{change(h.Tenant, kindHooks)}, nil
+		return []storage.Change{change(h.Tenant, kindHooks, "")}, nil
 	})
 }
 
@@ -200,7 +200,7 @@ func (s *Store) UpdateHook(ctx context.Context, tenant, id string, fn func(stora
 			h.Secrets = nil
 		}
 		out = h
-		return []storage.Change{change(tenant, kindHooks)}, nil
+		return []storage.Change{change(tenant, kindHooks, "")}, nil
 	})
 	return out, err
 }
@@ -215,6 +215,6 @@ func (s *Store) DeleteHook(ctx context.Context, tenant, id string) error {
 		if err := mustAffect(res, fmt.Sprintf("hook %q", id)); err != nil {
 			return nil, err
 		}
-		return []storage.Change{change(tenant, kindHooks)}, nil
+		return []storage.Change{change(tenant, kindHooks, "")}, nil
 	})
 }

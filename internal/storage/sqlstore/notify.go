@@ -27,7 +27,11 @@ const (
 	kindHooks           = "hooks"
 )
 
-func change(tenant, kind string) storage.Change { return storage.Change{Tenant: tenant, Kind: kind} }
+// change announces a write to one record (key) of a kind; see
+// storage.Change for what key is per kind.
+func change(tenant, kind, key string) storage.Change {
+	return storage.Change{Tenant: tenant, Kind: kind, Key: key}
+}
 
 // subscriberBuffer is how many changes a subscriber may fall behind before
 // its pending changes are coalesced into one KindResync.
@@ -118,6 +122,8 @@ type notification struct {
 	Schema string `json:"s"`
 	Tenant string `json:"t"`
 	Kind   string `json:"k"`
+	Key    string `json:"r,omitempty"`
+	Seq    int64  `json:"n,omitempty"`
 }
 
 // Listener timing: idle connections are pinged so a silently dead TCP
@@ -231,7 +237,7 @@ func (l *pgListener) deliver(payload string) {
 		return
 	}
 	if msg.Schema == l.schema {
-		l.subs.publish(storage.Change{Tenant: msg.Tenant, Kind: msg.Kind})
+		l.subs.publish(storage.Change{Tenant: msg.Tenant, Kind: msg.Kind, Key: msg.Key, Seq: msg.Seq})
 	}
 }
 
@@ -259,7 +265,7 @@ func (l *pgListener) reconnect(ctx context.Context) *pgx.Conn {
 
 // notify queues a NOTIFY in tx; PostgreSQL sends it only if tx commits.
 func (l *pgListener) notify(ctx context.Context, tx *sql.Tx, c storage.Change) error {
-	payload, err := json.Marshal(notification{Schema: l.schema, Tenant: c.Tenant, Kind: c.Kind})
+	payload, err := json.Marshal(notification{Schema: l.schema, Tenant: c.Tenant, Kind: c.Kind, Key: c.Key, Seq: c.Seq})
 	if err != nil {
 		return err
 	}

@@ -9,7 +9,8 @@ import (
 	"github.com/tokenhook/tokenhook/internal/storage"
 )
 
-// recv waits up to d for a change equal to want, skipping others.
+// recv waits up to d for a change equal to want, skipping others; want's
+// Key and Seq are compared only when set.
 func recv(t *testing.T, ch <-chan storage.Change, want storage.Change, d time.Duration) {
 	t.Helper()
 	deadline := time.After(d)
@@ -19,7 +20,8 @@ func recv(t *testing.T, ch <-chan storage.Change, want storage.Change, d time.Du
 			if !ok {
 				t.Fatalf("channel closed while waiting for %+v", want)
 			}
-			if c == want {
+			if c.Tenant == want.Tenant && c.Kind == want.Kind &&
+				(want.Key == "" || c.Key == want.Key) && (want.Seq == 0 || c.Seq == want.Seq) {
 				return
 			}
 		case <-deadline:
@@ -39,8 +41,9 @@ func TestPostgresReplicasSeeEachOthersChanges(t *testing.T) {
 	if err := a.CreateClient(ctx, storage.Client{Tenant: "t", ClientID: "c"}); err != nil {
 		t.Fatal(err)
 	}
-	recv(t, fromB, storage.Change{Tenant: "t", Kind: "clients"}, time.Second)
-	recv(t, fromA, storage.Change{Tenant: "t", Kind: "clients"}, time.Second)
+	// Both hear the client's key and its place in the tenant's sequence.
+	recv(t, fromB, storage.Change{Tenant: "t", Kind: "clients", Key: "c", Seq: 1}, time.Second)
+	recv(t, fromA, storage.Change{Tenant: "t", Kind: "clients", Key: "c", Seq: 1}, time.Second)
 
 	if _, err := b.UpdateSigningKeys(ctx, "t2", func([]storage.SigningKey) ([]storage.SigningKey, error) {
 		return []storage.SigningKey{{KID: "k", PrivateKey: []byte("x"), State: "current"}}, nil

@@ -70,7 +70,7 @@ func (s *Store) CreateResourceServer(ctx context.Context, rs storage.ResourceSer
 		if err != nil {
 			return nil, fmt.Errorf("sqlstore: create resource server %q: %w", rs.Identifier, err)
 		}
-		return []storage.Change{change(rs.Tenant, kindResourceServers)}, nil
+		return []storage.Change{change(rs.Tenant, kindResourceServers, rs.Identifier)}, nil
 	})
 }
 
@@ -171,7 +171,7 @@ func (s *Store) UpdateResourceServer(ctx context.Context, tenant, id string, fn 
 		}
 		rs.CreatedAt, rs.UpdatedAt = storedTime(rs.CreatedAt), storedTime(rs.UpdatedAt)
 		out = rs
-		return []storage.Change{change(tenant, kindResourceServers)}, nil
+		return []storage.Change{change(tenant, kindResourceServers, old.Identifier)}, nil
 	})
 	return out, err
 }
@@ -187,14 +187,44 @@ func (s *Store) DeleteResourceServer(ctx context.Context, tenant, id string) err
 		if _, err := s.exec(ctx, tx, "DELETE FROM resource_servers WHERE tenant = ? AND id = ?", tenant, id); err != nil {
 			return nil, fmt.Errorf("sqlstore: delete resource server %q: %w", id, err)
 		}
-		res, err := s.exec(ctx, tx, "DELETE FROM client_grants WHERE tenant = ? AND audience = ?", tenant, old.Identifier)
+		granted, err := s.grantedClients(ctx, tx, tenant, old.Identifier)
 		if err != nil {
+			return nil, err
+		}
+		if _, err := s.exec(ctx, tx, "DELETE FROM client_grants WHERE tenant = ? AND audience = ?", tenant, old.Identifier); err != nil {
 			return nil, fmt.Errorf("sqlstore: delete grants for %q: %w", old.Identifier, err)
 		}
-		changes := []storage.Change{change(tenant, kindResourceServers)}
-		if n, _ := res.RowsAffected(); n > 0 {
-			changes = append(changes, change(tenant, kindClientGrants))
+		changes := []storage.Change{change(tenant, kindResourceServers, old.Identifier)}
+		if len(granted) > maxNamedChanges {
+			// Too many to name: caches re-read every grant.
+			return append(changes, change(tenant, kindClientGrants, "")), nil
+		}
+		for _, clientID := range granted {
+			changes = append(changes, change(tenant, kindClientGrants, clientID))
 		}
 		return changes, nil
 	})
+}
+
+// maxNamedChanges is how many records one write names in its changes
+// before it announces the whole kind instead.
+const maxNamedChanges = 1000
+
+// grantedClients lists the clients with a grant for audience, up to one
+// past maxNamedChanges.
+func (s *Store) grantedClients(ctx context.Context, q querier, tenant, audience string) ([]string, error) {
+	rows, err := q.QueryContext(ctx, s.d.bind("SELECT client_id FROM client_grants WHERE tenant = ? AND audience = ? LIMIT ?"), tenant, audience, maxNamedChanges+1)
+	if err != nil {
+		return nil, fmt.Errorf("sqlstore: grants for %q: %w", audience, err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, fmt.Errorf("sqlstore: grants for %q: %w", audience, err)
+		}
+		out = append(out, id)
+	}
+	return out, rows.Err()
 }

@@ -75,7 +75,7 @@ func (s *Store) UpdateTenantSettings(ctx context.Context, tenant string, fn func
 		}
 		ts.UpdatedAt = storedTime(ts.UpdatedAt)
 		out = ts
-		return []storage.Change{change(tenant, kindSettings)}, nil
+		return []storage.Change{change(tenant, kindSettings, "")}, nil
 	})
 	return out, err
 }

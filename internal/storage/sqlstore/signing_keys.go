@@ -110,7 +110,7 @@ func (s *Store) UpdateSigningKeys(ctx context.Context, tenant string, fn func([]
 		if err != nil {
 			return nil, err
 		}
-		return []storage.Change{change(tenant, kindSigningKeys)}, nil
+		return []storage.Change{change(tenant, kindSigningKeys, "")}, nil
 	})
 	if err != nil {
 		return nil, err

@@ -31,6 +31,14 @@ type Store struct {
 	// database-wide, but a Store only cares about its own schema.
 	schema string
 
+	// committed is the highest catalog change Seq this process committed,
+	// per tenant (CommittedCatalogSeq).
+	seqMu     sync.Mutex
+	committed map[string]int64
+	// keepChanges is how many recent changes per tenant the change log
+	// keeps (changeLogKeep; tests lower it).
+	keepChanges int64
+
 	closeOnce sync.Once
 	closeErr  error
 }
@@ -110,6 +118,9 @@ func (s *Store) write(ctx context.Context, fn func(tx *sql.Tx) ([]storage.Change
 	if err != nil {
 		return err
 	}
+	if changes, err = s.sequence(ctx, tx, changes); err != nil {
+		return err
+	}
 	if s.listener != nil {
 		for _, c := range changes {
 			if err := s.listener.notify(ctx, tx, c); err != nil {
@@ -120,6 +131,7 @@ func (s *Store) write(ctx context.Context, fn func(tx *sql.Tx) ([]storage.Change
 	if err := tx.Commit(); err != nil {
 		return s.mapErr(fmt.Errorf("sqlstore: commit: %w", err))
 	}
+	s.noteCommitted(changes)
 	if s.listener == nil {
 		for _, c := range changes {
 			s.subs.publish(c)

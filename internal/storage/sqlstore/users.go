@@ -88,6 +88,15 @@ func userAttrsOf(u storage.User) (string, error) {
 
 // CreateUser implements storage.Storage.
 func (s *Store) CreateUser(ctx context.Context, u storage.User, then ...storage.Execution) error {
+	return s.write(ctx, func(tx *sql.Tx) ([]storage.Change, error) {
+		if err := s.insertUser(ctx, tx, u); err != nil {
+			return nil, err
+		}
+		return nil, s.insertExecutions(ctx, tx, then) // users are not part of the catalog
+	})
+}
+
+func (s *Store) insertUser(ctx context.Context, tx *sql.Tx, u storage.User) error {
 	attrs, err := userAttrsOf(u)
 	if err != nil {
 		return err
@@ -96,16 +105,14 @@ func (s *Store) CreateUser(ctx context.Context, u storage.User, then ...storage.
 	if u.LastLogin != nil {
 		lastLogin = formatTime(*u.LastLogin)
 	}
-	return s.write(ctx, func(tx *sql.Tx) ([]storage.Change, error) {
-		_, err := s.exec(ctx, tx, "INSERT INTO users (tenant, user_id, connection, email_lower, username_lower, name_lower, created_at, updated_at, last_login, logins_count, last_ip, password_sealed, attrs) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-			u.Tenant, u.UserID, u.Connection, strings.ToLower(u.Email), nullIfEmpty(strings.ToLower(u.Username)), strings.ToLower(u.Name),
-			formatTime(u.CreatedAt), formatTime(u.UpdatedAt), lastLogin, u.LoginsCount, u.LastIP,
-			s.sealString(u.PasswordHash, userPasswordAD(u.Tenant, u.UserID)), attrs)
-		if err != nil {
-			return nil, fmt.Errorf("sqlstore: create user %q: %w", u.UserID, err)
-		}
-		return nil, s.insertExecutions(ctx, tx, then) // users are not part of the catalog
-	})
+	_, err = s.exec(ctx, tx, "INSERT INTO users (tenant, user_id, connection, email_lower, username_lower, name_lower, created_at, updated_at, last_login, logins_count, last_ip, password_sealed, attrs) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+		u.Tenant, u.UserID, u.Connection, strings.ToLower(u.Email), nullIfEmpty(strings.ToLower(u.Username)), strings.ToLower(u.Name),
+		formatTime(u.CreatedAt), formatTime(u.UpdatedAt), lastLogin, u.LoginsCount, u.LastIP,
+		s.sealString(u.PasswordHash, userPasswordAD(u.Tenant, u.UserID)), attrs)
+	if err != nil {
+		return fmt.Errorf("sqlstore: create user %q: %w", u.UserID, err)
+	}
+	return nil
 }
 
 func (s *Store) getUserWhere(ctx context.Context, q querier, what, where string, args ...any) (storage.User, error) {

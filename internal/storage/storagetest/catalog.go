@@ -42,6 +42,8 @@ func testLoadCatalog(t *testing.T, open func(t *testing.T) storage.Storage) {
 	mustNil(t, s.CreateHook(ctx, sampleHook("t2", "h9", "n9", triggerCCE, true, 0)), "other tenant hook")
 	mustNil(t, s.AppendLogEvents(ctx, []storage.LogEvent{sampleLog("t1", 1, "seccft", "c1")}), "log")
 
+	// Eight writes to t1's catalog above, each one change.
+	want.Seq = 8
 	got, err := s.LoadCatalog(ctx, "t1")
 	mustNil(t, err, "load")
 	mustEqual(t, got, want, "catalog")

@@ -12,6 +12,13 @@ import (
 // that notify across processes deliver asynchronously, even to themselves.
 const deliveryTimeout = 5 * time.Second
 
+// matches says whether c is want, ignoring want's Key and Seq when they
+// are unset.
+func matches(c, want storage.Change) bool {
+	return c.Tenant == want.Tenant && c.Kind == want.Kind &&
+		(want.Key == "" || c.Key == want.Key) && (want.Seq == 0 || c.Seq == want.Seq)
+}
+
 // waitFor reads ch until a change matching want arrives and returns the
 // changes seen before it. Changes caused by earlier setup writes may still
 // be in flight on asynchronous backends, so other changes are not errors
@@ -27,7 +34,7 @@ func waitFor(t *testing.T, ch <-chan storage.Change, want storage.Change) []stor
 			if !ok {
 				t.Fatalf("channel closed while waiting for %+v (saw %+v)", want, before)
 			}
-			if c == want {
+			if matches(c, want) {
 				return before
 			}
 			before = append(before, c)
@@ -68,76 +75,78 @@ func testSubscribe(t *testing.T, open func(t *testing.T) storage.Storage) {
 	writes := []struct {
 		name string
 		kind string
+		// key is the record the change must name ("": none).
+		key string
 		// setup runs before subscribing; write is the change under test.
 		setup func(ctx context.Context, s storage.Storage) error
 		write func(ctx context.Context, s storage.Storage) error
 	}{
-		{"create client", "clients", nil, func(ctx context.Context, s storage.Storage) error {
+		{"create client", "clients", "c1", nil, func(ctx context.Context, s storage.Storage) error {
 			return s.CreateClient(ctx, sampleClient("w", "c1", 0))
 		}},
-		{"update client", "clients", func(ctx context.Context, s storage.Storage) error {
+		{"update client", "clients", "c1", func(ctx context.Context, s storage.Storage) error {
 			return s.CreateClient(ctx, sampleClient("w", "c1", 0))
 		}, func(ctx context.Context, s storage.Storage) error {
 			_, err := s.UpdateClient(ctx, "w", "c1", func(c storage.Client) (storage.Client, error) { c.Name = "x"; return c, nil })
 			return err
 		}},
-		{"delete client", "clients", func(ctx context.Context, s storage.Storage) error {
+		{"delete client", "clients", "c1", func(ctx context.Context, s storage.Storage) error {
 			return s.CreateClient(ctx, sampleClient("w", "c1", 0))
 		}, func(ctx context.Context, s storage.Storage) error { return s.DeleteClient(ctx, "w", "c1") }},
-		{"create api", "resource_servers", nil, func(ctx context.Context, s storage.Storage) error {
+		{"create api", "resource_servers", "https://a", nil, func(ctx context.Context, s storage.Storage) error {
 			return s.CreateResourceServer(ctx, sampleAPI("w", "rs1", "https://a", 0))
 		}},
-		{"update api", "resource_servers", func(ctx context.Context, s storage.Storage) error {
+		{"update api", "resource_servers", "https://a", func(ctx context.Context, s storage.Storage) error {
 			return s.CreateResourceServer(ctx, sampleAPI("w", "rs1", "https://a", 0))
 		}, func(ctx context.Context, s storage.Storage) error {
 			_, err := s.UpdateResourceServer(ctx, "w", "rs1", func(rs storage.ResourceServer) (storage.ResourceServer, error) { return rs, nil })
 			return err
 		}},
-		{"delete api", "resource_servers", func(ctx context.Context, s storage.Storage) error {
+		{"delete api", "resource_servers", "https://a", func(ctx context.Context, s storage.Storage) error {
 			return s.CreateResourceServer(ctx, sampleAPI("w", "rs1", "https://a", 0))
 		}, func(ctx context.Context, s storage.Storage) error { return s.DeleteResourceServer(ctx, "w", "rs1") }},
-		{"delete api cascades to grants", "client_grants", func(ctx context.Context, s storage.Storage) error {
+		{"delete api cascades to grants", "client_grants", "c1", func(ctx context.Context, s storage.Storage) error {
 			if err := s.CreateResourceServer(ctx, sampleAPI("w", "rs1", "https://a", 0)); err != nil {
 				return err
 			}
 			return s.CreateClientGrant(ctx, sampleGrant("w", "g1", "c1", "https://a", 0))
 		}, func(ctx context.Context, s storage.Storage) error { return s.DeleteResourceServer(ctx, "w", "rs1") }},
-		{"delete client cascades to grants", "client_grants", func(ctx context.Context, s storage.Storage) error {
+		{"delete client cascades to grants", "client_grants", "c1", func(ctx context.Context, s storage.Storage) error {
 			if err := s.CreateClient(ctx, sampleClient("w", "c1", 0)); err != nil {
 				return err
 			}
 			return s.CreateClientGrant(ctx, sampleGrant("w", "g1", "c1", "https://a", 0))
 		}, func(ctx context.Context, s storage.Storage) error { return s.DeleteClient(ctx, "w", "c1") }},
-		{"create grant", "client_grants", nil, func(ctx context.Context, s storage.Storage) error {
+		{"create grant", "client_grants", "c1", nil, func(ctx context.Context, s storage.Storage) error {
 			return s.CreateClientGrant(ctx, sampleGrant("w", "g1", "c1", "https://a", 0))
 		}},
-		{"update grant", "client_grants", func(ctx context.Context, s storage.Storage) error {
+		{"update grant", "client_grants", "c1", func(ctx context.Context, s storage.Storage) error {
 			return s.CreateClientGrant(ctx, sampleGrant("w", "g1", "c1", "https://a", 0))
 		}, func(ctx context.Context, s storage.Storage) error {
 			_, err := s.UpdateClientGrant(ctx, "w", "g1", func(g storage.ClientGrant) (storage.ClientGrant, error) { return g, nil })
 			return err
 		}},
-		{"delete grant", "client_grants", func(ctx context.Context, s storage.Storage) error {
+		{"delete grant", "client_grants", "c1", func(ctx context.Context, s storage.Storage) error {
 			return s.CreateClientGrant(ctx, sampleGrant("w", "g1", "c1", "https://a", 0))
 		}, func(ctx context.Context, s storage.Storage) error { return s.DeleteClientGrant(ctx, "w", "g1") }},
-		{"signing keys", "signing_keys", nil, func(ctx context.Context, s storage.Storage) error {
+		{"signing keys", "signing_keys", "", nil, func(ctx context.Context, s storage.Storage) error {
 			_, err := s.UpdateSigningKeys(ctx, "w", keysFor("w"))
 			return err
 		}},
-		{"settings", "settings", nil, func(ctx context.Context, s storage.Storage) error {
+		{"settings", "settings", "", nil, func(ctx context.Context, s storage.Storage) error {
 			_, err := s.UpdateTenantSettings(ctx, "w", func(ts storage.TenantSettings) (storage.TenantSettings, error) { return ts, nil })
 			return err
 		}},
-		{"create hook", "hooks", nil, func(ctx context.Context, s storage.Storage) error {
+		{"create hook", "hooks", "", nil, func(ctx context.Context, s storage.Storage) error {
 			return s.CreateHook(ctx, sampleHook("w", "h1", "n1", triggerCCE, true, 0))
 		}},
-		{"update hook", "hooks", func(ctx context.Context, s storage.Storage) error {
+		{"update hook", "hooks", "", func(ctx context.Context, s storage.Storage) error {
 			return s.CreateHook(ctx, sampleHook("w", "h1", "n1", triggerCCE, true, 0))
 		}, func(ctx context.Context, s storage.Storage) error {
 			_, err := s.UpdateHook(ctx, "w", "h1", func(h storage.Hook) (storage.Hook, error) { h.Enabled = false; return h, nil })
 			return err
 		}},
-		{"delete hook", "hooks", func(ctx context.Context, s storage.Storage) error {
+		{"delete hook", "hooks", "", func(ctx context.Context, s storage.Storage) error {
 			return s.CreateHook(ctx, sampleHook("w", "h1", "n1", triggerCCE, true, 0))
 		}, func(ctx context.Context, s storage.Storage) error { return s.DeleteHook(ctx, "w", "h1") }},
 	}
@@ -149,7 +158,18 @@ func testSubscribe(t *testing.T, open func(t *testing.T) storage.Storage) {
 			}
 			ch := s.Subscribe(ctx)
 			mustNil(t, w.write(ctx, s), "write")
-			waitFor(t, ch, storage.Change{Tenant: "w", Kind: w.kind})
+			waitFor(t, ch, storage.Change{Tenant: "w", Kind: w.kind, Key: w.key})
+			// The change log holds it too, at the end of the sequence.
+			logged, latest, err := s.CatalogChanges(ctx, "w", 0, 100)
+			mustNil(t, err, "change log")
+			mustEqual(t, s.CommittedCatalogSeq("w"), latest, "committed seq")
+			found := false
+			for _, c := range logged {
+				found = found || (c.Kind == w.kind && c.Key == w.key)
+			}
+			if !found || logged[len(logged)-1].Seq != latest {
+				t.Fatalf("change log %+v (latest %d) lacks %s %q at its end", logged, latest, w.kind, w.key)
+			}
 		})
 	}
 

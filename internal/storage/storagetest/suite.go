@@ -33,6 +33,7 @@ func Run(t *testing.T, open func(t *testing.T) storage.Storage) {
 		{"LoadCatalog", testLoadCatalog},
 		{"ConcurrentUpdates", testConcurrentUpdates},
 		{"Subscribe", testSubscribe},
+		{"CatalogChanges", testCatalogChanges},
 	}
 	for _, a := range areas {
 		t.Run(a.name, func(t *testing.T) { a.run(t, open) })

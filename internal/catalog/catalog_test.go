@@ -1,0 +1,228 @@
+package catalog_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/hex"
+	"io"
+	"log/slog"
+	"net/url"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	_ "github.com/jackc/pgx/v5/stdlib" // the "pgx" database/sql driver
+
+	"github.com/tokenhook/tokenhook/internal/catalog"
+	"github.com/tokenhook/tokenhook/internal/seal"
+	"github.com/tokenhook/tokenhook/internal/storage"
+	"github.com/tokenhook/tokenhook/internal/storage/sqlstore"
+)
+
+func open(t *testing.T, dsn string) *sqlstore.Store {
+	t.Helper()
+	sealer, err := seal.New(bytes.Repeat([]byte{7}, 32))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := sqlstore.Open(t.Context(), dsn, sealer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+func newCache(t *testing.T, s storage.Storage) *catalog.Cache {
+	t.Helper()
+	c, err := catalog.New(t.Context(), s, "t", time.Now, slog.New(slog.NewTextHandler(io.Discard, nil)), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+func client(id string) storage.Client {
+	return storage.Client{Tenant: "t", ClientID: id, Secret: "s-" + id, GrantTypes: []string{"client_credentials"}}
+}
+
+// TestCatchUpAppliesMissedChangesOneByOne: two stores on one SQLite file
+// hear nothing of each other's writes, as a replica whose notifications
+// were lost. CatchUp (what a resync and the minute's backstop do) applies
+// them from the change log without a whole rebuild; a bulk change that
+// names no record rebuilds once.
+func TestCatchUpAppliesMissedChangesOneByOne(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "catalog.db")
+	mine, other := open(t, path), open(t, path)
+	ctx := t.Context()
+	if err := mine.CreateClient(ctx, client("keep")); err != nil {
+		t.Fatal(err)
+	}
+	c := newCache(t, mine)
+	start := c.Stats()
+
+	if err := other.CreateClient(ctx, client("new")); err != nil {
+		t.Fatal(err)
+	}
+	if err := other.CreateResourceServer(ctx, storage.ResourceServer{Tenant: "t", ID: "rs", Identifier: "https://a/"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := other.CreateClientGrant(ctx, storage.ClientGrant{Tenant: "t", ID: "g", ClientID: "new", Audience: "https://a/", Scope: []string{"read"}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := other.DeleteClient(ctx, "t", "keep"); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := c.Snapshot().Client("new"); ok {
+		t.Fatal("the cache heard of another store's write on SQLite; the test needs it not to")
+	}
+	if err := c.CatchUp(ctx); err != nil {
+		t.Fatal(err)
+	}
+	snap := c.Snapshot()
+	if _, ok := snap.Client("new"); !ok {
+		t.Fatal("missed client create not applied")
+	}
+	if _, ok := snap.Client("keep"); ok {
+		t.Fatal("missed client delete not applied")
+	}
+	if g, ok := snap.Grant("new", "https://a/"); !ok || g.Scope[0] != "read" {
+		t.Fatal("missed grant not applied")
+	}
+	if _, ok := snap.API("https://a/"); !ok {
+		t.Fatal("missed API not applied")
+	}
+	if snap.Seq != other.CommittedCatalogSeq("t") {
+		t.Fatalf("snapshot at %d, store at %d", snap.Seq, other.CommittedCatalogSeq("t"))
+	}
+	if got := c.Stats(); got.Rebuilds != start.Rebuilds {
+		t.Fatalf("catching up rebuilt whole %d times", got.Rebuilds-start.Rebuilds)
+	}
+	if n, _, _ := snap.Counts(); n != 1 {
+		t.Fatalf("%d clients, want 1", n)
+	}
+
+	if err := other.ImportClients(ctx, []storage.Client{client("b1"), client("b2")}); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.CatchUp(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := c.Snapshot().Client("b2"); !ok {
+		t.Fatal("bulk import not applied")
+	}
+	if got := c.Stats(); got.Rebuilds != start.Rebuilds+1 {
+		t.Fatalf("bulk import: %d rebuilds, want 1", got.Rebuilds-start.Rebuilds)
+	}
+}
+
+// TestSnapshotsAreNotChangedInPlace: a reader holding an older snapshot
+// keeps seeing it whole while changes are applied.
+func TestSnapshotsAreNotChangedInPlace(t *testing.T) {
+	s := open(t, filepath.Join(t.TempDir(), "catalog.db"))
+	ctx := t.Context()
+	for _, id := range []string{"a", "b", "c"} {
+		if err := s.CreateClient(ctx, client(id)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c := newCache(t, s)
+	old := c.Snapshot()
+	if err := s.DeleteClient(ctx, "t", "b"); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Sync(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := c.Snapshot().Client("b"); ok {
+		t.Fatal("delete not applied")
+	}
+	for _, id := range []string{"a", "b", "c"} {
+		if _, ok := old.Client(id); !ok {
+			t.Fatalf("the old snapshot lost %s", id)
+		}
+	}
+}
+
+func postgresDSN(t *testing.T) string {
+	t.Helper()
+	if os.Getenv("TOKENHOOK_SKIP_POSTGRES") == "1" {
+		t.Skip("TOKENHOOK_SKIP_POSTGRES=1")
+	}
+	if testing.Short() {
+		t.Skip("-short: PostgreSQL runs in make test")
+	}
+	dsn := os.Getenv("TOKENHOOK_TEST_POSTGRES_DSN")
+	if dsn == "" {
+		dsn = "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
+	}
+	admin, err := sql.Open("pgx", dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { admin.Close() })
+	b := make([]byte, 6)
+	rand.Read(b)
+	schema := "tokenhook_catalog_" + hex.EncodeToString(b)
+	if _, err := admin.ExecContext(t.Context(), "CREATE SCHEMA "+schema); err != nil {
+		t.Fatalf("postgres at %s (TOKENHOOK_SKIP_POSTGRES=1 skips): %v", dsn, err)
+	}
+	t.Cleanup(func() { admin.ExecContext(context.Background(), "DROP SCHEMA "+schema+" CASCADE") })
+	u, _ := url.Parse(dsn)
+	q := u.Query()
+	q.Set("search_path", schema)
+	u.RawQuery = q.Encode()
+	return u.String()
+}
+
+// TestAnotherReplicasWritesAreAppliedFromNotifications: on PostgreSQL a
+// write through one store reaches a cache on another through its
+// notification, record by record, with no whole rebuild.
+func TestAnotherReplicasWritesAreAppliedFromNotifications(t *testing.T) {
+	dsn := postgresDSN(t)
+	mine, other := open(t, dsn), open(t, dsn)
+	c := newCache(t, mine)
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+	defer cancel()
+	start := c.Stats()
+
+	if err := other.CreateClient(ctx, client("x")); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.WaitFor(ctx, other.CommittedCatalogSeq("t")); err != nil {
+		t.Fatalf("the create never arrived: %v", err)
+	}
+	if _, ok := c.Snapshot().Client("x"); !ok {
+		t.Fatal("client not applied")
+	}
+	if _, err := other.UpdateClient(ctx, "t", "x", func(cl storage.Client) (storage.Client, error) { cl.Name = "renamed"; return cl, nil }); err != nil {
+		t.Fatal(err)
+	}
+	if err := other.CreateHook(ctx, storage.Hook{Tenant: "t", ID: "h", Name: "h", TriggerID: "credentials-exchange", Enabled: true, Script: "x"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.WaitFor(ctx, other.CommittedCatalogSeq("t")); err != nil {
+		t.Fatalf("the update never arrived: %v", err)
+	}
+	if cl, _ := c.Snapshot().Client("x"); cl.Name != "renamed" {
+		t.Fatalf("update not applied: %+v", cl)
+	}
+	if _, ok := c.Snapshot().EnabledHook("credentials-exchange"); !ok {
+		t.Fatal("hook not applied")
+	}
+	if err := other.DeleteClient(ctx, "t", "x"); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.WaitFor(ctx, other.CommittedCatalogSeq("t")); err != nil {
+		t.Fatalf("the delete never arrived: %v", err)
+	}
+	if _, ok := c.Snapshot().Client("x"); ok {
+		t.Fatal("delete not applied")
+	}
+	if got := c.Stats(); got.Rebuilds != start.Rebuilds {
+		t.Fatalf("%d whole rebuilds for single-record changes", got.Rebuilds-start.Rebuilds)
+	}
+}
