@@ -146,7 +146,7 @@ func run(bin string, duration, warmup time.Duration, concurrency int) error {
 			return fmt.Errorf("signer %s: %w", b.name, err)
 		}
 	}
-	return errors.Join(runOIDCPeer(bin, duration, warmup), runLogs(bin, duration, concurrency), runReplicas(bin, duration, concurrency))
+	return errors.Join(runOIDCPeer(bin, duration, warmup), runLogs(bin, duration, concurrency), runReplicas(bin, duration, concurrency), scaleSection(bin))
 }
 
 func runBackend(b backend, duration, warmup time.Duration, concurrency int) error {
