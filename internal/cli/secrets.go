@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -119,9 +120,19 @@ are stored encrypted and never shown again: ls lists the names only.`,
 			}
 			return p.JSON(s)
 		}
+		// Secrets imported without a value (deploy-cli's placeholder)
+		// exist by name only: say so, the hook sees them as undefined.
+		var unset []string
+		if err := c.call(cmd.Context(), "GET", "hooks/"+h.ID+"/secrets/unset", nil, nil, &unset); err != nil {
+			return err
+		}
 		var rows [][]string
 		for _, k := range sortedKeys(s) {
-			rows = append(rows, []string{k, s[k]})
+			v := s[k]
+			if slices.Contains(unset, k) {
+				v = "(no value: set one with `tokenhook secrets set " + h.Name + " " + k + "=...`)"
+			}
+			rows = append(rows, []string{k, v})
 		}
 		return p.table([]string{"SECRET", "VALUE"}, rows)
 	})

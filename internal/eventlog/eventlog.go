@@ -21,6 +21,9 @@ const (
 	FailedCredentialsExchange  = "feccft"
 	SuccessPasswordExchange    = "sepft"
 	FailedPasswordExchange     = "fepft"
+	// Warning is Auth0's "w": here, a configuration that needs the
+	// operator (a hook secret imported without a value).
+	Warning = "w"
 )
 
 const (

@@ -28,7 +28,7 @@ type Script struct {
 
 // ScriptOf is the Script of a stored hook.
 func ScriptOf(h storage.Hook) Script {
-	return Script{Tenant: h.Tenant, ID: h.ID, Name: h.Name, Source: h.Script, Secrets: h.Secrets,
+	return Script{Tenant: h.Tenant, ID: h.ID, Name: h.Name, Source: h.Script, Secrets: h.SetSecrets(),
 		Runtime: h.Runtime, Modules: h.Modules}
 }
 

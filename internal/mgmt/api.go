@@ -64,6 +64,9 @@ type Deps struct {
 	// Modules installs the npm dependencies of hooks when they are saved
 	// (hook_modules.go); nil refuses hooks with dependencies.
 	Modules HookModules
+	// Events records tenant log events (warnings about the tenant's
+	// configuration); nil records none.
+	Events interface{ Record(storage.LogEvent) }
 	// NodeAvailable reports (nil) that Node.js can run hooks on this
 	// server, or why not; nil refuses every hook that needs Node.js.
 	NodeAvailable func() error

@@ -3,6 +3,7 @@ package mgmt
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"slices"
 	"sort"
@@ -33,6 +34,9 @@ func connectionOptions(s storage.TenantSettings) map[string]any {
 		"password_complexity_options": map[string]any{"min_length": password.MinLength},
 		"brute_force_protection":      true,
 		"disable_signup":              s.DisableSignup,
+		// Auth0's default, which deploy-cli adds to the connection it
+		// writes back; tokenhook has no password change flow to disable.
+		"disable_self_service_change_password": false,
 	}
 }
 
@@ -109,7 +113,7 @@ func (a *API) getConnection(w http.ResponseWriter, r *http.Request, _ token.Clai
 // errConnectionUnsupported names a connection property tokenhook cannot
 // change, in Auth0's error shape.
 func errConnectionUnsupported(prop string) *apiError {
-	return newErrorf(http.StatusNotImplemented, "not_implemented",
+	return newErrorf(http.StatusBadRequest, codeOperationForbidden,
 		"Changing the connection's %s is not supported by this server (only enabled_clients, options.disable_signup and values equal to the current ones are accepted)", prop)
 }
 
@@ -216,4 +220,143 @@ func (a *API) updateConnection(w http.ResponseWriter, r *http.Request, _ token.C
 	}
 	writeJSON(w, http.StatusOK, c)
 	return nil
+}
+
+// listConnectionClients is GET /connections/{id}/clients, Auth0's list of
+// the clients a connection is enabled for (deploy-cli reads
+// enabled_clients here): checkpoint paging only, {"clients": [{"client_id"}],
+// "next"}.
+func (a *API) listConnectionClients(w http.ResponseWriter, r *http.Request, _ token.Claims) error {
+	q, err := parseQuery(r, []string{"from", "take"})
+	if err != nil {
+		return err
+	}
+	if r.PathValue("id") != connectionID(a.d.Tenant) {
+		return errNoConnectionID
+	}
+	if !q.checkpoint {
+		// Auth0 answers this list in the checkpoint shape only.
+		q.checkpoint, q.take = true, defaultPerPage
+	}
+	s, err := a.d.Store.GetTenantSettings(r.Context(), a.d.Tenant)
+	if err != nil {
+		return err
+	}
+	c, err := a.connectionOut(r, s)
+	if err != nil {
+		return err
+	}
+	ids := c["enabled_clients"].([]string)
+	items := make([]map[string]any, len(ids))
+	for i, id := range ids {
+		items[i] = map[string]any{"client_id": id}
+	}
+	return writeList(w, "clients", pageOf(items, &q), len(items), q)
+}
+
+// connectionClientChange is one item of PATCH /connections/{id}/clients.
+type connectionClientChange struct {
+	ClientID *string `json:"client_id"`
+	Status   *bool   `json:"status"`
+}
+
+// updateConnectionClients is PATCH /connections/{id}/clients: enables
+// (status true) or disables clients for the connection, 204. From the
+// default (every client), the first change sets an explicit list.
+func (a *API) updateConnectionClients(w http.ResponseWriter, r *http.Request, _ token.Claims) error {
+	if _, err := parseQuery(r, noParams); err != nil {
+		return err
+	}
+	if r.PathValue("id") != connectionID(a.d.Tenant) {
+		return errNoConnectionID
+	}
+	raw, form, err := readBody(w, r)
+	if err != nil {
+		return err
+	}
+	if form || !json.Valid(raw) {
+		return newError(http.StatusBadRequest, codeInvalidBody, "Invalid request payload JSON format")
+	}
+	var in []connectionClientChange
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&in); err != nil {
+		return errBody("Expected type array of {client_id, status} objects but found %s", jsonKind(raw))
+	}
+	if len(in) == 0 {
+		return errBody("Array is too short (0), minimum 1")
+	}
+	if len(in) > maxConnectionClientChanges {
+		return errBody("Array is too long (%d), maximum %d", len(in), maxConnectionClientChanges)
+	}
+	for i, c := range in {
+		if c.ClientID == nil || c.Status == nil {
+			return errBodyOn(fmt.Sprintf("[%d]", i), "Missing required property: client_id and status")
+		}
+		if *c.Status {
+			if _, err := a.d.Store.GetClient(r.Context(), a.d.Tenant, *c.ClientID); err != nil {
+				return notFoundAs(err, errBodyOn("client_id", "The client %q does not exist", *c.ClientID))
+			}
+		}
+	}
+	cur, err := a.d.Store.GetTenantSettings(r.Context(), a.d.Tenant)
+	if err != nil {
+		return err
+	}
+	have, err := a.connectionOut(r, cur)
+	if err != nil {
+		return err
+	}
+	base := have["enabled_clients"].([]string)
+	_, err = a.d.Store.UpdateTenantSettings(r.Context(), a.d.Tenant, func(s storage.TenantSettings) (storage.TenantSettings, error) {
+		list := base
+		if s.ConnectionClients != nil {
+			list = *s.ConnectionClients
+		}
+		list = slices.Clone(list)
+		for _, c := range in {
+			if *c.Status {
+				list = append(list, *c.ClientID)
+			} else {
+				list = slices.DeleteFunc(list, func(id string) bool { return id == *c.ClientID })
+			}
+		}
+		slices.Sort(list)
+		list = slices.Compact(list)
+		s.ConnectionClients = &list
+		s.UpdatedAt = a.d.Now()
+		return s, nil
+	})
+	if err != nil {
+		return err
+	}
+	writeNoContent(w)
+	return nil
+}
+
+// maxConnectionClientChanges is Auth0's limit per PATCH (deploy-cli sends
+// chunks of 50).
+const maxConnectionClientChanges = 50
+
+// createConnection is POST /connections: tokenhook has its one database
+// connection only, so creating another (a social or enterprise connection
+// of an imported Auth0 tenant) is refused by name, never dropped.
+func (a *API) createConnection(w http.ResponseWriter, r *http.Request, _ token.Claims) error {
+	if _, err := parseQuery(r, noParams); err != nil {
+		return err
+	}
+	raw, form, err := readBody(w, r)
+	if err != nil {
+		return err
+	}
+	var in struct {
+		Name     string `json:"name"`
+		Strategy string `json:"strategy"`
+	}
+	if form || json.Unmarshal(raw, &in) != nil {
+		return newError(http.StatusBadRequest, codeInvalidBody, "Invalid request payload JSON format")
+	}
+	return newErrorf(http.StatusBadRequest, codeOperationForbidden,
+		"Connections are not supported by this server (tokenhook) besides %s: cannot create %q (strategy %q); see docs/clients.md",
+		storage.DatabaseConnection, in.Name, in.Strategy)
 }

@@ -89,9 +89,9 @@ func TestConnections(t *testing.T) {
 		t.Errorf("not stored: %s", r.body)
 	}
 	for body, status := range map[string]int{
-		`{"options":{"password_policy":"excellent"}}`: 501,
-		`{"options":{"mfa":{"active":true}}}`:         501,
-		`{"display_name":"Other"}`:                    501,
+		`{"options":{"password_policy":"excellent"}}`: unsupported,
+		`{"options":{"mfa":{"active":true}}}`:         unsupported,
+		`{"display_name":"Other"}`:                    unsupported,
 		`{"enabled_clients":["nope"]}`:                400,
 		`{"enabled_clients":"x"}`:                     400,
 		`{"options":{"disable_signup":"yes"}}`:        400,
@@ -101,13 +101,17 @@ func TestConnections(t *testing.T) {
 		`{"is_domain_connection":false}`:              200,
 	} {
 		r := e.req("PATCH", "/connections/"+id, "update:connections", body)
-		if r.status != status {
-			t.Errorf("PATCH %s: %d %s, want %d", body, r.status, r.body, status)
+		want := status
+		if want == unsupported {
+			want = 400
 		}
-		if status == 501 {
+		if r.status != want {
+			t.Errorf("PATCH %s: %d %s, want %d", body, r.status, r.body, want)
+		}
+		if status == unsupported {
 			var m map[string]any
 			_ = json.Unmarshal(r.body, &m)
-			if m["statusCode"] != 501.0 || m["errorCode"] != "not_implemented" {
+			if m["statusCode"] != 400.0 || m["errorCode"] != "operation_not_supported" {
 				t.Errorf("PATCH %s: not Auth0's error shape: %s", body, r.body)
 			}
 		}

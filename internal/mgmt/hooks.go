@@ -4,12 +4,16 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"maps"
+	"net"
 	"net/http"
 	"net/url"
 	"regexp"
 	"slices"
+	"strings"
 
+	"github.com/tokenhook/tokenhook/internal/eventlog"
 	"github.com/tokenhook/tokenhook/internal/hooks"
 	"github.com/tokenhook/tokenhook/internal/hooks/sandbox"
 	"github.com/tokenhook/tokenhook/internal/ids"
@@ -45,11 +49,13 @@ var hiddenTriggers = []string{"password-exchange"}
 // Secrets (compat-spec §3.3).
 const (
 	maxHookSecrets = 20
-	// secretPlaceholder is what reads show instead of a value. Writing it
-	// back keeps the stored value: tools that read then write a hook's
-	// secrets (Auth0's Deploy CLI did) would otherwise replace every real
-	// secret with this text.
-	secretPlaceholder = "_VALUE_NOT_SHOWN_"
+	// secretPlaceholder is what reads show instead of a value. It never
+	// becomes a value: PATCHed back it keeps the stored value (tools that
+	// read then write a hook's secrets would otherwise replace every real
+	// secret with this text); POSTed for a new name (deploy-cli's import of
+	// its own export) it creates the secret unset, listed by name, flagged
+	// by GET /hooks/{id}/secrets/unset and absent from what the hook sees.
+	secretPlaceholder = storage.SecretUnset
 )
 
 var (
@@ -99,6 +105,10 @@ type hookCreateIn struct {
 	TriggerID    *string           `json:"triggerId"`
 	Enabled      *bool             `json:"enabled"`
 	Dependencies map[string]string `json:"dependencies"`
+	// Runtime is read-only (chosen from the code at save); accepted with
+	// a known value so that a hook read here (deploy-cli's export) can be
+	// written back.
+	Runtime *string `json:"runtime"`
 }
 
 // hookPatchIn is the body of PATCH /hooks/{id}. triggerId is absent on
@@ -109,6 +119,16 @@ type hookPatchIn struct {
 	Script       *string            `json:"script"`
 	Enabled      *bool              `json:"enabled"`
 	Dependencies *map[string]string `json:"dependencies"`
+	Runtime      *string            `json:"runtime"`
+}
+
+// validateRuntime accepts the read-only runtime property with a value it
+// can have; what the hook runs on is still decided by its code.
+func validateRuntime(rt *string) error {
+	if rt != nil && *rt != storage.RuntimeEmbedded && *rt != storage.RuntimeNode {
+		return errBodyOn("runtime", "No enum match for: %q (read-only: %q or %q, chosen from the code)", *rt, storage.RuntimeEmbedded, storage.RuntimeNode)
+	}
+	return nil
 }
 
 func validateHookName(name string) error {
@@ -177,6 +197,9 @@ func (a *API) createHook(w http.ResponseWriter, r *http.Request, _ token.Claims)
 		return errBodyOn("triggerId", "Hooks at %q are not supported yet (supported: %v)", *in.TriggerID, hooks.Triggers)
 	}
 	if err := validateDependencies(in.Dependencies); err != nil {
+		return err
+	}
+	if err := validateRuntime(in.Runtime); err != nil {
 		return err
 	}
 	if err := validateScript(*in.Script); err != nil {
@@ -259,6 +282,9 @@ func (a *API) updateHook(w http.ResponseWriter, r *http.Request, _ token.Claims)
 	}
 	var in hookPatchIn
 	if err := decodeBody(w, r, &in); err != nil {
+		return err
+	}
+	if err := validateRuntime(in.Runtime); err != nil {
 		return err
 	}
 	if in.Name != nil {
@@ -431,14 +457,10 @@ func (a *API) addHookSecrets(w http.ResponseWriter, r *http.Request, _ token.Cla
 	if err != nil {
 		return err
 	}
-	for k, v := range in {
-		// The placeholder is never a value: storing it would be the very
-		// foot-gun the PATCH rule avoids.
-		if v == secretPlaceholder {
-			return errBodyOn(k, "%s is the placeholder reads show, not a secret value", secretPlaceholder)
-		}
-	}
-	_, err = a.d.Store.UpdateHook(r.Context(), a.d.Tenant, r.PathValue("id"), func(h storage.Hook) (storage.Hook, error) {
+	// The placeholder creates the secret without a value (stored as
+	// storage.SecretUnset): an export holds only placeholders, so its
+	// import creates every secret by name and the operator sets the values.
+	h, err := a.d.Store.UpdateHook(r.Context(), a.d.Tenant, r.PathValue("id"), func(h storage.Hook) (storage.Hook, error) {
 		secrets := maps.Clone(h.Secrets)
 		if secrets == nil {
 			secrets = map[string]string{}
@@ -459,7 +481,55 @@ func (a *API) addHookSecrets(w http.ResponseWriter, r *http.Request, _ token.Cla
 	if err != nil {
 		return notFoundAs(err, errNoHook)
 	}
+	var unset []string
+	for k, v := range in {
+		if v == secretPlaceholder {
+			unset = append(unset, k)
+		}
+	}
+	if len(unset) > 0 {
+		slices.Sort(unset)
+		a.warnUnsetSecrets(r, h, unset)
+	}
 	writeJSON(w, http.StatusCreated, struct{}{})
+	return nil
+}
+
+// warnUnsetSecrets records in the tenant log that secrets were created
+// without a value, so whoever imported a tenant learns what to set.
+func (a *API) warnUnsetSecrets(r *http.Request, h storage.Hook, names []string) {
+	list := strings.Join(names, ", ")
+	a.d.Logger.Warn("hook secrets created without a value", "hook", h.Name, "hook_id", h.ID, "secrets", list)
+	if a.d.Events == nil {
+		return
+	}
+	ip, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		ip = r.RemoteAddr
+	}
+	a.d.Events.Record(storage.LogEvent{
+		Tenant: a.d.Tenant, Date: a.d.Now(), Type: eventlog.Warning, IP: ip, UserAgent: r.UserAgent(),
+		Description: fmt.Sprintf("Hook %q: secret %s created without a value (%s); the hook sees it as undefined until it is set",
+			h.Name, list, secretPlaceholder),
+		Details: map[string]any{"hook_id": h.ID, "hook_name": h.Name, "unset_secrets": names},
+	})
+}
+
+// getUnsetHookSecrets is GET /hooks/{id}/secrets/unset (beyond Auth0): the
+// names of the hook's secrets that have no value yet, sorted.
+func (a *API) getUnsetHookSecrets(w http.ResponseWriter, r *http.Request, _ token.Claims) error {
+	if _, err := parseQuery(r, noParams); err != nil {
+		return err
+	}
+	h, err := a.d.Store.GetHook(r.Context(), a.d.Tenant, r.PathValue("id"))
+	if err != nil {
+		return notFoundAs(err, errNoHook)
+	}
+	out := h.UnsetSecrets()
+	if out == nil {
+		out = []string{}
+	}
+	writeJSON(w, http.StatusOK, out)
 	return nil
 }
 
@@ -563,7 +633,7 @@ func (a *API) runSavedHook(w http.ResponseWriter, r *http.Request, _ token.Claim
 	if err != nil {
 		return notFoundAs(err, errNoHook)
 	}
-	secrets := maps.Clone(h.Secrets)
+	secrets := maps.Clone(h.SetSecrets())
 	if secrets == nil {
 		secrets = map[string]string{}
 	}
@@ -625,7 +695,7 @@ func (a *API) runUnsavedHook(w http.ResponseWriter, r *http.Request, _ token.Cla
 	if err != nil {
 		return err
 	}
-	return a.runHook(w, r, *in.TriggerID, hooks.Script{Tenant: a.d.Tenant, Name: name, Source: *in.Script, Secrets: in.Secrets, Runtime: code.Runtime, Modules: code.Modules}, in.Payload)
+	return a.runHook(w, r, *in.TriggerID, hooks.Script{Tenant: a.d.Tenant, Name: name, Source: *in.Script, Secrets: withoutPlaceholders(in.Secrets), Runtime: code.Runtime, Modules: code.Modules}, in.Payload)
 }
 
 func (a *API) runHook(w http.ResponseWriter, r *http.Request, trigger string, s hooks.Script, payload json.RawMessage) error {
@@ -668,4 +738,10 @@ func (a *API) listExtensibilityPoints(w http.ResponseWriter, r *http.Request, _ 
 	}
 	writeJSON(w, http.StatusOK, hooks.Points())
 	return nil
+}
+
+// withoutPlaceholders drops placeholder values from secrets given to the
+// runner: the placeholder is never a value.
+func withoutPlaceholders(in map[string]string) map[string]string {
+	return storage.Hook{Secrets: in}.SetSecrets()
 }

@@ -78,6 +78,7 @@ func (a *API) ownRoutes() []route {
 		{"PATCH", "/hooks/{id}", anyOf(scopeUpdateHooks), a.updateHook},
 		{"DELETE", "/hooks/{id}", anyOf(scopeDeleteHooks), a.deleteHook},
 		{"GET", "/hooks/{id}/secrets", anyOf(scopeReadHooks), a.getHookSecrets},
+		{"GET", "/hooks/{id}/secrets/unset", anyOf(scopeReadHooks), a.getUnsetHookSecrets},
 		{"POST", "/hooks/{id}/secrets", anyOf(scopeCreateHooks, scopeUpdateHooks), a.addHookSecrets},
 		{"PATCH", "/hooks/{id}/secrets", anyOf(scopeUpdateHooks), a.updateHookSecrets},
 		{"DELETE", "/hooks/{id}/secrets", anyOf(scopeDeleteHooks), a.deleteHookSecrets},
@@ -92,8 +93,11 @@ func (a *API) ownRoutes() []route {
 		{"GET", "/hooks/{id}/logs", anyOf(scopeReadHooks), a.recentHookLogs},
 
 		{"GET", "/connections", anyOf(scopeReadConnections), a.listConnections},
+		{"POST", "/connections", anyOf("create:connections", scopeUpdateConnections), a.createConnection},
 		{"GET", "/connections/{id}", anyOf(scopeReadConnections), a.getConnection},
 		{"PATCH", "/connections/{id}", anyOf(scopeUpdateConnections), a.updateConnection},
+		{"GET", "/connections/{id}/clients", anyOf(scopeReadConnections), a.listConnectionClients},
+		{"PATCH", "/connections/{id}/clients", anyOf(scopeUpdateConnections), a.updateConnectionClients},
 
 		{"GET", "/tenants/settings", anyOf(scopeReadTenantSettings), a.getTenantSettings},
 		{"PATCH", "/tenants/settings", anyOf(scopeUpdateTenantSettings), a.updateTenantSettings},

@@ -85,7 +85,14 @@ func defaultResources() []defaultResource {
 		{path: "/event-streams", name: "event streams", list: "eventStreams", read: "read:event_streams", write: "create:event_streams", post: true},
 		{path: "/supplemental-signals", name: "supplemental signals", value: map[string]any{"akamai_enabled": false},
 			read: "read:attack_protection", write: "update:attack_protection", patch: true},
+		{path: "/actions/modules", name: "action modules", value: map[string]any{"modules": []any{}, "total": 0, "page": 0, "per_page": 50},
+			read: "read:actions", write: "create:actions", post: true},
 		{path: "/actions/triggers", name: "action triggers", value: map[string]any{"triggers": []any{}}, read: "read:actions"},
+		{path: "/risk-assessments/settings", name: "risk assessment", value: map[string]any{"enabled": false},
+			read: "read:attack_protection", write: "update:attack_protection", patch: true},
+		// No device is remembered: tokenhook has no login sessions.
+		{path: "/risk-assessments/settings/new-device", name: "risk assessment", value: map[string]any{"remember_for": 0},
+			read: "read:attack_protection", write: "update:attack_protection", patch: true},
 	}
 }
 
@@ -99,7 +106,7 @@ func guardianFactors() []any {
 }
 
 func errUnsupportedResource(name string) *apiError {
-	return newErrorf(http.StatusNotImplemented, "not_implemented",
+	return newErrorf(http.StatusBadRequest, codeOperationForbidden,
 		"%s are not supported by this server (tokenhook): only the empty or default value can be written (see docs/clients.md)", name)
 }
 

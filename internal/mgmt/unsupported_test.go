@@ -7,7 +7,8 @@ import (
 
 // TestDefaultResources: resource types tokenhook does not implement read
 // as an Auth0 tenant that has none (or its defaults); writing the default
-// back succeeds, anything else is a 501 in Auth0's shape.
+// back succeeds, anything else is a 400 operation_not_supported in Auth0's shape
+// (not a 5xx, which Auth0's SDKs retry for minutes).
 func TestDefaultResources(t *testing.T) {
 	e := newEnv(t)
 	for path, want := range map[string]string{
@@ -47,28 +48,36 @@ func TestDefaultResources(t *testing.T) {
 	}{
 		{"PUT", "/guardian/policies", `[]`, 200},
 		{"PUT", "/guardian/factors/sms", `{"enabled":false}`, 200},
-		{"PUT", "/guardian/factors/sms", `{"enabled":true}`, 501},
-		{"PUT", "/guardian/policies", `["all-applications"]`, 501},
+		{"PUT", "/guardian/factors/sms", `{"enabled":true}`, unsupported},
+		{"PUT", "/guardian/policies", `["all-applications"]`, unsupported},
 		{"PATCH", "/prompts", `{"universal_login_experience":"new"}`, 200},
-		{"PATCH", "/prompts", `{"identifier_first":true}`, 501},
+		{"PATCH", "/prompts", `{"identifier_first":true}`, unsupported},
 		{"PATCH", "/branding", `{}`, 200},
-		{"PATCH", "/branding", `{"colors":{"primary":"#000000"}}`, 501},
+		{"PATCH", "/branding", `{"colors":{"primary":"#000000"}}`, unsupported},
 		{"PATCH", "/attack-protection/brute-force-protection", `{"enabled":true,"max_attempts":10}`, 200},
-		{"PATCH", "/attack-protection/brute-force-protection", `{"max_attempts":3}`, 501},
-		{"POST", "/rules", `{"name":"r","script":"function (u, c, cb) { cb(null, u, c) }"}`, 501},
-		{"POST", "/roles", `{"name":"admin"}`, 501},
+		{"PATCH", "/attack-protection/brute-force-protection", `{"max_attempts":3}`, unsupported},
+		{"POST", "/rules", `{"name":"r","script":"function (u, c, cb) { cb(null, u, c) }"}`, unsupported},
+		{"POST", "/roles", `{"name":"admin"}`, unsupported},
 		{"PUT", "/guardian/policies", `not json`, 400},
 	} {
 		r := e.req(tc.method, tc.path, "update:tenant_settings", tc.body)
-		if r.status != tc.status {
-			t.Errorf("%s %s %s: %d %s, want %d", tc.method, tc.path, tc.body, r.status, r.body, tc.status)
+		want := tc.status
+		if want == unsupported {
+			want = 400
+		}
+		if r.status != want {
+			t.Errorf("%s %s %s: %d %s, want %d", tc.method, tc.path, tc.body, r.status, r.body, want)
 			continue
 		}
-		if tc.status == 501 {
+		if tc.status == unsupported {
 			m := r.json(t)
-			if m["statusCode"] != 501.0 || m["errorCode"] != "not_implemented" || m["message"] == "" {
+			if m["statusCode"] != 400.0 || m["errorCode"] != "operation_not_supported" || m["message"] == "" {
 				t.Errorf("%s %s: not Auth0's error shape: %s", tc.method, tc.path, r.body)
 			}
 		}
 	}
 }
+
+// unsupported marks a write the tables expect refused as unsupported: a
+// 400 operation_not_supported naming the resource.
+const unsupported = -1

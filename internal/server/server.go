@@ -287,6 +287,7 @@ func (s *Server) build(ctx context.Context, out io.Writer, now func() time.Time)
 			return g.Scope, true
 		},
 		Modules: trees,
+		Events:  s.events,
 		// Read at each save: the runner's Node engine decides.
 		NodeAvailable: nodeAvailable(runner, cfg.Node),
 		Outbox:        s.outbox,

@@ -382,7 +382,7 @@ func (h *Handler) preUserRegistration(r *http.Request, snap *catalog.Snapshot, i
 				ConnectionName: storage.DatabaseConnection, Tenant: snap.Tenant}},
 	}
 	ex := h.Hooks.Run(r.Context(), hooks.PreUserRegistration, hooks.Script{Tenant: snap.Tenant, ID: hk.ID, Name: hk.Name,
-		Source: hk.Script, Secrets: hk.Secrets, Runtime: hk.Runtime, Modules: hk.Modules}, hin, "signup-"+u.UserID)
+		Source: hk.Script, Secrets: hk.SetSecrets(), Runtime: hk.Runtime, Modules: hk.Modules}, hin, "signup-"+u.UserID)
 	outcome := "success"
 	if ex.Err != nil {
 		outcome = ex.Err.Code

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 )
 
@@ -154,7 +155,10 @@ type Hook struct {
 	TriggerID    string
 	Enabled      bool
 	Dependencies map[string]string
-	Secrets      map[string]string
+	// Secrets maps each secret's name to its value; SecretUnset as the
+	// value marks a secret that exists by name but has none yet (created
+	// by an import of Auth0's placeholder): hooks never see it.
+	Secrets map[string]string
 	// Runtime is where the hook runs: RuntimeEmbedded or RuntimeNode,
 	// chosen at save from its code and dependencies. Empty (hooks saved
 	// before runtimes existed) means RuntimeEmbedded.
@@ -168,6 +172,45 @@ type Hook struct {
 	Resolved  map[string]string
 	CreatedAt time.Time
 	UpdatedAt time.Time
+}
+
+// SecretUnset is the stored value of a secret that has no value yet. It
+// is Auth0's placeholder for hidden secret values, which the Management
+// API never accepts as a value, so no real secret can equal it.
+const SecretUnset = "_VALUE_NOT_SHOWN_"
+
+// SetSecrets is what the hook's code sees as its secrets: Secrets without
+// the unset ones. It returns Secrets itself when every secret is set (the
+// common case, on the token path: no copy).
+func (h Hook) SetSecrets() map[string]string {
+	n := 0
+	for _, v := range h.Secrets {
+		if v == SecretUnset {
+			n++
+		}
+	}
+	if n == 0 {
+		return h.Secrets
+	}
+	out := make(map[string]string, len(h.Secrets)-n)
+	for k, v := range h.Secrets {
+		if v != SecretUnset {
+			out[k] = v
+		}
+	}
+	return out
+}
+
+// UnsetSecrets lists, sorted, the names of the secrets that have no value.
+func (h Hook) UnsetSecrets() []string {
+	var out []string
+	for k, v := range h.Secrets {
+		if v == SecretUnset {
+			out = append(out, k)
+		}
+	}
+	slices.Sort(out)
+	return out
 }
 
 // Hook runtimes (Hook.Runtime).

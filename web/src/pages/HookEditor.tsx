@@ -294,6 +294,9 @@ function Prefill({ point, payload, onFill }: { point?: HookPoint; payload: strin
 
 function Secrets({ hook, known }: { hook: Hook; known: Record<string, string> }) {
   const secrets = useAsync(() => api.get<Record<string, string>>(`/hooks/${hook.id}/secrets`), [hook.id]);
+  // Secrets imported without a value (deploy-cli exports hide values) exist
+  // by name only; the hook sees them as undefined until one is set.
+  const unset = useAsync(() => api.get<string[]>(`/hooks/${hook.id}/secrets/unset`), [hook.id]);
   const [name, setName] = useState("");
   const [value, setValue] = useState("");
   const [editing, setEditing] = useState<string | null>(null);
@@ -301,7 +304,7 @@ function Secrets({ hook, known }: { hook: Hook; known: Record<string, string> })
   const action = useAction();
   const names = Object.keys(secrets.data ?? {}).sort();
   const full = names.length >= MAX_SECRETS;
-  const act = (fn: () => Promise<unknown>) => action.run(async () => { await fn(); secrets.reload(); });
+  const act = (fn: () => Promise<unknown>) => action.run(async () => { await fn(); secrets.reload(); unset.reload(); });
   return (
     <div class="pane" id="secrets">
       <p class="hint">Read them in code as <code>context.webtask.secrets.NAME</code>. Values are encrypted and never shown again.</p>
@@ -322,8 +325,10 @@ function Secrets({ hook, known }: { hook: Hook; known: Record<string, string> })
                 </form>
               ) : (
                 <>
-                  <span class="masked" aria-label="hidden value">••••••••</span>
-                  <button type="button" class="small" onClick={() => { setEditing(n); setNewValue(""); }}>Change</button>
+                  {unset.data?.includes(n)
+                    ? <span class="warn" data-secret-unset={n}>no value: set one</span>
+                    : <span class="masked" aria-label="hidden value">••••••••</span>}
+                  <button type="button" class="small" onClick={() => { setEditing(n); setNewValue(""); }}>{unset.data?.includes(n) ? "Set" : "Change"}</button>
                   <button type="button" class="small danger" aria-label={`Delete secret ${n}`} onClick={() => {
                     if (window.confirm(`Delete the secret ${n}?`)) act(() => api.del(`/hooks/${hook.id}/secrets`, [n])).then((ok) => { if (ok) delete known[n]; });
                   }}>Delete</button>
