@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
@@ -57,7 +58,8 @@ TOKENHOOK_DATA_DIR); a flag given on the command line wins.`,
 	f.StringVar(&cfg.TLSCert, "tls-cert", cfg.TLSCert, "PEM certificate file: serve HTTPS")
 	f.StringVar(&cfg.TLSKey, "tls-key", cfg.TLSKey, "PEM private key file for --tls-cert")
 	f.StringVar(&cfg.Tenant, "tenant", cfg.Tenant, "tenant name (what hooks see as client.tenant)")
-	f.BoolVar(&cfg.Dev, "dev", cfg.Dev, "create demo data on first start and print a curl command that gets a token")
+	f.BoolVar(&cfg.Dev, "dev", cfg.Dev, "create demo data on first start and print a curl command that gets a token; also serve HTTPS on --dev-https-addr")
+	f.StringVar(&cfg.DevHTTPSAddr, "dev-https-addr", cfg.DevHTTPSAddr, "with --dev only: also serve HTTPS here, with a certificate from a local CA generated into the data dir, for Auth0's SDKs and deploy-cli (\"\": off)")
 	f.DurationVar(&cfg.HookTimeout, "hook-timeout", cfg.HookTimeout, "deadline of one hook execution")
 	f.Int64Var(&cfg.HookMemoryLimit, "hook-memory-limit", cfg.HookMemoryLimit, "memory cap of a hook worker process, in bytes")
 	f.IntVar(&cfg.HookWorkers, "hook-workers", cfg.HookWorkers, "hook worker processes (0: one per CPU, at least 2)")
@@ -144,14 +146,40 @@ func serve(cmd *cobra.Command, cfg config.Config, addrFile string) error {
 	if cfg.Issuer == "" {
 		cfg.Addr = ln.Addr().String()
 	}
+	var (
+		more   []server.TLSListener
+		caPath string
+	)
+	if cfg.DevHTTPS() {
+		var dln server.TLSListener
+		dln, caPath, err = devHTTPS(cfg)
+		if err != nil {
+			ln.Close()
+			return err
+		}
+		more = append(more, dln)
+		cfg.DevHTTPSAddr = dln.Addr().String()
+	}
 	srv, err := server.New(ctx, cfg, log, cmd.OutOrStdout())
 	if err != nil {
 		ln.Close()
+		for _, m := range more {
+			m.Close()
+		}
 		return err
 	}
 	defer srv.Close()
+	if cfg.DevHTTPS() {
+		// What a Node user of Auth0's SDKs or deploy-cli needs, on every
+		// start: nothing here is secret.
+		fmt.Fprintf(cmd.OutOrStdout(), "\nHTTPS for Auth0's SDKs and deploy-cli (a local CA made for --dev only):\n"+
+			"  export NODE_EXTRA_CA_CERTS=%s\n  domain: %s\n\n", caPath, cfg.DevHTTPSAddr)
+	}
 	if gaps := jsvm.IsolationGaps(); cfg.HookIsolation == "process" && len(gaps) > 0 {
 		log.Warn("hook isolation is partial on this system", "os", runtime.GOOS, "lacks", strings.Join(gaps, "; "))
+	}
+	if len(more) > 0 {
+		log.Info("tokenhook listening (HTTPS, --dev)", "addr", cfg.DevHTTPSAddr)
 	}
 	log.Info("tokenhook listening", "addr", ln.Addr().String(), "issuer", cfg.ResolvedIssuer(),
 		"storage", storageName(cfg), "tenant", cfg.Tenant, "pid", strconv.Itoa(os.Getpid()))
@@ -164,7 +192,7 @@ func serve(cmd *cobra.Command, cfg config.Config, addrFile string) error {
 			return fmt.Errorf("--addr-file: %w", err)
 		}
 	}
-	if err := srv.Serve(ctx, ln); err != nil && ctx.Err() == nil {
+	if err := srv.Serve(ctx, ln, more...); err != nil && ctx.Err() == nil {
 		return err
 	}
 	return nil
@@ -185,4 +213,18 @@ func writeFileAtomic(path, data string) error {
 		return err
 	}
 	return os.Rename(tmp, path)
+}
+
+// devHTTPS binds --dev's HTTPS port with the generated local CA's
+// certificate (internal/server/devtls.go).
+func devHTTPS(cfg config.Config) (server.TLSListener, string, error) {
+	tc, caPath, err := server.DevTLS(cfg.DataDir, time.Now())
+	if err != nil {
+		return server.TLSListener{}, "", err
+	}
+	ln, err := net.Listen("tcp", cfg.DevHTTPSAddr)
+	if err != nil {
+		return server.TLSListener{}, "", fmt.Errorf("--dev-https-addr: %w (another tokenhook --dev running? --dev-https-addr \"\" turns the HTTPS port off)", err)
+	}
+	return server.TLSListener{Listener: ln, Config: tc}, caPath, nil
 }

@@ -35,6 +35,12 @@ type Config struct {
 	// Dev creates demo data on first start and prints a curl command that
 	// gets a token (TOKENHOOK_DEV).
 	Dev bool
+	// DevHTTPSAddr is where --dev also serves HTTPS, with a certificate
+	// for 127.0.0.1/localhost from a local CA generated into DataDir, for
+	// Auth0's SDKs and deploy-cli, which only speak https://
+	// (TOKENHOOK_DEV_HTTPS_ADDR). Empty turns it off; without Dev, or
+	// when the main listener serves TLS itself, it is not used.
+	DevHTTPSAddr string
 	// MasterKey encrypts secrets at rest: 64 hex characters or base64 of 32
 	// bytes; empty means generate one into DataDir (TOKENHOOK_MASTER_KEY).
 	MasterKey string
@@ -149,6 +155,7 @@ type Config struct {
 func Default() Config {
 	return Config{
 		Addr:                "127.0.0.1:8080",
+		DevHTTPSAddr:        "127.0.0.1:8443",
 		DataDir:             "./tokenhook-data",
 		Tenant:              "default",
 		HookTimeout:         20 * time.Second,
@@ -186,6 +193,11 @@ func (c Config) EgressPolicy() (*egress.Policy, error) {
 // TLS reports whether the server serves HTTPS.
 func (c Config) TLS() bool { return c.TLSCert != "" && c.TLSKey != "" }
 
+// DevHTTPS reports whether the server also serves HTTPS on DevHTTPSAddr
+// with a generated local CA: only under --dev, and only when the main
+// listener is plain HTTP.
+func (c Config) DevHTTPS() bool { return c.Dev && !c.TLS() && c.DevHTTPSAddr != "" }
+
 // IsPostgres reports whether DB selects PostgreSQL.
 func (c Config) IsPostgres() bool {
 	return strings.HasPrefix(c.DB, "postgres://") || strings.HasPrefix(c.DB, "postgresql://")
@@ -195,12 +207,17 @@ func (c Config) IsPostgres() bool {
 // trailing slash guaranteed (compat-spec §2.2).
 func (c Config) ResolvedIssuer() string {
 	iss := c.Issuer
-	if iss == "" {
-		scheme := "http"
-		if c.TLS() {
-			scheme = "https"
-		}
-		iss = scheme + "://" + c.Addr
+	switch {
+	case iss != "":
+	case c.DevHTTPS():
+		// Auth0's SDKs build https://<domain>/ as the issuer they check
+		// and the Management API audience they ask for: with --dev, the
+		// domain they are given is the HTTPS address.
+		iss = "https://" + c.DevHTTPSAddr
+	case c.TLS():
+		iss = "https://" + c.Addr
+	default:
+		iss = "http://" + c.Addr
 	}
 	if !strings.HasSuffix(iss, "/") {
 		iss += "/"
@@ -225,6 +242,11 @@ func (c Config) Validate() error {
 	var errs []error
 	if _, _, err := net.SplitHostPort(c.Addr); err != nil {
 		errs = append(errs, fmt.Errorf("--addr %q: %v", c.Addr, err))
+	}
+	if c.DevHTTPS() {
+		if _, _, err := net.SplitHostPort(c.DevHTTPSAddr); err != nil {
+			errs = append(errs, fmt.Errorf("--dev-https-addr %q: %v", c.DevHTTPSAddr, err))
+		}
 	}
 	if c.DB == "" && c.DataDir == "" {
 		errs = append(errs, errors.New("--data-dir is required when --db is not set"))

@@ -15,6 +15,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -110,6 +111,11 @@ func start(t *testing.T, o options) *instance {
 		args = append(args, "--tls-cert", o.tls.cert, "--tls-key", o.tls.key)
 	}
 	args = append(args, o.args...)
+	// --dev also serves HTTPS on 127.0.0.1:8443 by default: off here unless
+	// the test asks for its own address, so parallel tests do not collide.
+	if slices.Contains(o.args, "--dev") && !slices.ContainsFunc(o.args, func(a string) bool { return strings.HasPrefix(a, "--dev-https-addr") }) {
+		args = append(args, "--dev-https-addr=")
+	}
 	in := &instance{t: t, dataDir: o.dataDir, exited: make(chan struct{})}
 	in.client = &http.Client{Timeout: 30 * time.Second}
 	if o.tls != nil {

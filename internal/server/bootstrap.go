@@ -207,7 +207,7 @@ func (s *Server) ensureDemo(ctx context.Context, out io.Writer, firstStart bool,
 		}
 		fmt.Fprintf(out, "\nDemo application ready (the secret is shown only this once). Get a token:\n\n  curl -s %soauth/token -H 'content-type: application/json' \\\n"+
 			"    -d '{\"grant_type\":\"client_credentials\",\"client_id\":\"%s\",\"client_secret\":\"%s\",\"audience\":\"%s\"}'\n\n",
-			s.issuer, c.ClientID, c.Secret, DemoAPIIdentifier)
+			s.localURL(), c.ClientID, c.Secret, DemoAPIIdentifier)
 		return nil
 	}
 	return nil
@@ -221,7 +221,7 @@ func (s *Server) ensureOperators(ctx context.Context, out io.Writer, hasher *pas
 		return dashboard.EnsureOperator(ctx, s.store, hasher, s.cfg.Tenant, s.cfg.AdminEmail, s.cfg.AdminPassword, rand.Reader, now)
 	}
 	if s.cfg.Dev {
-		return dashboard.EnsureDevOperator(ctx, s.store, hasher, s.cfg.Tenant, s.issuer, rand.Reader, now, out)
+		return dashboard.EnsureDevOperator(ctx, s.store, hasher, s.cfg.Tenant, s.localURL(), rand.Reader, now, out)
 	}
 	return nil
 }

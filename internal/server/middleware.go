@@ -21,7 +21,9 @@ func (s *Server) securityHeaders(next http.Handler) http.Handler {
 		h.Set("Referrer-Policy", "no-referrer")
 		// RFC 6797 §7.2: sent over TLS only; a proxy that terminates TLS in
 		// front of a plain-HTTP server sets its own.
-		if r.TLS != nil {
+		// Never under --dev: a browser would then refuse plain HTTP to
+		// localhost for a year, on every port.
+		if r.TLS != nil && !s.cfg.Dev {
 			h.Set("Strict-Transport-Security", hstsMaxAge)
 		}
 		next.ServeHTTP(w, r)

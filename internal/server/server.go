@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"crypto/rand"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -247,9 +248,11 @@ func (s *Server) build(ctx context.Context, out io.Writer, now func() time.Time)
 		return fmt.Errorf("bootstrap: %w", err)
 	}
 	s.dash = dashboard.New(dashboard.Deps{
-		Store:       store,
-		Tenant:      cfg.Tenant,
-		Secure:      cfg.TLS() || strings.HasPrefix(s.issuer, "https://"),
+		Store:  store,
+		Tenant: cfg.Tenant,
+		// Under --dev the dashboard is also reached over plain HTTP on the
+		// main port, though the issuer names the HTTPS one.
+		Secure:      cfg.TLS() || strings.HasPrefix(s.issuer, "https://") && !cfg.DevHTTPS(),
 		IdleTimeout: cfg.SessionIdleTimeout,
 		MaxAge:      cfg.SessionMaxAge,
 		Tokens:      s.tokens,
@@ -341,10 +344,17 @@ func newNodeEngine(cfg config.Config, log *slog.Logger) (*noderun.Engine, error)
 // Handler is the server's whole HTTP surface.
 func (s *Server) Handler() http.Handler { return s.routes() }
 
-// Serve answers on ln until ctx ends, then shuts down gracefully: it stops
-// accepting, lets requests in flight finish (up to ShutdownTimeout) and
-// flushes the tenant event log.
-func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+// TLSListener is one more listener Serve answers on, over TLS with Config
+// (the --dev HTTPS port).
+type TLSListener struct {
+	net.Listener
+	Config *tls.Config
+}
+
+// Serve answers on ln, and on each of more, until ctx ends, then shuts down
+// gracefully: it stops accepting, lets requests in flight finish (up to
+// ShutdownTimeout) and flushes the tenant event log.
+func (s *Server) Serve(ctx context.Context, ln net.Listener, more ...TLSListener) error {
 	srv := &http.Server{
 		Handler: s.routes(),
 		// The header deadline is the shorter one: a client that has not
@@ -364,7 +374,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	// Hook log streams never end on their own; Shutdown would otherwise
 	// wait for every watcher until ShutdownTimeout.
 	srv.RegisterOnShutdown(s.mgmt.CloseStreams)
-	errc := make(chan error, 1)
+	errc := make(chan error, 1+len(more))
 	go func() {
 		if s.cfg.TLS() {
 			errc <- srv.ServeTLS(ln, s.cfg.TLSCert, s.cfg.TLSKey)
@@ -372,6 +382,10 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 			errc <- srv.Serve(ln)
 		}
 	}()
+	for _, m := range more {
+		tln := tls.NewListener(limitPerIP(m.Listener, s.cfg.MaxConnsPerIP, s.proxies.isTrusted, s.log), m.Config)
+		go func() { errc <- srv.Serve(tln) }()
+	}
 	select {
 	case err := <-errc:
 		return err
@@ -440,4 +454,14 @@ func (s *Server) sweepFailedLogins(ctx context.Context, l password.Lockout, ever
 			s.log.Debug("swept brute-force counters", "count", n)
 		}
 	}
+}
+
+// localURL is the base URL of the main listener, for what the operator is
+// told to open or curl: the issuer, except under --dev's HTTPS, where the
+// issuer names the HTTPS port and the main one is plain HTTP.
+func (s *Server) localURL() string {
+	if s.cfg.DevHTTPS() {
+		return "http://" + s.cfg.Addr + "/"
+	}
+	return s.issuer
 }
