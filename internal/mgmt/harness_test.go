@@ -4,7 +4,10 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -55,6 +58,16 @@ type env struct {
 	hookLogs *hooks.LogHub
 	// trees installs hook dependencies (real npm).
 	trees *npm.Trees
+
+	// cacheMu guards the parsed key set and the minted tokens, reused
+	// while the stored keys stay the same: parsing a key set and signing
+	// a token cost an RSA private-key operation each, and every request
+	// needs both. A change to the stored keys (rotation, revocation, a
+	// new family) changes keysSeen and starts afresh.
+	cacheMu  sync.Mutex
+	keysSeen string
+	parsed   *keys.Set
+	tokens   map[string]string // scopes → token, for mint without mods
 }
 
 // syncBuffer is a bytes.Buffer safe for the server's goroutines.
@@ -194,17 +207,43 @@ func (e *env) keySet() *keys.Set {
 	if err != nil {
 		e.t.Fatal(err)
 	}
+	seen := keysFingerprint(list)
+	e.cacheMu.Lock()
+	defer e.cacheMu.Unlock()
+	if e.parsed != nil && e.keysSeen == seen {
+		return e.parsed
+	}
 	set, err := keys.NewSet(list, testNow)
 	if err != nil {
 		e.t.Fatal(err)
 	}
+	e.keysSeen, e.parsed, e.tokens = seen, set, map[string]string{}
 	return set
+}
+
+// keysFingerprint names a stored key list by everything NewSet reads.
+func keysFingerprint(list []storage.SigningKey) string {
+	h := sha256.New()
+	for _, k := range list {
+		fmt.Fprintf(h, "%s|%s|%s|%s|%v|%v|%v|%x|%x\n", k.KID, k.Alg, k.State, k.CreatedAt,
+			k.CurrentSince, k.CurrentUntil, k.RevokedAt, k.PrivateKey, k.Cert)
+	}
+	return hex.EncodeToString(h.Sum(nil))
 }
 
 // mint returns a Management API token with scopes, as /oauth/token would.
 func (e *env) mint(scopes string, mod ...func(*token.Access)) string {
 	e.t.Helper()
-	signer, err := e.keySet().Signer()
+	set := e.keySet()
+	if len(mod) == 0 {
+		e.cacheMu.Lock()
+		tok, ok := e.tokens[scopes]
+		e.cacheMu.Unlock()
+		if ok && set == e.parsedSet() {
+			return tok
+		}
+	}
+	signer, err := set.Signer()
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -220,7 +259,20 @@ func (e *env) mint(scopes string, mod ...func(*token.Access)) string {
 	if err != nil {
 		e.t.Fatal(err)
 	}
+	if len(mod) == 0 {
+		e.cacheMu.Lock()
+		if set == e.parsed {
+			e.tokens[scopes] = tok
+		}
+		e.cacheMu.Unlock()
+	}
 	return tok
+}
+
+func (e *env) parsedSet() *keys.Set {
+	e.cacheMu.Lock()
+	defer e.cacheMu.Unlock()
+	return e.parsed
 }
 
 // all is every scope, as the bootstrap admin client has.
