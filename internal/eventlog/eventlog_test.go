@@ -22,8 +22,9 @@ import (
 )
 
 // TestEveryEventIsWritten: many goroutines record more events than one
-// batch (and than the in-memory queue) holds, on the real SQLite store;
-// after Close every one is stored once, with unique, time-sortable ids.
+// batch holds and than one storage call writes (maxRows), on the real
+// SQLite store; after Close every one is stored once, with unique,
+// time-sortable ids.
 func TestEveryEventIsWritten(t *testing.T) {
 	ctx := context.Background()
 	sealer, err := seal.New(bytes.Repeat([]byte{7}, 32))
@@ -37,7 +38,7 @@ func TestEveryEventIsWritten(t *testing.T) {
 	defer store.Close()
 	w := eventlog.New(store, slog.New(slog.NewTextHandler(io.Discard, nil)), eventlog.Options{SpoolDir: t.TempDir()})
 
-	const writers, each = 8, 1500 // 12,000 events: past batchSize and queueSize
+	const writers, each = 8, 600 // 4,800 events: past batchSize and maxRows
 	var wg sync.WaitGroup
 	for i := range writers {
 		wg.Go(func() {
@@ -68,17 +69,17 @@ func TestEveryEventIsWritten(t *testing.T) {
 
 func discard() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
 
-// TestRecordNeverWaitsForStorage: with log_events locked, recording far
-// more events than the in-memory queue used to hold (it made the token
-// path wait) returns at once; the events reach the spool, and storage
-// once the lock is released.
+// TestRecordNeverWaitsForStorage: with log_events locked, recording more
+// events than the in-memory queue used to hold (8192; a full queue made
+// the token path wait) returns at once; the events reach the spool, and
+// storage once the lock is released.
 func TestRecordNeverWaitsForStorage(t *testing.T) {
 	backends(t, func(t *testing.T, b backend) {
 		store := b.open(t)
 		w := eventlog.New(store, discard(), eventlog.Options{SpoolDir: t.TempDir()})
 		defer w.Close()
 		unlock := b.lock(t)
-		const n = 20000
+		const n = 10000
 		recorded := make(chan struct{})
 		go func() {
 			for i := range n {
