@@ -1,4 +1,4 @@
-package server
+package server_test
 
 import (
 	"bytes"
@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/tokenhook/tokenhook/internal/config"
+	"github.com/tokenhook/tokenhook/internal/server"
+	"github.com/tokenhook/tokenhook/internal/server/servertest"
 )
 
 // TestFailedNewStopsWhatItStarted makes the last fallible step of New
@@ -24,15 +26,19 @@ func TestFailedNewStopsWhatItStarted(t *testing.T) {
 	cfg := config.Default()
 	cfg.DataDir = t.TempDir()
 	cfg.HookIsolation = "none" // worker processes would be this test binary
+	// The admin password's hash is not under test: the cheapest cost.
+	cfg.BcryptCost = 4
+	// Neither is the first start's key generation: the shared test keys.
+	servertest.SeedKeys(t, cfg)
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	s, err := New(ctx, cfg, log, io.Discard) // first start: creates the database
+	s, err := server.New(ctx, cfg, log, io.Discard) // first start: bootstraps the database
 	if err != nil {
 		t.Fatal(err)
 	}
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}
-	db, err := sql.Open("sqlite", filepath.Join(cfg.DataDir, SQLiteFile))
+	db, err := sql.Open("sqlite", filepath.Join(cfg.DataDir, server.SQLiteFile))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -45,7 +51,7 @@ func TestFailedNewStopsWhatItStarted(t *testing.T) {
 	}
 
 	cfg.AdminEmail, cfg.AdminPassword = "ops@example.com", "a-long-password"
-	if _, err := New(ctx, cfg, log, io.Discard); err == nil || !strings.Contains(err.Error(), "operators refused by the test") {
+	if _, err := server.New(ctx, cfg, log, io.Discard); err == nil || !strings.Contains(err.Error(), "operators refused by the test") {
 		t.Fatalf("New = %v, want the operator bootstrap's failure", err)
 	}
 	// Close returns once the writer has stopped; the catalog's goroutines
