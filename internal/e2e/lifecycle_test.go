@@ -377,3 +377,54 @@ func needChromium(t *testing.T) {
 		t.Fatal("no Chromium found: install Debian's chromium package, set TOKENHOOK_CHROMIUM, or TOKENHOOK_SKIP_CHROMIUM=1 to skip")
 	}
 }
+
+// TestDashboardLifecyclePoints: the dashboard offers the new points with
+// their starter code (from the server's point table), its Settings page
+// switches sign-up off and on, and the Users page shows the metadata a
+// pre-user-registration hook added.
+func TestDashboardLifecyclePoints(t *testing.T) {
+	in := dashboardServer(t)
+	_, _, public := in.passwordApps()
+	b := newBrowser(t, in)
+	b.signIn(operatorEmail, operatorPassword)
+	b.run("hooks page", chromedp.WaitVisible(chromedp.CSS("#create-hook")))
+	for _, p := range []struct{ id, name, starter string }{
+		{"post-user-registration", "tell-crm", "the sign up does not wait for it"},
+		{"post-change-password", "revoke-elsewhere", "the change does not wait for it"},
+	} {
+		b.run("hooks list", chromedp.Navigate(in.base+"#/hooks"), chromedp.WaitVisible(chromedp.CSS("#create-hook")))
+		b.run("open the new hook pop-up", chromedp.Click(chromedp.CSS("#create-hook")), chromedp.WaitVisible(chromedp.CSS("#new-hook-name")))
+		b.selectValue("#new-hook-trigger", p.id)
+		b.run("name the hook", chromedp.SendKeys(chromedp.CSS("#new-hook-name"), p.name),
+			chromedp.Click(chromedp.CSS("#new-hook-create")), chromedp.WaitVisible(chromedp.CSS(".cm-content")))
+		b.waitText("#hook-name", p.name)
+		b.waitText(".cm-content", p.starter)
+		b.run("run the starter", chromedp.Click(chromedp.CSS("#tab-runner")), chromedp.Click(chromedp.CSS("#runner-run")))
+		b.waitText("#runner-result", "{}")
+		b.screenshot("hook-editor-" + p.id)
+	}
+	if l := in.api("GET", "hooks?triggerId=post-change-password", nil).list(t); len(l) != 1 || l[0]["name"] != "revoke-elsewhere" {
+		t.Fatalf("hooks by trigger: %v", l)
+	}
+	if r := in.api("POST", "hooks", map[string]any{"name": "add-plan", "triggerId": "pre-user-registration", "enabled": true,
+		"script": `module.exports = function (user, context, cb) { cb(null, {user: {app_metadata: {plan: 'trial'}}}); };`}); r.status != 201 {
+		t.Fatalf("create hook: %d %s", r.status, r.body)
+	}
+
+	b.run("settings", chromedp.Navigate(in.base+"#/settings"), chromedp.WaitVisible(chromedp.CSS("#signup-enabled")))
+	b.waitText("#signup-state", "Sign-up enabled")
+	b.run("switch sign-up off", chromedp.Click(chromedp.CSS("#signup-enabled")))
+	b.waitText("#signup-state", "Sign-up disabled")
+	b.screenshot("settings-signup-disabled")
+	if r := in.signupForm(public, "ann@example.com", "correct horse", nil); r.status != 400 || r.json(t)["code"] != "operation_not_supported" {
+		t.Fatalf("signup while disabled: %d %s", r.status, r.body)
+	}
+	b.run("switch sign-up on", chromedp.Click(chromedp.CSS("#signup-enabled")))
+	b.waitText("#signup-state", "Sign-up enabled")
+	if r := in.signupForm(public, "ann@example.com", "correct horse", nil); r.status != 200 {
+		t.Fatalf("signup: %d %s", r.status, r.body)
+	}
+	b.run("users", chromedp.Navigate(in.base+"#/users"), chromedp.WaitVisible(chromedp.CSS(`tr[data-user="ann@example.com"]`)))
+	b.waitText(`tr[data-user="ann@example.com"] .app_metadata`, `{"plan":"trial"}`)
+	b.screenshot("users-metadata")
+}

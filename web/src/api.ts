@@ -139,12 +139,19 @@ export interface User {
   email_verified?: boolean;
   username?: string;
   name?: string;
+  given_name?: string;
+  family_name?: string;
   blocked?: boolean;
   user_metadata?: Record<string, unknown>;
   app_metadata?: Record<string, unknown>;
   created_at?: string;
   last_login?: string;
   logins_count?: number;
+}
+export interface Connection {
+  id: string;
+  name: string;
+  options?: { disable_signup?: boolean };
 }
 export interface SessionInfo {
   email: string;

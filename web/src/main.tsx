@@ -11,6 +11,7 @@ import { UsersPage } from "./pages/Users";
 import { LogsPage } from "./pages/Logs";
 import { TryItPage } from "./pages/TryIt";
 import { KeysPage } from "./pages/Keys";
+import { SettingsPage } from "./pages/Settings";
 import { guardLeave, isDirty } from "./dirty";
 
 const NAV = [
@@ -21,6 +22,7 @@ const NAV = [
   ["logs", "Logs"],
   ["try", "Try it"],
   ["keys", "Keys"],
+  ["settings", "Settings"],
 ] as const;
 
 function route(): string[] {
@@ -77,6 +79,7 @@ function App() {
     case "logs": body = <LogsPage />; break;
     case "try": body = <TryItPage />; break;
     case "keys": body = <KeysPage />; break;
+    case "settings": body = <SettingsPage />; break;
     default: body = <p>Page not found. <a href="#/hooks">Go to Hooks</a>.</p>;
   }
   return (

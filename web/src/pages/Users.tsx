@@ -24,11 +24,11 @@ export function UsersPage() {
       ) : (
         <div class="table-wrap">
           <table>
-            <thead><tr><th>Email</th><th>Name</th><th>Logins</th><th>Last login</th><th>Actions</th></tr></thead>
+            <thead><tr><th>Email</th><th>Name</th><th>Metadata</th><th>Logins</th><th>Last login</th><th>Actions</th></tr></thead>
             <tbody>
               {(users.data ?? []).map((u) => (
                 <tr data-user={u.email}>
-                  <td>{u.email} {u.blocked && <span class="badge bad">blocked</span>}</td><td>{u.name}</td><td>{u.logins_count ?? 0}</td><td>{fmtDate(u.last_login)}</td>
+                  <td>{u.email} {u.blocked && <span class="badge bad">blocked</span>}</td><td>{u.name}</td><td><Metadata user={u} /></td><td>{u.logins_count ?? 0}</td><td>{fmtDate(u.last_login)}</td>
                   <td class="row-actions">
                     <button type="button" class="small" onClick={() => setEditing(u)}>Edit</button>
                     <button type="button" class="small" onClick={() => act(() => api.patch(`/users/${encodeURIComponent(u.user_id)}`, { blocked: !u.blocked }))}>{u.blocked ? "Unblock" : "Block"}</button>
@@ -45,6 +45,15 @@ export function UsersPage() {
       {editing && <EditUser user={editing} onClose={() => { setEditing(null); users.reload(); }} />}
     </section>
   );
+}
+
+// Metadata shows what the user carries, a hook's additions included
+// (pre-user-registration's app_metadata, say): each object as compact JSON.
+function Metadata({ user }: { user: User }) {
+  const show = (label: string, m?: Record<string, unknown>) =>
+    m && Object.keys(m).length > 0 ? <div class={label}><span class="muted">{label}</span> <code class="small-text">{JSON.stringify(m)}</code></div> : null;
+  const app = show("app_metadata", user.app_metadata), usr = show("user_metadata", user.user_metadata);
+  return app || usr ? <>{app}{usr}</> : <span class="muted">none</span>;
 }
 
 function CreateUser({ onClose }: { onClose: () => void }) {
