@@ -1,12 +1,15 @@
 package e2e
 
 import (
+	"context"
 	"encoding/json"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"os"
+	"os/exec"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -427,4 +430,107 @@ func TestDashboardLifecyclePoints(t *testing.T) {
 	b.run("users", chromedp.Navigate(in.base+"#/users"), chromedp.WaitVisible(chromedp.CSS(`tr[data-user="ann@example.com"]`)))
 	b.waitText(`tr[data-user="ann@example.com"] .app_metadata`, `{"plan":"trial"}`)
 	b.screenshot("users-metadata")
+}
+
+// TestNodeSDKSignUp: the official Auth0 Node SDK's
+// AuthenticationClient.database.signUp (auth0@4, unmodified) against the
+// server over HTTPS, a duplicate, and changePassword's clear 501.
+func TestNodeSDKSignUp(t *testing.T) {
+	if os.Getenv("TOKENHOOK_SKIP_NODE") == "1" {
+		t.Skip("TOKENHOOK_SKIP_NODE=1")
+	}
+	dir, err := filepath.Abs(filepath.Join("testdata", "node-sdk"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "node_modules", "auth0")); err != nil {
+		t.Fatalf("the Auth0 Node SDK is not installed: run `npm ci --prefix internal/e2e/testdata/node-sdk` (or set TOKENHOOK_SKIP_NODE=1): %v", err)
+	}
+	node, err := exec.LookPath("node")
+	if err != nil {
+		t.Fatalf("node not found (install Node.js >= 18 or set TOKENHOOK_SKIP_NODE=1): %v", err)
+	}
+	files := selfSignedCert(t)
+	in := start(t, options{tls: files, args: fastBcrypt})
+	_, _, public := in.passwordApps()
+	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, node, filepath.Join(dir, "signup.js"))
+	cmd.Dir = dir
+	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir(), "NODE_EXTRA_CA_CERTS=" + files.cert,
+		"TOKENHOOK_DOMAIN=" + in.addr, "TOKENHOOK_CLIENT_ID=" + public}
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("node signup.js: %v\n%s\n%s", err, out, stderr.String())
+	}
+	var res struct {
+		Created struct {
+			Status int            `json:"status"`
+			Data   map[string]any `json:"data"`
+		} `json:"created"`
+		Duplicate, ChangePassword *struct {
+			StatusCode  int    `json:"statusCode"`
+			Error       string `json:"error"`
+			Description string `json:"description"`
+		}
+	}
+	if err := json.Unmarshal(out, &res); err != nil {
+		t.Fatalf("%v: %s", err, out)
+	}
+	d := res.Created.Data
+	if res.Created.Status != 200 || d["email"] != "sdk@example.com" || d["email_verified"] != false || d["given_name"] != "Sdk" ||
+		d["user_metadata"].(map[string]any)["source"] != "node-auth0" || d["_id"] == "" {
+		t.Fatalf("signUp: %s", out)
+	}
+	u := in.api("GET", "users/"+url.PathEscape("auth0|"+d["_id"].(string)), nil).json(t)
+	if u["family_name"] != "User" {
+		t.Fatalf("stored user %v", u)
+	}
+	if res.Duplicate == nil || res.Duplicate.StatusCode != 400 || res.Duplicate.Error != "invalid_signup" {
+		t.Fatalf("duplicate: %s", out)
+	}
+	if res.ChangePassword == nil || res.ChangePassword.StatusCode != 501 || !strings.Contains(res.ChangePassword.Description, "email sender") {
+		t.Fatalf("changePassword: %s", out)
+	}
+}
+
+// TestCLILifecyclePoints: scaffold, create -t and test for the new points.
+func TestCLILifecyclePoints(t *testing.T) {
+	in := start(t, options{})
+	c := newCLI(t, in)
+	c.init("-p", "acme")
+	p := []string{"-p", "acme"}
+	dir := t.TempDir()
+	for _, pt := range []struct{ id, starter string }{
+		{"post-user-registration", "the sign up does not wait for it"},
+		{"post-change-password", "the change does not wait for it"},
+		{"pre-user-registration", "PreUserRegistrationError"},
+	} {
+		out := c.ok(append([]string{"scaffold", "-t", pt.id}, p...)...)
+		if !strings.Contains(out, "module.exports = function(user, context, cb)") || !strings.Contains(out, pt.starter) {
+			t.Fatalf("scaffold -t %s:\n%s", pt.id, out)
+		}
+	}
+	file := writeFile(t, dir, "notify.js", `module.exports = function (user, context, cb) {
+  console.log('new user ' + user.id + ' ' + user.email);
+  cb(null, {seen: user.email});
+};`)
+	c.ok(append([]string{"create", "-t", "post-user-registration", "-n", "notify", file}, p...)...)
+	c.ok(append([]string{"create", "-t", "post-change-password", "-n", "changed", file}, p...)...)
+	var hs []cliHook
+	c.jsonOf(&hs, append([]string{"ls", "-t", "post-user-registration"}, p...)...)
+	if len(hs) != 1 || hs[0].Name != "notify" {
+		t.Fatalf("ls -t post-user-registration: %+v", hs)
+	}
+	// The runner on the point's default payload: the user is Auth0's.
+	out := c.ok(append([]string{"test", "notify", "-o", "json"}, p...)...)
+	if !strings.Contains(out, `"seen":"user1@foo.com"`) && !strings.Contains(out, `"seen": "user1@foo.com"`) || !strings.Contains(out, "new user abc123 user1@foo.com") {
+		t.Fatalf("test notify:\n%s", out)
+	}
+	out = c.ok(append([]string{"test", "changed", "-o", "json"}, p...)...)
+	if !strings.Contains(out, "new user abc123 user1@foo.com") {
+		t.Fatalf("test changed:\n%s", out)
+	}
 }
