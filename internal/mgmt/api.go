@@ -73,6 +73,11 @@ type Deps struct {
 	// Outbox is woken after a write stored a pending execution of an
 	// asynchronous point (post-change-password); nil: nobody is.
 	Outbox interface{ Notify() }
+	// CheckNode compiles a script as the Node.js runtime loads it, without
+	// running it: nil, a *sandbox.CompileError, or another error when it
+	// could not be checked. nil: hooks are checked by the embedded parser
+	// alone.
+	CheckNode func(ctx context.Context, script string) error
 }
 
 // API serves /api/v2.

@@ -147,8 +147,9 @@ func newEnvWith(t *testing.T, edit func(*mgmt.Deps)) *env {
 	}
 	e.trees = npm.NewTrees(t.Context(), inst, store, tenant, nil, now)
 	var node sandbox.Engine
+	var checkNode func(context.Context, string) error
 	if ne, err := noderun.New(noderun.Options{Options: sandbox.Options{Timeout: 20 * time.Second}}); err == nil {
-		node = ne
+		node, checkNode = ne, ne.Check
 		t.Cleanup(func() { ne.Close() })
 	}
 	deps := mgmt.Deps{
@@ -167,6 +168,7 @@ func newEnvWith(t *testing.T, edit func(*mgmt.Deps)) *env {
 		StreamHeartbeat: 100 * time.Millisecond,
 		Modules:         e.trees,
 		NodeAvailable:   nodeAvailable,
+		CheckNode:       checkNode,
 	}
 	if edit != nil {
 		edit(&deps)

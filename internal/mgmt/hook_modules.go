@@ -86,6 +86,13 @@ func (a *API) prepareCode(ctx context.Context, script string, declared map[strin
 	return out, nil
 }
 
+// runsOnNode tells whether saving script with deps would choose the
+// Node.js runtime (prepareCode's choice, without installing anything).
+func runsOnNode(script string, deps map[string]string) bool {
+	wanted, err := npm.Wanted(script, deps)
+	return err == nil && npm.ChooseRuntime(script, wanted, jsvm.HasModule).Runtime == storage.RuntimeNode
+}
+
 func (c hookCode) apply(h *storage.Hook) {
 	h.Runtime, h.Modules, h.Resolved = c.Runtime, c.Modules, c.Resolved
 }

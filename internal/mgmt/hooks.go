@@ -141,12 +141,24 @@ func validateHookName(name string) error {
 // validateScript refuses an empty script and, beyond Auth0, one that does
 // not compile: Auth0 saved it and every token request then failed with
 // "Unable to compile the extensibility code as javascript". Saying where
-// the mistake is at save time keeps a typo from taking tokens down.
-func validateScript(script string) error {
+// the mistake is at save time keeps a typo from taking tokens down. The
+// embedded engine's parser judges first (it is in process); when it
+// refuses a hook that runs on Node.js (deps are its declared
+// dependencies), Node's own compiler has the last word, since Node knows
+// syntax the embedded parser does not (for await, the RegExp v flag) and
+// names the mistake as Node would report it at run time.
+func (a *API) validateScript(ctx context.Context, script string, deps map[string]string) error {
 	if script == "" {
 		return errBodyOn("script", "String is too short (0 chars), minimum 1")
 	}
-	return compileProblem(hooks.Check(script))
+	err := hooks.Check(script)
+	var ce *sandbox.CompileError
+	if errors.As(err, &ce) && a.d.CheckNode != nil && runsOnNode(script, deps) {
+		if nodeErr := a.d.CheckNode(ctx, script); nodeErr == nil || errors.As(nodeErr, &ce) {
+			err = nodeErr
+		}
+	}
+	return compileProblem(err)
 }
 
 // compileProblem turns a *sandbox.CompileError into a 400 naming the line and
@@ -202,7 +214,7 @@ func (a *API) createHook(w http.ResponseWriter, r *http.Request, _ token.Claims)
 	if err := validateRuntime(in.Runtime); err != nil {
 		return err
 	}
-	if err := validateScript(*in.Script); err != nil {
+	if err := a.validateScript(r.Context(), *in.Script, in.Dependencies); err != nil {
 		return err
 	}
 	// Dependencies are installed before the hook exists: a failed install
@@ -294,8 +306,14 @@ func (a *API) updateHook(w http.ResponseWriter, r *http.Request, _ token.Claims)
 	}
 	if in.Script != nil {
 		// Compiled outside the storage transaction: it is CPU work that
-		// needs nothing stored.
-		if err := validateScript(*in.Script); err != nil {
+		// needs nothing stored but the dependencies that pick the runtime.
+		var deps map[string]string
+		if in.Dependencies != nil {
+			deps = *in.Dependencies
+		} else if old, err := a.d.Store.GetHook(r.Context(), a.d.Tenant, r.PathValue("id")); err == nil {
+			deps = old.Dependencies
+		}
+		if err := a.validateScript(r.Context(), *in.Script, deps); err != nil {
 			return err
 		}
 	}
@@ -645,7 +663,7 @@ func (a *API) runSavedHook(w http.ResponseWriter, r *http.Request, _ token.Claim
 	}
 	source := h.Script
 	if in.Script != nil {
-		if err := validateScript(*in.Script); err != nil {
+		if err := a.validateScript(r.Context(), *in.Script, h.Dependencies); err != nil {
 			return err
 		}
 		source = *in.Script
@@ -681,7 +699,7 @@ func (a *API) runUnsavedHook(w http.ResponseWriter, r *http.Request, _ token.Cla
 	// A compile error is the same 400 as at save time, with its line and
 	// column: the runner is where code is being edited, and the report's
 	// error (what a token request would get) carries no position.
-	if err := validateScript(*in.Script); err != nil {
+	if err := a.validateScript(r.Context(), *in.Script, in.Dependencies); err != nil {
 		return err
 	}
 	name := unsavedName

@@ -186,6 +186,57 @@ func TestHookSyntaxErrorPositions(t *testing.T) {
 	}
 }
 
+// TestHookNodeSyntaxAtSave: a hook that runs on Node.js is judged by
+// Node's compiler when the embedded parser refuses it: syntax only Node
+// knows saves and runs, a real mistake is still a 400 at the user's line
+// and column, in Node's words; a hook for the embedded engine stays
+// refused when the embedded parser cannot read it.
+func TestHookNodeSyntaxAtSave(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: needs the real Node.js runtime")
+	}
+	if err := nodeAvailable(); err != nil {
+		t.Skipf("no Node.js: %v", err)
+	}
+	e := newEnv(t)
+	const forAwait = "const https = require('https');\nmodule.exports = async function (client, scope, audience, context, cb) {\n  const seen = [];\n  for await (const s of [Promise.resolve(typeof https.request)]) seen.push(s);\n  cb(null, {'https://example.com/seen': seen.join()});\n};"
+	h := e.createHook(map[string]any{"name": "node-await", "script": forAwait, "triggerId": "credentials-exchange"})
+	if h["runtime"] != "node" {
+		t.Fatalf("runtime %v", h["runtime"])
+	}
+	rep := decodeReport(t, e.req("POST", "/hooks/"+h["id"].(string)+"/run", all, map[string]any{}))
+	if rep.Error != nil || rep.Result["https://example.com/seen"] != "function" {
+		t.Fatalf("run: %+v", rep)
+	}
+	expect(t, e.req("PATCH", "/hooks/"+h["id"].(string), all, map[string]any{"script": forAwait + "\n"}), 200, "", "")
+	expect(t, e.req("POST", "/hooks/run", all, map[string]any{"script": forAwait, "triggerId": "credentials-exchange"}), 200, "", "")
+
+	// Without the require the hook is the embedded engine's, which cannot
+	// read for await.
+	embedded := strings.Replace(forAwait, "require('https')", "{request: function () {}}", 1)
+	r := e.req("POST", "/hooks", all, map[string]any{"name": "embedded-await", "script": embedded, "triggerId": "credentials-exchange"})
+	expect(t, r, 400, "invalid_body", "")
+	if msg := r.json(t)["message"].(string); !strings.Contains(msg, "line 4, column") {
+		t.Fatalf("embedded for await: %s", msg)
+	}
+
+	for _, c := range []struct{ name, script, want string }{
+		{"stray token on line 3", "const https = require('https');\nmodule.exports = function (client, scope, audience, context, cb) {\n  const b = 2 3;\n  cb(null, {});\n};",
+			"line 3, column 15: Unexpected number"},
+		{"missing brace at the end", "const https = require('https');\nmodule.exports = function (client, scope, audience, context, cb) { cb(null, {}) ",
+			"line 2, column 81: Unexpected end of input"},
+		{"extra brace, in Node's words", "const https = require('https');\nmodule.exports = function (client, scope, audience, context, cb) { cb(null, {}) }}",
+			"line 2, column 82: Unexpected token '}'"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			msg := "Payload validation error: 'Script does not compile: " + c.want + "' on property script."
+			expect(t, e.req("POST", "/hooks", all, map[string]any{"name": "broken", "script": c.script, "triggerId": "credentials-exchange"}), 400, "invalid_body", msg)
+			expect(t, e.req("PATCH", "/hooks/"+h["id"].(string), all, map[string]any{"script": c.script}), 400, "invalid_body", msg)
+			expect(t, e.req("POST", "/hooks/run", all, map[string]any{"script": c.script, "triggerId": "credentials-exchange"}), 400, "invalid_body", msg)
+		})
+	}
+}
+
 func TestHookList(t *testing.T) {
 	e := newEnv(t)
 	e.createHook(hookBody("a", false))

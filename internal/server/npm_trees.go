@@ -96,3 +96,18 @@ func nodeAvailable(runner *hooks.Runner, node string) func() error {
 		return errors.New("the Node.js runtime was not started on this server")
 	}
 }
+
+// nodeCheck compiles a script with the runner's Node.js engine for the
+// save-time check of hooks that run on Node; like nodeAvailable, it reads
+// the runner's engine at each save.
+func nodeCheck(runner *hooks.Runner) func(context.Context, string) error {
+	return func(ctx context.Context, script string) error {
+		n, ok := runner.Node.(interface {
+			Check(context.Context, string) error
+		})
+		if !ok {
+			return errors.New("the Node.js runtime was not started on this server")
+		}
+		return n.Check(ctx, script)
+	}
+}

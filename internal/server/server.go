@@ -294,6 +294,7 @@ func (s *Server) build(ctx context.Context, out io.Writer, now func() time.Time)
 		// Read at each save: the runner's Node engine decides.
 		NodeAvailable: nodeAvailable(runner, cfg.Node),
 		Outbox:        s.outbox,
+		CheckNode:     nodeCheck(runner),
 	})
 	return nil
 }
