@@ -31,7 +31,8 @@ import (
 
 var (
 	logEvents = flag.Int("log-events", 5_000_000, "logs section: events seeded into the tenant log of each backend")
-	logPruned = flag.Float64("log-backlog", 0.1, "logs section: the share of the seeded events older than --log-retention, pruned while tokens are measured")
+	logBackends = flag.String("log-backends", "sqlite,postgres", "logs section: the backends to run it on")
+	logPruned   = flag.Float64("log-backlog", 0.1, "logs section: the share of the seeded events older than --log-retention, pruned while tokens are measured")
 	benchPG   = flag.String("pg", "postgres://postgres@127.0.0.1:5432/test?sslmode=disable",
 		"PostgreSQL of the logs and replicas sections (each run makes a schema and drops it); empty skips what needs it")
 )
@@ -50,7 +51,7 @@ func runLogs(bin string, duration time.Duration, concurrency int) error {
 	}
 	fmt.Printf("\nlogs: %d events seeded per backend (-log-events), %.0f%% of them older than the 30-day retention\n",
 		*logEvents, 100**logPruned)
-	for _, backend := range []string{"sqlite", "postgres"} {
+	for _, backend := range strings.Split(*logBackends, ",") {
 		if backend == "postgres" && *benchPG == "" {
 			fmt.Println("logs postgres: skipped (-pg is empty)")
 			continue
@@ -121,15 +122,21 @@ func runLogsOn(bin, backend string, duration time.Duration, concurrency int) err
 		fmt.Printf("logs %-8s %-44s %8.2f %8.2f %6d\n", backend, q.name, ms(p50), ms(p99), rows)
 	}
 
-	body := url.Values{"grant_type": {"client_credentials"}, "client_id": {srv.clientID},
-		"client_secret": {srv.clientSecret}, "audience": {srv.audience}}.Encode()
-	tokenLoad(srv.base, concurrency, 2*time.Second, body, nil)
-	base := tokenLoad(srv.base, concurrency, duration, body, nil)
 	halt(srv)
 
-	// Phase two: the same database with the default retention, which
-	// starts pruning the backlog at once; tokens are measured meanwhile.
-	srv2, err := startAgain(bin, srv, append([]string{"--data-dir", dataDir}, args...)...)
+	// Phase two: tokens on a server just started on this database without
+	// retention, then on one started with the default retention, which
+	// prunes the backlog from its start: the same cold start both times.
+	body := url.Values{"grant_type": {"client_credentials"}, "client_id": {srv.clientID},
+		"client_secret": {srv.clientSecret}, "audience": {srv.audience}}.Encode()
+	again := append([]string{"--data-dir", dataDir}, args...)
+	srv1, err := startAgain(bin, srv, append([]string{"--log-retention", "0"}, again...)...)
+	if err != nil {
+		return err
+	}
+	base := tokenLoad(srv1.base, concurrency, duration, body, nil)
+	halt(srv1)
+	srv2, err := startAgain(bin, srv, again...)
 	if err != nil {
 		return err
 	}

@@ -28,6 +28,11 @@ type dialect struct {
 	// both client and type: SQLite, which keeps no statistics, would as
 	// soon read the type's index, which spans most of the log.
 	logsByClient string
+	// keysFirst makes a filtered log query pick its page's log ids from
+	// the covering index first and read only those rows: SQLite reads a
+	// WITHOUT ROWID table's row for every index entry it tests against a
+	// filter (PostgreSQL tests index columns in the index).
+	keysFirst bool
 	// dollarParams turns "?" into "$1", "$2", ... (PostgreSQL).
 	dollarParams bool
 	// forUpdate is appended to the read of a read-modify-write so a
@@ -55,6 +60,7 @@ var sqliteDialect = dialect{
 	bytesType:    "BLOB",
 	withoutRowid: " WITHOUT ROWID",
 	logsByClient: " INDEXED BY log_events_by_client",
+	keysFirst:    true,
 	catalogTx:    &sql.TxOptions{},
 	isUnique: func(err error) bool {
 		var e *sqlite.Error

@@ -147,7 +147,7 @@ func logInsert(chunk []storage.LogEvent) (string, []any, error) {
 // so a page costs its offset plus its rows, never the whole table; with
 // CountUpTo, so does the total.
 func (s *Store) ListLogEvents(ctx context.Context, tenant string, q storage.LogQuery) ([]storage.LogEvent, int, error) {
-	listQuery, countQuery, args := logListSQL(s.d, tenant, q)
+	listQuery, listArgs, countQuery, countArgs := logListSQL(s.d, tenant, q)
 	var (
 		list  []storage.LogEvent
 		total = -1
@@ -155,11 +155,11 @@ func (s *Store) ListLogEvents(ctx context.Context, tenant string, q storage.LogQ
 	err := s.readTx(ctx, nil, func(tx *sql.Tx) error {
 		var err error
 		if !q.SkipTotal {
-			if total, err = s.count(ctx, tx, countQuery, args...); err != nil {
+			if total, err = s.count(ctx, tx, countQuery, countArgs...); err != nil {
 				return err
 			}
 		}
-		rows, err := tx.QueryContext(ctx, s.d.bind(listQuery), args...)
+		rows, err := tx.QueryContext(ctx, s.d.bind(listQuery), listArgs...)
 		if err != nil {
 			return fmt.Errorf("sqlstore: list log events: %w", err)
 		}
@@ -179,7 +179,7 @@ func (s *Store) ListLogEvents(ctx context.Context, tenant string, q storage.LogQ
 // logListSQL is ListLogEvents' page query and capped count, with their
 // arguments ("?" placeholders): one place, which the query plan tests
 // read too.
-func logListSQL(d *dialect, tenant string, q storage.LogQuery) (list, count string, args []any) {
+func logListSQL(d *dialect, tenant string, q storage.LogQuery) (list string, listArgs []any, count string, args []any) {
 	from := "log_events"
 	if q.Type != "" && q.ClientID != "" {
 		from += d.logsByClient
@@ -203,11 +203,18 @@ func logListSQL(d *dialect, tenant string, q storage.LogQuery) (list, count stri
 		page.PerPage = storage.MaxLogPage
 	}
 	list = "SELECT " + logEventColumns + " FROM " + from + " WHERE " + where + order + pageClause(page)
+	if d.keysFirst && (q.Type != "" || q.ClientID != "") {
+		list = "SELECT " + logEventColumns + " FROM log_events WHERE tenant = ? AND log_id IN (SELECT log_id FROM " + from +
+			" WHERE " + where + order + pageClause(page) + ")" + order
+		listArgs = append([]any{tenant}, args...)
+	} else {
+		listArgs = args
+	}
 	count = "SELECT COUNT(*) FROM " + from + " WHERE " + where
 	if q.CountUpTo > 0 {
 		count = fmt.Sprintf("SELECT COUNT(*) FROM (SELECT 1 FROM %s WHERE %s LIMIT %d) capped", from, where, q.CountUpTo)
 	}
-	return list, count, args
+	return list, listArgs, count, args
 }
 
 // logPruneSQL is PruneLogEvents' statement ("?" placeholders: tenant,
