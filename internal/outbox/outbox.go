@@ -243,7 +243,7 @@ func (w *Worker) failed(ctx context.Context, e storage.Execution, hk *storage.Ho
 		case d.NewUser != nil:
 			ev.UserID, ev.UserName = "auth0|"+d.NewUser.ID, d.NewUser.Email
 		case d.PasswordChange != nil:
-			ev.UserID, ev.UserName = d.PasswordChange.ID, d.PasswordChange.Email
+			ev.UserID, ev.UserName = "auth0|"+d.PasswordChange.ID, d.PasswordChange.Email
 		}
 		ev.IP, ev.UserAgent = d.IP, d.UserAgent
 	}
