@@ -129,7 +129,6 @@ func TestTokenErrorCatalogue(t *testing.T) {
 		{"password-realm not enabled on the public client", tn.pw("client_id", tn.publicID, "client_secret", "", "grant_type", realmGrant, "realm", dbConn), 403, "unauthorized_client", "Grant type '" + realmGrant + "' not allowed for the client."},
 		{"password: unknown audience", tn.pw("audience", "https://nope.example/"), 403, "access_denied", "Service not enabled within domain: https://nope.example/"},
 		{"password: Management API audience", tn.pw("audience", tn.URL+"api/v2/"), 403, "access_denied", ""},
-		{"password: no audience without openid", tn.pw("audience", ""), 400, "invalid_request", "Missing required parameter: audience"},
 		{"wrong password", tn.pw("password", "not the password"), 403, "invalid_grant", "Wrong email or password."},
 		{"unknown user", tn.pw("username", "nobody@example.com"), 403, "invalid_grant", "Wrong email or password."},
 		{"blocked user", tn.pw("username", "blocked@example.com", "password", "blocked-pass"), 401, "unauthorized", "user is blocked"},
