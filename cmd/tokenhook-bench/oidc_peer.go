@@ -35,6 +35,7 @@ var oidcPeerFiles embed.FS
 var (
 	oidcRounds      = flag.Int("oidc-rounds", 3, "rounds of the node-oidc-provider comparison per concurrency; the ratios printed are their medians")
 	oidcConcurrency = flag.String("oidc-c", "16,64", "concurrencies of the node-oidc-provider comparison, comma-separated")
+	oidcWarmup      = flag.Duration("oidc-warmup", 10*time.Second, "unmeasured load on each server once before the node-oidc-provider comparison's rounds")
 )
 
 // oidcScenario names the comparison for -run.
@@ -125,10 +126,15 @@ func runOIDCPeer(bin string, duration, warmup time.Duration) error {
 	}
 
 	fmt.Printf("%s (oidc-provider %s on node %s, installed by npm ci in %.1f s): the default build (--signer auto) with the\n"+
-		"simple hook vs node-oidc-provider with the same claims from extraTokenClaims; %d alternating rounds per concurrency\n",
-		oidcScenario, peer.version, nodeVersion(), installTime.Seconds(), *oidcRounds)
+		"simple hook vs node-oidc-provider with the same claims from extraTokenClaims; both warmed up for %v, then %d alternating\n"+
+		"rounds per concurrency\n", oidcScenario, peer.version, nodeVersion(), installTime.Seconds(), *oidcWarmup, *oidcRounds)
 	fmt.Printf("%-22s %-5s %-20s %10s %9s %9s %14s\n", "scenario", "c", "server", "tokens/s", "p50 ms", "p99 ms", "CPU ms/token")
 	peerSrv := &server{base: peer.base}
+	// Node compiles hot code as it runs: its first thousands of tokens
+	// cost several times its steady state, which -warmup alone did not
+	// cover. Both servers get the same long warm-up.
+	load(srv, concs[0], *oidcWarmup, thBody)
+	load(peerSrv, concs[0], *oidcWarmup, peerBody)
 	for _, c := range concs {
 		var tokRatios, cpuRatios []float64
 		for round := 1; round <= *oidcRounds; round++ {
