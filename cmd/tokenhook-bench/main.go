@@ -481,7 +481,9 @@ func start(bin string, args ...string) (*server, error) {
 	addr := ln.Addr().String()
 	ln.Close()
 	srv := &server{dir: dir, base: "http://" + addr + "/", adminID: "benchadmin0000000000000000000000", adminSecret: "bench-admin-secret-0123456789abcdef"}
-	cmd := exec.Command(bin, "serve", "--dev", "--addr", addr, "--data-dir", dir, "--log-level", "warn")
+	// No --dev HTTPS port: its fixed default address is taken by any other
+	// --dev server on the machine.
+	cmd := exec.Command(bin, "serve", "--dev", "--dev-https-addr", "", "--addr", addr, "--data-dir", dir, "--log-level", "warn")
 	cmd.Args = append(cmd.Args, args...)
 	cmd.Env = append(os.Environ(), "TOKENHOOK_ADMIN_CLIENT_ID="+srv.adminID, "TOKENHOOK_ADMIN_CLIENT_SECRET="+srv.adminSecret)
 	stdout, err := cmd.StdoutPipe()
