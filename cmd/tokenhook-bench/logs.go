@@ -7,6 +7,7 @@ import (
 	"crypto/rand"
 	"database/sql"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -30,10 +31,10 @@ import (
 )
 
 var (
-	logEvents = flag.Int("log-events", 5_000_000, "logs section: events seeded into the tenant log of each backend")
+	logEvents   = flag.Int("log-events", 5_000_000, "logs section: events seeded into the tenant log of each backend")
 	logBackends = flag.String("log-backends", "sqlite,postgres", "logs section: the backends to run it on")
 	logPruned   = flag.Float64("log-backlog", 0.1, "logs section: the share of the seeded events older than --log-retention, pruned while tokens are measured")
-	benchPG   = flag.String("pg", "postgres://postgres@127.0.0.1:5432/test?sslmode=disable",
+	benchPG     = flag.String("pg", "postgres://postgres@127.0.0.1:5432/test?sslmode=disable",
 		"PostgreSQL of the logs and replicas sections (each run makes a schema and drops it); empty skips what needs it")
 )
 
@@ -83,7 +84,11 @@ func runLogsOn(bin, backend string, duration time.Duration, concurrency int) err
 	}
 	// Phase one: no retention. The server creates the schema and the demo
 	// application; the log is seeded beside it.
-	srv, err := start(bin, append([]string{"--log-retention", "0"}, args...)...)
+	httpsAddr, err := freeAddr()
+	if err != nil {
+		return err
+	}
+	srv, err := start(bin, append([]string{"--log-retention", "0", "--dev-https-addr", httpsAddr}, args...)...)
 	if err != nil {
 		return err
 	}
@@ -107,7 +112,14 @@ func runLogsOn(bin, backend string, duration time.Duration, concurrency int) err
 	fmt.Printf("logs %-8s seeded %d events in %.0f s: %.0f bytes per event on disk (table and indexes)\n",
 		backend, seed.n, time.Since(t0).Seconds(), perEvent)
 
-	admin, err := srv.token(srv.adminID, srv.adminSecret, srv.base+"api/v2/")
+	// The Management API's identifier is the issuer's (under --dev the
+	// HTTPS address), not necessarily the address the bench talks to.
+	issuer, err := discoverIssuer(srv.base)
+	if err != nil {
+		halt(srv)
+		return err
+	}
+	admin, err := srv.token(srv.adminID, srv.adminSecret, issuer+"api/v2/")
 	if err != nil {
 		halt(srv)
 		return err
@@ -529,6 +541,22 @@ func waitHealthy(base string) error {
 		time.Sleep(50 * time.Millisecond)
 	}
 	return errors.New("server at " + base + " not healthy within 60 s")
+}
+
+// discoverIssuer reads the issuer from base's OpenID configuration.
+func discoverIssuer(base string) (string, error) {
+	resp, err := http.Get(base + ".well-known/openid-configuration")
+	if err != nil {
+		return "", err
+	}
+	defer resp.Body.Close()
+	var conf struct {
+		Issuer string `json:"issuer"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&conf); err != nil || conf.Issuer == "" {
+		return "", fmt.Errorf("no issuer in %s's OpenID configuration (%v)", base, err)
+	}
+	return conf.Issuer, nil
 }
 
 var metricLine = regexp.MustCompile(`(?m)^(\S+) (\S+)$`)
