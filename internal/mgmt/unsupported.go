@@ -87,6 +87,12 @@ func defaultResources() []defaultResource {
 			read: "read:attack_protection", write: "update:attack_protection", patch: true},
 		{path: "/actions/modules", name: "action modules", value: map[string]any{"modules": []any{}, "total": 0, "page": 0, "per_page": 50},
 			read: "read:actions", write: "create:actions", post: true},
+		// Screen renderers (Advanced Customizations): deploy-cli reads them
+		// with the prompts and warns when it cannot.
+		{path: "/prompts/rendering", name: "prompt screen renderers", list: "configs", read: "read:prompts"},
+		// Directory provisioning (Google Workspace connections): read by
+		// deploy-cli's connection handlers on export and import.
+		{path: "/connections-directory-provisionings", name: "directory provisionings", list: "directory_provisionings", read: "read:connections"},
 		{path: "/actions/triggers", name: "action triggers", value: map[string]any{"triggers": []any{}}, read: "read:actions"},
 		{path: "/risk-assessments/settings", name: "risk assessment", value: map[string]any{"enabled": false},
 			read: "read:attack_protection", write: "update:attack_protection", patch: true},

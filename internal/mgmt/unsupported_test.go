@@ -25,6 +25,9 @@ func TestDefaultResources(t *testing.T) {
 		"/branding":                  `{}`,
 		"/actions/actions?triggerId=post-login&per_page=100": `{"actions":[],"page":0,"per_page":50,"total":0}`,
 		"/actions/triggers": `{"triggers":[]}`,
+		"/prompts/rendering?page=0&per_page=100&include_totals=true": `{"configs":[],"limit":100,"start":0,"total":0}`,
+		"/connections-directory-provisionings?take=50":               `{"directory_provisionings":[]}`,
+		"/risk-assessments/settings":                                 `{"enabled":false}`,
 	} {
 		r := e.req("GET", path, "read:tenant_settings", nil)
 		expect(t, r, 200, "", "")
