@@ -185,11 +185,6 @@ func TestDeployCLIRoundTrip(t *testing.T) {
 		t.FailNow()
 	}
 
-	// Importing the same export again changes nothing and succeeds.
-	if out, ok := a0deploy(t, dst, cert.cert, "import", "-i", dir1); !ok {
-		t.Fatalf("re-import failed:\n%s", out)
-	}
-
 	// A rule in the directory: a clear error naming rules, nothing silent.
 	rules := filepath.Join(dir1, "rules")
 	if err := os.MkdirAll(rules, 0o755); err != nil {
