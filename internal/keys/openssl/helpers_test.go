@@ -14,6 +14,11 @@ import (
 // 2048 bits, plus the smallest size crypto/rsa accepts and a larger one.
 var testKeySizes = []int{2048, 2048, 2048, 2048, 2048, 2048, 1024, 3072}
 
+// shortKeySizes is what -short (make test-unit) generates: every size
+// once, and the four keys TestSignersAreFreed takes. Generating the
+// eight is most of this package's CPU; make test covers them all.
+var shortKeySizes = []int{2048, 2048, 1024, 3072}
+
 var (
 	keysOnce sync.Once
 	keys     []*rsa.PrivateKey
@@ -25,7 +30,11 @@ var (
 func testKeys(t testing.TB) []*rsa.PrivateKey {
 	t.Helper()
 	keysOnce.Do(func() {
-		for _, bits := range testKeySizes {
+		sizes := testKeySizes
+		if testing.Short() {
+			sizes = shortKeySizes
+		}
+		for _, bits := range sizes {
 			k, err := rsa.GenerateKey(rand.Reader, bits)
 			if err != nil {
 				keysErr = err
