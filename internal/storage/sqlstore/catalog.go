@@ -15,7 +15,11 @@ func (s *Store) LoadCatalog(ctx context.Context, tenant string) (storage.Catalog
 	all := storage.Page{}
 	err := s.readTx(ctx, s.d.catalogTx, func(tx *sql.Tx) error {
 		var err error
-		if c.Clients, err = s.listClients(ctx, tx, tenant, all); err != nil {
+		n, err := s.count(ctx, tx, "SELECT COUNT(*) FROM clients WHERE tenant = ?", tenant)
+		if err != nil {
+			return err
+		}
+		if c.Clients, err = s.listClients(ctx, tx, tenant, all, n); err != nil {
 			return err
 		}
 		if c.ResourceServers, err = s.listResourceServers(ctx, tx, tenant, all); err != nil {

@@ -119,19 +119,25 @@ func (s *Store) ListClients(ctx context.Context, tenant string, p storage.Page) 
 		if total, err = s.count(ctx, tx, "SELECT COUNT(*) FROM clients WHERE tenant = ?", tenant); err != nil {
 			return err
 		}
-		list, err = s.listClients(ctx, tx, tenant, p)
+		list, err = s.listClients(ctx, tx, tenant, p, 0)
 		return err
 	})
 	return list, total, err
 }
 
-func (s *Store) listClients(ctx context.Context, q querier, tenant string, p storage.Page) ([]storage.Client, error) {
+// listClients reads a page of clients; expect sizes the result up front
+// (a whole catalog's clients: growing the slice row by row copies it over
+// and over).
+func (s *Store) listClients(ctx context.Context, q querier, tenant string, p storage.Page, expect int) ([]storage.Client, error) {
 	rows, err := q.QueryContext(ctx, s.d.bind("SELECT "+clientColumns+" FROM clients WHERE tenant = ? ORDER BY created_at, client_id"+pageClause(p)), tenant)
 	if err != nil {
 		return nil, fmt.Errorf("sqlstore: list clients: %w", err)
 	}
 	defer rows.Close()
 	var out []storage.Client
+	if expect > 0 {
+		out = make([]storage.Client, 0, expect)
+	}
 	for rows.Next() {
 		c, err := s.scanClient(rows)
 		if err != nil {
