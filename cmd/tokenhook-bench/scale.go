@@ -180,7 +180,8 @@ func startScale(bin, dir string) (*server, time.Duration, time.Duration, error) 
 	addr := ln.Addr().String()
 	ln.Close()
 	srv := &server{base: "http://" + addr + "/", adminID: scaleAdminID, adminSecret: "scale-admin-secret-0123456789abcdef"}
-	cmd := exec.Command(bin, "serve", "--dev", "--addr", addr, "--data-dir", dir, "--log-level", "warn")
+	// No --dev HTTPS port, as start: another --dev server may hold it.
+	cmd := exec.Command(bin, "serve", "--dev", "--dev-https-addr", "", "--addr", addr, "--data-dir", dir, "--log-level", "warn")
 	cmd.Env = append(os.Environ(), "TOKENHOOK_ADMIN_CLIENT_ID="+srv.adminID, "TOKENHOOK_ADMIN_CLIENT_SECRET="+srv.adminSecret,
 		"TOKENHOOK_MASTER_KEY="+scaleKeyHex)
 	var out bytes.Buffer
