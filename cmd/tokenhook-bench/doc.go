@@ -19,12 +19,16 @@
 // once per token. The mock is this program started again with -mock-api,
 // so its CPU per request, printed under the row, is its own. Before each
 // row a "cold start" line gives the wall time of the first token after
-// saving the hook (its Node worker starting). Without node on PATH these
-// rows are skipped with a line that says so.
+// saving the hook (its Node worker starting). The Node rows warm up
+// longer (-node-warmup, default 10 s) than the others (-warmup, 2 s): V8
+// goes on compiling a new worker's hot paths for seconds, and the rows
+// measure the warm worker. Without node on PATH these rows are skipped
+// with a line that says so.
 //
 // CPU per token is the server's and all its descendants' (hook workers,
 // Node workers), plus what the server's children that exited during the
-// run had used.
+// run had used. A "split" line under each row divides it between the
+// server process itself and its hook workers.
 //
 // -run picks scenarios by name, e.g. -run 'hook' for all hook rows and
 // -run node for the Node ones.

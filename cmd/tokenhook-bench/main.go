@@ -44,6 +44,7 @@ func main() {
 	bin := flag.String("bin", "./bin/tokenhook", "tokenhook binary")
 	duration := flag.Duration("duration", 10*time.Second, "measured load per scenario")
 	warmup := flag.Duration("warmup", 2*time.Second, "unmeasured load before each scenario")
+	flag.DurationVar(&nodeWarmup, "node-warmup", 10*time.Second, "unmeasured load before each Node-runtime scenario (at least -warmup)")
 	concurrency := flag.Int("c", 16, "concurrent keep-alive connections")
 	only := flag.String("run", "", "run only the scenarios whose name matches this regular expression")
 	mockAPI := flag.String("mock-api", "", "internal: serve the loopback mock API of the node fetch scenario on this address")
@@ -65,6 +66,14 @@ func main() {
 
 // scenarioFilter selects the scenarios to run (-run).
 var scenarioFilter *regexp.Regexp
+
+// nodeWarmup is the Node rows' warm-up (-node-warmup). V8 compiles a new
+// worker's hot paths (the runner's, Node's HTTP client's) on background
+// threads for several seconds of load, more on a busy machine; a longer
+// warm-up measures the warm worker that serves a hook's tokens after its
+// first seconds, instead of charging a one-off compilation to a few
+// seconds' tokens.
+var nodeWarmup time.Duration
 
 type server struct {
 	cmd          *exec.Cmd
@@ -125,8 +134,9 @@ func run(bin string, duration, warmup time.Duration, concurrency int) error {
 		opensslNote = fmt.Sprintf("%.3f ms CPU (%s)", ms(bareSignatureCPU(ossl, 1000)), openssl.Version())
 	}
 
-	fmt.Printf("concurrency %d, %v per scenario; the row's bare signature (RS256 2048-bit by its backend, P-256 for ES256) is measured\n"+
-		"right before each scenario, since other load on the machine moves both figures together\n\n", concurrency, duration)
+	fmt.Printf("concurrency %d, %v per scenario after %v of warm-up (Node rows: %v); the row's bare signature (RS256 2048-bit by its\n"+
+		"backend, P-256 for ES256) is measured right before each scenario, since other load on the machine moves both figures together\n\n",
+		concurrency, duration, warmup, max(warmup, nodeWarmup))
 	fmt.Printf("bcrypt compare at cost 10 (the password scenarios' floor): %.3f ms CPU\n", ms(bcryptCPU(10, 20)))
 	fmt.Printf("bare RS256 signature, crypto/rsa: %.3f ms CPU\n", ms(bareSignatureCPU(key, 1000)))
 	fmt.Printf("bare RS256 signature, OpenSSL:    %s\n", opensslNote)
@@ -176,7 +186,11 @@ func runBackend(b backend, duration, warmup time.Duration, concurrency int) erro
 		if sc.body != nil {
 			body = sc.body()
 		}
-		load(srv, concurrency, warmup, body)
+		w := warmup
+		if b.node {
+			w = max(warmup, nodeWarmup)
+		}
+		load(srv, concurrency, w, body)
 		floor := b.sign
 		if sc.sign != nil {
 			floor = sc.sign
@@ -186,6 +200,7 @@ func runBackend(b backend, duration, warmup time.Duration, concurrency int) erro
 		if err != nil {
 			return err
 		}
+		own0 := ownCPU(srv.cmd.Process.Pid)
 		var mockCPU0 time.Duration
 		var mockN0 int64
 		if mock != nil {
@@ -195,12 +210,15 @@ func runBackend(b backend, duration, warmup time.Duration, concurrency int) erro
 		}
 		res := load(srv, concurrency, duration, body)
 		cpu1, _ := treeCPU(srv.cmd.Process.Pid)
+		own1 := ownCPU(srv.cmd.Process.Pid)
 		if res.errors > 0 {
 			return fmt.Errorf("%s: %d failed requests (first: %s)", sc.name, res.errors, res.firstErr)
 		}
 		perToken := (cpu1 - cpu0) / time.Duration(res.ok)
 		fmt.Printf("%-22s %-10s %10.0f %9.2f %9.2f %14.3f %12.3f %9.2f\n", sc.name, b.name, float64(res.ok)/duration.Seconds(),
 			ms(res.p(0.50)), ms(res.p(0.99)), ms(perToken), ms(sign), float64(perToken)/float64(sign))
+		fmt.Printf("%-22s %-10s server process %.3f ms/token, hook workers %.3f ms/token\n", "  split", "",
+			ms((own1-own0)/time.Duration(res.ok)), ms((cpu1-cpu0-(own1-own0))/time.Duration(res.ok)))
 		if mock != nil {
 			mockCPU1, mockN1, err := mock.usage()
 			if err != nil {
@@ -453,6 +471,15 @@ func statCPU(b []byte, reaped bool) time.Duration {
 		ticks += n
 	}
 	return time.Duration(ticks) * time.Second / 100 // USER_HZ
+}
+
+// ownCPU is the CPU time of pid alone (live threads, without children).
+func ownCPU(pid int) time.Duration {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0
+	}
+	return statCPU(b, false)
 }
 
 func descendants(pid int) []int {

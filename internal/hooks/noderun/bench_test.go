@@ -4,9 +4,12 @@ package noderun
 
 import (
 	"context"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -19,6 +22,14 @@ const benchScript = `module.exports = function (client, scope, audience, context
 	access_token['https://example.com/claim'] = 'bar';
 	access_token.scope = scope.concat(['extra']);
 	cb(null, {accessToken: access_token});
+};`
+
+// benchAsyncScript answers after a chain of awaits, as code on top of
+// fetch or an npm HTTP client does: the cost of tracking promises.
+const benchAsyncScript = `module.exports = async function (client, scope, audience, context) {
+	let n = 0;
+	for (let i = 0; i < 50; i++) n += await Promise.resolve(i);
+	return {accessToken: {scope: scope.concat(['extra']), 'https://example.com/n': n}};
 };`
 
 func benchInv(isolated bool) sandbox.Invocation {
@@ -58,6 +69,30 @@ func BenchmarkWarm(b *testing.B) {
 	e := newEngine(b, Options{})
 	ctx := context.Background()
 	inv := benchInv(false)
+	if _, err := e.Run(ctx, inv, nil); err != nil {
+		b.Fatal(err)
+	}
+	pid := e.warmPID(inv)
+	self0, w0 := cpuSelf(), cpuOf(pid)
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		out, err := e.Run(ctx, inv, nil)
+		if err != nil || out.Err != nil {
+			b.Fatal(err, out.Err)
+		}
+	}
+	b.StopTimer()
+	cpu := cpuSelf() - self0 + cpuOf(pid) - w0
+	b.ReportMetric(float64(cpu.Microseconds())/float64(b.N), "cpu-us/op")
+	b.ReportMetric(float64((cpuOf(pid)-w0).Microseconds())/float64(b.N), "node-cpu-us/op")
+}
+
+// BenchmarkWarmAsync is BenchmarkWarm for a hook awaiting 50 promises.
+func BenchmarkWarmAsync(b *testing.B) {
+	e := newEngine(b, Options{})
+	ctx := context.Background()
+	inv := benchInv(false)
+	inv.Script, inv.ScriptKey = benchAsyncScript, "bench-async"
 	if _, err := e.Run(ctx, inv, nil); err != nil {
 		b.Fatal(err)
 	}
@@ -151,4 +186,46 @@ func (e *Engine) waitIdle(tb testing.TB) {
 			tb.Fatal("an isolated worker did not stop")
 		}
 	}
+}
+
+// BenchmarkWarmFetch is BenchmarkWarm for a hook that makes one plain-HTTP
+// request over Node's keep-alive agent to a loopback server.
+func BenchmarkWarmFetch(b *testing.B) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write([]byte(`{"plan":"gold"}`))
+	}))
+	defer srv.Close()
+	var done atomic.Int64
+	e := newEngine(b, Options{Options: sandbox.Options{Egress: allowLoopback(b)}})
+	e.testDone = func() { done.Add(1) }
+	ctx := context.Background()
+	inv := benchInv(false)
+	inv.ScriptKey = "bench-fetch"
+	inv.Script = `const http = require('http');
+module.exports = function (client, scope, audience, context, cb) {
+  http.get(` + strconv.Quote(srv.URL+"/plan") + `, function (res) {
+    var body = '';
+    res.setEncoding('utf8');
+    res.on('data', function (c) { body += c; });
+    res.on('end', function () { cb(null, {accessToken: {scope: scope, plan: JSON.parse(body).plan}}); });
+  }).on('error', cb);
+};`
+	if out, err := e.Run(ctx, inv, nil); err != nil || out.Err != nil {
+		b.Fatal(err, out.Err)
+	}
+	pid := e.warmPID(inv)
+	self0, w0 := cpuSelf(), cpuOf(pid)
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		out, err := e.Run(ctx, inv, nil)
+		if err != nil || out.Err != nil {
+			b.Fatal(err, out.Err)
+		}
+	}
+	b.StopTimer()
+	cpu := cpuSelf() - self0 + cpuOf(pid) - w0
+	b.ReportMetric(float64(cpu.Microseconds())/float64(b.N), "cpu-us/op")
+	b.ReportMetric(float64((cpuOf(pid)-w0).Microseconds())/float64(b.N), "node-cpu-us/op")
+	b.ReportMetric(float64(int64(b.N)+1-done.Load()), "not-done")
 }

@@ -38,13 +38,25 @@
 // context.webtask.storage (served by the parent from Invocation.Storage),
 // and a done frame when the execution's work has ended.
 //
+// Waking a runner is most of what an execution costs it, so wake-ups are
+// shared: run frames are written by a per-worker flusher once the runnable
+// goroutines had their turn (concurrent token requests share one write),
+// the runner writes the frames of one event-loop turn together, and on
+// Linux the runner's threads run under SCHED_BATCH, as the embedded
+// engine's workers do: a runner woken by a run frame does not preempt a
+// thread signing a token, it runs at the next scheduling point, often for
+// several executions at once.
+//
 // # Fire-and-forget
 //
 // The answer (cb or the returned Promise) is returned at once; work the
 // hook left running (a notification sent after cb) goes on, and its console
 // lines still reach onLog, until that execution's timers, sockets and
-// pending requests are gone (async_hooks tracks them per execution) or its
-// deadline passes. At the deadline its timers are cleared and new ones it
+// pending requests are gone (an async_hooks init hook tracks them per
+// execution) or its deadline passes. There is no destroy hook: with one,
+// Node tracks the end of every promise, which makes promise-heavy hook code
+// several times slower; ended timers and closed handles are recognised
+// when looked at, requests by the after hook of their one callback. At the deadline its timers are cleared and new ones it
 // tries to start are cancelled; its lines are no longer delivered.
 //
 // # Isolation and limits

@@ -63,7 +63,7 @@ function send(type, id, parts) {
   for (const p of parts) outQ.push(p);
   if (!flushing) {
     flushing = true;
-    als.exit(() => sI(flush));
+    outside(() => sI(flush));
   }
 }
 function flush() {
@@ -130,13 +130,25 @@ function dispatch(type, id, payload) {
 // even when several executions of this hook are in flight at once.
 const als = new AsyncLocalStorage();
 const execs = new Map();
+// outside runs fn in no execution's context (the runner's own timers).
+// Not als.exit: that disables the store, and with it Node's async and
+// promise hooks, and enables them again, on every call.
+function outside(fn) { return als.run(undefined, fn); }
 
 // Resources that keep an execution alive after its answer (fire-and-forget
 // work). Promises and ticks are short-lived or follow from these.
 const TRACKED = new Set(['Timeout', 'Immediate', 'TCPWRAP', 'TCPCONNECTWRAP', 'GETADDRINFOREQWRAP',
   'GETNAMEINFOREQWRAP', 'QUERYWRAP', 'FSREQCALLBACK', 'SHUTDOWNWRAP', 'PIPEWRAP', 'PIPECONNECTWRAP']);
-const owners = new Map(); // asyncId -> execution
+// Requests (as opposed to handles and timers) call back exactly once; the
+// after hook of that callback is their end.
+const REQUESTS = new Set(['TCPCONNECTWRAP', 'GETADDRINFOREQWRAP', 'GETNAMEINFOREQWRAP', 'QUERYWRAP',
+  'FSREQCALLBACK', 'SHUTDOWNWRAP', 'PIPECONNECTWRAP']);
+const requests = new Map(); // asyncId of a request in flight -> execution
 
+// No destroy hook: with one, Node tracks the destruction of every promise
+// (a weak callback each), which makes promise-heavy hook code (fetch, axios)
+// several times slower. Ended timers and closed handles are recognised
+// where they are looked at instead (gone), requests by their callback.
 createHook({
   init(asyncId, type, _trigger, resource) {
     if (!TRACKED.has(type)) return;
@@ -148,16 +160,40 @@ createHook({
       if (type === 'Timeout' || type === 'Immediate') queueMicrotask(() => cancelResource(type, resource));
       return;
     }
+    // A pooled connection taken up for a new request (http's agent) is
+    // announced as a ReusedHandle wrapping the connection's handle.
+    if (typeof resource.hasRef !== 'function' && resource.handle && typeof resource.handle.hasRef === 'function') {
+      resource = resource.handle;
+    }
     ex.res.set(asyncId, { type, resource });
-    owners.set(asyncId, ex);
+    if (REQUESTS.has(type)) requests.set(asyncId, ex);
+    // An execution that keeps starting timers or connections before its
+    // answer drops the ended ones as it goes.
+    if (ex.res.size >= ex.pruneAt) {
+      prune(ex);
+      ex.pruneAt = Math.max(64, ex.res.size * 2);
+    }
   },
-  destroy(asyncId) {
-    const ex = owners.get(asyncId);
+  after(asyncId) {
+    const ex = requests.get(asyncId);
     if (ex === undefined) return;
-    owners.delete(asyncId);
+    requests.delete(asyncId);
     ex.res.delete(asyncId);
   },
 }).enable();
+
+// gone says whether a tracked timer or handle has ended: a timer that ran
+// or was cleared; a handle that was closed, or taken up by a later request
+// under a new async id (what a destroy hook would have reported).
+function gone(asyncId, r) {
+  if (r.type === 'Timeout' || r.type === 'Immediate') return r.resource._destroyed === true;
+  if (REQUESTS.has(r.type)) return false;
+  try { return r.resource.getAsyncId() !== asyncId; } catch (_) { return false; }
+}
+
+function prune(ex) {
+  for (const [asyncId, r] of ex.res) if (gone(asyncId, r)) ex.res.delete(asyncId);
+}
 
 // A connection kept alive by an earlier execution and taken up again by
 // this one (http's agent, fetch's pool) is ref'd for the new request: from
@@ -170,7 +206,7 @@ createHook({
     const h = this._handle;
     if (ex && !ex.ended && h && typeof h.getAsyncId === 'function') {
       const id = h.getAsyncId();
-      if (!ex.res.has(id)) { ex.res.set(id, { type: 'TCPWRAP', resource: h }); owners.set(id, ex); }
+      if (!ex.res.has(id)) ex.res.set(id, { type: 'TCPWRAP', resource: h });
     }
     return origRef.apply(this, arguments);
   };
@@ -185,7 +221,9 @@ function cancelResource(type, r) {
 
 function busy(ex) {
   if (ex.host > 0) return true;
-  for (const { resource } of ex.res.values()) {
+  for (const [asyncId, r] of ex.res) {
+    if (gone(asyncId, r)) { ex.res.delete(asyncId); continue; }
+    const { resource } = r;
     if (typeof resource.hasRef !== 'function') return true;
     try { if (resource.hasRef()) return true; } catch (_) { return true; }
   }
@@ -203,7 +241,7 @@ function pollLingering() {
 }
 function schedulePoll(ms) {
   if (pollTimer) return;
-  als.exit(() => { pollTimer = sT(pollLingering, ms); pollTimer.unref(); });
+  outside(() => { pollTimer = sT(pollLingering, ms); pollTimer.unref(); });
 }
 
 function end(ex) {
@@ -214,7 +252,7 @@ function end(ex) {
   execs.delete(ex.id);
   for (const [asyncId, { type, resource }] of ex.res) {
     cancelResource(type, resource);
-    if (owners.get(asyncId) === ex) owners.delete(asyncId);
+    if (requests.get(asyncId) === ex) requests.delete(asyncId);
   }
   ex.res.clear();
   for (const [cid, h] of hostCalls) if (h.ex === ex) hostCalls.delete(cid);
@@ -640,9 +678,9 @@ function startRun(id, r) {
   for (let i = 0; i < n; i++) raw.push(r.bytes().toString('utf8'));
   const env = Object.assign(Object.create(null), envJSON ? jsonParse(envJSON) : {});
   const ex = { id, start: process.hrtime.bigint(), env, res: new Map(), host: 0, answered: false, ended: false,
-    logLines: 0, logBytes: 0, dropped: false, storageVersion: '' };
+    logLines: 0, logBytes: 0, dropped: false, storageVersion: '', pruneAt: 64 };
   execs.set(id, ex);
-  als.exit(() => {
+  outside(() => {
     ex.deadlineTimer = sT(() => {
       if (!ex.answered) answer(ex, S_TIMEOUT, [B.from('deadline')]);
       end(ex);

@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -32,11 +33,12 @@ type worker struct {
 	startErr error         // set before ready is closed
 	version  string
 
-	cmd    *exec.Cmd
-	toNode *os.File
-	wmu    sync.Mutex
-	bw     *bufio.Writer
-	output sandbox.TailBuffer // the runner's stdout and stderr
+	cmd       *exec.Cmd
+	toNode    *os.File
+	wmu       sync.Mutex
+	bw        *bufio.Writer
+	flushKick chan struct{}      // a run frame waits in bw for the flusher
+	output    sandbox.TailBuffer // the runner's stdout and stderr
 
 	mu       sync.Mutex
 	calls    map[uint64]*call // answered calls stay until their work ends
@@ -100,6 +102,7 @@ func (w *worker) start() {
 	if err == nil {
 		select {
 		case <-w.readyFrame():
+			batchScheduling(w.pid())
 		case <-w.deadCh:
 			err = fmt.Errorf("exited during start: %s", w.exitSummary())
 		case <-time.After(w.e.opts.StartTimeout):
@@ -178,7 +181,9 @@ func (w *worker) launch() error {
 	fromNodeW.Close()
 	w.cmd, w.toNode, w.bw = cmd, toNodeW, bufio.NewWriterSize(toNodeW, 64<<10)
 	w.pidv.Store(int64(cmd.Process.Pid))
+	w.flushKick = make(chan struct{}, 1)
 	go w.readLoop(bufio.NewReaderSize(fromNodeR, 64<<10), fromNodeR)
+	go w.flusher()
 
 	cfg, _ := json.Marshal(runnerConfig{
 		Script: w.script, ModulesDir: modulesDir, Egress: e.egressSpec,
@@ -267,6 +272,47 @@ func (w *worker) send(frame []byte) error {
 	return w.bw.Flush()
 }
 
+// sendRun queues a run frame for the flusher.
+func (w *worker) sendRun(frame []byte) error {
+	w.wmu.Lock()
+	_, err := w.bw.Write(frame)
+	w.wmu.Unlock()
+	if err != nil {
+		return err
+	}
+	select {
+	case w.flushKick <- struct{}{}:
+	default: // a flush is already due
+	}
+	return nil
+}
+
+// flusher writes the run frames sendRun queued. Waking the runner costs two
+// context switches, and on a busy server they also evict the signing
+// threads' caches; deferring the flush behind the goroutines already
+// runnable lets the executions of concurrent token requests share one
+// write, and the runner one wake-up (as internal/hooks/jsvm's workers do).
+// On an idle server Gosched returns at once, so latency stays.
+func (w *worker) flusher() {
+	for {
+		select {
+		case <-w.flushKick:
+		case <-w.deadCh:
+			return
+		}
+		runtime.Gosched()
+		w.wmu.Lock()
+		err := w.bw.Flush()
+		w.wmu.Unlock()
+		if err != nil {
+			// The runner is gone or going; its read loop answers the
+			// executions in flight once the process has ended.
+			w.kill(nil, nil)
+			return
+		}
+	}
+}
+
 // run sends c and waits for its answer.
 func (w *worker) run(ctx context.Context, c *call, inv sandbox.Invocation, timeout time.Duration) (sandbox.Outcome, error) {
 	env := []byte("{}")
@@ -281,7 +327,7 @@ func (w *worker) run(ctx context.Context, c *call, inv sandbox.Invocation, timeo
 	for _, a := range inv.Args {
 		f = f.bytes(a)
 	}
-	if err := w.send(f.finish()); err != nil {
+	if err := w.sendRun(f.finish()); err != nil {
 		w.kill(c, fmt.Errorf("%w: %v", sandbox.ErrCrashed, err))
 	}
 
