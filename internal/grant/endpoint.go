@@ -54,6 +54,8 @@ type Endpoint struct {
 	Lockout   password.Lockout
 	Now       func() time.Time
 	Log       *slog.Logger
+
+	attempts password.AttemptGate
 }
 
 // request is one token request as the pipeline sees it: each phase fills

@@ -41,6 +41,13 @@ var t0 = time.Date(2026, 11, 20, 12, 0, 0, 0, time.UTC)
 // password grants unconfigured.
 func newEndpoint(t *testing.T, users bool) *httptest.Server {
 	t.Helper()
+	return newEndpointWith(t, users, nil)
+}
+
+// newEndpointWith is newEndpoint with the password hasher wrapped by wrap
+// (nil: unwrapped).
+func newEndpointWith(t *testing.T, users bool, wrap func(grant.Passwords) grant.Passwords) *httptest.Server {
+	t.Helper()
 	ctx := context.Background()
 	sealer, err := seal.New(bytes.Repeat([]byte{3}, 32))
 	if err != nil {
@@ -95,6 +102,9 @@ func newEndpoint(t *testing.T, users bool) *httptest.Server {
 		Lockout: password.Lockout{Threshold: 10, Window: time.Hour}, Now: now, Log: log}
 	if users {
 		e.Users, e.Passwords = store, hasher
+		if wrap != nil {
+			e.Passwords = wrap(hasher)
+		}
 	}
 	srv := httptest.NewServer(e)
 	t.Cleanup(srv.Close)

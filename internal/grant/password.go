@@ -100,6 +100,14 @@ func (e *Endpoint) authenticateUser(req *request, connection, login, pw string) 
 		key = password.UnknownLoginKey(connection, login)
 	}
 	if e.Lockout.Threshold > 0 {
+		// One attempt of a key at a time in this process (see
+		// password.AttemptGate); past Threshold waiting, the burst is
+		// refused as a lockout would refuse it.
+		leave, ok := e.attempts.Enter(req.ctx, tenant+"\x00"+key+"\x00"+req.ip, e.Lockout.Threshold)
+		if !ok {
+			return user, oauth.TooManyAttempts()
+		}
+		defer leave()
 		n, err := e.Users.CountLoginAttempt(req.ctx, tenant, key, req.ip, req.now, e.Lockout.StaleBefore(req.now), e.Lockout.Threshold)
 		if err != nil {
 			return user, oauth.ServerError("", err)
