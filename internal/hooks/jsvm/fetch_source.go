@@ -203,6 +203,9 @@ const webSource = `(function (g, natives) {
 		}
 		return op.promise.then(r => {
 			if (onAbort) signal.removeEventListener('abort', onAbort);
+			// An abort before this job ran wins over a response that had
+			// already arrived, as in Node: the promise was still pending.
+			if (signal && signal.aborted) throw signal.reason;
 			const h = new Headers();
 			for (let i = 0; i < r.headers.length; i += 2) h.append(r.headers[i], r.headers[i + 1]);
 			return new Response(r.body, {[RAW]: true, status: r.status, statusText: r.statusText, headers: h, url: r.url, redirected: r.redirected, type: 'basic'});
