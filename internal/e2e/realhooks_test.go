@@ -577,6 +577,9 @@ func TestHookStorageOnPostgresReplicas(t *testing.T) {
 		return claims(t, r.json(t)["access_token"].(string))["https://example.com/"+name]
 	}
 
+	// The client and its grant were made on A: B serves them once the
+	// change reaches it.
+	waitFor(t, 5*time.Second, "replica B to know the client", func() bool { return b.tokenForm(cc).status == 200 })
 	r := a.apiWith(adminA, "POST", "hooks", map[string]any{"name": "counter", "triggerId": "credentials-exchange", "enabled": true,
 		"script": storageHook("embedded")})
 	if r.status != 201 {
