@@ -186,11 +186,15 @@ func runBackend(b backend, duration, warmup time.Duration, concurrency int) erro
 		if sc.body != nil {
 			body = sc.body()
 		}
+		bodyFor := func(int) string { return body }
+		if sc.bodyFor != nil {
+			bodyFor = sc.bodyFor
+		}
 		w := warmup
 		if b.node {
 			w = max(warmup, nodeWarmup)
 		}
-		load(srv, concurrency, w, body)
+		loadEach(srv, concurrency, w, bodyFor)
 		floor := b.sign
 		if sc.sign != nil {
 			floor = sc.sign
@@ -208,7 +212,7 @@ func runBackend(b backend, duration, warmup time.Duration, concurrency int) erro
 				return err
 			}
 		}
-		res := load(srv, concurrency, duration, body)
+		res := loadEach(srv, concurrency, duration, bodyFor)
 		cpu1, _ := treeCPU(srv.cmd.Process.Pid)
 		own1 := ownCPU(srv.cmd.Process.Pid)
 		if res.errors > 0 {
@@ -267,6 +271,8 @@ type scenario struct {
 	// body is the token request; nil means the demo application's
 	// client-credentials request.
 	body func() string
+	// bodyFor, when set, gives each load client its own body instead.
+	bodyFor func(client int) string
 	// sign, when set, is the row's floor instead of the backend's RSA
 	// signature (the ES256 row's P-256 key).
 	sign crypto.Signer
@@ -308,8 +314,8 @@ func scenarios(srv *server, mock *mockAPI) []scenario {
 			}
 			return nil
 		}},
-		{name: "password", setup: pw.setup, body: pw.body("")},
-		{name: "password + openid", setup: pw.setup, body: pw.body("openid profile email")},
+		{name: "password", setup: pw.setup, bodyFor: pw.body("")},
+		{name: "password + openid", setup: pw.setup, bodyFor: pw.body("openid profile email")},
 		{name: "node simple hook", node: true, setup: func() error { return nb.save(nodeSimpleHook) }},
 		{name: "node fetch hook", node: true, setup: func() error { return nb.save(nodeFetchHook(mock)) }},
 	}
@@ -350,16 +356,24 @@ func (e *es256Bench) body() string {
 		"client_secret": {e.srv.clientSecret}, "audience": {es256Audience}}.Encode()
 }
 
-// passwordBench is the password-grant scenario: one user, one regular web
-// application, the demo API. Every token costs a bcrypt compare at the
-// server's default cost (10), which dwarfs the signature: the bcrypt line
-// printed before the table is the floor of this scenario.
+// passwordBench is the password-grant scenario: a user per load client (a
+// user's attempts from one IP take turns, as brute-force protection
+// needs), one regular web application, the demo API. Every token costs a
+// bcrypt compare at the server's default cost (10), which dwarfs the
+// signature: the bcrypt line printed before the table is the floor of
+// this scenario.
 type passwordBench struct {
 	srv              *server
 	clientID, secret string
 }
 
-const benchUser, benchPassword = "bench@example.com", "bench-password-1"
+const benchPassword = "bench-password-1"
+
+// benchUsers is how many users the password scenarios share out among
+// their load clients, client i logging in as user i mod benchUsers.
+const benchUsers = 64
+
+func benchUser(i int) string { return fmt.Sprintf("bench%d@example.com", i%benchUsers) }
 
 func (p *passwordBench) setup() error {
 	if p.clientID != "" {
@@ -372,12 +386,14 @@ func (p *passwordBench) setup() error {
 	}
 	p.clientID, _ = out["client_id"].(string)
 	p.secret, _ = out["client_secret"].(string)
-	if _, err := p.srv.mgmtJSON("POST", "users", map[string]any{"connection": "Username-Password-Authentication",
-		"email": benchUser, "password": benchPassword}); err != nil {
-		return err
+	for i := range benchUsers {
+		if _, err := p.srv.mgmtJSON("POST", "users", map[string]any{"connection": "Username-Password-Authentication",
+			"email": benchUser(i), "password": benchPassword}); err != nil {
+			return err
+		}
 	}
 	// Measure only if the grant really succeeds.
-	resp, err := http.Post(p.srv.base+"oauth/token", "application/x-www-form-urlencoded", strings.NewReader(p.body("openid")()))
+	resp, err := http.Post(p.srv.base+"oauth/token", "application/x-www-form-urlencoded", strings.NewReader(p.body("openid")(0)))
 	if err != nil {
 		return err
 	}
@@ -389,10 +405,10 @@ func (p *passwordBench) setup() error {
 	return nil
 }
 
-func (p *passwordBench) body(scope string) func() string {
-	return func() string {
+func (p *passwordBench) body(scope string) func(client int) string {
+	return func(client int) string {
 		v := url.Values{"grant_type": {"password"}, "client_id": {p.clientID}, "client_secret": {p.secret},
-			"username": {benchUser}, "password": {benchPassword}, "audience": {p.srv.audience}}
+			"username": {benchUser(client)}, "password": {benchPassword}, "audience": {p.srv.audience}}
 		if scope != "" {
 			v.Set("scope", scope)
 		}
@@ -634,8 +650,13 @@ func (r result) p(q float64) time.Duration {
 	return r.latencies[int(q*float64(len(r.latencies)-1))]
 }
 
-// load runs concurrency keep-alive clients for d.
+// load runs concurrency keep-alive clients for d, all sending body.
 func load(s *server, concurrency int, d time.Duration, body string) result {
+	return loadEach(s, concurrency, d, func(int) string { return body })
+}
+
+// loadEach is load with a body per client: bodyFor(i) for the i-th.
+func loadEach(s *server, concurrency int, d time.Duration, bodyFor func(client int) string) result {
 	tr := &http.Transport{MaxIdleConnsPerHost: concurrency, MaxConnsPerHost: concurrency}
 	defer tr.CloseIdleConnections()
 	client := &http.Client{Transport: tr}
@@ -646,6 +667,7 @@ func load(s *server, concurrency int, d time.Duration, body string) result {
 	var wg sync.WaitGroup
 	for i := 0; i < concurrency; i++ {
 		wg.Add(1)
+		body := bodyFor(i)
 		go func() {
 			defer wg.Done()
 			var local result
