@@ -3,6 +3,7 @@ package e2e
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io/fs"
 	"net/url"
@@ -64,13 +65,40 @@ func dirBytes(t *testing.T, dir string) int64 {
 	return n
 }
 
-// logTotal counts the tenant log events matching q through the API.
+// logTotal counts the tenant log events matching q through the API,
+// exactly: include_totals stops at the 1000 events paging reaches (as
+// Auth0's does), so it reads every event by checkpoint (from, take),
+// starting before the oldest id.
 func (in *instance) logTotal(token, q string) int {
-	r := in.apiWith(token, "GET", "logs?include_totals=true&per_page=1&q="+url.QueryEscape(q), nil)
-	if r.status != 200 {
-		in.t.Fatalf("logs: %d %s", r.status, r.body)
+	in.t.Helper()
+	n, from := 0, "0"
+	for {
+		r := in.apiWith(token, "GET", "logs?take=100&from="+url.QueryEscape(from)+"&q="+url.QueryEscape(q), nil)
+		if r.status != 200 {
+			in.t.Fatalf("logs: %d %s", r.status, r.body)
+		}
+		var page []struct {
+			LogID string `json:"log_id"`
+		}
+		if err := json.Unmarshal(r.body, &page); err != nil {
+			in.t.Fatalf("logs: %v %s", err, r.body)
+		}
+		n += len(page)
+		if len(page) < 100 {
+			return n
+		}
+		from = page[len(page)-1].LogID
 	}
-	return int(r.json(in.t)["total"].(float64))
+}
+
+// logTotalWhenCaughtUp is logTotal once the log writer holds every event
+// spooled so far, so a poll costs a full count only when it can succeed.
+func (in *instance) logTotalWhenCaughtUp(token, q string) int {
+	stored := in.metric("tokenhook_log_events_stored_total")
+	if stored == 0 || stored != in.metric("tokenhook_log_events_spooled_total")+in.metric("tokenhook_log_events_replayed_total") {
+		return -1
+	}
+	return in.logTotal(token, q)
 }
 
 // parallel runs n calls of f over workers goroutines.
@@ -115,7 +143,7 @@ func TestOversizedFailedRequestsDoNotFillTheDisk(t *testing.T) {
 	if failed.Load() != 0 {
 		t.Fatalf("%d requests not answered 401", failed.Load())
 	}
-	waitFor(t, time.Minute, "every failure event stored", func() bool { return in.logTotal(admin, "type:feccft") == n })
+	waitFor(t, time.Minute, "every failure event stored", func() bool { return in.logTotalWhenCaughtUp(admin, "type:feccft") == n })
 	afterDisk, afterRSS := dirBytes(t, in.dataDir), in.rssBytes()
 	t.Logf("data dir %.1f MB -> %.1f MB, RSS %.1f MB -> %.1f MB after %d oversized failed requests",
 		float64(beforeDisk)/1e6, float64(afterDisk)/1e6, float64(beforeRSS)/1e6, float64(afterRSS)/1e6, n)
@@ -214,7 +242,7 @@ func TestTokensFlowWhileTheLogIsLocked(t *testing.T) {
 		t.Fatalf("%v events stored while the table was locked", now-stored)
 	}
 	unlock()
-	waitFor(t, 2*time.Minute, "every event stored after the lock", func() bool { return in.logTotal(admin, "client_id:"+id) == n+base })
+	waitFor(t, 2*time.Minute, "every event stored after the lock", func() bool { return in.logTotalWhenCaughtUp(admin, "client_id:"+id) == n+base })
 	if dropped := in.metric("tokenhook_log_events_dropped_total"); dropped != 0 {
 		t.Fatalf("%v events dropped", dropped)
 	}
@@ -251,7 +279,7 @@ func TestKillNineKeepsSpooledEvents(t *testing.T) {
 
 	in = start(t, o)
 	admin = in.adminToken()
-	waitFor(t, time.Minute, "the spooled events written after the restart", func() bool { return in.logTotal(admin, "client_id:"+id) == n })
+	waitFor(t, time.Minute, "the spooled events written after the restart", func() bool { return in.logTotalWhenCaughtUp(admin, "client_id:"+id) == n })
 	// Only the replay can have stored them: /metrics says so.
 	if replayed := in.metric("tokenhook_log_events_replayed_total"); replayed < n {
 		t.Fatalf("tokenhook_log_events_replayed_total = %v after a restart that wrote %d spooled events", replayed, n)
