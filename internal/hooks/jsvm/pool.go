@@ -10,7 +10,6 @@ import (
 	"io"
 	"os"
 	"os/exec"
-	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -260,7 +259,7 @@ type workerProc struct {
 	lastScript uint64
 	clock      uint64
 	fbuf       []byte
-	flushKick  chan struct{} // 1-buffered: run frames wait in w (flusher)
+	flush      *sandbox.DeferredFlush // writes the run frames waiting in w
 
 	mu        sync.Mutex
 	pending   map[uint64]*call
@@ -292,7 +291,7 @@ func startWorker(opts sandbox.Options) (*workerProc, error) {
 		cmd.Env = append(cmd.Env, busyEnv+"=3")
 		defer busyFile.Close()
 	}
-	w := &workerProc{busy: busy, cmd: cmd, stdin: stdin, w: bufio.NewWriterSize(stdin, 64<<10), pending: make(map[uint64]*call), scripts: make(map[string]*sentScript), flushKick: make(chan struct{}, 1), deadCh: make(chan struct{})}
+	w := &workerProc{busy: busy, cmd: cmd, stdin: stdin, w: bufio.NewWriterSize(stdin, 64<<10), pending: make(map[uint64]*call), scripts: make(map[string]*sentScript), flush: sandbox.NewDeferredFlush(), deadCh: make(chan struct{})}
 	cmd.Stderr = &w.stderr
 	if err := cmd.Start(); err != nil {
 		busy.close()
@@ -305,7 +304,7 @@ func startWorker(opts sandbox.Options) (*workerProc, error) {
 		w.kill(nil, nil)
 	}
 	go w.readLoop(bufio.NewReaderSize(stdout, 64<<10))
-	go w.flusher()
+	go w.flush.Run(w.deadCh, w.flushBuffered, func() { w.kill(nil, nil) })
 	return w, nil
 }
 
@@ -360,7 +359,7 @@ type sentScript struct {
 }
 
 // sendRun queues a run request, preceded by the script's source the first
-// time this process runs it; the flusher writes it out.
+// time this process runs it; the deferred flush writes it out.
 func (w *workerProc) sendRun(id uint64, inv sandbox.Invocation, timeout time.Duration, maxResp int) error {
 	w.wmu.Lock()
 	defer w.wmu.Unlock()
@@ -416,36 +415,15 @@ func (w *workerProc) sendRun(id uint64, inv sandbox.Invocation, timeout time.Dur
 	} else {
 		w.fbuf = nil
 	}
-	select {
-	case w.flushKick <- struct{}{}:
-	default: // a flush is already due
-	}
+	w.flush.Due()
 	return nil
 }
 
-// flusher writes the run frames sendRun buffered. Waking a sleeping worker
-// costs two context switches, and on a busy server they also evict the
-// signing threads' caches; deferring the flush behind the goroutines
-// already runnable lets several requests share one write and one wake-up.
-// When the server is idle Gosched returns at once, so latency stays.
-func (w *workerProc) flusher() {
-	for {
-		select {
-		case <-w.flushKick:
-		case <-w.deadCh:
-			return
-		}
-		runtime.Gosched()
-		w.wmu.Lock()
-		err := w.w.Flush()
-		w.wmu.Unlock()
-		if err != nil {
-			// The worker is gone or going; its read loop fails or retries
-			// what is pending once the process has ended.
-			w.kill(nil, nil)
-			return
-		}
-	}
+// flushBuffered writes the run frames sendRun buffered.
+func (w *workerProc) flushBuffered() error {
+	w.wmu.Lock()
+	defer w.wmu.Unlock()
+	return w.w.Flush()
 }
 
 func (w *workerProc) send(frame []byte) error {

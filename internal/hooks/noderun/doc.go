@@ -39,7 +39,7 @@
 // and a done frame when the execution's work has ended.
 //
 // Waking a runner is most of what an execution costs it, so wake-ups are
-// shared: run frames are written by a per-worker flusher once the runnable
+// shared: run frames are written by a per-worker sandbox.DeferredFlush once the runnable
 // goroutines had their turn (concurrent token requests share one write),
 // the runner writes the frames of one event-loop turn together, and on
 // Linux the runner's threads run under SCHED_BATCH, as the embedded

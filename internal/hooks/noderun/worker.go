@@ -10,7 +10,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -33,12 +32,12 @@ type worker struct {
 	startErr error         // set before ready is closed
 	version  string
 
-	cmd       *exec.Cmd
-	toNode    *os.File
-	wmu       sync.Mutex
-	bw        *bufio.Writer
-	flushKick chan struct{}      // a run frame waits in bw for the flusher
-	output    sandbox.TailBuffer // the runner's stdout and stderr
+	cmd    *exec.Cmd
+	toNode *os.File
+	wmu    sync.Mutex
+	bw     *bufio.Writer
+	flush  *sandbox.DeferredFlush // writes the run frames waiting in bw
+	output sandbox.TailBuffer     // the runner's stdout and stderr
 
 	mu       sync.Mutex
 	calls    map[uint64]*call // answered calls stay until their work ends
@@ -181,9 +180,9 @@ func (w *worker) launch() error {
 	fromNodeW.Close()
 	w.cmd, w.toNode, w.bw = cmd, toNodeW, bufio.NewWriterSize(toNodeW, 64<<10)
 	w.pidv.Store(int64(cmd.Process.Pid))
-	w.flushKick = make(chan struct{}, 1)
+	w.flush = sandbox.NewDeferredFlush()
 	go w.readLoop(bufio.NewReaderSize(fromNodeR, 64<<10), fromNodeR)
-	go w.flusher()
+	go w.flush.Run(w.deadCh, w.flushBuffered, func() { w.kill(nil, nil) })
 
 	cfg, _ := json.Marshal(runnerConfig{
 		Script: w.script, ModulesDir: modulesDir, Egress: e.egressSpec,
@@ -272,7 +271,14 @@ func (w *worker) send(frame []byte) error {
 	return w.bw.Flush()
 }
 
-// sendRun queues a run frame for the flusher.
+// flushBuffered writes the run frames sendRun queued.
+func (w *worker) flushBuffered() error {
+	w.wmu.Lock()
+	defer w.wmu.Unlock()
+	return w.bw.Flush()
+}
+
+// sendRun queues a run frame for the deferred flush.
 func (w *worker) sendRun(frame []byte) error {
 	w.wmu.Lock()
 	_, err := w.bw.Write(frame)
@@ -280,37 +286,8 @@ func (w *worker) sendRun(frame []byte) error {
 	if err != nil {
 		return err
 	}
-	select {
-	case w.flushKick <- struct{}{}:
-	default: // a flush is already due
-	}
+	w.flush.Due()
 	return nil
-}
-
-// flusher writes the run frames sendRun queued. Waking the runner costs two
-// context switches, and on a busy server they also evict the signing
-// threads' caches; deferring the flush behind the goroutines already
-// runnable lets the executions of concurrent token requests share one
-// write, and the runner one wake-up (as internal/hooks/jsvm's workers do).
-// On an idle server Gosched returns at once, so latency stays.
-func (w *worker) flusher() {
-	for {
-		select {
-		case <-w.flushKick:
-		case <-w.deadCh:
-			return
-		}
-		runtime.Gosched()
-		w.wmu.Lock()
-		err := w.bw.Flush()
-		w.wmu.Unlock()
-		if err != nil {
-			// The runner is gone or going; its read loop answers the
-			// executions in flight once the process has ended.
-			w.kill(nil, nil)
-			return
-		}
-	}
 }
 
 // run sends c and waits for its answer.

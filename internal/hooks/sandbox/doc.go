@@ -7,6 +7,6 @@
 // per hook. The semantics written on Invocation's fields bind both runtimes
 // alike, so a hook behaves the same whichever runs it. Both runtimes' worker
 // supervisors also share the frame decoder of their wire format, the stderr
-// tail kept for a crashed worker's reason, and the resident-memory reading
-// of their watchdogs.
+// tail kept for a crashed worker's reason, the deferred flush of their run
+// frames, and the resident-memory reading of their watchdogs.
 package sandbox
