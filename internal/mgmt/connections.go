@@ -132,7 +132,7 @@ func sameJSON(sent json.RawMessage, have any) bool {
 
 // updateConnection applies enabled_clients and options.disable_signup;
 // any other property is accepted only with the value it already has (a
-// deploy-cli import sends the whole connection back), else a 501.
+// deploy-cli import sends the whole connection back), else a 400 naming the property.
 func (a *API) updateConnection(w http.ResponseWriter, r *http.Request, _ token.Claims) error {
 	if _, err := parseQuery(r, noParams); err != nil {
 		return err

@@ -12,7 +12,8 @@ import (
 // defaults, so Auth0's tools (a default `a0deploy export`, node-auth0
 // scripts) read a tenant without special settings. Writing the same
 // empty or default value back succeeds and changes nothing; writing
-// anything else is a 501 naming the resource, never a silent success.
+// anything else is a 400 operation_not_supported naming the resource (not a
+// 5xx, which the SDKs retry for minutes), never a silent success.
 
 // defaultResource is one such type: a list (key names its array in
 // paged answers) or a single object.
@@ -184,7 +185,7 @@ func anyQueryKeys(r *http.Request) []string {
 
 // writeDefault accepts a write of the default back: PUT of the same
 // value, PATCH of properties equal to the default's. Creating an item
-// (POST) is always a 501.
+// (POST) is always refused with a 400 naming the resource.
 func (a *API) writeDefault(w http.ResponseWriter, r *http.Request, d defaultResource) error {
 	if _, err := parseQuery(r, noParams); err != nil {
 		return err
