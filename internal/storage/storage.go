@@ -335,7 +335,10 @@ type Catalog struct {
 	SigningKeys     []SigningKey
 	Settings        TenantSettings
 	Hooks           []Hook
-	Seq             int64
+	// BoundActions are every trigger's bound Actions with their deployed
+	// versions, each trigger's in binding order.
+	BoundActions []BoundAction
+	Seq          int64
 }
 
 // Change tells subscribers that a tenant's catalog changed. Kind is the
@@ -370,6 +373,7 @@ const KindResync = "resync"
 // one transaction, so fields that fn does not know about are never lost;
 // an error from fn aborts the update and is returned unchanged.
 type Storage interface {
+	Actions
 	// Operators: dashboard operators and sessions (operators.go).
 	Operators
 	// HookStorage: each hook's webtask storage document (hook_storage.go).
