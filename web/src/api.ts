@@ -229,3 +229,127 @@ export interface TryTokenResult {
 
 // Hook names as the API validates them (compat-spec §3.3).
 export const HOOK_NAME = /^[a-zA-Z0-9]([ \-a-zA-Z0-9]*[a-zA-Z0-9])?$/;
+
+// Actions (compat-spec §7): the Management API's shapes, as Auth0 documents
+// them, as far as the pages use them.
+export interface ActionTriggerRef {
+  id: string;
+  version: string;
+}
+export interface ActionDependency {
+  name: string;
+  version: string;
+  registry_url?: string;
+}
+// Secrets are write-only: the API answers names and times, never values.
+export interface ActionSecretInfo {
+  name: string;
+  updated_at?: string;
+}
+export interface ActionBuildError {
+  id?: string;
+  msg: string;
+  url?: string;
+}
+export type ActionStatus = "pending" | "building" | "built" | "failed";
+export interface ActionVersion {
+  id: string;
+  action_id: string;
+  number: number;
+  code: string;
+  dependencies: ActionDependency[];
+  runtime: string;
+  secrets: ActionSecretInfo[];
+  status: ActionStatus;
+  deployed: boolean;
+  errors?: ActionBuildError[];
+  supported_triggers?: ActionTriggerRef[];
+  built_at?: string;
+  created_at: string;
+  updated_at: string;
+}
+export interface Action {
+  id: string;
+  name: string;
+  supported_triggers: ActionTriggerRef[];
+  code: string;
+  dependencies: ActionDependency[];
+  runtime: string;
+  secrets: ActionSecretInfo[];
+  deployed_version?: ActionVersion | null;
+  all_changes_deployed: boolean;
+  status: ActionStatus;
+  // The draft's build errors (Auth0 reports them on versions; the server
+  // may add them to the draft too, under either name).
+  errors?: ActionBuildError[];
+  build_error?: string;
+  built_at?: string;
+  created_at: string;
+  updated_at: string;
+}
+export interface ActionList {
+  total: number;
+  page: number;
+  per_page: number;
+  actions: Action[];
+}
+export interface ActionTriggerInfo {
+  id: string;
+  version: string;
+  status?: string;
+  runtimes?: string[];
+  default_runtime?: string;
+  binding_policy?: string;
+}
+export interface ActionBinding {
+  id: string;
+  trigger_id: string;
+  display_name: string;
+  action: Action;
+  created_at?: string;
+  updated_at?: string;
+}
+export interface BindingList {
+  total?: number;
+  page?: number;
+  per_page?: number;
+  bindings: ActionBinding[];
+}
+
+// listActions reads every Action, page by page (100 per tenant at most).
+export async function listActions(): Promise<Action[]> {
+  const out: Action[] = [];
+  for (let page = 0; page < 20; page++) {
+    const r = await api.get<ActionList>(`/actions/actions?per_page=50&page=${page}`);
+    out.push(...r.actions);
+    if (r.actions.length < 50 || out.length >= r.total) break;
+  }
+  return out;
+}
+
+let actionTriggers: Promise<ActionTriggerInfo[]> | null = null;
+
+// listActionTriggers fetches the server's trigger table once per page load.
+export function listActionTriggers(): Promise<ActionTriggerInfo[]> {
+  if (!actionTriggers) {
+    actionTriggers = api.get<{ triggers: ActionTriggerInfo[] }>("/actions/triggers").then((r) => r.triggers);
+    actionTriggers.catch(() => { actionTriggers = null; });
+  }
+  return actionTriggers;
+}
+
+// listBindings reads a trigger's bindings in execution order.
+export async function listBindings(trigger: string): Promise<ActionBinding[]> {
+  const r = await api.get<BindingList>(`/actions/triggers/${encodeURIComponent(trigger)}/bindings?per_page=50`);
+  return r.bindings;
+}
+
+// buildError is why the draft's build failed, in whichever field the
+// server reports it.
+export function buildError(a: { errors?: ActionBuildError[]; build_error?: string }): string {
+  if (a.build_error) return a.build_error;
+  return (a.errors ?? []).map((e) => e.msg).filter(Boolean).join("\n");
+}
+
+// Action names: Auth0 accepts any non-empty name up to this length.
+export const ACTION_NAME_MAX = 255;

@@ -1,6 +1,7 @@
-// The hook code editor: CodeMirror 6 with JavaScript highlighting, bracket
-// matching, a lint gutter fed by the server's compile errors, completion
-// from hookTypes.ts and Ctrl/Cmd+S to save.
+// The code editor of hooks and Actions: CodeMirror 6 with JavaScript
+// highlighting, bracket matching, a lint gutter fed by the server's compile
+// errors, completion from a type tree (hookTypes.ts, actionTypes.ts) and
+// Ctrl/Cmd+S to save.
 import { EditorState, type Extension } from "@codemirror/state";
 import {
   EditorView, keymap, lineNumbers, highlightActiveLine, highlightActiveLineGutter, drawSelection,
@@ -11,12 +12,11 @@ import { bracketMatching, indentOnInput, syntaxHighlighting, defaultHighlightSty
 import { autocompletion, closeBrackets, closeBracketsKeymap, completionKeymap, type CompletionContext, type CompletionResult } from "@codemirror/autocomplete";
 import { lintGutter, setDiagnostics, type Diagnostic } from "@codemirror/lint";
 import { searchKeymap } from "@codemirror/search";
-import { rootsFor, type Field } from "./hookTypes";
+import type { Field } from "./hookTypes";
 
-// hookCompletions completes a dotted path (context.webtask.se|) by walking
-// the type tree of the hook's point (its arguments, then the globals).
-export function hookCompletions(args: string[]) {
-  const roots = rootsFor(args);
+// pathCompletions completes a dotted path (context.webtask.se|,
+// api.accessToken.set|) by walking a type tree from its roots.
+export function pathCompletions(roots: Record<string, Field>) {
   return (ctx: CompletionContext): CompletionResult | null => {
     const word = ctx.matchBefore(/[A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)*\.?/);
     if (!word || (word.from === word.to && !ctx.explicit)) return null;
@@ -62,8 +62,10 @@ export function showDiagnostics(view: EditorView, d: Diagnostic[]) {
 export interface EditorOptions {
   parent: HTMLElement;
   doc: string;
-  // The point's argument names, in order, from the server's point table.
-  arguments: string[];
+  // The names in scope and their fields, for completion.
+  completions: Record<string, Field>;
+  // The accessible name of the editing area.
+  label: string;
   onChange: (doc: string) => void;
   onSave: () => void;
 }
@@ -82,7 +84,7 @@ export function createEditor(o: EditorOptions): EditorView {
     highlightActiveLine(),
     syntaxHighlighting(defaultHighlightStyle, { fallback: true }),
     javascript(),
-    autocompletion({ override: [hookCompletions(o.arguments)], activateOnTyping: true }),
+    autocompletion({ override: [pathCompletions(o.completions)], activateOnTyping: true }),
     keymap.of([
       { key: "Mod-s", preventDefault: true, run: () => { o.onSave(); return true; } },
       ...closeBracketsKeymap, ...defaultKeymap, ...searchKeymap, ...historyKeymap, ...completionKeymap, indentWithTab,
@@ -94,7 +96,7 @@ export function createEditor(o: EditorOptions): EditorView {
         showDiagnosticsLater(u.view);
       }
     }),
-    EditorView.contentAttributes.of({ "aria-label": "Hook code" }),
+    EditorView.contentAttributes.of({ "aria-label": o.label }),
     // The page's CSP admits CodeMirror's <style> element by this nonce
     // (internal/dashboard/assets.go).
     EditorView.cspNonce.of(document.querySelector<HTMLMetaElement>('meta[name="csp-nonce"]')?.content ?? ""),

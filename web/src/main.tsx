@@ -5,6 +5,9 @@ import { request, setCSRF, whenSignedOut, type SessionInfo } from "./api";
 import { Login } from "./pages/Login";
 import { HooksPage } from "./pages/Hooks";
 import { HookEditor } from "./pages/HookEditor";
+import { ActionsPage } from "./pages/Actions";
+import { ActionEditor } from "./pages/ActionEditor";
+import { ActionFlow } from "./pages/ActionFlow";
 import { ApplicationsPage, ApplicationDetail } from "./pages/Applications";
 import { ApisPage, ApiDetail } from "./pages/Apis";
 import { UsersPage } from "./pages/Users";
@@ -16,6 +19,7 @@ import { guardLeave, isDirty } from "./dirty";
 
 const NAV = [
   ["hooks", "Hooks"],
+  ["actions", "Actions"],
   ["applications", "Applications"],
   ["apis", "APIs"],
   ["users", "Users"],
@@ -70,9 +74,13 @@ function App() {
     setSession(null);
   };
   const [page, id] = path;
+  // A flow belongs to the Actions section.
+  const section = page === "flows" ? "actions" : page;
   let body;
   switch (page) {
     case "hooks": body = id ? <HookEditor id={id} key={id} /> : <HooksPage />; break;
+    case "actions": body = id ? <ActionEditor id={id} key={id} /> : <ActionsPage />; break;
+    case "flows": body = id ? <ActionFlow trigger={id} key={id} /> : <ActionsPage />; break;
     case "applications": body = id ? <ApplicationDetail id={id} key={id} /> : <ApplicationsPage />; break;
     case "apis": body = id ? <ApiDetail id={id} key={id} /> : <ApisPage />; break;
     case "users": body = <UsersPage />; break;
@@ -94,7 +102,7 @@ function App() {
       </header>
       <nav class={"side" + (navOpen ? " open" : "")} aria-label="Main">
         {NAV.map(([p, label]) => (
-          <a href={"#/" + p} class={page === p ? "active" : ""} aria-current={page === p ? "page" : undefined}>{label}</a>
+          <a href={"#/" + p} class={section === p ? "active" : ""} aria-current={section === p ? "page" : undefined}>{label}</a>
         ))}
       </nav>
       <main id="main">{body}</main>

@@ -6,6 +6,7 @@ import {
 } from "../api";
 import { createEditor, compileDiagnostic, showDiagnostics } from "../editor";
 import { setDirty } from "../dirty";
+import { rootsFor } from "../hookTypes";
 import { ErrorBanner, useAction, useAsync } from "../ui";
 
 const MAX_SECRETS = 20;
@@ -44,7 +45,8 @@ export function HookEditor({ id }: { id: string }) {
     view.current = createEditor({
       parent: host.current,
       doc: hook.script,
-      arguments: point?.arguments ?? [],
+      completions: rootsFor(point?.arguments ?? []),
+      label: "Hook code",
       onChange: (d) => { setCode(d); action.setError(null); },
       onSave: () => saveRef.current(),
     });
