@@ -1,0 +1,330 @@
+package actions
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"slices"
+	"time"
+
+	"github.com/tokenhook/tokenhook/internal/hooks"
+	"github.com/tokenhook/tokenhook/internal/oauth"
+	"github.com/tokenhook/tokenhook/internal/storage"
+)
+
+// Executor runs code on the hook runtimes (*hooks.Runner).
+type Executor interface {
+	Exec(ctx context.Context, req hooks.ExecRequest) hooks.ExecResult
+}
+
+// DefaultTimeout bounds one trigger's execution, all its Actions together
+// (Auth0's limit).
+const DefaultTimeout = 20 * time.Second
+
+// Runner runs the Actions bound to a trigger inside a token request.
+type Runner struct {
+	Exec  Executor
+	Cache *Cache
+	// Now is the server's clock (api.cache expiry reads it).
+	Now func() time.Time
+	// Timeout bounds a trigger's execution (0 = DefaultTimeout).
+	Timeout time.Duration
+}
+
+// NewRunner returns a Runner on exec with an empty cache.
+func NewRunner(exec Executor, now func() time.Time) *Runner {
+	return &Runner{Exec: exec, Cache: NewCache(), Now: now}
+}
+
+// ActionResult is one Action's run, for the tenant log's details.actions
+// and GET /actions/executions/{id}.
+type ActionResult struct {
+	ActionID   string
+	ActionName string
+	VersionID  string
+	StartedAt  time.Time
+	EndedAt    time.Time
+	// Error is set when the Action failed (threw, timed out); a deny is
+	// no failure of the Action, only of the request.
+	Error *ResultError
+}
+
+// ResultError is why an Action failed.
+type ResultError struct {
+	ID  string `json:"id"`
+	Msg string `json:"msg"`
+}
+
+// Result is what a trigger's Actions did to the request.
+type Result struct {
+	// Changes are the token changes: the hook's, with the Actions' on top.
+	Changes hooks.Changes
+	// AppMetadata and UserMetadata are post-login's api.user writes, to
+	// persist after the flow: each property set (nil = deleted).
+	AppMetadata  map[string]any
+	UserMetadata map[string]any
+	// Err is the answer when an Action denied or failed; the Actions
+	// after it did not run.
+	Err     *oauth.Error
+	Results []ActionResult
+}
+
+// record is what the glue answers: what the code asked of api.
+type record struct {
+	AccessClaims map[string]json.RawMessage `json:"access_claims"`
+	IDClaims     map[string]json.RawMessage `json:"id_claims"`
+	Scope        *[]string                  `json:"scope"`
+	Deny         *struct {
+		Code       string `json:"code"`
+		Reason     string `json:"reason"`
+		Validation bool   `json:"validation"`
+	} `json:"deny"`
+	AppMetadata  map[string]any `json:"app_metadata"`
+	UserMetadata map[string]any `json:"user_metadata"`
+	TxMetadata   map[string]any `json:"tx_metadata"`
+	Cache        []cacheOp      `json:"cache"`
+}
+
+// glueState is the glue's second argument.
+type glueState struct {
+	Trigger     string                 `json:"trigger"`
+	Export      string                 `json:"export"`
+	Now         int64                  `json:"now"`
+	Scope       []string               `json:"scope"`
+	Cache       map[string]CacheRecord `json:"cache"`
+	CacheLimits cacheLimits            `json:"cache_limits"`
+}
+
+// Run runs bound (in binding order) at trigger after the point's hook,
+// whose changes are the starting point; granted are the scopes granted
+// before the hook. One Action that denies or fails stops the flow.
+func (r *Runner) Run(ctx context.Context, trigger string, bound []storage.BoundAction, in *Input, hook hooks.Changes, granted []string) Result {
+	t, ok := LookupTrigger(trigger)
+	res := Result{Changes: hook}
+	if !ok {
+		res.Err = oauth.ServerError("", fmt.Errorf("actions: unknown trigger %q", trigger))
+		return res
+	}
+	if len(bound) == 0 {
+		return res
+	}
+	timeout := r.Timeout
+	if timeout <= 0 {
+		timeout = DefaultTimeout
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	deadline := time.Now().Add(timeout)
+	st := &state{scope: hook.Access.ScopesOr(granted),
+		accessClaims: clone(hook.Access.Claims), idClaims: clone(hook.ID.Claims)}
+	scopeSet := hook.Access.ScopeSet
+	// Target scopes may not grow past the client grant, nor past what the
+	// hook already granted.
+	allowed := append(slices.Clone(in.Allowed), st.scope...)
+	for _, ba := range bound {
+		ar := ActionResult{ActionID: ba.Binding.ActionID, ActionName: ba.ActionName, VersionID: ba.Version.ID, StartedAt: r.Now()}
+		rec, failure := r.runOne(ctx, t, ba, in, st, time.Until(deadline))
+		ar.EndedAt = r.Now()
+		if failure != nil && rec == nil {
+			ar.Error = &ResultError{ID: failure.Code, Msg: failure.Description}
+		}
+		res.Results = append(res.Results, ar)
+		if rec != nil {
+			r.Cache.apply(in.Tenant, t.ID, rec.Cache, r.Now())
+			if f := st.apply(t, rec, allowed); f != nil && failure == nil {
+				failure = f
+			}
+			if rec.Scope != nil {
+				scopeSet = true
+			}
+			res.AppMetadata = setAll(res.AppMetadata, rec.AppMetadata)
+			res.UserMetadata = setAll(res.UserMetadata, rec.UserMetadata)
+		}
+		if failure != nil {
+			res.Err = failure
+			return res
+		}
+	}
+	res.Changes.Access = hooks.TokenChanges{Scope: st.scope, ScopeSet: scopeSet, Claims: st.accessClaims}
+	res.Changes.ID.Claims = st.idClaims
+	return res
+}
+
+// runOne runs one Action. A nil record with an error is a failure of the
+// Action; a record with an error is a deny.
+func (r *Runner) runOne(ctx context.Context, t *Trigger, ba storage.BoundAction, in *Input, st *state, budget time.Duration) (*record, *oauth.Error) {
+	v := ba.Version
+	secrets := secretMap(v.Secrets)
+	event, err := buildEvent(t.ID, in, st, secrets)
+	if err != nil {
+		return nil, oauth.ServerError("", err)
+	}
+	now := r.Now()
+	gs, err := json.Marshal(glueState{Trigger: t.ID, Export: t.Export, Now: now.UnixMilli(), Scope: orNoScopes(st.scope),
+		Cache: r.Cache.Snapshot(in.Tenant, t.ID, now), CacheLimits: limits})
+	if err != nil {
+		return nil, oauth.ServerError("", err)
+	}
+	if budget <= 0 {
+		return nil, oauth.ServerError(timeoutDescription, nil)
+	}
+	out := r.Exec.Exec(ctx, hooks.ExecRequest{
+		Script: hooks.Script{Tenant: in.Tenant, ID: ba.Binding.ActionID, Name: ba.ActionName, Source: program(v.Code),
+			Secrets: secrets, Runtime: v.Engine, Modules: v.Modules},
+		Args:      []json.RawMessage{event, gs},
+		Timeout:   budget,
+		RequestID: in.RequestID,
+	})
+	return parseOutcome(t, out)
+}
+
+// timeoutDescription is what a trigger past its time answers (Auth0's
+// text for extensibility code out of time, as for hooks).
+const timeoutDescription = "Request to Webtask exceeded allowed execution time"
+
+// parseOutcome maps a run's outcome: the engine's failure, what the code
+// threw (the trigger's plain error), or its record.
+func parseOutcome(t *Trigger, out hooks.ExecResult) (*record, *oauth.Error) {
+	switch {
+	case out.Err != nil:
+		return nil, out.Err
+	case out.Thrown != nil:
+		return nil, thrown(t, out.Thrown.Message)
+	}
+	var rec record
+	if err := json.Unmarshal(out.Response, &rec); err != nil {
+		return nil, oauth.ServerError("The Action's answer could not be read", err)
+	}
+	if d := rec.Deny; d != nil {
+		return &rec, denied(t, d.Code, d.Reason, d.Validation)
+	}
+	return &rec, nil
+}
+
+// thrown is the answer to an Action that threw: at credentials-exchange a
+// server_error, at post-login access_denied, with the error's message.
+func thrown(t *Trigger, msg string) *oauth.Error {
+	if t.ID == PostLogin {
+		return oauth.AccessDenied(msg)
+	}
+	return oauth.ServerError(msg, nil)
+}
+
+// denied is the answer to api.access.deny (and post-login's
+// api.validation.error, which names its own error code).
+func denied(t *Trigger, code, reason string, validation bool) *oauth.Error {
+	if t.ID == PostLogin {
+		if validation {
+			return &oauth.Error{Status: http.StatusForbidden, Code: code, Description: reason}
+		}
+		return oauth.AccessDenied(reason)
+	}
+	switch code {
+	case "invalid_scope":
+		return oauth.InvalidScope(reason)
+	case "invalid_request":
+		return oauth.InvalidRequest(reason)
+	}
+	return oauth.ServerError(reason, nil)
+}
+
+// apply takes an Action's record into the state the next Action sees.
+func (st *state) apply(t *Trigger, rec *record, allowed []string) *oauth.Error {
+	st.accessClaims = setClaims(st.accessClaims, rec.AccessClaims)
+	st.idClaims = setClaims(st.idClaims, rec.IDClaims)
+	if claimsSize(st.accessClaims) > hooks.MaxClaimsBytes || claimsSize(st.idClaims) > hooks.MaxClaimsBytes {
+		return oauth.ServerError("Custom claims exceed the 100 KB limit", nil)
+	}
+	if rec.Scope != nil {
+		scope := *rec.Scope
+		if t.ID == CredentialsExchange {
+			// Auth0 intersects target scopes with the client grant; the
+			// rest are dropped silently.
+			scope = slices.DeleteFunc(slices.Clone(scope), func(s string) bool { return !slices.Contains(allowed, s) })
+		}
+		st.scope = orNoScopes(scope)
+	}
+	st.appMetadata = setAll(st.appMetadata, rec.AppMetadata)
+	st.userMetadata = setAll(st.userMetadata, rec.UserMetadata)
+	st.txMetadata = setAll(st.txMetadata, rec.TxMetadata)
+	return nil
+}
+
+// restricted are claim names Actions may not set (Auth0 drops them
+// silently): the registered claims the server writes itself, and those
+// that carry authorization decisions.
+var restricted = map[string]bool{
+	"acr": true, "act": true, "active": true, "amr": true, "at_hash": true, "ath": true, "aud": true,
+	"auth_time": true, "authorization_details": true, "azp": true, "c_hash": true, "client_id": true,
+	"cnf": true, "cty": true, "dpop_jkt": true, "exp": true, "gty": true, "htm": true, "htu": true,
+	"iat": true, "internalService": true, "iss": true, "jcard": true, "jti": true, "may_act": true,
+	"mfa": true, "nbf": true, "nonce": true, "org_id": true, "org_name": true, "orig_jti": true,
+	"permissions": true, "roles": true, "s_hash": true, "scope": true, "sid": true, "sub": true,
+	"tenant": true, "token_use": true, "typ": true, "use": true,
+}
+
+// reservedNamespace: claims namespaced under Auth0's own domains are
+// dropped, as for hooks.
+func reservedNamespace(name string) bool {
+	for _, p := range []string{"https://auth0.com", "http://auth0.com", "https://webtask.io", "http://webtask.io",
+		"https://webtask.run", "http://webtask.run"} {
+		if len(name) >= len(p) && name[:len(p)] == p && (len(name) == len(p) || name[len(p)] == '/') {
+			return true
+		}
+	}
+	return false
+}
+
+func setClaims(dst, set map[string]json.RawMessage) map[string]json.RawMessage {
+	for k, v := range set {
+		if restricted[k] || reservedNamespace(k) {
+			continue
+		}
+		if dst == nil {
+			dst = map[string]json.RawMessage{}
+		}
+		dst[k] = v
+	}
+	return dst
+}
+
+func claimsSize(m map[string]json.RawMessage) int {
+	n := 0
+	for k, v := range m {
+		n += len(k) + len(v)
+	}
+	return n
+}
+
+func setAll(dst, set map[string]any) map[string]any {
+	for k, v := range set {
+		if dst == nil {
+			dst = map[string]any{}
+		}
+		dst[k] = v
+	}
+	return dst
+}
+
+func clone[M ~map[K]V, K comparable, V any](m M) M {
+	if m == nil {
+		return nil
+	}
+	out := make(M, len(m))
+	for k, v := range m {
+		out[k] = v
+	}
+	return out
+}
+
+func secretMap(list []storage.ActionSecret) map[string]string {
+	if len(list) == 0 {
+		return nil
+	}
+	m := make(map[string]string, len(list))
+	for _, s := range list {
+		m[s.Name] = s.Value
+	}
+	return m
+}
