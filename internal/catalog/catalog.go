@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sort"
 	"sync"
 	"sync/atomic"
@@ -31,6 +32,8 @@ type Snapshot struct {
 	// and replaced within one shard.
 	grants *table[grantKey, *storage.ClientGrant]
 	hooks  map[string]*storage.Hook // enabled hook by trigger id
+	// boundActions are the Actions each trigger runs, in binding order.
+	boundActions map[string][]storage.BoundAction
 	// signingKeys are the stored keys Keys was made from, kept to remake
 	// Keys as time moves keys between states.
 	signingKeys []storage.SigningKey
@@ -97,6 +100,13 @@ func (s *Snapshot) EnabledHook(trigger string) (*storage.Hook, bool) {
 	return h, ok
 }
 
+// BoundActions returns the Actions a trigger runs (deployed versions of
+// its bindings), in execution order; nil when it runs none. The slice is
+// the snapshot's own: callers must not modify it.
+func (s *Snapshot) BoundActions(trigger string) []storage.BoundAction {
+	return s.boundActions[trigger]
+}
+
 // Counts says how many clients, APIs and grants the snapshot holds.
 func (s *Snapshot) Counts() (clients, apis, grants int) {
 	return s.clients.len(), s.apis.len(), s.grants.len()
@@ -118,6 +128,7 @@ func build(tenant string, c storage.Catalog, now time.Time, signers *keys.Signer
 		hooks:       enabledHooks(c.Hooks),
 		signingKeys: c.SigningKeys,
 	}
+	s.boundActions = byTrigger(c.BoundActions)
 	for i := range c.Clients {
 		s.clients.put(c.Clients[i].ClientID, c.Clients[i].ClientID, &c.Clients[i])
 	}
@@ -138,6 +149,20 @@ func enabledHooks(list []storage.Hook) map[string]*storage.Hook {
 		if h := &list[i]; h.Enabled {
 			out[h.TriggerID] = h
 		}
+	}
+	return out
+}
+
+// byTrigger groups bound Actions by trigger, keeping their order. Each
+// slice is clipped to its length, so a caller's append copies instead of
+// writing into the snapshot's array.
+func byTrigger(list []storage.BoundAction) map[string][]storage.BoundAction {
+	out := map[string][]storage.BoundAction{}
+	for _, ba := range list {
+		out[ba.Binding.TriggerID] = append(out[ba.Binding.TriggerID], ba)
+	}
+	for trigger, l := range out {
+		out[trigger] = slices.Clip(l)
 	}
 	return out
 }
@@ -331,6 +356,12 @@ func (c *Cache) apply(ctx context.Context, changes []storage.Change) error {
 			var list []storage.Hook
 			list, _, err = c.store.ListHooks(ctx, c.tenant, storage.HookFilter{Enabled: &enabled}, storage.Page{})
 			s.hooks = enabledHooks(list)
+		case "actions":
+			c.reads.Add(1)
+			var list []storage.BoundAction
+			if list, err = c.store.ListBoundActions(ctx, c.tenant); err == nil {
+				s.boundActions = byTrigger(list)
+			}
 		case "settings":
 			c.reads.Add(1)
 			s.Settings, err = c.store.GetTenantSettings(ctx, c.tenant)

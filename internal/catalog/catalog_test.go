@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 
@@ -224,5 +225,128 @@ func TestAnotherReplicasWritesAreAppliedFromNotifications(t *testing.T) {
 	}
 	if got := c.Stats(); got.Rebuilds != start.Rebuilds {
 		t.Fatalf("%d whole rebuilds for single-record changes", got.Rebuilds-start.Rebuilds)
+	}
+}
+
+// deployAction creates an Action for credentials-exchange and deploys its
+// draft as version versionID.
+func deployAction(t *testing.T, s storage.Storage, id, versionID string) {
+	t.Helper()
+	ctx := t.Context()
+	a := storage.Action{Tenant: "t", ID: id, Name: "action-" + id, Code: "// " + id, Runtime: "node22",
+		SupportedTriggers: []storage.ActionTrigger{{ID: "credentials-exchange", Version: "v2"}}, Status: storage.ActionBuilt}
+	if err := s.CreateAction(ctx, a); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.DeployAction(ctx, "t", id, func(a storage.Action, n int) (storage.ActionVersion, storage.Action, error) {
+		return storage.ActionVersion{ID: versionID, Code: a.Code, Runtime: a.Runtime, Status: storage.ActionBuilt}, a, nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func bind(t *testing.T, s storage.Storage, actionIDs ...string) {
+	t.Helper()
+	var list []storage.ActionBinding
+	for _, id := range actionIDs {
+		list = append(list, storage.ActionBinding{ID: "b-" + id, ActionID: id, DisplayName: id})
+	}
+	if err := s.SetActionBindings(t.Context(), "t", "credentials-exchange", list); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func boundVersions(list []storage.BoundAction) []string {
+	var out []string
+	for _, ba := range list {
+		out = append(out, ba.ActionName+"@"+ba.Version.ID)
+	}
+	return out
+}
+
+// TestBindingChangesReachTheSnapshot: binding, reordering, deploying and
+// deleting Actions are applied from the change log without a rebuild, and
+// an older snapshot keeps what it had.
+func TestBindingChangesReachTheSnapshot(t *testing.T) {
+	s := open(t, filepath.Join(t.TempDir(), "catalog.db"))
+	ctx := t.Context()
+	deployAction(t, s, "a", "va1")
+	deployAction(t, s, "b", "vb1")
+	c := newCache(t, s)
+	start := c.Stats()
+	if got := c.Snapshot().BoundActions("credentials-exchange"); got != nil {
+		t.Fatalf("nothing bound yet: %+v", got)
+	}
+
+	bind(t, s, "b", "a")
+	if err := c.Sync(ctx); err != nil {
+		t.Fatal(err)
+	}
+	first := c.Snapshot()
+	want := []string{"action-b@vb1", "action-a@va1"}
+	if got := boundVersions(first.BoundActions("credentials-exchange")); !slices.Equal(got, want) {
+		t.Fatalf("bound %v, want %v", got, want)
+	}
+	if got := first.BoundActions("post-login"); got != nil {
+		t.Fatalf("a trigger without bindings: %+v", got)
+	}
+	if n := testing.AllocsPerRun(100, func() { first.BoundActions("credentials-exchange") }); n != 0 {
+		t.Fatalf("BoundActions allocates %v times", n)
+	}
+
+	bind(t, s, "a", "b")
+	if _, err := s.DeployAction(ctx, "t", "a", func(a storage.Action, n int) (storage.ActionVersion, storage.Action, error) {
+		return storage.ActionVersion{ID: "va2", Status: storage.ActionBuilt}, a, nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Sync(ctx); err != nil {
+		t.Fatal(err)
+	}
+	want = []string{"action-a@va2", "action-b@vb1"}
+	if got := boundVersions(c.Snapshot().BoundActions("credentials-exchange")); !slices.Equal(got, want) {
+		t.Fatalf("after reorder and deploy: %v, want %v", got, want)
+	}
+
+	if err := s.DeleteAction(ctx, "t", "a"); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Sync(ctx); err != nil {
+		t.Fatal(err)
+	}
+	want = []string{"action-b@vb1"}
+	if got := boundVersions(c.Snapshot().BoundActions("credentials-exchange")); !slices.Equal(got, want) {
+		t.Fatalf("after delete: %v, want %v", got, want)
+	}
+	if got := boundVersions(first.BoundActions("credentials-exchange")); !slices.Equal(got, []string{"action-b@vb1", "action-a@va1"}) {
+		t.Fatalf("the old snapshot changed: %v", got)
+	}
+	if got := c.Stats(); got.Rebuilds != start.Rebuilds {
+		t.Fatalf("%d whole rebuilds for binding changes", got.Rebuilds-start.Rebuilds)
+	}
+}
+
+// TestAnotherReplicasBindingsArriveByNotification: a binding written on
+// another replica reaches this one's snapshot through PostgreSQL's notify.
+func TestAnotherReplicasBindingsArriveByNotification(t *testing.T) {
+	dsn := postgresDSN(t)
+	mine, other := open(t, dsn), open(t, dsn)
+	c := newCache(t, mine)
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+	defer cancel()
+	deployAction(t, other, "a", "va1")
+	bind(t, other, "a")
+	if err := c.WaitFor(ctx, other.CommittedCatalogSeq("t")); err != nil {
+		t.Fatalf("the binding never arrived: %v", err)
+	}
+	if got := boundVersions(c.Snapshot().BoundActions("credentials-exchange")); !slices.Equal(got, []string{"action-a@va1"}) {
+		t.Fatalf("bound %v", got)
+	}
+	bind(t, other)
+	if err := c.WaitFor(ctx, other.CommittedCatalogSeq("t")); err != nil {
+		t.Fatalf("the unbinding never arrived: %v", err)
+	}
+	if got := c.Snapshot().BoundActions("credentials-exchange"); got != nil {
+		t.Fatalf("still bound: %+v", got)
 	}
 }

@@ -131,6 +131,9 @@ type Actions interface {
 	GetAction(ctx context.Context, tenant, id string) (Action, error)
 	// ListActions returns Actions sorted by name.
 	ListActions(ctx context.Context, tenant string, f ActionFilter, p Page) ([]Action, int, error)
+	// UpdateAction keeps Tenant, ID and DeployedVersionID as stored (only
+	// DeployAction changes what is deployed); a rename onto a taken name
+	// is ErrConflict.
 	UpdateAction(ctx context.Context, tenant, id string, fn func(Action) (Action, error)) (Action, error)
 	// DeleteAction deletes the Action, its versions and its bindings.
 	DeleteAction(ctx context.Context, tenant, id string) error
@@ -150,4 +153,10 @@ type Actions interface {
 	// SetActionBindings replaces a trigger's bindings with list, in that
 	// order.
 	SetActionBindings(ctx context.Context, tenant, triggerID string, list []ActionBinding) error
+
+	// ListBoundActions returns what the token path runs: every trigger's
+	// bindings whose Action has a deployed version, with that version,
+	// triggers in name order and each trigger's bindings in execution
+	// order (the Catalog's BoundActions, read alone).
+	ListBoundActions(ctx context.Context, tenant string) ([]BoundAction, error)
 }

@@ -343,15 +343,16 @@ type Catalog struct {
 
 // Change tells subscribers that a tenant's catalog changed. Kind is the
 // resource ("clients", "resource_servers", "client_grants", "signing_keys",
-// "settings", "hooks") or KindResync when changes may have been missed (for
-// example after the PostgreSQL listener reconnected): catch up from
-// CatalogChanges.
+// "settings", "hooks", "actions") or KindResync when changes may have been
+// missed (for example after the PostgreSQL listener reconnected): catch up
+// from CatalogChanges.
 //
 // Key names the one record that changed, so a cache can re-read just it:
 // the client_id for "clients", the client_id whose grants changed for
 // "client_grants", the identifier for "resource_servers". It is empty for
-// the kinds a cache reads whole ("signing_keys", "settings", "hooks") and
-// when a write touched too many records to name (read the kind whole).
+// the kinds a cache reads whole ("signing_keys", "settings", "hooks",
+// "actions") and when a write touched too many records to name (read the
+// kind whole).
 // Deleting an API deletes its grants and announces each client whose
 // grants went with it.
 //

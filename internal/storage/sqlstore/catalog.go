@@ -37,6 +37,9 @@ func (s *Store) LoadCatalog(ctx context.Context, tenant string) (storage.Catalog
 		if c.Hooks, err = s.listHooks(ctx, tx, "tenant = ?", []any{tenant}, all); err != nil {
 			return err
 		}
+		if c.BoundActions, err = s.listBoundActions(ctx, tx, tenant); err != nil {
+			return err
+		}
 		c.Seq, err = s.catalogSeq(ctx, tx, tenant)
 		return err
 	})

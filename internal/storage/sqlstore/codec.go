@@ -61,6 +61,12 @@ func clientSecretAD(tenant, clientID string) string {
 func signingKeyAD(tenant, kid string) string     { return "signing_key:" + tenant + ":" + kid }
 func hookSecretsAD(tenant, hookID string) string { return "hook_secrets:" + tenant + ":" + hookID }
 func apiSecretAD(tenant, id string) string       { return "resource_server_secret:" + tenant + ":" + id }
+func actionSecretsAD(tenant, actionID string) string {
+	return "action_secrets:" + tenant + ":" + actionID
+}
+func actionVersionSecretsAD(tenant, versionID string) string {
+	return "action_version_secrets:" + tenant + ":" + versionID
+}
 
 // sealString seals a non-empty secret; an empty one is stored as NULL so
 // "no secret" stays distinguishable without decrypting.

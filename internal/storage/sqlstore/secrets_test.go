@@ -29,6 +29,9 @@ func TestSQLiteFileHoldsNoPlainSecret(t *testing.T) {
 		"API-SIGNING-SECRET-aB5cE8gH",
 		"$2a$10$USER-PASSWORD-HASH-uP7wQ",
 		"$2a$10$OPERATOR-PASSWORD-HASH-oP3z",
+		"ACTION-DRAFT-SECRET-dR4ft9Qx",
+		"ACTION-VERSION-SECRET-vE7sN2Lk",
+		"ACTION_SECRET_NAME_nM5eQ1",
 	}
 	const marker = "VISIBLE-CLIENT-NAME-mK1nO3"
 	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
@@ -50,6 +53,14 @@ func TestSQLiteFileHoldsNoPlainSecret(t *testing.T) {
 	must(s.CreateUser(ctx, storage.User{Tenant: "t", UserID: "auth0|u", Connection: storage.DatabaseConnection,
 		Email: "u@example.com", PasswordHash: secrets[4], CreatedAt: now}))
 	must(s.CreateOperator(ctx, storage.Operator{Tenant: "t", ID: "op", Email: "op@example.com", PasswordHash: secrets[5], CreatedAt: now, UpdatedAt: now}))
+	must(s.CreateAction(ctx, storage.Action{Tenant: "t", ID: "act", Name: "a", CreatedAt: now,
+		Secrets: []storage.ActionSecret{{Name: secrets[8], Value: secrets[6], UpdatedAt: now}}}))
+	_, err = s.DeployAction(ctx, "t", "act", func(a storage.Action, n int) (storage.ActionVersion, storage.Action, error) {
+		return storage.ActionVersion{ID: "ver", Secrets: []storage.ActionSecret{{Name: "V", Value: secrets[7]}}, CreatedAt: now}, a, nil
+	})
+	must(err)
+	_, err = s.UpdateAction(ctx, "t", "act", func(a storage.Action) (storage.Action, error) { return a, nil })
+	must(err)
 	// Updates re-seal; check they too stay sealed.
 	_, err = s.UpdateClient(ctx, "t", "c", func(c storage.Client) (storage.Client, error) { return c, nil })
 	must(err)

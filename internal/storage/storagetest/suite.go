@@ -24,6 +24,7 @@ func Run(t *testing.T, open func(t *testing.T) storage.Storage) {
 		{"LogEvents", testLogEvents},
 		{"Hooks", testHooks},
 		{"HookStorage", testHookStorage},
+		{"Actions", testActions},
 		{"NPMLockfiles", testNPMLockfiles},
 		{"Operators", testOperators},
 		{"Users", testUsers},
