@@ -145,13 +145,16 @@ type Actions interface {
 	// MaxActionVersions that are not deployed are deleted.
 	DeployAction(ctx context.Context, tenant, actionID string, fn func(a Action, number int) (ActionVersion, Action, error)) (ActionVersion, error)
 	GetActionVersion(ctx context.Context, tenant, actionID, versionID string) (ActionVersion, error)
-	// ListActionVersions returns an Action's versions, newest first.
+	// ListActionVersions returns an Action's versions, newest first;
+	// ErrNotFound when the Action does not exist.
 	ListActionVersions(ctx context.Context, tenant, actionID string, p Page) ([]ActionVersion, int, error)
 
 	// ListActionBindings returns a trigger's bindings in execution order.
 	ListActionBindings(ctx context.Context, tenant, triggerID string) ([]ActionBinding, error)
 	// SetActionBindings replaces a trigger's bindings with list, in that
-	// order.
+	// order. Every Action must exist (ErrNotFound); a binding ID twice in
+	// the tenant is ErrConflict. Tenant and TriggerID are set from the
+	// arguments.
 	SetActionBindings(ctx context.Context, tenant, triggerID string, list []ActionBinding) error
 
 	// ListBoundActions returns what the token path runs: every trigger's

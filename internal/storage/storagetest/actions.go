@@ -436,6 +436,29 @@ func testActions(t *testing.T, open func(t *testing.T) storage.Storage) {
 		mustEqual(t, s.CommittedCatalogSeq("t1"), n, "committed here")
 	})
 
+	t.Run("tenants with the same ids stay apart", func(t *testing.T) {
+		s, ctx := open(t), t.Context()
+		for _, tenant := range []string{"ta", "tb"} {
+			a := sampleAction(tenant, "same-action", "same-name", 0, triggerCCE)
+			a.Code = "// " + tenant
+			mustNil(t, s.CreateAction(ctx, a), "create "+tenant)
+			deployDraft(t, s, tenant, "same-action", "same-version", 1)
+			mustNil(t, s.SetActionBindings(ctx, tenant, triggerCCE, []storage.ActionBinding{binding("same-binding", "same-action", tenant, 2)}), "bind "+tenant)
+		}
+		mustNil(t, s.DeleteAction(ctx, "ta", "same-action"), "delete ta's")
+		v, err := s.GetActionVersion(ctx, "tb", "same-action", "same-version")
+		mustNil(t, err, "tb's version")
+		mustEqual(t, v.Code, "// tb", "tb's version code")
+		bound, err := s.ListBoundActions(ctx, "tb")
+		mustNil(t, err, "tb bound")
+		if len(bound) != 1 || bound[0].Binding.DisplayName != "tb" || bound[0].Version.Code != "// tb" {
+			t.Fatalf("tb's bound actions: %+v", bound)
+		}
+		bound, err = s.ListBoundActions(ctx, "ta")
+		mustNil(t, err, "ta bound")
+		mustEqual(t, len(bound), 0, "ta's gone")
+	})
+
 	t.Run("the catalog holds each trigger's deployed bound actions in order", func(t *testing.T) {
 		s, ctx := open(t), t.Context()
 		for i, id := range []string{"a1", "a2", "a3", "a4"} {
