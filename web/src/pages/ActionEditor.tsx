@@ -241,7 +241,6 @@ function TestPanel({ act, trigger, dirty, save }: { act: Action; trigger: string
       setAnswer(await api.post<unknown>(`/actions/actions/${act.id}/test`, { payload }));
     }, "Running…");
   };
-  const failed = isFailure(answer);
   return (
     <div class="pane" id="action-test">
       <label>Event
@@ -253,12 +252,34 @@ function TestPanel({ act, trigger, dirty, save }: { act: Action; trigger: string
       </div>
       <p class="hint">Runs the saved draft (unsaved code is saved first) with the draft's secrets on this event, outside any token request: nothing is cached or written to users.</p>
       <ErrorBanner error={action.error} />
-      {answer !== undefined && (
-        <div class={"report" + (failed ? " failed" : "")}>
-          <p><b>{failed ? "Error" : "Result"}</b></p>
-          <pre id="action-test-result" class="wrap">{JSON.stringify(answer, null, 2)}</pre>
-        </div>
-      )}
+      {answer !== undefined && <TestAnswer answer={answer} />}
+    </div>
+  );
+}
+
+// TestAnswer shows the test endpoint's {payload}: the result (claims,
+// scopes, metadata and cache operations the run asked for), the error,
+// the console output and the duration; an answer of another shape is
+// shown whole.
+function TestAnswer({ answer }: { answer: unknown }) {
+  const p = (answer && typeof answer === "object" && (answer as { payload?: unknown }).payload) as
+    { result?: unknown; error?: { id?: string; msg?: string; status?: number } | null; logs?: string; stats?: { action_duration_ms?: number } } | undefined;
+  const failed = isFailure(answer);
+  if (!p || typeof p !== "object" || !("result" in p || "error" in p)) {
+    return (
+      <div class={"report" + (failed ? " failed" : "")}>
+        <pre id="action-test-result" class="wrap">{JSON.stringify(answer, null, 2)}</pre>
+      </div>
+    );
+  }
+  const ms = p.stats?.action_duration_ms;
+  return (
+    <div class={"report" + (failed ? " failed" : "")}>
+      <p><b>{failed ? "Error" : "Result"}</b>{typeof ms === "number" && <span class="muted"> in {ms.toFixed(1)} ms</span>}</p>
+      {p.error && <pre id="action-test-error" class="error wrap">{p.error.status ? p.error.status + " " : ""}{p.error.id ? p.error.id + ": " : ""}{p.error.msg}</pre>}
+      <pre id="action-test-result" class="wrap">{JSON.stringify(p.result ?? null, null, 2)}</pre>
+      <p><b>Console</b></p>
+      {p.logs ? <pre id="action-test-logs" class="wrap">{p.logs}</pre> : <p class="muted">No console output.</p>}
     </div>
   );
 }

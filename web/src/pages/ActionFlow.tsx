@@ -80,9 +80,11 @@ export function ActionFlow({ trigger }: { trigger: string }) {
   };
   const save = () => action.run(async () => {
     const body = { bindings: list.map((e) => ({ ref: { type: "action_id", value: e.actionId }, display_name: e.displayName })) };
-    await api.patch(`/actions/triggers/${encodeURIComponent(trigger)}/bindings`, body);
+    const r = await api.patch<{ bindings?: ActionBinding[] }>(`/actions/triggers/${encodeURIComponent(trigger)}/bindings`, body);
+    // The answer is the saved order; without one, read it again.
+    if (r?.bindings) bound.setData(r.bindings);
+    else bound.reload();
     setEntries(null);
-    bound.reload();
   }, "Saving…");
 
   // The deployed version as the Actions list says (a binding's embedded
