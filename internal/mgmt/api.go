@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/tokenhook/tokenhook/internal/hooks"
@@ -78,6 +79,14 @@ type Deps struct {
 	// could not be checked. nil: hooks are checked by the embedded parser
 	// alone.
 	CheckNode func(ctx context.Context, script string) error
+	// Actions runs an Action's saved draft for POST
+	// /actions/actions/{id}/test (the runtime's *actions.Runner); nil
+	// answers that route with a 400 saying no test runner is configured.
+	Actions ActionTester
+	// Life is the server's lifetime: builds of Actions' dependencies run
+	// in the background under it, off the request that started them, and
+	// stop when the server does. Nil means context.Background().
+	Life context.Context
 }
 
 // API serves /api/v2.
@@ -85,6 +94,8 @@ type API struct {
 	d       Deps
 	handler http.Handler
 	streams *streams
+	// builds counts the Action builds running in the background.
+	builds sync.WaitGroup
 }
 
 // New builds the API. Missing Now, Rand and Logger fall back to the real
@@ -101,6 +112,9 @@ func New(d Deps) *API {
 	}
 	if d.StreamHeartbeat <= 0 {
 		d.StreamHeartbeat = defaultHeartbeat
+	}
+	if d.Life == nil {
+		d.Life = context.Background()
 	}
 	a := &API{d: d, streams: newStreams()}
 	a.handler = a.buildMux()

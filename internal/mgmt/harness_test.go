@@ -58,6 +58,8 @@ type env struct {
 	hookLogs *hooks.LogHub
 	// trees installs hook dependencies (real npm).
 	trees *npm.Trees
+	// api is the API under test (for waiting on its background builds).
+	api *mgmt.API
 
 	// cacheMu guards the parsed key set and the minted tokens, reused
 	// while the stored keys stay the same: parsing a key set and signing
@@ -169,11 +171,16 @@ func newEnvWith(t *testing.T, edit func(*mgmt.Deps)) *env {
 		Modules:         e.trees,
 		NodeAvailable:   nodeAvailable,
 		CheckNode:       checkNode,
+		Life:            t.Context(),
 	}
 	if edit != nil {
 		edit(&deps)
 	}
 	api := mgmt.New(deps)
+	e.api = api
+	// Builds end with the test's context; the store they write to must
+	// outlive them (cleanups run last registered first).
+	t.Cleanup(api.WaitBuilds)
 	mux := http.NewServeMux()
 	mux.Handle("/api/v2/", api.Handler()) // mounted as the server does
 	e.srv = httptest.NewServer(mux)

@@ -99,6 +99,21 @@ func (a *API) ownRoutes() []route {
 		{"GET", "/connections/{id}/clients", anyOf(scopeReadConnections), a.listConnectionClients},
 		{"PATCH", "/connections/{id}/clients", anyOf(scopeUpdateConnections), a.updateConnectionClients},
 
+		{"GET", "/actions/actions", anyOf(scopeReadActions), a.listActions},
+		{"POST", "/actions/actions", anyOf(scopeCreateActions), a.createAction},
+		{"GET", "/actions/actions/{id}", anyOf(scopeReadActions), a.getAction},
+		{"PATCH", "/actions/actions/{id}", anyOf(scopeUpdateActions), a.updateAction},
+		{"DELETE", "/actions/actions/{id}", anyOf(scopeDeleteActions), a.deleteAction},
+		{"POST", "/actions/actions/{id}/deploy", anyOf(scopeCreateActions), a.deployAction},
+		{"POST", "/actions/actions/{id}/test", anyOf(scopeCreateActions), a.testAction},
+		{"GET", "/actions/actions/{id}/versions", anyOf(scopeReadActions), a.listActionVersions},
+		{"GET", "/actions/actions/{id}/versions/{versionId}", anyOf(scopeReadActions), a.getActionVersion},
+		{"POST", "/actions/actions/{id}/versions/{versionId}/deploy", anyOf(scopeCreateActions), a.deployActionVersion},
+		{"GET", "/actions/triggers", anyOf(scopeReadActions), a.listActionTriggers},
+		{"GET", "/actions/triggers/{triggerId}/bindings", anyOf(scopeReadActions), a.listActionBindings},
+		{"PATCH", "/actions/triggers/{triggerId}/bindings", anyOf(scopeUpdateActions), a.updateActionBindings},
+		{"GET", "/actions/executions/{id}", anyOf(scopeReadActions), a.getActionExecution},
+
 		{"GET", "/tenants/settings", anyOf(scopeReadTenantSettings), a.getTenantSettings},
 		{"PATCH", "/tenants/settings", anyOf(scopeUpdateTenantSettings), a.updateTenantSettings},
 	}

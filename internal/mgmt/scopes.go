@@ -54,6 +54,11 @@ const (
 
 	scopeReadConnections   = "read:connections"
 	scopeUpdateConnections = "update:connections"
+
+	scopeReadActions   = "read:actions"
+	scopeCreateActions = "create:actions"
+	scopeUpdateActions = "update:actions"
+	scopeDeleteActions = "delete:actions"
 )
 
 // scopeDescriptions is the system API's scope list, in the order Scopes
@@ -92,6 +97,10 @@ var scopeDescriptions = []storage.Scope{
 	{Value: scopeCreateUserTickets, Description: "Create User Tickets"},
 	{Value: scopeReadConnections, Description: "Read Connections"},
 	{Value: scopeUpdateConnections, Description: "Update Connections"},
+	{Value: scopeReadActions, Description: "Read Actions"},
+	{Value: scopeCreateActions, Description: "Create Actions"},
+	{Value: scopeUpdateActions, Description: "Update Actions"},
+	{Value: scopeDeleteActions, Description: "Delete Actions"},
 }
 
 // Scopes returns every scope the Management API defines: the bootstrap

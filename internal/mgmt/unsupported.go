@@ -69,8 +69,6 @@ func defaultResources() []defaultResource {
 		}, read: "read:attack_protection", write: "update:attack_protection", patch: true},
 		{path: "/attack-protection/captcha", name: "captcha", value: map[string]any{"active_provider_id": "auth_challenge"},
 			read: "read:attack_protection", write: "update:attack_protection", patch: true},
-		{path: "/actions/actions", name: "actions", value: map[string]any{"actions": []any{}, "total": 0, "page": 0, "per_page": 50},
-			read: "read:actions", write: "create:actions", post: true},
 		{path: "/branding/phone/providers", name: "phone providers", value: map[string]any{"providers": []any{}},
 			read: "read:phone_providers", write: "create:phone_providers", post: true},
 		{path: "/branding/phone/templates", name: "phone templates", value: map[string]any{"templates": []any{}},
@@ -94,7 +92,6 @@ func defaultResources() []defaultResource {
 		// Directory provisioning (Google Workspace connections): read by
 		// deploy-cli's connection handlers on export and import.
 		{path: "/connections-directory-provisionings", name: "directory provisionings", list: "directory_provisionings", read: "read:connections"},
-		{path: "/actions/triggers", name: "action triggers", value: map[string]any{"triggers": []any{}}, read: "read:actions"},
 		{path: "/risk-assessments/settings", name: "risk assessment", value: map[string]any{"enabled": false},
 			read: "read:attack_protection", write: "update:attack_protection", patch: true},
 		// No device is remembered: tokenhook has no login sessions.

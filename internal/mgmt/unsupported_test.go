@@ -23,8 +23,6 @@ func TestDefaultResources(t *testing.T) {
 		"/guardian/policies":         `[]`,
 		"/prompts":                   `{"identifier_first":false,"universal_login_experience":"new","webauthn_platform_first_factor":false}`,
 		"/branding":                  `{}`,
-		"/actions/actions?triggerId=post-login&per_page=100": `{"actions":[],"page":0,"per_page":50,"total":0}`,
-		"/actions/triggers": `{"triggers":[]}`,
 		"/prompts/rendering?page=0&per_page=100&include_totals=true": `{"configs":[],"limit":100,"start":0,"total":0}`,
 		"/connections-directory-provisionings?take=50":               `{"directory_provisionings":[]}`,
 		"/risk-assessments/settings":                                 `{"enabled":false}`,
