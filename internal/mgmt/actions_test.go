@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tokenhook/tokenhook/internal/actions"
 	"github.com/tokenhook/tokenhook/internal/hooks"
 	"github.com/tokenhook/tokenhook/internal/mgmt"
 	"github.com/tokenhook/tokenhook/internal/storage"
@@ -527,42 +528,39 @@ func TestActionExecutions(t *testing.T) {
 	expect(t, e.req("GET", "/actions/executions/01JEXEC0000000000000000003", "read:actions", nil), 404, "not_found", "Execution not found.")
 }
 
-// recordingTester stands in for the runtime's runner at the API's
-// boundary: it answers what it was given, so the test sees what the
-// endpoint passes on.
-type recordingTester struct{}
-
-func (recordingTester) TestAction(_ context.Context, a storage.Action, trigger string, event json.RawMessage) (json.RawMessage, error) {
-	if string(event) == `{"bad":true}` {
-		return nil, fmt.Errorf("%w: not an event", hooks.ErrPayload)
-	}
-	return json.Marshal(map[string]any{"code": a.Code, "trigger": trigger, "event": event, "secret": a.Secrets[0].Value})
-}
-
+// TestActionTestEndpoint runs the saved draft through the runtime's own
+// runner (the one the server wires), on the embedded engine.
 func TestActionTestEndpoint(t *testing.T) {
-	e := newEnvWith(t, func(d *mgmt.Deps) { d.Actions = recordingTester{} })
-	id := e.createAction("tested", map[string]any{"secrets": []any{map[string]any{"name": "KEY", "value": "k"}}})["id"].(string)
+	e := newEnvWith(t, func(d *mgmt.Deps) { d.Actions = actions.NewRunner(d.Hooks.(*hooks.Runner), d.Now) })
+	id := e.createAction("tested", map[string]any{"secrets": []any{map[string]any{"name": "KEY", "value": "from-secret"}}})["id"].(string)
 	e.deployAction(id)
-	draft := ceCode + "// draft\n"
+	draft := "exports.onExecuteCredentialsExchange = async (event, api) => {\n  api.accessToken.setCustomClaim('https://x.test/draft', event.secrets.KEY + ':' + event.client.client_id);\n};\n"
 	expect(t, e.req("PATCH", "/actions/actions/"+id, "update:actions", map[string]any{"code": draft}), 200, "", "")
-	r := e.req("POST", "/actions/actions/"+id+"/test", "create:actions", map[string]any{"payload": map[string]any{"client": map[string]any{"client_id": "c"}}})
+	r := e.req("POST", "/actions/actions/"+id+"/test", "create:actions", map[string]any{"payload": map[string]any{
+		"client":      map[string]any{"client_id": "cid", "name": "app", "metadata": map[string]any{}},
+		"accessToken": map[string]any{"scope": []any{}, "customClaims": map[string]any{}},
+	}})
 	expect(t, r, 200, "", "")
 	var out struct {
 		Payload struct {
-			Code, Trigger, Secret string
-			Event                 map[string]any
-		}
+			Result struct {
+				AccessToken struct {
+					CustomClaims map[string]any `json:"customClaims"`
+				} `json:"accessToken"`
+			} `json:"result"`
+			Error any `json:"error"`
+		} `json:"payload"`
 	}
 	if err := json.Unmarshal(r.body, &out); err != nil {
 		t.Fatal(err)
 	}
-	// The saved draft runs, not the deployed version, with its secrets.
-	if out.Payload.Code != draft || out.Payload.Trigger != "credentials-exchange" || out.Payload.Secret != "k" || out.Payload.Event["client"] == nil {
+	// The saved draft ran (not the deployed version), with its secrets.
+	if out.Payload.Error != nil || out.Payload.Result.AccessToken.CustomClaims["https://x.test/draft"] != "from-secret:cid" {
 		t.Fatalf("test answer %s", r.body)
 	}
-	expect(t, e.req("POST", "/actions/actions/"+id+"/test", "create:actions", map[string]any{"payload": map[string]any{"bad": true}}), 400, "invalid_body", "")
+	expect(t, e.req("POST", "/actions/actions/"+id+"/test", "create:actions", map[string]any{"payload": []any{}}), 400, "invalid_body", "")
 
-	bare := newEnv(t)
+	bare := newEnvWith(t, func(d *mgmt.Deps) { d.Actions = nil })
 	id = bare.createAction("tested", nil)["id"].(string)
 	r = bare.req("POST", "/actions/actions/"+id+"/test", "create:actions", map[string]any{"payload": map[string]any{}})
 	expect(t, r, 400, "operation_not_supported", "")
