@@ -177,11 +177,9 @@
           throw new TypeError('api.user.' + kind + ': the property name must be a non-empty string');
         }
         var v = value === undefined ? null : value;
+        // Persisted when the flow ends; the next Actions' event.user
+        // shows it (runner.go), this one's event stays as it came.
         rec[eventKey][name] = v;
-        if (event.user) {
-          var m = event.user[eventKey] || (event.user[eventKey] = {});
-          if (v === null) delete m[name]; else m[name] = v;
-        }
         return api.user;
       };
     }
@@ -221,10 +219,6 @@
         }
         var v = value === undefined ? null : value;
         rec.tx_metadata[name] = v;
-        if (event.transaction) {
-          var m = event.transaction.metadata || (event.transaction.metadata = {});
-          if (v === null) delete m[name]; else m[name] = v;
-        }
         return api.transaction;
       }
     });

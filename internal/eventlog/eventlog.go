@@ -122,7 +122,6 @@ type Writer struct {
 	pending      []storage.LogEvent
 	pendingBytes int
 	closed       bool
-	entropy      *ulid.MonotonicEntropy
 	kick         chan struct{} // 1-buffered: wakes the spooler
 
 	// spooler → store writer.
@@ -158,7 +157,6 @@ func New(store storage.Storage, log *slog.Logger, opts Options) *Writer {
 		log:       log,
 		now:       opts.Now,
 		pending:   make([]storage.LogEvent, 0, batchSize),
-		entropy:   ulid.Monotonic(rand.Reader, 0),
 		kick:      make(chan struct{}, 1),
 		flush:     make(chan struct{}, 1),
 		closing:   make(chan struct{}),
@@ -255,7 +253,24 @@ func (w *Writer) Stats() Stats {
 	return st
 }
 
-// Record queues e, giving it a log id that sorts by time. Every string is
+// NewID returns a log id for an event at t, for a caller that must know
+// the id before Record (a token request's Actions execution id is its
+// event's id). Ids sort by time as Record's own do.
+func NewID(t time.Time) string {
+	idMu.Lock()
+	defer idMu.Unlock()
+	return ulid.MustNew(ulid.Timestamp(t), idEntropy).String()
+}
+
+// One monotonic source for the process: ids made in the same millisecond,
+// by Record or ahead of it, sort in the order they were made.
+var (
+	idMu      sync.Mutex
+	idEntropy = ulid.Monotonic(rand.Reader, 0)
+)
+
+// Record queues e, giving it a log id that sorts by time unless it has
+// one already (NewID). Every string is
 // made valid UTF-8 and cut to its cap first. Record never waits for
 // storage: with storage slow the spool absorbs events, and only when both
 // memory and the spool's budget are exhausted is the event dropped, which
@@ -278,7 +293,9 @@ func (w *Writer) Record(e storage.LogEvent) {
 		w.drop(1, "the spool is not keeping up")
 		return
 	}
-	e.LogID = ulid.MustNew(ulid.Timestamp(e.Date), w.entropy).String()
+	if e.LogID == "" {
+		e.LogID = NewID(e.Date)
+	}
 	first := len(w.pending) == 0
 	w.pending = append(w.pending, e)
 	w.pendingBytes += size

@@ -276,3 +276,37 @@ func TestRetentionPrunesOldEvents(t *testing.T) {
 		}
 	})
 }
+
+// TestPresetLogIDKept: an event recorded with a log id (a token request's
+// Actions execution id) is stored under that id, through the spool too.
+func TestPresetLogIDKept(t *testing.T) {
+	ctx := context.Background()
+	sealer, err := seal.New(bytes.Repeat([]byte{7}, 32))
+	if err != nil {
+		t.Fatal(err)
+	}
+	store, err := sqlstore.Open(ctx, filepath.Join(t.TempDir(), "events.db"), sealer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	spool := t.TempDir()
+	w := eventlog.New(store, slog.New(slog.NewTextHandler(io.Discard, nil)), eventlog.Options{SpoolDir: spool})
+	at := time.Now().UTC()
+	id := eventlog.NewID(at)
+	w.Record(storage.LogEvent{Tenant: "t", LogID: id, Date: at, Type: eventlog.SuccessCredentialsExchange,
+		Details: map[string]any{"actions": map[string]any{"executions": []string{id}}}})
+	w.Record(storage.LogEvent{Tenant: "t", Date: at, Type: eventlog.SuccessCredentialsExchange})
+	w.Close()
+	ev, err := store.GetLogEvent(ctx, "t", id)
+	if err != nil {
+		t.Fatalf("the preset id was not kept: %v", err)
+	}
+	if ev.LogID != id {
+		t.Fatalf("log id %q, want %q", ev.LogID, id)
+	}
+	_, total, err := store.ListLogEvents(ctx, "t", storage.LogQuery{})
+	if err != nil || total != 2 {
+		t.Fatalf("%d events, %v", total, err)
+	}
+}

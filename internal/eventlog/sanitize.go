@@ -20,7 +20,7 @@ const (
 	maxDescriptionBytes = 512  // description: error messages are a sentence
 	maxDetailString     = 512  // any string inside details
 	maxDetailEntries    = 32   // keys of one details object, items of one array
-	maxDetailDepth      = 4    // nesting inside details
+	maxDetailDepth      = 5    // nesting inside details (details.actions.results[].error.msg is the deepest the server writes)
 )
 
 // truncated marks a value that was cut.

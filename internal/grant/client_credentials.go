@@ -18,6 +18,7 @@ func (e *Endpoint) authorizeClientCredentials(req *request) *oauth.Error {
 		return oauth.NoClientGrant(req.audience)
 	}
 	req.scopes = grant.Scope
+	req.allowed = grant.Scope
 	if requested, ok := req.params["scope"]; ok {
 		req.scopes = intersect(grant.Scope, strings.Fields(requested))
 	}

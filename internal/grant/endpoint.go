@@ -47,6 +47,9 @@ type Endpoint struct {
 	Metrics *Metrics
 	// Hooks runs the enabled hook of a point; nil disables hooks.
 	Hooks HookRunner
+	// Actions runs the Actions bound to a trigger after its hook; nil
+	// disables Actions.
+	Actions ActionRunner
 	// Users, Passwords and Lockout serve the password grants; with Users
 	// or Passwords nil they are unsupported.
 	Users     UserStore
@@ -90,6 +93,11 @@ type request struct {
 	openid bool
 	scopes []string     // granted, before the hook
 	user   storage.User // grants with user tokens: the authenticated user
+	// allowed bounds the Actions' target scopes (the client grant's).
+	allowed []string
+	// appMetadata and userMetadata are post-login Actions' api.user
+	// writes, persisted once the flow has ended (saveMetadata).
+	appMetadata, userMetadata map[string]any
 }
 
 // maxUserAgent bounds the User-Agent a request carries into hooks and the
@@ -178,9 +186,19 @@ func (e *Endpoint) run(req *request) (oauth.TokenResponse, *oauth.Error) {
 	if failure != nil {
 		return none, failure
 	}
-	// 7. Mint.
+	// 7. The trigger's bound Actions, in binding order, on top of the
+	// hook's changes.
+	if changes, failure = e.runActions(req, changes); failure != nil {
+		return none, failure
+	}
+	// 8. Mint.
 	resp, failure := e.mint(req, changes)
 	if failure != nil {
+		return none, failure
+	}
+	// 9. What the Actions asked to keep of the user, before the answer:
+	// the next login sees it.
+	if failure := e.saveMetadata(req); failure != nil {
 		return none, failure
 	}
 	// Login statistics are bookkeeping: a failure to write them is logged,

@@ -22,6 +22,8 @@ type UserStore interface {
 	CountLoginAttempt(ctx context.Context, tenant, key, ip string, at, staleBefore time.Time, limit int) (int, error)
 	ResetFailedLogins(ctx context.Context, tenant, userID, ip string) error
 	RecordLogin(ctx context.Context, tenant, userID, ip string, at time.Time) error
+	// UpdateUser persists post-login Actions' metadata writes.
+	UpdateUser(ctx context.Context, tenant, userID string, fn func(storage.User) (storage.User, error)) (storage.User, error)
 }
 
 // forwardedForHeader carries the end user's IP when a confidential

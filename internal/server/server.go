@@ -18,6 +18,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
+	"github.com/tokenhook/tokenhook/internal/actions"
 	"github.com/tokenhook/tokenhook/internal/catalog"
 	"github.com/tokenhook/tokenhook/internal/config"
 	"github.com/tokenhook/tokenhook/internal/dashboard"
@@ -220,12 +221,17 @@ func (s *Server) build(ctx context.Context, out io.Writer, now func() time.Time)
 	if err != nil {
 		return err
 	}
+	// Actions run on the same runtimes, after the hook of their point;
+	// one runner serves token requests and the Management API's test runs.
+	actionRunner := actions.NewRunner(runner, now)
+	actionRunner.Timeout = cfg.HookTimeout
 	s.tokens = &grant.Endpoint{
 		Issuer:    s.issuer,
 		Catalog:   cache,
 		Events:    s.events,
 		Metrics:   grant.NewMetrics(s.registry),
 		Hooks:     runner,
+		Actions:   actionRunner,
 		Users:     store,
 		Passwords: passwords,
 		Lockout:   lockout,
@@ -295,6 +301,8 @@ func (s *Server) build(ctx context.Context, out io.Writer, now func() time.Time)
 		NodeAvailable: nodeAvailable(runner, cfg.Node),
 		Outbox:        s.outbox,
 		CheckNode:     nodeCheck(runner),
+		Actions:       actionRunner,
+		Life:          life,
 	})
 	return nil
 }
