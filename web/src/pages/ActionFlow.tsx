@@ -1,4 +1,4 @@
-import { useEffect, useState } from "preact/hooks";
+import { useEffect, useRef, useState } from "preact/hooks";
 import {
   api, hookPoints, listActions, listActionTriggers, listBindings, listHooks,
   type Action, type ActionBinding,
@@ -52,6 +52,9 @@ export function ActionFlow({ trigger }: { trigger: string }) {
   }, [trigger]);
   const [entries, setEntries] = useState<Entry[] | null>(null);
   const [dragging, setDragging] = useState<number | null>(null);
+  // The dragged row, read by the drop handler: events of one drag can
+  // arrive before the state above has re-rendered the handlers.
+  const dragged = useRef<number | null>(null);
   const [over, setOver] = useState<number | null>(null);
   const [announce, setAnnounce] = useState("");
   const action = useAction();
@@ -136,11 +139,11 @@ export function ActionFlow({ trigger }: { trigger: string }) {
                 <li class={"flow-step action" + (dragging === i ? " dragging" : "") + (over === i && dragging !== i ? " over" : "")}
                   data-binding={e.name} draggable tabIndex={0}
                   aria-label={`${i + 1}. ${e.displayName}. Alt+Up or Alt+Down moves it.`}
-                  onDragStart={(ev) => { setDragging(i); ev.dataTransfer?.setData("text/plain", e.name); if (ev.dataTransfer) ev.dataTransfer.effectAllowed = "move"; }}
+                  onDragStart={(ev) => { dragged.current = i; setDragging(i); ev.dataTransfer?.setData("text/plain", e.name); if (ev.dataTransfer) ev.dataTransfer.effectAllowed = "move"; }}
                   onDragOver={(ev) => { ev.preventDefault(); setOver(i); }}
                   onDragLeave={() => setOver((o) => (o === i ? null : o))}
-                  onDrop={(ev) => { ev.preventDefault(); if (dragging !== null) reorder(dragging, i); setDragging(null); setOver(null); }}
-                  onDragEnd={() => { setDragging(null); setOver(null); }}
+                  onDrop={(ev) => { ev.preventDefault(); if (dragged.current !== null) reorder(dragged.current, i); dragged.current = null; setDragging(null); setOver(null); }}
+                  onDragEnd={() => { dragged.current = null; setDragging(null); setOver(null); }}
                   onKeyDown={(ev) => {
                     if (!ev.altKey || (ev.key !== "ArrowUp" && ev.key !== "ArrowDown")) return;
                     ev.preventDefault();

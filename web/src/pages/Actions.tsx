@@ -46,7 +46,7 @@ export function ActionsPage() {
         <h1>Actions</h1>
         <button id="create-action" class="primary" type="button" disabled={!triggers.data} onClick={() => setCreating(true)}>+ Create Action</button>
       </div>
-      <p class="muted">Actions are Auth0 Actions code (<code>exports.onExecute…= async (event, api) =&gt; {"{…}"}</code>) run inside
+      <p class="muted">Actions are Auth0 Actions code (<code>exports.onExecute… = async (event, api) =&gt; {"{…}"}</code>) run inside
         <code> /oauth/token</code>. Deploy an Action, then bind it to its trigger's flow; a flow runs the enabled hook first, then its
         Actions in order.</p>
       <ErrorBanner error={actions.error || triggers.error || bindings.error || action.error} />
