@@ -13,17 +13,21 @@ import (
 func addClientCommands(root *cobra.Command) {
 	root.AddGroup(
 		&cobra.Group{ID: "hooks", Title: "Hooks (the Auth0 hooks CLI's verbs):"},
+		&cobra.Group{ID: "actions", Title: "Actions:"},
 		&cobra.Group{ID: "tenant", Title: "Tenant:"},
 	)
 	hookCmds := []*cobra.Command{
 		newScaffoldCommand(), newCreateCommand(), newLsCommand(), newEnableCommand(true),
 		newEnableCommand(false), newRmCommand(), newEditCommand(), newLogsCommand(),
-		newTestCommand(), group(newSecretsCommand()),
+		newTestCommand(), group(newSecretsCommand()), newHooksCommand(),
 	}
 	for _, c := range hookCmds {
 		c.GroupID = "hooks"
 		root.AddCommand(c)
 	}
+	acts := newActionsCommand()
+	acts.GroupID = "actions"
+	root.AddCommand(acts)
 	tenant := []*cobra.Command{
 		newInitCommand(), group(newClientsCommand()), group(newAPIsCommand()), group(newGrantsCommand()),
 		group(newUsersCommand()), group(newKeysCommand()), newTokenCommand(),
