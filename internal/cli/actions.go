@@ -310,8 +310,8 @@ trigger's enabled hook, in binding order. NAME is an Action's name or id.`,
 	cmd.AddCommand(newActionsCreateCommand(), newActionsLsCommand(), newActionsGetCommand(),
 		newActionsUpdateCommand(), newActionsDeployCommand(), newActionsVersionsCommand(),
 		newActionsRollbackCommand(), newActionsTestCommand(), newActionsBindCommand(),
-		newActionsBindingsCommand(), newActionsTriggersCommand(), newActionsRmCommand())
-	byName := map[string]bool{"get": true, "update": true, "deploy": true, "versions": true, "rollback": true, "test": true, "rm": true}
+		newActionsBindingsCommand(), newActionsTriggersCommand(), newActionsRmCommand(), newActionsLogsCommand())
+	byName := map[string]bool{"get": true, "update": true, "deploy": true, "versions": true, "rollback": true, "test": true, "rm": true, "logs": true}
 	for _, sub := range cmd.Commands() {
 		if byName[sub.Name()] {
 			sub.ValidArgsFunction = completeActionNames
@@ -1120,6 +1120,46 @@ func newActionsRmCommand() *cobra.Command {
 		return done(p, "Action %q deleted.", a.Name)
 	})
 	cmd.Flags().BoolVar(&force, "force", false, "delete it even when bound to a trigger (it is unbound)")
+	return cmd
+}
+
+// logs
+
+func newActionsLogsCommand() *cobra.Command {
+	var raw, verbose bool
+	cmd := &cobra.Command{
+		Use:   "logs [NAME] [-r] [-v]",
+		Short: "Stream an Action's console output in real time",
+		Long: `Stream what Actions print with console.log/info/warn/error in token requests
+and test runs, live, until interrupted (Ctrl-C): one Action's with NAME,
+else every Action's and hook's (the stream hooks use, "tokenhook logs").
+-r prints each line as the server's raw JSON; -v adds the level, the
+Action's id and the token request's id.`,
+		Example: "  tokenhook actions logs add-plan\n  tokenhook actions logs add-plan -v",
+		Args:    rangeArgs(0, 1),
+	}
+	addProfileFlag(cmd)
+	cmd.Flags().BoolVarP(&raw, "raw", "r", false, "print each line as raw JSON")
+	cmd.Flags().BoolVarP(&verbose, "verbose", "v", false, "show the level, Action id and request id")
+	cmd.RunE = func(cmd *cobra.Command, args []string) error {
+		c, err := clientFor(profileName(cmd))
+		if err != nil {
+			return err
+		}
+		only := ""
+		if len(args) == 1 {
+			// By id: a name could also be a hook's.
+			a, _, err := findAction(cmd.Context(), c, args[0])
+			if err != nil {
+				return err
+			}
+			only = a.ID
+		}
+		p := &printer{w: cmd.OutOrStdout(), color: colorEnabled(cmd.OutOrStdout())}
+		ctx, stop := signalContext(cmd.Context())
+		defer stop()
+		return streamLogs(ctx, c, only, cmd.ErrOrStderr(), logLinePrinter(p, raw, verbose))
+	}
 	return cmd
 }
 

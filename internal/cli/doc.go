@@ -8,6 +8,8 @@
 // stay honest about the API's contract. profile.go, client.go and
 // output.go are what every verb shares; then one file per noun: hooks.go
 // (the top-level hook verbs), hook_runner.go (test), secrets.go, logs.go,
+// actions.go (the actions noun, over /api/v2/actions), convert.go (hooks
+// convert, whose transform is actions.ConvertHook),
 // token_cmd.go, and the tenant collections clients.go, apis.go, grants.go,
 // users.go and keys.go, each a resource descriptor that resource.go turns
 // into ls/get/create/update/rm. commands.go registers them. The hook verbs keep the old Auth0 hooks CLI's names and flags

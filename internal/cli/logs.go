@@ -55,34 +55,40 @@ hook's id and the token request's id.
 		p := &printer{w: cmd.OutOrStdout(), color: colorEnabled(cmd.OutOrStdout())}
 		ctx, stop := signalContext(cmd.Context())
 		defer stop()
-		print := func(data string) {
-			if raw {
-				fmt.Fprintln(p.w, data)
-				return
-			}
-			var l logLine
-			if json.Unmarshal([]byte(data), &l) != nil {
-				fmt.Fprintln(p.w, data)
-				return
-			}
-			msg := l.Message
-			switch l.Level {
-			case "error":
-				msg = p.paint(ansiRed, msg)
-			case "warn":
-				msg = p.paint(ansiYellow, msg)
-			}
-			if verbose {
-				fmt.Fprintf(p.w, "%s %s %s (%s) request=%s: %s\n", p.paint(ansiDim, l.Time.UTC().Format(time.RFC3339Nano)),
-					levelLabel(p, l.Level), l.HookName, orDash(l.HookID), orDash(l.RequestID), msg)
-				return
-			}
-			fmt.Fprintf(p.w, "%s [%s] %s\n", p.paint(ansiDim, l.Time.Local().Format("15:04:05.000")), l.HookName, msg)
-		}
+		print := logLinePrinter(p, raw, verbose)
 		return streamLogs(ctx, c, only, cmd.ErrOrStderr(), print)
 	}
 	cmd.AddCommand(newTenantLogsCommand())
 	return cmd
+}
+
+// logLinePrinter prints one stream line: raw JSON, or the time, the
+// hook's (or Action's) name and the message, more with verbose.
+func logLinePrinter(p *printer, raw, verbose bool) func(string) {
+	return func(data string) {
+		if raw {
+			fmt.Fprintln(p.w, data)
+			return
+		}
+		var l logLine
+		if json.Unmarshal([]byte(data), &l) != nil {
+			fmt.Fprintln(p.w, data)
+			return
+		}
+		msg := l.Message
+		switch l.Level {
+		case "error":
+			msg = p.paint(ansiRed, msg)
+		case "warn":
+			msg = p.paint(ansiYellow, msg)
+		}
+		if verbose {
+			fmt.Fprintf(p.w, "%s %s %s (%s) request=%s: %s\n", p.paint(ansiDim, l.Time.UTC().Format(time.RFC3339Nano)),
+				levelLabel(p, l.Level), l.HookName, orDash(l.HookID), orDash(l.RequestID), msg)
+			return
+		}
+		fmt.Fprintf(p.w, "%s [%s] %s\n", p.paint(ansiDim, l.Time.Local().Format("15:04:05.000")), l.HookName, msg)
+	}
 }
 
 // streamLogs reads GET /hooks/logs/stream until ctx ends, reconnecting
