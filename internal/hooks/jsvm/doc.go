@@ -105,12 +105,13 @@
 // space) makes a single huge allocation fail at once, killing the worker with
 // "out of memory"; and a watchdog polls /proc/<pid>/statm of busy workers
 // every 25 ms and kills one whose RSS exceeds the limit. When a worker dies,
-// executions of the blamed scripts fail with sandbox.ErrTimeout,
+// the blamed executions (not their scripts) fail with sandbox.ErrTimeout,
 // sandbox.ErrMemory or sandbox.ErrCrashed: the one that timed out, or else the
 // ones running JavaScript at that moment (the worker marks them in a page of
 // memory it shares with the parent, busy_linux.go), or else the one in
 // flight that last ran JavaScript (waiting on the fetches whose bodies
-// filled the memory), or else the oldest in flight. The other executions in flight on it run once more on the fresh
+// filled the memory), or else the oldest in flight. The other executions in
+// flight on it, the same hook's included, run once more on the fresh
 // process the slot starts, and fail with sandbox.ErrCrashed if that dies too
 // (their live-streamed logs may then repeat). The parent never holds a lock
 // across an execution and its own memory does not grow from a hostile hook.

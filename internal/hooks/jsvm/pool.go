@@ -62,7 +62,7 @@ func NewPool(opts sandbox.Options) (sandbox.Engine, error) {
 // call is one execution in flight on a worker.
 type call struct {
 	id       uint64
-	script   string // the cache key: what blame and routing go by
+	script   string // the cache key: what routing goes by
 	start    time.Time
 	deadline time.Time
 	storage  sandbox.Storage
@@ -264,7 +264,7 @@ type workerProc struct {
 	mu        sync.Mutex
 	pending   map[uint64]*call
 	dead      bool
-	blamed    string // script whose execution caused the kill
+	blamed    uint64 // the execution that caused the kill
 	blameErr  error
 	deadCh    chan struct{}
 	inflight  atomic.Int32
@@ -440,11 +440,12 @@ func (w *workerProc) cancel(id uint64) {
 }
 
 // kill ends the process. blame (may be nil) is the execution that caused it:
-// executions of the same script fail with err, the others are retried.
+// it fails with err; the others in flight, of the same hook too (another
+// client's token, waiting for an API), are retried.
 func (w *workerProc) kill(blame *call, err error) {
 	w.mu.Lock()
 	if blame != nil && w.blameErr == nil {
-		w.blamed, w.blameErr = blame.script, err
+		w.blamed, w.blameErr = blame.id, err
 	}
 	w.mu.Unlock()
 	_ = w.cmd.Process.Kill()
@@ -521,9 +522,12 @@ func (w *workerProc) readLoop(r *bufio.Reader) {
 	blamed, blameErr := w.blamed, w.blameErr
 	w.mu.Unlock()
 	close(w.deadCh)
-	blamedScripts := map[string]bool{}
+	// Blame goes by execution, not by script: the same hook's other
+	// executions in flight (another client's token, waiting for an API)
+	// were not the cause either.
+	blamedCalls := map[uint64]bool{}
 	if blameErr != nil {
-		blamedScripts[blamed] = true
+		blamedCalls[blamed] = true
 	} else {
 		// Died on its own (a Go fatal error such as an allocation refused by
 		// RLIMIT_DATA) or killed by the memory watchdog. Blame what was
@@ -540,7 +544,7 @@ func (w *workerProc) readLoop(r *bufio.Reader) {
 		var oldest, lastRan *call
 		for _, c := range pending {
 			if running[c.id] {
-				blamedScripts[c.script] = true
+				blamedCalls[c.id] = true
 			}
 			if c.id == last && !c.answered {
 				lastRan = c
@@ -550,11 +554,11 @@ func (w *workerProc) readLoop(r *bufio.Reader) {
 			}
 		}
 		switch {
-		case len(blamedScripts) > 0:
+		case len(blamedCalls) > 0:
 		case lastRan != nil:
-			blamedScripts[lastRan.script] = true
+			blamedCalls[lastRan.id] = true
 		case oldest != nil:
-			blamedScripts[oldest.script] = true
+			blamedCalls[oldest.id] = true
 		}
 	}
 	w.busy.close()
@@ -563,7 +567,7 @@ func (w *workerProc) readLoop(r *bufio.Reader) {
 		switch {
 		case c.answered:
 			// Its answer was given; only its work after the answer is lost.
-		case blamedScripts[c.script]:
+		case blamedCalls[c.id]:
 			c.done <- callResult{out: sandbox.Outcome{Logs: c.logs}, err: blameErr}
 		default:
 			c.done <- callResult{out: sandbox.Outcome{Logs: c.logs}, retry: true}
