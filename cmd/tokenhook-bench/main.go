@@ -172,6 +172,7 @@ func runBackend(b backend, duration, warmup time.Duration, concurrency int) erro
 		}
 		defer mock.stop()
 	}
+	perToken := map[string]time.Duration{}
 	for _, sc := range scenarios(srv, mock) {
 		if !b.runs(sc) {
 			continue
@@ -218,9 +219,10 @@ func runBackend(b backend, duration, warmup time.Duration, concurrency int) erro
 		if res.errors > 0 {
 			return fmt.Errorf("%s: %d failed requests (first: %s)", sc.name, res.errors, res.firstErr)
 		}
-		perToken := (cpu1 - cpu0) / time.Duration(res.ok)
+		cpuPerToken := (cpu1 - cpu0) / time.Duration(res.ok)
+		perToken[sc.name] = cpuPerToken
 		fmt.Printf("%-22s %-10s %10.0f %9.2f %9.2f %14.3f %12.3f %9.2f\n", sc.name, b.name, float64(res.ok)/duration.Seconds(),
-			ms(res.p(0.50)), ms(res.p(0.99)), ms(perToken), ms(sign), float64(perToken)/float64(sign))
+			ms(res.p(0.50)), ms(res.p(0.99)), ms(cpuPerToken), ms(sign), float64(cpuPerToken)/float64(sign))
 		fmt.Printf("%-22s %-10s server process %.3f ms/token, hook workers %.3f ms/token\n", "  split", "",
 			ms((own1-own0)/time.Duration(res.ok)), ms((cpu1-cpu0-(own1-own0))/time.Duration(res.ok)))
 		if mock != nil {
@@ -232,6 +234,9 @@ func runBackend(b backend, duration, warmup time.Duration, concurrency int) erro
 				fmt.Printf("%-22s %-10s %d requests for %d tokens, mock API's own CPU %.3f ms/request\n", "  mock API", "", n, res.ok,
 					ms((mockCPU1-mockCPU0)/time.Duration(n)))
 			}
+		}
+		if sc.compareWith != "" {
+			compareAction(perToken, sc.compareWith, sc.name)
 		}
 	}
 	return nil
@@ -278,6 +283,9 @@ type scenario struct {
 	sign crypto.Signer
 	// node marks a scenario of the Node-runtime backend.
 	node bool
+	// compareWith names an earlier row of the same server whose CPU per
+	// token this row is weighed against (the Action against its Hook).
+	compareWith string
 }
 
 // simpleHook adds a scope and two claims: the hook of the target.
@@ -293,6 +301,7 @@ func scenarios(srv *server, mock *mockAPI) []scenario {
 	pw := &passwordBench{srv: srv}
 	es := &es256Bench{srv: srv}
 	nb := &nodeBench{srv: srv, mock: mock}
+	ab := &actionsBench{srv: srv}
 	ecKey, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	return []scenario{
 		{name: "client_credentials"},
@@ -314,6 +323,10 @@ func scenarios(srv *server, mock *mockAPI) []scenario {
 			}
 			return nil
 		}},
+		// The Actions pair, after the hook row (the pair's Hook replaces
+		// the simple hook on the point) and before the password rows.
+		{name: "hook two claims", setup: ab.hook},
+		{name: "action two claims", setup: ab.action, compareWith: "hook two claims"},
 		{name: "password", setup: pw.setup, bodyFor: pw.body("")},
 		{name: "password + openid", setup: pw.setup, bodyFor: pw.body("openid profile email")},
 		{name: "node simple hook", node: true, setup: func() error { return nb.save(nodeSimpleHook) }},
