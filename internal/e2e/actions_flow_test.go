@@ -377,7 +377,7 @@ func TestActionsBadInput(t *testing.T) {
 	})
 
 	t.Run("code that does not compile: line and column", func(t *testing.T) {
-		broken := "exports.onExecuteCredentialsExchange = async (event, api) => {\n  api.accessToken.setCustomClaim('a', {;\n};"
+		broken := "exports.onExecuteCredentialsExchange = async (event, api) => {\n  api.accessToken.setCustomClaim('a', 1;\n};"
 		r := admin.api("POST", "actions", map[string]any{"name": "broken", "supported_triggers": cx, "code": broken})
 		if r.status == 201 {
 			// Saved as a draft: the deploy must refuse it.
@@ -388,7 +388,7 @@ func TestActionsBadInput(t *testing.T) {
 			})
 			r = admin.api("POST", "actions/"+bid+"/deploy", nil)
 		}
-		if msg, _ := r.json(t)["message"].(string); r.status != 400 || !strings.Contains(msg, "line 2") || !strings.Contains(msg, "column") {
+		if msg, _ := r.json(t)["message"].(string); r.status != 400 || !strings.Contains(msg, "line 2, column 40") {
 			t.Fatalf("broken code: %d %s", r.status, r.body)
 		}
 	})
