@@ -27,23 +27,26 @@ import (
 // prints the server's answer as it came, so fields this CLI predates pass
 // through.
 type actionObj struct {
-	ID                string          `json:"id"`
-	Name              string          `json:"name"`
-	SupportedTriggers []actionTrigger `json:"supported_triggers"`
-	Code              string          `json:"code"`
-	Dependencies      []actionDep     `json:"dependencies"`
-	Runtime           string          `json:"runtime"`
-	Secrets           []struct {
-		Name      string `json:"name"`
-		UpdatedAt string `json:"updated_at"`
-	} `json:"secrets"`
-	DeployedVersion    *actionVersion `json:"deployed_version"`
-	AllChangesDeployed bool           `json:"all_changes_deployed"`
-	Status             string         `json:"status"`
-	Errors             []actionError  `json:"errors"`
-	BuiltAt            string         `json:"built_at"`
-	CreatedAt          string         `json:"created_at"`
-	UpdatedAt          string         `json:"updated_at"`
+	ID                 string             `json:"id"`
+	Name               string             `json:"name"`
+	SupportedTriggers  []actionTrigger    `json:"supported_triggers"`
+	Code               string             `json:"code"`
+	Dependencies       []actionDep        `json:"dependencies"`
+	Runtime            string             `json:"runtime"`
+	Secrets            []actionSecretName `json:"secrets"`
+	DeployedVersion    *actionVersion     `json:"deployed_version"`
+	AllChangesDeployed bool               `json:"all_changes_deployed"`
+	Status             string             `json:"status"`
+	Errors             []actionError      `json:"errors"`
+	BuiltAt            string             `json:"built_at"`
+	CreatedAt          string             `json:"created_at"`
+	UpdatedAt          string             `json:"updated_at"`
+}
+
+// actionSecretName is a secret as reads show it: its name, never its value.
+type actionSecretName struct {
+	Name      string `json:"name"`
+	UpdatedAt string `json:"updated_at"`
 }
 
 type actionTrigger struct {
@@ -502,16 +505,18 @@ func newActionsGetCommand() *cobra.Command {
 
 func newActionsUpdateCommand() *cobra.Command {
 	var trigger, runtime, name string
+	var removeSecrets []string
 	cmd := withClient(&cobra.Command{
 		Use:   "update NAME [FILE|-]",
 		Short: "Change an Action's draft: code, secrets, dependencies, runtime, name",
 		Long: `Change an Action's draft. The deployed version keeps running until
 "tokenhook actions deploy". Given FILE, the code is replaced. Given
 --dependency (or a package.json next to FILE), the dependencies are
-replaced. Given -s/--secrets-file, those secrets are sent as Auth0's PATCH
-sends them (write-only: they are never shown again).`,
+replaced. -s/--secrets-file add or change those secrets and
+--remove-secret removes one; the other secrets keep their values (secret
+values are write-only: they are never shown again).`,
 		Example: `  tokenhook actions update add-plan plan.js
-  tokenhook actions update add-plan --secret API_KEY=new --runtime node18`,
+  tokenhook actions update add-plan --secret API_KEY=new --remove-secret OLD_KEY --runtime node18`,
 		Args: rangeArgs(1, 2),
 	}, func(cmd *cobra.Command, args []string, c *apiClient, p *printer) error {
 		ctx := cmd.Context()
@@ -542,8 +547,10 @@ sends them (write-only: they are never shown again).`,
 		if err != nil {
 			return err
 		}
-		if len(secrets) > 0 {
-			body["secrets"] = secretList(secrets)
+		if len(secrets) > 0 || len(removeSecrets) > 0 {
+			// Auth0's PATCH replaces the list, and a name sent without a
+			// value keeps its value: send the others by name.
+			body["secrets"] = nil
 		}
 		if runtime != "" {
 			body["runtime"] = runtime
@@ -565,6 +572,20 @@ sends them (write-only: they are never shown again).`,
 		if err != nil {
 			return err
 		}
+		if _, ok := body["secrets"]; ok {
+			list := []map[string]string{}
+			for _, old := range a.Secrets {
+				if _, set := secrets[old.Name]; !set && !slices.Contains(removeSecrets, old.Name) {
+					list = append(list, map[string]string{"name": old.Name})
+				}
+			}
+			for _, r := range removeSecrets {
+				if !slices.ContainsFunc(a.Secrets, func(o actionSecretName) bool { return o.Name == r }) {
+					return &exitError{code: ExitNotFound, err: fmt.Errorf("action %q has no secret %q", a.Name, r)}
+				}
+			}
+			body["secrets"] = append(list, secretList(secrets)...)
+		}
 		var out actionObj
 		raw, err := sendJSON(ctx, c, "PATCH", "actions/actions/"+pathEscape(a.ID), nil, body, &out)
 		if err != nil {
@@ -580,6 +601,7 @@ sends them (write-only: they are never shown again).`,
 	cmd.Flags().StringVar(&runtime, "runtime", "", "Auth0 runtime name: "+strings.Join(actions.Runtimes, " or "))
 	cmd.Flags().StringVar(&name, "name", "", "rename the Action")
 	cmd.Flags().StringArray("dependency", nil, "npm dependency name@version (repeatable; replaces the dependencies)")
+	cmd.Flags().StringArrayVar(&removeSecrets, "remove-secret", nil, "remove this secret (repeatable)")
 	actionSecretFlags(cmd)
 	_ = cmd.RegisterFlagCompletionFunc("trigger", completeTriggers)
 	return cmd
