@@ -15,6 +15,7 @@ import (
 const actionV1 = `exports.onExecuteCredentialsExchange = async (event, api) => {
   api.accessToken.setCustomClaim('https://example.com/tier', event.secrets.TIER + '-v1');
   api.accessToken.setCustomClaim('https://example.com/last', 'add-tier');
+  console.log('add-tier ran for ' + event.client.name);
 };
 `
 
@@ -24,7 +25,8 @@ const actionV1 = `exports.onExecuteCredentialsExchange = async (event, api) => {
 // compile error at its line, save the draft, run the test panel, deploy, bind it to the
 // credentials-exchange flow beside a second Action, reorder the flow by
 // dragging and by keyboard, deploy a second version, compare it with
-// version 1 and roll back.
+// version 1 and roll back, and see the Action's console line of a token
+// request live in the Logs tab.
 func TestDashboardActionsFlow(t *testing.T) {
 	in := dashboardServer(t)
 	const audience = "https://actions.example.com/"
@@ -177,6 +179,20 @@ func TestDashboardActionsFlow(t *testing.T) {
 	if dv := a["deployed_version"].(map[string]any); dv["number"] != float64(3) || !strings.Contains(dv["code"].(string), "'-v1'") {
 		t.Fatalf("deployed version after the rollback: %v", dv)
 	}
+
+	// The Logs tab streams the deployed Action's console lines live.
+	b.run("logs tab", chromedp.Click(chromedp.CSS("#tab-logs")))
+	b.waitText("#action-logs-state", "live")
+	// The stream opened with the page: the tokens above may be there.
+	const line = "add-tier ran for app for " + audience
+	before := strings.Count(evalJS[string](b, `(document.querySelector("#action-logs-lines") || {}).textContent || ""`), line)
+	if r := in.tokenForm(url.Values{"grant_type": {"client_credentials"}, "client_id": {clientID}, "client_secret": {clientSecret}, "audience": {audience}}); r.status != 200 {
+		t.Fatalf("token: %d %s", r.status, r.body)
+	}
+	waitFor(t, 20*time.Second, "a new console line in the Logs tab", func() bool {
+		return strings.Count(evalJS[string](b, `(document.querySelector("#action-logs-lines") || {}).textContent || ""`), line) > before
+	})
+	b.screenshot("action-editor-logs")
 }
 
 // expectBindings checks the credentials-exchange bindings' order through

@@ -2,7 +2,7 @@ import { useEffect, useRef, useState } from "preact/hooks";
 import type { EditorView } from "@codemirror/view";
 import {
   api, ApiError, buildError, listBindings,
-  type Action, type ActionDependency, type ActionStatus, type ActionVersion,
+  type Action, type ActionDependency, type ActionStatus, type ActionVersion, type HookLogLine,
 } from "../api";
 import { actionRoots } from "../actionTypes";
 import { defaultEvent, triggerLabel } from "../actionTriggers";
@@ -17,6 +17,8 @@ const MAX_SECRETS = 30;
 const MAX_DEPENDENCIES = 10;
 // How often a build in progress is polled.
 const BUILD_POLL_MS = 1000;
+
+const TAB_LABELS = { test: "Test", secrets: "Secrets", dependencies: "Dependencies", versions: "Versions", logs: "Logs" };
 
 const building = (s?: ActionStatus) => s === "pending" || s === "building";
 
@@ -34,7 +36,7 @@ export function ActionEditor({ id }: { id: string }) {
   const [code, setCode] = useState("");
   const [saved, setSaved] = useState("");
   const [status, setStatus] = useState("");
-  const [tab, setTab] = useState<"test" | "secrets" | "dependencies" | "versions">("test");
+  const [tab, setTab] = useState<"test" | "secrets" | "dependencies" | "versions" | "logs">("test");
   const [versionsTick, setVersionsTick] = useState(0);
   const action = useAction();
   const view = useRef<EditorView | null>(null);
@@ -193,15 +195,16 @@ export function ActionEditor({ id }: { id: string }) {
         <div class="code" ref={host} />
         <div class="panes">
           <div class="tabs" role="tablist">
-            {(["test", "secrets", "dependencies", "versions"] as const).map((t) => (
+            {(["test", "secrets", "dependencies", "versions", "logs"] as const).map((t) => (
               <button type="button" role="tab" id={`tab-${t}`} aria-selected={tab === t} class={tab === t ? "active" : ""} onClick={() => setTab(t)}>
-                {t === "test" ? "Test" : t === "secrets" ? "Secrets" : t === "dependencies" ? "Dependencies" : "Versions"}
+                {TAB_LABELS[t]}
               </button>
             ))}
           </div>
           <div hidden={tab !== "test"}><TestPanel act={act} trigger={trigger} dirty={dirty} save={save} /></div>
           <div hidden={tab !== "secrets"}><Secrets act={act} onSaved={took} /></div>
           <div hidden={tab !== "dependencies"}><Dependencies act={act} onSaved={took} /></div>
+          <div hidden={tab !== "logs"}><ActionLogs act={act} /></div>
           <div hidden={tab !== "versions"}>
             <Versions act={act} draft={code} dirty={dirty} tick={versionsTick} onRolledBack={(a) => {
               // A rollback that updated the draft brings its code into the
@@ -476,6 +479,34 @@ function Diff({ from, to, title }: { from: string; to: string; title: string }) 
         <pre class="diff" id="action-diff">{rows.map((r) => typeof r === "number"
           ? <div class="fold">⋯ {r} unchanged line{r === 1 ? "" : "s"}</div>
           : <div class={r.op === "+" ? "add" : r.op === "-" ? "del" : ""}><span class="ln">{r.oldNo || ""}</span><span class="ln">{r.newNo || ""}</span>{r.op} {r.text}</div>)}</pre>
+      )}
+    </div>
+  );
+}
+
+// ActionLogs streams the console lines the deployed Action prints in
+// token requests, live: the hooks' log stream (Server-Sent Events; the
+// session cookie authenticates the GET) filtered by the Action's id.
+function ActionLogs({ act }: { act: Action }) {
+  const [lines, setLines] = useState<HookLogLine[]>([]);
+  const [state, setState] = useState("connecting");
+  useEffect(() => {
+    const es = new EventSource(`/api/v2/hooks/logs/stream?hook=${encodeURIComponent(act.id)}`);
+    es.onopen = () => setState("live");
+    es.onerror = () => setState("reconnecting");
+    es.addEventListener("log", (ev) => {
+      const l = JSON.parse((ev as MessageEvent).data) as HookLogLine;
+      setLines((cur) => [...cur.slice(-499), l]);
+    });
+    return () => es.close();
+  }, [act.id]);
+  return (
+    <div class="pane" id="action-logs">
+      <div class="actions"><span class={"badge" + (state === "live" ? " on" : "")} id="action-logs-state">{state}</span>
+        <button type="button" class="small" onClick={() => setLines([])}>Clear</button></div>
+      {lines.length === 0 ? <p class="muted">Waiting for console output of the deployed Action in token requests (get one in <a href="#/try">Try it</a>). The Test tab shows a test run's own output.</p> : (
+        <pre id="action-logs-lines" class="log-lines" aria-live="polite">{lines.map((l) =>
+          `${new Date(l.time).toLocaleTimeString()} ${l.level.padEnd(5)} ${l.message}`).join("\n")}</pre>
       )}
     </div>
   );
