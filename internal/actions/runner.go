@@ -318,13 +318,18 @@ func clone[M ~map[K]V, K comparable, V any](m M) M {
 	return out
 }
 
+// secretMap is event.secrets: a secret created without a value
+// (storage.SecretUnset, from an import that held names only) is absent,
+// so the code sees undefined, as hooks see theirs.
 func secretMap(list []storage.ActionSecret) map[string]string {
 	if len(list) == 0 {
 		return nil
 	}
 	m := make(map[string]string, len(list))
 	for _, s := range list {
-		m[s.Name] = s.Value
+		if s.Value != storage.SecretUnset {
+			m[s.Name] = s.Value
+		}
 	}
 	return m
 }

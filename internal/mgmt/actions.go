@@ -7,13 +7,16 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 	"unicode/utf8"
 
 	"github.com/tokenhook/tokenhook/internal/actions"
+	"github.com/tokenhook/tokenhook/internal/eventlog"
 	"github.com/tokenhook/tokenhook/internal/storage"
 	"github.com/tokenhook/tokenhook/internal/token"
 )
@@ -352,44 +355,47 @@ func parseDependencies(in []actionDependencyIn) ([]storage.ActionDependency, err
 // applySecrets merges the secrets of a request into old: a secret with a
 // value is set (its updated_at becomes now), one without keeps its value,
 // and a name absent from the list is removed (Auth0's semantics of the
-// secrets property of an update).
-func applySecrets(old []storage.ActionSecret, in []actionSecretIn, now time.Time) ([]storage.ActionSecret, error) {
+// secrets property of an update). Auth0's placeholder for a hidden value
+// (storage.SecretUnset) is never a value: deploy-cli's exports hold names
+// only and hand-made ones the placeholder, and importing either must not
+// overwrite a secret set since. A new name without a value is created
+// unset (undefined to the code until set, as hook secrets are); unset
+// lists those names, for the tenant log.
+func applySecrets(old []storage.ActionSecret, in []actionSecretIn, now time.Time) (out []storage.ActionSecret, unset []string, err error) {
 	if len(in) > maxActionSecrets {
-		return nil, errBodyOn("secrets", "Array is too long (%d), maximum %d", len(in), maxActionSecrets)
+		return nil, nil, errBodyOn("secrets", "Array is too long (%d), maximum %d", len(in), maxActionSecrets)
 	}
-	out := make([]storage.ActionSecret, 0, len(in))
+	out = make([]storage.ActionSecret, 0, len(in))
 	seen := map[string]bool{}
 	for i, s := range in {
 		prop := "secrets[" + strconv.Itoa(i) + "]"
 		if s.Name == nil || *s.Name == "" {
-			return nil, errBodyOn(prop, "Missing required property: name")
+			return nil, nil, errBodyOn(prop, "Missing required property: name")
 		}
 		name := *s.Name
 		if n := utf8.RuneCountInString(name); n > maxActionSecretName {
-			return nil, errBodyOn(prop+".name", "String is too long (%d chars), maximum %d", n, maxActionSecretName)
+			return nil, nil, errBodyOn(prop+".name", "String is too long (%d chars), maximum %d", n, maxActionSecretName)
 		}
 		if seen[name] {
-			return nil, errBodyOn(prop, "Secret %q is listed twice", name)
+			return nil, nil, errBodyOn(prop, "Secret %q is listed twice", name)
 		}
 		seen[name] = true
-		if s.Value != nil {
+		if s.Value != nil && *s.Value != storage.SecretUnset {
 			if n := utf8.RuneCountInString(*s.Value); n > maxActionSecretValue {
-				return nil, errBodyOn(prop+".value", "String is too long (%d chars), maximum %d", n, maxActionSecretValue)
+				return nil, nil, errBodyOn(prop+".value", "String is too long (%d chars), maximum %d", n, maxActionSecretValue)
 			}
 			out = append(out, storage.ActionSecret{Name: name, Value: *s.Value, UpdatedAt: now})
 			continue
 		}
 		i := slices.IndexFunc(old, func(o storage.ActionSecret) bool { return o.Name == name })
 		if i < 0 {
-			// A name without a value (a secret list read from this API and
-			// written back) creates the secret empty, for its value to be
-			// set later.
-			out = append(out, storage.ActionSecret{Name: name, UpdatedAt: now})
+			out = append(out, storage.ActionSecret{Name: name, Value: storage.SecretUnset, UpdatedAt: now})
+			unset = append(unset, name)
 			continue
 		}
 		out = append(out, old[i])
 	}
-	return out, nil
+	return out, unset, nil
 }
 
 func validateActionCode(code string) error {
@@ -462,8 +468,9 @@ func (a *API) createAction(w http.ResponseWriter, r *http.Request, _ token.Claim
 			return err
 		}
 	}
+	var unset []string
 	if in.Secrets != nil {
-		if act.Secrets, err = applySecrets(nil, *in.Secrets, now); err != nil {
+		if act.Secrets, unset, err = applySecrets(nil, *in.Secrets, now); err != nil {
 			return err
 		}
 	}
@@ -491,6 +498,7 @@ func (a *API) createAction(w http.ResponseWriter, r *http.Request, _ token.Claim
 	if plan.background {
 		a.startBuild(act)
 	}
+	a.warnUnsetActionSecrets(r, act, unset)
 	writeJSON(w, http.StatusCreated, actionOut(act, nil))
 	return nil
 }
@@ -602,7 +610,7 @@ func (a *API) updateAction(w http.ResponseWriter, r *http.Request, _ token.Claim
 	if in.Secrets != nil {
 		// Checked here for the limits; merged with what is stored inside
 		// the update.
-		if _, err = applySecrets(old.Secrets, *in.Secrets, now); err != nil {
+		if _, _, err = applySecrets(old.Secrets, *in.Secrets, now); err != nil {
 			return err
 		}
 	}
@@ -626,6 +634,7 @@ func (a *API) updateAction(w http.ResponseWriter, r *http.Request, _ token.Claim
 			return err
 		}
 	}
+	var unset []string
 	act, err := a.d.Store.UpdateAction(r.Context(), a.d.Tenant, id, func(act storage.Action) (storage.Action, error) {
 		if in.Name != nil {
 			act.Name = *in.Name
@@ -643,11 +652,11 @@ func (a *API) updateAction(w http.ResponseWriter, r *http.Request, _ token.Claim
 			act.Runtime = *in.Runtime
 		}
 		if in.Secrets != nil {
-			merged, err := applySecrets(act.Secrets, *in.Secrets, now)
+			merged, created, err := applySecrets(act.Secrets, *in.Secrets, now)
 			if err != nil {
 				return act, err
 			}
-			act.Secrets = merged
+			act.Secrets, unset = merged, created
 		}
 		if rebuild {
 			plan.apply(&act, now)
@@ -665,12 +674,38 @@ func (a *API) updateAction(w http.ResponseWriter, r *http.Request, _ token.Claim
 	if rebuild && plan.background {
 		a.startBuild(act)
 	}
+	a.warnUnsetActionSecrets(r, act, unset)
 	out, err := a.actionWithVersion(r.Context(), act)
 	if err != nil {
 		return err
 	}
 	writeJSON(w, http.StatusOK, out)
 	return nil
+}
+
+// warnUnsetActionSecrets records in the tenant log that secrets were
+// created without a value (an import of deploy-cli's export, which holds
+// names only), so whoever imported the tenant learns what to set.
+func (a *API) warnUnsetActionSecrets(r *http.Request, act storage.Action, names []string) {
+	if len(names) == 0 {
+		return
+	}
+	names = slices.Sorted(slices.Values(names))
+	list := strings.Join(names, ", ")
+	a.d.Logger.Warn("action secrets created without a value", "action", act.Name, "action_id", act.ID, "secrets", list)
+	if a.d.Events == nil {
+		return
+	}
+	ip, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		ip = r.RemoteAddr
+	}
+	a.d.Events.Record(storage.LogEvent{
+		Tenant: a.d.Tenant, Date: a.d.Now(), Type: eventlog.Warning, IP: ip, UserAgent: r.UserAgent(),
+		Description: fmt.Sprintf("Action %q: secret %s created without a value; event.secrets has no such key until it is set and the action deployed",
+			act.Name, list),
+		Details: map[string]any{"action_id": act.ID, "action_name": act.Name, "unset_secrets": names},
+	})
 }
 
 // boundTriggers lists the triggers an Action is bound to.
