@@ -264,6 +264,17 @@ type actionIn struct {
 	Dependencies      *[]actionDependencyIn `json:"dependencies"`
 	Runtime           *string               `json:"runtime"`
 	Secrets           *[]actionSecretIn     `json:"secrets"`
+	// Modules (Auth0's Actions Modules) are not supported here; an empty
+	// list, which exports from tenants with the feature carry, is accepted.
+	Modules *[]json.RawMessage `json:"modules"`
+}
+
+// checkNoModules refuses an Action that uses Actions Modules, naming them.
+func checkNoModules(in actionIn) error {
+	if in.Modules != nil && len(*in.Modules) > 0 {
+		return errBodyOn("modules", "Actions Modules are not supported by this server; put the module's code in the action itself")
+	}
+	return nil
 }
 
 func validateActionName(name string) error {
@@ -441,6 +452,9 @@ func (a *API) createAction(w http.ResponseWriter, r *http.Request, _ token.Claim
 	if in.SupportedTriggers == nil {
 		return errBody("Missing required property: supported_triggers")
 	}
+	if err := checkNoModules(in); err != nil {
+		return err
+	}
 	if err := validateActionName(*in.Name); err != nil {
 		return err
 	}
@@ -566,6 +580,9 @@ func (a *API) updateAction(w http.ResponseWriter, r *http.Request, _ token.Claim
 	}
 	var in actionIn
 	if err := decodeBody(w, r, &in); err != nil {
+		return err
+	}
+	if err := checkNoModules(in); err != nil {
 		return err
 	}
 	id := r.PathValue("id")

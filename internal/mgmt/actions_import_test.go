@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/tokenhook/tokenhook/internal/actions"
@@ -88,5 +89,25 @@ func TestActionSecretsFromAnImport(t *testing.T) {
 	}
 	if n := len(rec.all()); n != 1 {
 		t.Fatalf("%d tenant log events, want the first only", n)
+	}
+}
+
+// TestActionModulesInAnImport: exports from tenants that have Auth0's
+// Actions Modules carry "modules"; an empty list imports, a used module
+// is refused by name.
+func TestActionModulesInAnImport(t *testing.T) {
+	e := newEnv(t)
+	id := e.createAction("no-modules", map[string]any{"modules": []any{}})["id"].(string)
+	expect(t, e.req("PATCH", "/actions/actions/"+id, "update:actions", map[string]any{"modules": []any{}}), 200, "", "")
+	mod := []any{map[string]any{"module_name": "shared", "module_version_number": 1}}
+	trig := []any{map[string]any{"id": "credentials-exchange", "version": "v2"}}
+	for _, r := range []resp{
+		e.req("POST", "/actions/actions", "create:actions", map[string]any{"name": "x", "supported_triggers": trig, "modules": mod}),
+		e.req("PATCH", "/actions/actions/"+id, "update:actions", map[string]any{"modules": mod}),
+	} {
+		expect(t, r, 400, "invalid_body", "")
+		if !strings.Contains(string(r.body), "Actions Modules are not supported") {
+			t.Fatalf("modules refused with %s", r.body)
+		}
 	}
 }
