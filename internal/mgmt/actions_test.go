@@ -621,6 +621,11 @@ func TestActionBuildWithDependencies(t *testing.T) {
 	}
 	r := e.req("POST", "/actions/actions/"+bad["id"].(string)+"/deploy", "create:actions", nil)
 	expect(t, r, 400, "invalid_body", "")
+	// Not the wording deploy-cli retries on for two minutes: a failed
+	// build stays failed.
+	if strings.Contains(string(r.body), "'built' state") || !strings.Contains(string(r.body), "tokenhook-no-such-package-x9q") {
+		t.Fatalf("deploy of a failed build: %s", r.body)
+	}
 }
 
 func nodeAvailableForTests() error { return nodeAvailable() }

@@ -30,6 +30,12 @@ func (a *API) deployAction(w http.ResponseWriter, r *http.Request, _ token.Claim
 	}
 	var deployed storage.Action
 	v, err := a.d.Store.DeployAction(r.Context(), a.d.Tenant, r.PathValue("id"), func(act storage.Action, number int) (storage.ActionVersion, storage.Action, error) {
+		if act.Status == storage.ActionFailed {
+			// Not the "built state" wording: deploy-cli retries on that one
+			// for two minutes, and a failed build never becomes built.
+			return storage.ActionVersion{}, act, newErrorf(http.StatusBadRequest, codeInvalidBody,
+				"The action's build failed, so it cannot be deployed. %s", act.BuildError)
+		}
 		if act.Status != storage.ActionBuilt {
 			return storage.ActionVersion{}, act, errNotBuilt(act.Status)
 		}
