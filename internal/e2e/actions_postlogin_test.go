@@ -186,3 +186,38 @@ func TestActionsPostLogin(t *testing.T) {
 		problems(t, access, "https://example.com/problems")
 	})
 }
+
+// TestActionsPostLoginAfterHook: a password-exchange Hook and a post-login
+// Action on one login. The Hook runs first; its claims are in the tokens
+// unless the Action sets the same name, which it then wins; the tenant
+// log event of the login names the execution (issue 17).
+func TestActionsPostLoginAfterHook(t *testing.T) {
+	in := start(t, options{args: fastBcrypt})
+	confID, confSecret, _ := in.passwordApps()
+	in.ann()
+	admin := newActionsAdmin(in)
+	newHookAdmin(in).createHook(t, "legacy-login", "password-exchange", `module.exports = function (user, client, scope, audience, context, cb) {
+  cb(null, {accessToken: {scope: scope, 'https://example.com/who': 'hook', 'https://example.com/hook': true},
+            idToken: {'https://example.com/id_who': 'hook'}});
+};`, true)
+	id := admin.createDeployed(t, "after-hook", "post-login", `exports.onExecutePostLogin = async (event, api) => {
+  api.accessToken.setCustomClaim('https://example.com/who', 'action');
+  api.idToken.setCustomClaim('https://example.com/id_who', 'action');
+  api.accessToken.setCustomClaim('https://example.com/action', true);
+};`, nil)
+	admin.bind(t, "post-login", id)
+	body := pwStatus(t, in.login(confID, confSecret, "ann", annPassword, "scope", "openid read:data"), 200, "login")
+	access := claims(t, body["access_token"].(string))
+	if access["https://example.com/who"] != "action" || access["https://example.com/hook"] != true || access["https://example.com/action"] != true ||
+		access["scope"] != "openid read:data" {
+		t.Fatalf("access token %v", access)
+	}
+	if idt := claims(t, body["id_token"].(string)); idt["https://example.com/id_who"] != "action" {
+		t.Fatalf("id token %v", idt)
+	}
+	ev := admin.logEventWith(t, "type:sepft", func(ev map[string]any) bool { return len(executionIDs(ev)) > 0 })
+	exe := admin.must(t, 200, "GET", "executions/"+executionIDs(ev)[0], nil)
+	if results, _ := exe["results"].([]any); exe["trigger_id"] != "post-login" || len(results) != 1 || results[0].(map[string]any)["action_name"] != "after-hook" {
+		t.Fatalf("execution %v", exe)
+	}
+}
