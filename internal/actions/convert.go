@@ -150,12 +150,16 @@ type converter struct {
 	open   int               // token index of the body's "{"
 	close  int               // and of its "}"
 	nested []bool            // token inside a function nested in the body
-	depth  []int             // block depth inside the body (0 = the body itself)
+	block  []int             // the "{" of the block each token is in (open for the body)
 
 	// resp maps each response object variable to its target.
 	resp map[string]string
 	// calls are the callback's calls, in order.
 	calls []cbCall
+	// declBlock is the block each response object is declared in.
+	declBlock map[string]int
+	// claimAt holds, per response object, where claims are set on it.
+	claimAt map[string][]int
 
 	edits   []edit
 	owned   []edit // statement rewrites: the edits inside them are already applied
@@ -177,7 +181,7 @@ func ConvertHook(source, point string) (Conversion, error) {
 		return Conversion{}, &ConvertError{Reason: fmt.Sprintf("a %s hook has no Action trigger here: only %s hooks convert", point, strings.Join(pts, " and "))}
 	}
 	c := &converter{src: source, point: point, trigger: trig, roles: map[string]string{}, names: map[string]string{},
-		resp: map[string]string{}, secrets: map[string]bool{}, handled: map[int]bool{}}
+		resp: map[string]string{}, declBlock: map[string]int{}, claimAt: map[string][]int{}, secrets: map[string]bool{}, handled: map[int]bool{}}
 	toks, err := lex(source)
 	if err == nil {
 		c.toks = toks
@@ -353,7 +357,7 @@ func (c *converter) findExport() error {
 // token's block depth.
 func (c *converter) scanBody() {
 	c.nested = make([]bool, len(c.toks))
-	c.depth = make([]int, len(c.toks))
+	c.block = make([]int, len(c.toks))
 	mark := func(from, to int) {
 		for k := max(from, c.open+1); k <= to && k < c.close; k++ {
 			c.nested[k] = true
@@ -404,14 +408,14 @@ func (c *converter) scanBody() {
 			mark(i+1, c.match[c.match[i+1]+1])
 		}
 	}
-	d := 0
+	stack := []int{c.open}
 	for i := c.open + 1; i < c.close; i++ {
-		if c.toks[i].is("}") {
-			d--
+		if c.toks[i].is("}") && len(stack) > 1 {
+			stack = stack[:len(stack)-1]
 		}
-		c.depth[i] = d
+		c.block[i] = stack[len(stack)-1]
 		if c.toks[i].is("{") {
-			d++
+			stack = append(stack, i)
 		}
 	}
 }
@@ -744,6 +748,9 @@ func (c *converter) callbacks() error {
 // rewriteCallbacks turns each callback call into its Action statements.
 func (c *converter) rewriteCallbacks() error {
 	for _, k := range c.calls {
+		if err := c.checkOneResponse(k); err != nil {
+			return err
+		}
 		last := c.lastStatement(k.end)
 		var stmts []lazy
 		switch {
@@ -785,6 +792,37 @@ func (c *converter) rewriteCallbacks() error {
 			stmts = append(stmts, fixed("return;"))
 		}
 		c.replaceStatement(k.from, k.end, stmts)
+	}
+	return nil
+}
+
+// checkOneResponse refuses a success call that answers without a response
+// object whose claims were already set: the Action sets claims where the
+// Hook assigned them, so they must be the ones every later answer sends.
+func (c *converter) checkOneResponse(k cbCall) error {
+	if len(k.args) > 0 && !isNull(c, k.args[0]) {
+		return nil // an error: a deny, whatever was set
+	}
+	uses := map[string]bool{}
+	if len(k.args) >= 2 {
+		for j := k.args[1][0]; j <= k.args[1][1]; j++ {
+			if t := c.toks[j]; t.kind == tIdent {
+				if target, ok := c.resp[t.text]; ok {
+					uses[t.text] = true
+					if target == targetRoot {
+						for name := range c.resp {
+							uses[name] = true
+						}
+					}
+				}
+			}
+		}
+	}
+	for name, at := range c.claimAt {
+		if uses[name] || len(at) == 0 || at[0] > c.toks[k.cbTok].start {
+			continue
+		}
+		return c.refuse(k.from, k.end-1, fmt.Sprintf("answers without %s, whose claims are set before it: the converter sets claims where the Hook assigns them, so it cannot convert a Hook that sends different response objects on different paths", name))
 	}
 	return nil
 }
@@ -902,10 +940,11 @@ func (c *converter) responseObjects() error {
 			prev := c.toks[i-1]
 			switch {
 			case (prev.isIdent("var") || prev.isIdent("let") || prev.isIdent("const")) && c.toks[i+1].is("="):
-				if declared || c.depth[i] != 0 {
-					return c.refuse(i-1, i, "the response object is declared more than once, or inside a block")
+				if declared {
+					return c.refuse(i-1, i, "the response object is declared more than once")
 				}
 				declared = true
+				c.declBlock[name] = c.block[i]
 				if !c.toks[i+2].is("{") {
 					return c.refuse(i-1, i+2, "the converter only follows a response object that starts as an object literal")
 				}
@@ -918,9 +957,12 @@ func (c *converter) responseObjects() error {
 				if err != nil {
 					return err
 				}
+				if len(stmts) > 0 {
+					c.claimAt[name] = append(c.claimAt[name], c.toks[i].start)
+				}
 				c.replaceStatement(i-1, end, stmts)
 			case c.statementStart(i) && (c.toks[i+1].is(".") || c.toks[i+1].is("[")):
-				if err := c.assignment(i, target); err != nil {
+				if err := c.assignment(i, name, target); err != nil {
 					return err
 				}
 			default:
@@ -965,7 +1007,7 @@ func (c *converter) inRootLiteral(i int) bool {
 
 // assignment rewrites `X.name = value;`, `X[key] = value;` and, on the
 // password-exchange root, `X.accessToken.name = value;`.
-func (c *converter) assignment(i int, target string) error {
+func (c *converter) assignment(i int, name, target string) error {
 	j := i + 1
 	if target == targetRoot {
 		if !c.toks[j].is(".") || c.toks[j+1].kind != tIdent || (c.toks[j+1].text != targetAccess && c.toks[j+1].text != targetID) {
@@ -987,6 +1029,9 @@ func (c *converter) assignment(i int, target string) error {
 		return c.refuse(i, j, "the converter only follows property assignments to the response object")
 	}
 	if !c.toks[j].is("=") {
+		if dotted && c.toks[keyFrom].text == "scope" && target == targetAccess {
+			return c.refuse(i, min(j+1, c.close-1), "changes the token's scopes (a scope change); an Action can only add to or remove from the granted scopes, so convert this by hand (api.transaction.* or api.accessToken.addScope/removeScope)")
+		}
 		return c.refuse(i, j, "uses the response object other than by setting its properties; the converter cannot follow it")
 	}
 	last := c.expressionEnd(j + 1)
@@ -1012,7 +1057,7 @@ func (c *converter) assignment(i int, target string) error {
 		if !c.isScopeArg(value) {
 			return c.refuse(i, last, "replaces the token's scopes (a scope change); an Action can only add to or remove from the granted scopes, so convert this by hand (api.transaction.* or api.accessToken.addScope/removeScope)")
 		}
-		if (c.depth[i] != 0 || c.needsBlock(i)) && c.point == hooks.CredentialsExchange {
+		if b, ok := c.declBlock[name]; (!ok || c.block[i] != b || c.needsBlock(i)) && c.point == hooks.CredentialsExchange {
 			return c.refuse(i, last, "keeps the granted scopes only on some paths; elsewhere the Hook resets them, which the converter does not translate")
 		}
 		c.handled[value[0]] = true
@@ -1026,6 +1071,7 @@ func (c *converter) assignment(i int, target string) error {
 	var stmts []lazy
 	if stmt != nil {
 		stmts = []lazy{stmt}
+		c.claimAt[name] = append(c.claimAt[name], c.toks[i].start)
 	}
 	c.replaceStatement(i, end, stmts)
 	return nil
@@ -1178,7 +1224,7 @@ func (c *converter) checkScopeKept(name string, cbTok int) error {
 		if (c.toks[i-1].isIdent("var") || c.toks[i-1].isIdent("let") || c.toks[i-1].isIdent("const")) && c.toks[i+1].is("=") && c.toks[i+2].is("{") && c.literalKeepsScope(i+2) {
 			return nil
 		}
-		if c.depth[i] == 0 && !c.needsBlock(i) && c.toks[i+1].is(".") && c.toks[i+2].isIdent("scope") && c.toks[i+3].is("=") {
+		if b, ok := c.declBlock[name]; ok && c.block[i] == b && !c.needsBlock(i) && c.toks[i+1].is(".") && c.toks[i+2].isIdent("scope") && c.toks[i+3].is("=") {
 			last := c.expressionEnd(i + 4)
 			if c.isScopeArg([2]int{i + 4, last}) {
 				return nil

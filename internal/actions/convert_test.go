@@ -168,6 +168,36 @@ func TestConvertCallbackLiteral(t *testing.T) {
 	}
 }
 
+// The common async shape: await in a try, the response object declared
+// in the block, a deny in the catch.
+func TestConvertAsyncTry(t *testing.T) {
+	src := `module.exports = async function (client, scope, audience, context, cb) {
+  const axios = require('axios');
+  try {
+    const res = await axios.get('https://api.example.com/plan/' + client.id, { headers: { authorization: context.webtask.secrets.TOKEN } });
+    const access_token = { scope };
+    access_token['https://example.com/plan'] = res.data.plan;
+    cb(null, access_token);
+  } catch (e) {
+    cb(new ServerError('plan lookup failed'));
+  }
+};`
+	out := convertOK(t, hooks.CredentialsExchange, src)
+	want := `exports.onExecuteCredentialsExchange = async (event, api) => {
+  const axios = require('axios');
+  try {
+    const res = await axios.get('https://api.example.com/plan/' + event.client.client_id, { headers: { authorization: event.secrets.TOKEN } });
+    api.accessToken.setCustomClaim('https://example.com/plan', res.data.plan);
+    return;
+  } catch (e) {
+    return api.access.deny('server_error', 'plan lookup failed');
+  }
+};`
+	if out.Code != want {
+		t.Errorf("code:\n%s\nwant:\n%s", out.Code, want)
+	}
+}
+
 // Everything the converter cannot prove equivalent is refused with the
 // construct and its line.
 func TestConvertRefuses(t *testing.T) {
@@ -203,6 +233,18 @@ func TestConvertRefuses(t *testing.T) {
 		{"literal without scope", hooks.CredentialsExchange, `module.exports = function (client, scope, audience, context, cb) {
   cb(null, { 'https://a.example/x': 1 });
 };`, 2, "a scope reset"},
+		{"scope push on the response", hooks.CredentialsExchange, `module.exports = function (client, scope, audience, context, cb) {
+  var access_token = {};
+  access_token.scope = scope;
+  access_token.scope.push('extra');
+  cb(null, access_token);
+};`, 4, "access_token.scope.push: changes the token's scopes (a scope change)"},
+		{"different responses", hooks.CredentialsExchange, `module.exports = function (client, scope, audience, context, cb) {
+  var t = { scope: scope };
+  t['https://a.example/x'] = 1;
+  if (client.metadata.plain) return cb(null, { scope: scope });
+  cb(null, t);
+};`, 4, "answers without t, whose claims are set before it"},
 		{"conditional scope", hooks.CredentialsExchange, `module.exports = function (client, scope, audience, context, cb) {
   var t = {};
   if (client.metadata.keep) t.scope = scope;
