@@ -55,14 +55,14 @@ type requestJSON struct {
 	IP        string            `json:"ip"`
 	Method    string            `json:"method"`
 	Body      map[string]string `json:"body"`
-	Query     map[string]string `json:"query"`
+	Query     map[string]string `json:"query,omitempty"` // post-login only
 	Hostname  string            `json:"hostname,omitempty"`
 	UserAgent string            `json:"user_agent,omitempty"`
 	Language  string            `json:"language,omitempty"`
 	GeoIP     map[string]any    `json:"geoip"`
 }
 
-func (r Request) event() requestJSON {
+func (r Request) event(trigger string) requestJSON {
 	body := make(map[string]string, len(r.Params))
 	for k, v := range r.Params {
 		if !hiddenParams[k] {
@@ -77,8 +77,13 @@ func (r Request) event() requestJSON {
 	if method == "" {
 		method = "POST"
 	}
-	return requestJSON{IP: r.IP, Method: method, Body: body, Query: map[string]string{}, Hostname: host,
+	out := requestJSON{IP: r.IP, Method: method, Body: body, Hostname: host,
 		UserAgent: r.UserAgent, Language: firstLanguage(r.Language), GeoIP: map[string]any{}}
+	if trigger == PostLogin {
+		// The token endpoint takes no query parameters.
+		out.Query = map[string]string{}
+	}
+	return out
 }
 
 // firstLanguage is the preferred language of an Accept-Language header
@@ -242,7 +247,7 @@ func buildEvent(trigger string, in *Input, st *state, secrets map[string]string)
 		return json.Marshal(credentialsExchangeEvent{
 			AccessToken:    accessTokenJSON{CustomClaims: orEmpty(st.accessClaims), Scope: orNoScopes(st.scope)},
 			Client:         client,
-			Request:        in.Request.event(),
+			Request:        in.Request.event(trigger),
 			ResourceServer: rs,
 			Tenant:         tenantJSON{ID: in.Tenant},
 			Transaction:    ccTransactionJSON{RequestedScopes: orNoScopes(in.Requested)},
@@ -261,7 +266,7 @@ func buildEvent(trigger string, in *Input, st *state, secrets map[string]string)
 		Client:         client,
 		Connection: connectionJSON{ID: storage.DatabaseConnectionID(in.Tenant), Name: storage.DatabaseConnection,
 			Strategy: "auth0", Metadata: map[string]any{}},
-		Request:        in.Request.event(),
+		Request:        in.Request.event(trigger),
 		ResourceServer: rs,
 		Stats:          statsJSON{LoginsCount: logins},
 		Tenant:         tenantJSON{ID: in.Tenant},

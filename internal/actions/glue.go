@@ -2,17 +2,30 @@ package actions
 
 import (
 	_ "embed"
+	"encoding/json"
 	"strings"
+	"sync"
 )
 
-// glue is appended to an Action's code, after a newline so the code's
-// own line and column numbers stay those of the user's file. It replaces
-// module.exports with the (event, state, cb) function the runtimes call:
-// it builds `api` for the trigger, awaits exports.onExecute<Trigger>, and
-// answers with everything `api` recorded (record below).
+// glueSource is appended to an Action's code, after a newline so the
+// code's own line and column numbers stay those of the user's file. It
+// replaces module.exports with the (event, state, cb) function the
+// runtimes call: it builds `api` for the trigger, awaits
+// exports.onExecute<Trigger>, and answers with everything `api` recorded
+// (record in runner.go).
 //
 //go:embed glue.js
-var glue string
+var glueSource string
+
+// glue is glueSource with the cache limits (cache.go) filled in, so the
+// limits live in one place and no execution carries them.
+var glue = func() string {
+	b, err := json.Marshal(limits)
+	if err != nil {
+		panic(err)
+	}
+	return strings.Replace(glueSource, "__CACHE_LIMITS__", string(b), 1)
+}()
 
 // program is the source a runtime executes for an Action's code.
 func program(code string) string {
@@ -22,4 +35,30 @@ func program(code string) string {
 	b.WriteByte('\n')
 	b.WriteString(glue)
 	return b.String()
+}
+
+// programs keeps the program of each deployed version: versions are
+// immutable, and building a program costs a copy of the code and the
+// glue on every token request otherwise.
+type programs struct {
+	mu sync.Mutex
+	m  map[string]string
+}
+
+// maxPrograms bounds the kept programs; past it the map starts over
+// (versions no longer bound simply drop out).
+const maxPrograms = 1024
+
+func (p *programs) get(versionID, code string) string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if src, ok := p.m[versionID]; ok {
+		return src
+	}
+	if p.m == nil || len(p.m) >= maxPrograms {
+		p.m = map[string]string{}
+	}
+	src := program(code)
+	p.m[versionID] = src
+	return src
 }

@@ -2,8 +2,16 @@
   // Appended to every Action's code (glue.go): turns the exports of an
   // Action into the hook-style function both runtimes call, and records
   // what the code asks of `api` for the server to apply after the run.
+  //
+  // Everything but the per-execution state is built once, when the module
+  // loads: `api` and its namespaces are small objects whose methods live
+  // on shared prototypes and find their execution through a symbol, so an
+  // execution allocates a handful of objects, not a closure per method.
   'use strict';
+  var LIMITS = __CACHE_LIMITS__;
   var hasOwn = Object.prototype.hasOwnProperty;
+  var CTX = typeof Symbol === 'function' ? Symbol('execution') : '__execution';
+  var noPassword = 'the password grant (oauth2-password) has no browser, session or second factor';
 
   function utf8Length(s) {
     var n = 0;
@@ -17,258 +25,310 @@
     return n;
   }
 
+  // ctxOf is the execution a method was called for; a method called
+  // detached from its namespace says so instead of failing obscurely.
+  function ctxOf(self, method) {
+    var c = self !== undefined && self !== null ? self[CTX] : undefined;
+    if (!c) throw new TypeError('api.' + method + ' must be called on its api object (api.' + method + '(...))');
+    return c;
+  }
+
   function checkScope(method, s) {
     if (typeof s !== 'string' || s.length === 0 || /\s/.test(s)) {
-      throw new TypeError(method + ': invalid scope ' + JSON.stringify(s) + ' (a scope is a non-empty string without spaces)');
+      throw new TypeError('api.' + method + ': invalid scope ' + JSON.stringify(s) + ' (a scope is a non-empty string without spaces)');
     }
     return s;
   }
 
-  function checkClaimName(method, name) {
+  function checkName(method, name, what) {
     if (typeof name !== 'string' || name.length === 0) {
-      throw new TypeError(method + ': the claim name must be a non-empty string');
+      throw new TypeError('api.' + method + ': the ' + what + ' must be a non-empty string');
     }
     return name;
   }
 
-  function unavailable(name, why) {
-    return function () {
-      throw new Error('api.' + name + ' is not available here: ' + why);
+  function orNull(v) { return v === undefined ? null : v; }
+
+  // record: what the server applies after the run; parts appear when used.
+  function part(c, key) { return c.rec[key] || (c.rec[key] = {}); }
+
+  function scopesOf(c) {
+    if (!c.scopes) c.scopes = (c.state.scope || []).slice();
+    return c.scopes;
+  }
+
+  function setScopes(c, list) {
+    c.scopes = list;
+    c.rec.scope = list.slice();
+    if (c.event.accessToken && c.trigger === 'credentials-exchange') c.event.accessToken.scope = list.slice();
+  }
+
+  function deny(c, code, reason, validation) {
+    if (!c.rec.deny) {
+      c.rec.deny = { code: code, reason: reason === undefined || reason === null ? '' : String(reason) };
+      if (validation) c.rec.deny.validation = true;
+    }
+  }
+
+  // api.cache: the trigger's records as the execution started, its own
+  // writes on top (listed for the server, cache.go).
+  function cacheRecords(c) {
+    if (!c.records) {
+      c.records = {};
+      var src = c.state.cache;
+      if (src) for (var k in src) if (hasOwn.call(src, k)) c.records[k] = src[k];
+    }
+    return c.records;
+  }
+  function live(c, key) {
+    var records = cacheRecords(c);
+    var r = hasOwn.call(records, key) ? records[key] : undefined;
+    return r && r.expires_at > c.state.now ? r : undefined;
+  }
+  function cacheOps(c) { return c.rec.cache || (c.rec.cache = []); }
+  function fail(code) { return { type: 'error', code: code }; }
+
+  var cacheProto = {
+    get: function (key) {
+      var r = live(ctxOf(this, 'cache.get'), String(key));
+      return r ? { value: r.value, expires_at: r.expires_at } : undefined;
+    },
+    set: function (key, value, options) {
+      var c = ctxOf(this, 'cache.set');
+      var now = c.state.now;
+      key = String(key);
+      if (++c.effects > LIMITS.side_effects) return fail('MaxSideEffectsExceeded');
+      if (utf8Length(key) > LIMITS.key_bytes) return fail('CacheKeySizeExceeded');
+      value = String(value);
+      if (utf8Length(value) > LIMITS.value_bytes) return fail('CacheValueSizeExceeded');
+      options = options || {};
+      var exp;
+      if (options.expires_at !== undefined && options.expires_at !== null) {
+        exp = Number(options.expires_at);
+        if (!isFinite(exp)) return fail('InvalidExpiry');
+        if (exp <= now) return fail('ItemAlreadyExpired');
+        if (exp > now + LIMITS.max_ttl) return fail('InvalidExpiry');
+      } else if (options.ttl !== undefined && options.ttl !== null) {
+        var ttl = Number(options.ttl);
+        if (!isFinite(ttl) || ttl <= 0 || ttl > LIMITS.max_ttl) return fail('InvalidExpiry');
+        exp = now + ttl;
+      } else {
+        exp = now + LIMITS.default_ttl;
+      }
+      exp = Math.floor(exp);
+      var records = cacheRecords(c);
+      var count = 1, total = utf8Length(key) + utf8Length(value);
+      for (var k in records) {
+        if (hasOwn.call(records, k) && k !== key && live(c, k)) {
+          count++;
+          total += utf8Length(k) + utf8Length(records[k].value);
+        }
+      }
+      if (count > LIMITS.entries || total > LIMITS.total_bytes) return fail('CacheSizeExceeded');
+      records[key] = { value: value, expires_at: exp };
+      cacheOps(c).push({ op: 'set', key: key, value: value, expires_at: exp });
+      return { type: 'success', record: { value: value, expires_at: exp } };
+    },
+    delete: function (key) {
+      var c = ctxOf(this, 'cache.delete');
+      key = String(key);
+      if (++c.effects > LIMITS.side_effects) return fail('MaxSideEffectsExceeded');
+      var r = live(c, key);
+      if (!r) return fail('CacheKeyDoesNotExist');
+      delete cacheRecords(c)[key];
+      cacheOps(c).push({ op: 'delete', key: key });
+      return { type: 'success', record: { value: r.value, expires_at: r.expires_at } };
+    }
+  };
+
+  function setClaim(tokenKey, method) {
+    return function (name, value) {
+      var c = ctxOf(this, method);
+      part(c, tokenKey)[checkName(method, name, 'claim name')] = orNull(value);
+      return this;
     };
   }
 
-  // The cache: a snapshot of the trigger's records, this execution's
-  // writes applied on top and listed for the server (cache.go).
-  function makeCache(state, rec) {
-    var L = state.cache_limits;
-    var now = state.now;
-    var records = {};
-    var src = state.cache || {};
-    for (var k in src) if (hasOwn.call(src, k)) records[k] = src[k];
-    var effects = 0;
-    function live(key) {
-      var r = hasOwn.call(records, key) ? records[key] : undefined;
-      return r && r.expires_at > now ? r : undefined;
-    }
-    function fail(code) { return { type: 'error', code: code }; }
-    return {
-      get: function (key) {
-        var r = live(String(key));
-        return r ? { value: r.value, expires_at: r.expires_at } : undefined;
-      },
-      set: function (key, value, options) {
-        key = String(key);
-        if (++effects > L.side_effects) return fail('MaxSideEffectsExceeded');
-        if (utf8Length(key) > L.key_bytes) return fail('CacheKeySizeExceeded');
-        value = String(value);
-        if (utf8Length(value) > L.value_bytes) return fail('CacheValueSizeExceeded');
-        options = options || {};
-        var exp;
-        if (options.expires_at !== undefined && options.expires_at !== null) {
-          exp = Number(options.expires_at);
-          if (!isFinite(exp)) return fail('InvalidExpiry');
-          if (exp <= now) return fail('ItemAlreadyExpired');
-          if (exp > now + L.max_ttl) return fail('InvalidExpiry');
-        } else if (options.ttl !== undefined && options.ttl !== null) {
-          var ttl = Number(options.ttl);
-          if (!isFinite(ttl) || ttl <= 0 || ttl > L.max_ttl) return fail('InvalidExpiry');
-          exp = now + ttl;
-        } else {
-          exp = now + L.default_ttl;
-        }
-        exp = Math.floor(exp);
-        var count = 1, total = utf8Length(key) + utf8Length(value);
-        for (var k in records) {
-          if (hasOwn.call(records, k) && k !== key && live(k)) {
-            count++;
-            total += utf8Length(k) + utf8Length(records[k].value);
+  function unavailable(method, why) {
+    return function () { throw new Error('api.' + method + ' is not available here: ' + why); };
+  }
+  function noop() { return this; }
+
+  // The api of each trigger: namespace name → its methods. Each
+  // namespace object inherits from the trigger's api prototype, so calls
+  // chain both ways: api.accessToken.setCustomClaim(a, 1).setCustomClaim(b, 2)
+  // and api.accessToken.setCustomClaim(a, 1).access.deny(...).
+  var namespaces = {
+    'credentials-exchange': {
+      access: {
+        deny: function (code, reason) {
+          var c = ctxOf(this, 'access.deny');
+          if (code !== 'invalid_scope' && code !== 'invalid_request' && code !== 'server_error') {
+            throw new TypeError('api.access.deny: code must be "invalid_scope", "invalid_request" or "server_error", not ' + JSON.stringify(code));
           }
+          deny(c, code, reason);
+          return this;
         }
-        if (count > L.entries || total > L.total_bytes) return fail('CacheSizeExceeded');
-        records[key] = { value: value, expires_at: exp };
-        rec.cache.push({ op: 'set', key: key, value: value, expires_at: exp });
-        return { type: 'success', record: { value: value, expires_at: exp } };
       },
-      delete: function (key) {
-        key = String(key);
-        if (++effects > L.side_effects) return fail('MaxSideEffectsExceeded');
-        var r = live(key);
-        if (!r) return fail('CacheKeyDoesNotExist');
-        delete records[key];
-        rec.cache.push({ op: 'delete', key: key });
-        return { type: 'success', record: { value: r.value, expires_at: r.expires_at } };
-      }
-    };
-  }
-
-  function credentialsExchangeAPI(event, state, rec) {
-    var api = {};
-    // Each namespace inherits from api, so calls chain both ways:
-    // api.accessToken.setCustomClaim(a, 1).setCustomClaim(b, 2) and
-    // api.accessToken.setCustomClaim(a, 1).access.deny(...).
-    function ns(o) { return Object.assign(Object.create(api), o); }
-    var scopes = (state.scope || []).slice();
-    function setScopes(list) {
-      scopes = list;
-      rec.scope = scopes.slice();
-      if (event.accessToken) event.accessToken.scope = scopes.slice();
+      accessToken: { setCustomClaim: setClaim('access_claims', 'accessToken.setCustomClaim') },
+      transaction: {
+        addTargetScope: function (scope) {
+          var c = ctxOf(this, 'transaction.addTargetScope');
+          checkScope('transaction.addTargetScope', scope);
+          setScopes(c, scopesOf(c).indexOf(scope) < 0 ? scopesOf(c).concat([scope]) : scopesOf(c));
+          return this;
+        },
+        removeTargetScope: function (scope) {
+          var c = ctxOf(this, 'transaction.removeTargetScope');
+          checkScope('transaction.removeTargetScope', scope);
+          setScopes(c, scopesOf(c).filter(function (s) { return s !== scope; }));
+          return this;
+        },
+        setTargetScopes: function (list) {
+          var c = ctxOf(this, 'transaction.setTargetScopes');
+          if (!Array.isArray(list)) throw new TypeError('api.transaction.setTargetScopes: expects an array of scopes');
+          var out = [];
+          for (var i = 0; i < list.length; i++) {
+            checkScope('transaction.setTargetScopes', list[i]);
+            if (out.indexOf(list[i]) < 0) out.push(list[i]);
+          }
+          setScopes(c, out);
+          return this;
+        },
+        clearTargetScopes: function () {
+          setScopes(ctxOf(this, 'transaction.clearTargetScopes'), []);
+          return this;
+        }
+      },
+      cache: cacheProto
+    },
+    'post-login': {
+      access: {
+        deny: function (reason) {
+          deny(ctxOf(this, 'access.deny'), 'access_denied', reason);
+          return this;
+        }
+      },
+      accessToken: {
+        setCustomClaim: setClaim('access_claims', 'accessToken.setCustomClaim'),
+        addScope: function (scope) {
+          var c = ctxOf(this, 'accessToken.addScope');
+          checkScope('accessToken.addScope', scope);
+          setScopes(c, scopesOf(c).indexOf(scope) < 0 ? scopesOf(c).concat([scope]) : scopesOf(c));
+          return this;
+        },
+        removeScope: function (scope) {
+          var c = ctxOf(this, 'accessToken.removeScope');
+          checkScope('accessToken.removeScope', scope);
+          setScopes(c, scopesOf(c).filter(function (s) { return s !== scope; }));
+          return this;
+        }
+      },
+      idToken: { setCustomClaim: setClaim('id_claims', 'idToken.setCustomClaim') },
+      // Persisted when the flow ends; the next Actions' event.user shows
+      // the change (runner.go), this one's event stays as it came.
+      user: {
+        setAppMetadata: function (name, value) {
+          var c = ctxOf(this, 'user.setAppMetadata');
+          part(c, 'app_metadata')[checkName('user.setAppMetadata', name, 'property name')] = orNull(value);
+          return this;
+        },
+        setUserMetadata: function (name, value) {
+          var c = ctxOf(this, 'user.setUserMetadata');
+          part(c, 'user_metadata')[checkName('user.setUserMetadata', name, 'property name')] = orNull(value);
+          return this;
+        }
+      },
+      transaction: {
+        setMetadata: function (name, value) {
+          var c = ctxOf(this, 'transaction.setMetadata');
+          part(c, 'tx_metadata')[checkName('transaction.setMetadata', name, 'key')] = orNull(value);
+          return this;
+        }
+      },
+      cache: cacheProto,
+      // What a password grant cannot do: a clear error, never "is not a
+      // function" (docs/actions.md lists each).
+      redirect: {
+        sendUserTo: unavailable('redirect.sendUserTo', noPassword),
+        encodeToken: unavailable('redirect.encodeToken', noPassword),
+        validateToken: unavailable('redirect.validateToken', noPassword),
+        canRedirect: function () { return false; }
+      },
+      multifactor: { enable: unavailable('multifactor.enable', noPassword) },
+      prompt: { render: unavailable('prompt.render', noPassword) },
+      authentication: {
+        challengeWith: unavailable('authentication.challengeWith', noPassword),
+        challengeWithAny: unavailable('authentication.challengeWithAny', noPassword),
+        enrollWith: unavailable('authentication.enrollWith', noPassword),
+        enrollWithAny: unavailable('authentication.enrollWithAny', noPassword),
+        setPrimaryUser: unavailable('authentication.setPrimaryUser', 'account linking is not supported on this server'),
+        recordMethod: noop
+      },
+      // No session and no refresh token come out of this exchange: their
+      // settings change nothing; revoking them refuses the login, as on
+      // Auth0.
+      session: {
+        revoke: function (reason) {
+          deny(ctxOf(this, 'session.revoke'), 'access_denied', reason === undefined ? 'The session was revoked' : reason);
+          return this;
+        },
+        setExpiresAt: noop, setIdleExpiresAt: noop, setMetadata: noop, deleteMetadata: noop, evictMetadata: noop
+      },
+      refreshToken: {
+        revoke: function (reason) {
+          deny(ctxOf(this, 'refreshToken.revoke'), 'access_denied', reason === undefined ? 'The refresh token was revoked' : reason);
+          return this;
+        },
+        setExpiresAt: noop, setIdleExpiresAt: noop, setMetadata: noop, deleteMetadata: noop, evictMetadata: noop
+      },
+      samlResponse: {},
+      validation: {
+        error: function (code, message) {
+          deny(ctxOf(this, 'validation.error'), String(code || 'access_denied'), message, true);
+          return this;
+        }
+      },
+      rules: { wasExecuted: function () { return false; } }
     }
-    api.access = ns({
-      deny: function (code, reason) {
-        if (code !== 'invalid_scope' && code !== 'invalid_request' && code !== 'server_error') {
-          throw new TypeError('api.access.deny: code must be "invalid_scope", "invalid_request" or "server_error", not ' + JSON.stringify(code));
-        }
-        if (!rec.deny) rec.deny = { code: code, reason: reason === undefined || reason === null ? '' : String(reason) };
-        return api.access;
-      }
-    });
-    api.accessToken = ns({
-      setCustomClaim: function (name, value) {
-        rec.access_claims[checkClaimName('api.accessToken.setCustomClaim', name)] = value === undefined ? null : value;
-        return api.accessToken;
-      }
-    });
-    api.transaction = ns({
-      addTargetScope: function (scope) {
-        checkScope('api.transaction.addTargetScope', scope);
-        if (scopes.indexOf(scope) < 0) setScopes(scopes.concat([scope])); else setScopes(scopes);
-        return api.transaction;
-      },
-      removeTargetScope: function (scope) {
-        checkScope('api.transaction.removeTargetScope', scope);
-        setScopes(scopes.filter(function (s) { return s !== scope; }));
-        return api.transaction;
-      },
-      setTargetScopes: function (list) {
-        if (!Array.isArray(list)) throw new TypeError('api.transaction.setTargetScopes: expects an array of scopes');
-        var out = [];
-        list.forEach(function (s) {
-          checkScope('api.transaction.setTargetScopes', s);
-          if (out.indexOf(s) < 0) out.push(s);
-        });
-        setScopes(out);
-        return api.transaction;
-      },
-      clearTargetScopes: function () {
-        setScopes([]);
-        return api.transaction;
-      }
-    });
-    api.cache = makeCache(state, rec);
-    return api;
-  }
+  };
 
-  function postLoginAPI(event, state, rec) {
-    var api = {};
-    // Each namespace inherits from api, so calls chain both ways:
-    // api.accessToken.setCustomClaim(a, 1).setCustomClaim(b, 2) and
-    // api.accessToken.setCustomClaim(a, 1).access.deny(...).
-    function ns(o) { return Object.assign(Object.create(api), o); }
-    var scopes = (state.scope || []).slice();
-    var noPassword = 'the password grant (oauth2-password) has no browser, session or second factor';
-    function deny(reason) {
-      if (!rec.deny) rec.deny = { code: 'access_denied', reason: reason === undefined || reason === null ? '' : String(reason) };
-      return api.access;
-    }
-    function noop() { return this || api; }
-    function setMetadata(kind, eventKey) {
-      return function (name, value) {
-        if (typeof name !== 'string' || name.length === 0) {
-          throw new TypeError('api.user.' + kind + ': the property name must be a non-empty string');
-        }
-        var v = value === undefined ? null : value;
-        // Persisted when the flow ends; the next Actions' event.user
-        // shows it (runner.go), this one's event stays as it came.
-        rec[eventKey][name] = v;
-        return api.user;
-      };
-    }
-    api.access = ns({ deny: deny });
-    api.accessToken = ns({
-      setCustomClaim: function (name, value) {
-        rec.access_claims[checkClaimName('api.accessToken.setCustomClaim', name)] = value === undefined ? null : value;
-        return api.accessToken;
-      },
-      addScope: function (scope) {
-        checkScope('api.accessToken.addScope', scope);
-        if (scopes.indexOf(scope) < 0) scopes.push(scope);
-        rec.scope = scopes.slice();
-        return api.accessToken;
-      },
-      removeScope: function (scope) {
-        checkScope('api.accessToken.removeScope', scope);
-        scopes = scopes.filter(function (s) { return s !== scope; });
-        rec.scope = scopes.slice();
-        return api.accessToken;
-      }
-    });
-    api.idToken = ns({
-      setCustomClaim: function (name, value) {
-        rec.id_claims[checkClaimName('api.idToken.setCustomClaim', name)] = value === undefined ? null : value;
-        return api.idToken;
-      }
-    });
-    api.user = ns({
-      setAppMetadata: setMetadata('setAppMetadata', 'app_metadata'),
-      setUserMetadata: setMetadata('setUserMetadata', 'user_metadata')
-    });
-    api.transaction = ns({
-      setMetadata: function (name, value) {
-        if (typeof name !== 'string' || name.length === 0) {
-          throw new TypeError('api.transaction.setMetadata: the key must be a non-empty string');
-        }
-        var v = value === undefined ? null : value;
-        rec.tx_metadata[name] = v;
-        return api.transaction;
-      }
-    });
-    api.cache = makeCache(state, rec);
-    // What a password grant cannot do: a clear error, never "is not a
-    // function" (docs/actions.md lists each).
-    api.redirect = ns({
-      sendUserTo: unavailable('redirect.sendUserTo', noPassword),
-      encodeToken: unavailable('redirect.encodeToken', noPassword),
-      validateToken: unavailable('redirect.validateToken', noPassword),
-      canRedirect: function () { return false; }
-    });
-    api.multifactor = ns({ enable: unavailable('multifactor.enable', noPassword) });
-    api.prompt = ns({ render: unavailable('prompt.render', noPassword) });
-    api.authentication = ns({
-      challengeWith: unavailable('authentication.challengeWith', noPassword),
-      challengeWithAny: unavailable('authentication.challengeWithAny', noPassword),
-      enrollWith: unavailable('authentication.enrollWith', noPassword),
-      enrollWithAny: unavailable('authentication.enrollWithAny', noPassword),
-      setPrimaryUser: unavailable('authentication.setPrimaryUser', 'account linking is not supported on this server'),
-      recordMethod: noop
-    });
-    // No session and no refresh token come out of this exchange: their
-    // settings change nothing; revoking them refuses the login, as on Auth0.
-    api.session = ns({
-      revoke: function (reason) { return deny(reason === undefined ? 'The session was revoked' : reason); },
-      setExpiresAt: noop, setIdleExpiresAt: noop,
-      setMetadata: noop, deleteMetadata: noop, evictMetadata: noop
-    });
-    api.refreshToken = ns({
-      revoke: function (reason) { return deny(reason === undefined ? 'The refresh token was revoked' : reason); },
-      setExpiresAt: noop, setIdleExpiresAt: noop,
-      setMetadata: noop, deleteMetadata: noop, evictMetadata: noop
-    });
-    api.samlResponse = new Proxy({}, {
-      get: function (target, name) {
-        return typeof name === 'string' && name.indexOf('set') === 0 ? noop : undefined;
-      }
-    });
-    api.validation = ns({
-      error: function (code, message) {
-        if (!rec.deny) rec.deny = { code: String(code || 'access_denied'), reason: message === undefined ? '' : String(message), validation: true };
-        return api.validation;
-      }
-    });
-    api.rules = ns({ wasExecuted: function () { return false; } });
-    return api;
-  }
+  // Every SAML setter Auth0 documents is a no-op here.
+  ['setAttribute', 'setAudience', 'setIssuer', 'setEncryptionPublicKey', 'setRecipient', 'setCreateUpnClaim',
+    'setPassthroughClaimsWithNoMapping', 'setMapUnknownClaimsAsIs', 'setMapIdentities', 'setDestination',
+    'setRelayState', 'setLifetimeInSeconds', 'setSignResponse', 'setNameIdentifierFormat',
+    'setNameIdentifierProbes', 'setAuthnContextClassRef', 'setSigningCert', 'setIncludeAttributeNameFormat',
+    'setMappings', 'setCert', 'setKey', 'setSignatureAlgorithm', 'setDigestAlgorithm', 'setTypedAttributes',
+    'setEncryptionCert'].forEach(function (m) { namespaces['post-login'].samlResponse[m] = noop; });
 
-  var makers = { 'credentials-exchange': credentialsExchangeAPI, 'post-login': postLoginAPI };
+  // The prototypes, built once: api's getters make each namespace object
+  // on first use, one per execution.
+  var apiProtos = {};
+  Object.keys(namespaces).forEach(function (trigger) {
+    var apiProto = {};
+    var nsProtos = {};
+    Object.keys(namespaces[trigger]).forEach(function (name) {
+      var p = Object.create(apiProto);
+      var methods = namespaces[trigger][name];
+      Object.keys(methods).forEach(function (m) { p[m] = methods[m]; });
+      nsProtos[name] = p;
+      Object.defineProperty(apiProto, name, {
+        enumerable: true,
+        get: function () {
+          var c = this[CTX];
+          if (!c) return nsProtos[name];
+          var o = c.ns[name];
+          if (!o) {
+            o = Object.create(nsProtos[name]);
+            o[CTX] = c;
+            c.ns[name] = o;
+          }
+          return o;
+        }
+      });
+    });
+    apiProtos[trigger] = apiProto;
+  });
 
   return function (event, state, cb) {
     var handler = exported && exported[state.export];
@@ -276,27 +336,24 @@
       cb(new Error('The Action does not export ' + state.export + ': set exports.' + state.export + ' = async (event, api) => {...}'));
       return;
     }
-    var rec = { access_claims: {}, id_claims: {}, app_metadata: {}, user_metadata: {}, tx_metadata: {}, cache: [] };
-    var api = makers[state.trigger](event, state, rec);
-    var settled = false;
-    function done(err) {
-      if (settled) return;
-      settled = true;
-      if (err !== undefined) cb(err); else cb(null, rec);
-    }
+    var c = { trigger: state.trigger, event: event, state: state, scopes: null,
+      rec: {}, ns: {}, effects: 0, records: null };
+    var api = Object.create(apiProtos[state.trigger]);
+    api[CTX] = c;
     var out;
     try {
       out = handler.call(exported, event, api);
     } catch (e) {
-      done(e === undefined ? new Error('undefined was thrown') : e);
+      cb(e === undefined ? new Error('undefined was thrown') : e);
       return;
     }
+    // The runtimes keep the first answer only: no guard needed here.
     if (out && typeof out.then === 'function') {
-      out.then(function () { done(); }, function (e) {
-        done(e === undefined || e === null ? new Error('The Action rejected with ' + e) : e);
+      out.then(function () { cb(null, c.rec); }, function (e) {
+        cb(e === undefined || e === null ? new Error('The Action rejected with ' + e) : e);
       });
     } else {
-      done();
+      cb(null, c.rec);
     }
   };
 })(module.exports);

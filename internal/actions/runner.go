@@ -30,6 +30,8 @@ type Runner struct {
 	Now func() time.Time
 	// Timeout bounds a trigger's execution (0 = DefaultTimeout).
 	Timeout time.Duration
+
+	programs programs
 }
 
 // NewRunner returns a Runner on exec with an empty cache.
@@ -88,12 +90,11 @@ type record struct {
 
 // glueState is the glue's second argument.
 type glueState struct {
-	Trigger     string                 `json:"trigger"`
-	Export      string                 `json:"export"`
-	Now         int64                  `json:"now"`
-	Scope       []string               `json:"scope"`
-	Cache       map[string]CacheRecord `json:"cache"`
-	CacheLimits cacheLimits            `json:"cache_limits"`
+	Trigger string                 `json:"trigger"`
+	Export  string                 `json:"export"`
+	Now     int64                  `json:"now"`
+	Scope   []string               `json:"scope"`
+	Cache   map[string]CacheRecord `json:"cache,omitempty"`
 }
 
 // Run runs bound (in binding order) at trigger after the point's hook,
@@ -162,7 +163,7 @@ func (r *Runner) runOne(ctx context.Context, t *Trigger, ba storage.BoundAction,
 	}
 	now := r.Now()
 	gs, err := json.Marshal(glueState{Trigger: t.ID, Export: t.Export, Now: now.UnixMilli(), Scope: orNoScopes(st.scope),
-		Cache: r.Cache.Snapshot(in.Tenant, t.ID, now), CacheLimits: limits})
+		Cache: r.Cache.Snapshot(in.Tenant, t.ID, now)})
 	if err != nil {
 		return nil, oauth.ServerError("", err)
 	}
@@ -170,8 +171,10 @@ func (r *Runner) runOne(ctx context.Context, t *Trigger, ba storage.BoundAction,
 		return nil, oauth.ServerError(timeoutDescription, nil)
 	}
 	out := r.Exec.Exec(ctx, hooks.ExecRequest{
-		Script: hooks.Script{Tenant: in.Tenant, ID: ba.Binding.ActionID, Name: ba.ActionName, Source: program(v.Code),
+		Script: hooks.Script{Tenant: in.Tenant, ID: ba.Binding.ActionID, Name: ba.ActionName, Source: r.programs.get(v.ID, v.Code),
 			Secrets: secrets, Runtime: v.Engine, Modules: v.Modules},
+		// A version is immutable: its id (and its npm tree) name its code.
+		Key:       "action\x00" + v.ID + "\x00" + v.Modules,
 		Args:      []json.RawMessage{event, gs},
 		Timeout:   budget,
 		RequestID: in.RequestID,

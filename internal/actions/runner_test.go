@@ -24,7 +24,11 @@ type fixture struct {
 	engine string // the Engine field bound Actions get
 }
 
-func newFixture(t *testing.T, node bool) *fixture {
+func newFixture(t *testing.T, node bool) *fixture { return newTB(t, node) }
+
+func newBenchFixture(b *testing.B) *fixture { return newTB(b, false) }
+
+func newTB(t testing.TB, node bool) *fixture {
 	t.Helper()
 	opts := sandbox.Options{Timeout: 10 * time.Second}
 	embedded, err := jsvm.NewInProcess(opts)
@@ -438,5 +442,30 @@ func TestTestAction(t *testing.T) {
 		if !json.Valid(actions.DefaultEvent(tr.ID)) {
 			t.Fatalf("default event of %s", tr.ID)
 		}
+	}
+}
+
+// TestModuleShapes: module.exports = {...} works like exports.x = ...;
+// a method called detached from api fails with a message that says so.
+func TestModuleShapes(t *testing.T) {
+	f := newFixture(t, false)
+	res := f.runner.Run(context.Background(), actions.CredentialsExchange, []storage.BoundAction{f.bound("obj", `module.exports = {
+  onExecuteCredentialsExchange: async (event, api) => { api.accessToken.setCustomClaim('k', 'accessToken' in api && typeof api.cache.get === 'function'); },
+};`)}, ccInput(), hooks.Changes{}, nil)
+	if res.Err != nil || claim(t, res.Changes.Access.Claims, "k") != true {
+		t.Fatalf("module.exports object: %+v %s", res.Err, res.Changes.Access.Claims)
+	}
+	res = f.runner.Run(context.Background(), actions.CredentialsExchange, []storage.BoundAction{f.bound("detached", `exports.onExecuteCredentialsExchange = async (event, api) => {
+  const { setCustomClaim } = api.accessToken;
+  setCustomClaim('k', 1);
+};`)}, ccInput(), hooks.Changes{}, nil)
+	if res.Err == nil || !strings.Contains(res.Err.Description, "must be called on its api object") {
+		t.Fatalf("detached: %+v", res.Err)
+	}
+	// Sync handlers and a handler that never touches api work too.
+	res = f.runner.Run(context.Background(), actions.CredentialsExchange, []storage.BoundAction{f.bound("sync", `exports.onExecuteCredentialsExchange = function (event, api) {}`)},
+		ccInput(), hooks.Changes{Access: hooks.TokenChanges{Scope: []string{"x"}, ScopeSet: true}}, nil)
+	if res.Err != nil || !slices.Equal(res.Changes.Access.Scope, []string{"x"}) {
+		t.Fatalf("sync: %+v %v", res.Err, res.Changes.Access)
 	}
 }

@@ -124,7 +124,7 @@ func (r *Runner) TestAction(ctx context.Context, a storage.Action, triggerID str
 	}
 	_ = json.Unmarshal(event, &start)
 	gs, err := json.Marshal(glueState{Trigger: t.ID, Export: t.Export, Now: r.Now().UnixMilli(),
-		Scope: orNoScopes(start.AccessToken.Scope), CacheLimits: limits})
+		Scope: orNoScopes(start.AccessToken.Scope)})
 	if err != nil {
 		return nil, err
 	}

@@ -17,7 +17,10 @@ type ExecRequest struct {
 	// Script is the code to run; its module.exports must be a function
 	// taking Args then a callback. Script.ID keys warm state ("" = none).
 	Script Script
-	Args   []json.RawMessage
+	// Key names the warm state of Script when something shorter than its
+	// source identifies it (an immutable version); "" = the source.
+	Key  string
+	Args []json.RawMessage
 	// Timeout bounds this execution (0 = the engine's default).
 	Timeout time.Duration
 	// Isolated runs on fresh module state thrown away after (test runs).
@@ -55,13 +58,16 @@ func (r *Runner) Exec(ctx context.Context, req ExecRequest) ExecResult {
 	}
 	inv := sandbox.Invocation{
 		Script:     s.Source,
-		ScriptKey:  scriptKey(s),
+		ScriptKey:  req.Key,
 		Args:       req.Args,
 		Timeout:    req.Timeout,
 		Env:        s.Secrets,
 		ContextArg: -1,
 		Isolated:   req.Isolated,
 		ModulesDir: modules,
+	}
+	if inv.ScriptKey == "" {
+		inv.ScriptKey = scriptKey(s)
 	}
 	out, err := engine.Run(ctx, inv, onLog)
 	res := ExecResult{Response: out.Response, Thrown: out.Err, Logs: out.Logs, Duration: out.Duration, QueueTime: out.QueueTime}
