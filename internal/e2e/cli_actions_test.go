@@ -2,6 +2,8 @@ package e2e
 
 import (
 	"encoding/json"
+	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
@@ -340,4 +342,35 @@ func TestCLIHooksConvert(t *testing.T) {
 	c.fails(5, "no hook named", "hooks", "convert", "nope")
 	c.fails(1, "pre-user-registration hook has no Action trigger", "hooks", "convert", "-t", "pre-user-registration",
 		writeFile(t, dir, "pur.js", "module.exports = function (user, context, cb) { cb(); };\n"))
+}
+
+// actions deploy waits for the build and, when npm cannot install a
+// dependency, says so with npm's reason and deploys nothing.
+func TestCLIActionsDeployFailedBuild(t *testing.T) {
+	needNodeAndNPM(t)
+	// A registry that has no package at all answers like npm's for an
+	// unknown name.
+	registry := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusNotFound)
+		_, _ = w.Write([]byte(`{"error":"Not found"}`))
+	}))
+	t.Cleanup(registry.Close)
+	in := start(t, options{args: []string{"--npm-registry", registry.URL + "/"}})
+	c := newCLI(t, in)
+	c.init()
+	file := writeFile(t, t.TempDir(), "dep.js", "const left = require('tokenhook-e2e-no-such-package');\nexports.onExecuteCredentialsExchange = async (event, api) => {};\n")
+	c.ok("actions", "create", "with-dep", "-t", "credentials-exchange", file, "--dependency", "tokenhook-e2e-no-such-package@1.0.0")
+	r := c.fails(6, `the build of action "with-dep" failed: `, "actions", "deploy", "with-dep", "--timeout", "4m")
+	if !strings.Contains(r.stderr, "tokenhook-e2e-no-such-package") {
+		t.Fatalf("the failure does not name the package: %s", r)
+	}
+	var vers []cliActionVersion
+	c.jsonOf(&vers, "actions", "versions", "with-dep")
+	if len(vers) != 0 {
+		t.Fatalf("a failed build was deployed: %+v", vers)
+	}
+	if out := c.ok("actions", "get", "with-dep"); !strings.Contains(out, "failed") || !strings.Contains(out, "build errors") {
+		t.Fatalf("get:\n%s", out)
+	}
 }
