@@ -222,3 +222,52 @@ func (b *browser) expectLast(in *instance, id, secret, audience, last, tier stri
 		return c["https://example.com/last"] == last && c["https://example.com/tier"] == tier
 	})
 }
+
+// TestDashboardActionBuildFailure adds a dependency the server cannot
+// install (its npm registry does not answer): the Dependencies tab lists
+// it, the header shows the failed build with npm's reason, and Deploy is
+// refused until the build succeeds.
+func TestDashboardActionBuildFailure(t *testing.T) {
+	in := dashboardServerWith(t, options{
+		args: []string{"--npm-registry", "http://127.0.0.1:1/"},
+		env:  []string{"npm_config_cache=" + t.TempDir(), "npm_config_fetch_retries=0"},
+	})
+	r := in.api("POST", "actions/actions", map[string]any{"name": "needs-a-package",
+		"supported_triggers": []map[string]string{{"id": "post-login", "version": "v3"}},
+		"code":               "exports.onExecutePostLogin = async (event, api) => {};"})
+	if r.status != 201 {
+		t.Fatalf("create: %d %s", r.status, r.body)
+	}
+	id := r.json(t)["id"].(string)
+
+	b := newBrowser(t, in)
+	b.signIn(operatorEmail, operatorPassword)
+	b.run("editor", chromedp.WaitVisible(chromedp.CSS("#create-hook")), chromedp.Navigate(b.base+"#/actions/"+id),
+		chromedp.WaitVisible(chromedp.CSS(".cm-content")))
+	b.waitText("#action-status", "built")
+	// Completion follows the Action's trigger: post-login's api.user.
+	b.typeCode("api.user.")
+	b.run("complete", chromedp.KeyEvent(" ", chromedp.KeyModifiers(chromedp.ModifierCtrl)))
+	b.waitText(".cm-tooltip-autocomplete", "setAppMetadata")
+	b.run("close completion", chromedp.KeyEvent("\u001b"))
+	b.typeCode("exports.onExecutePostLogin = async (event, api) => {};")
+
+	b.run("dependencies", chromedp.Click(chromedp.CSS("#tab-dependencies")), chromedp.WaitVisible(chromedp.CSS("#action-dep-name")),
+		chromedp.SendKeys(chromedp.CSS("#action-dep-name"), "left-pad"), chromedp.SendKeys(chromedp.CSS("#action-dep-version"), "1.3.0"),
+		chromedp.Click(chromedp.CSS("#action-dep-add")))
+	b.waitText(`#action-deps [data-dependency="left-pad"]`, "left-pad@1.3.0")
+	b.waitText("#action-status", "failed")
+	b.waitText("#action-build-error", "could not be installed")
+	b.screenshot("action-editor-build-failed")
+	deps := in.api("GET", "actions/actions/"+id, nil).json(t)["dependencies"].([]any)
+	if len(deps) != 1 || deps[0].(map[string]any)["name"] != "left-pad" || deps[0].(map[string]any)["version"] != "1.3.0" {
+		t.Fatalf("dependencies: %v", deps)
+	}
+
+	// Deploy is refused while the build has failed; nothing is deployed.
+	b.run("deploy", chromedp.Click(chromedp.CSS("#action-deploy")))
+	b.waitText("main .error[role=alert]", "build failed")
+	if v := in.api("GET", "actions/actions/"+id+"/versions", nil).json(t)["versions"].([]any); len(v) != 0 {
+		t.Fatalf("a version was deployed from a failed build: %v", v)
+	}
+}

@@ -41,6 +41,12 @@ func chromiumPath() string {
 // prerequisites; env adds to its environment.
 func dashboardServer(t *testing.T, env ...string) *instance {
 	t.Helper()
+	return dashboardServerWith(t, options{env: env})
+}
+
+// dashboardServerWith is dashboardServer with other serve options (flags).
+func dashboardServerWith(t *testing.T, o options) *instance {
+	t.Helper()
 	if os.Getenv("TOKENHOOK_SKIP_CHROMIUM") == "1" {
 		t.Skip("TOKENHOOK_SKIP_CHROMIUM=1")
 	}
@@ -51,7 +57,8 @@ func dashboardServer(t *testing.T, env ...string) *instance {
 		t.Fatal("internal/dashboard/dist/index.html is missing: the dashboard is not built. Run `make dashboard` " +
 			"(npm ci --prefix web && npm run build --prefix web) before `go test`, or use `make test`.")
 	}
-	return start(t, options{env: append([]string{"TOKENHOOK_ADMIN_EMAIL=" + operatorEmail, "TOKENHOOK_ADMIN_PASSWORD=" + operatorPassword}, env...)})
+	o.env = append([]string{"TOKENHOOK_ADMIN_EMAIL=" + operatorEmail, "TOKENHOOK_ADMIN_PASSWORD=" + operatorPassword}, o.env...)
+	return start(t, o)
 }
 
 // browser is one headless Chromium with a fresh profile, closed with t.
