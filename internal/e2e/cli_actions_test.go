@@ -1,12 +1,16 @@
 package e2e
 
 import (
+	"bufio"
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os/exec"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 )
 
 // The `tokenhook actions` verbs and `tokenhook hooks convert`, through the
@@ -373,4 +377,68 @@ func TestCLIActionsDeployFailedBuild(t *testing.T) {
 	if out := c.ok("actions", "get", "with-dep"); !strings.Contains(out, "failed") || !strings.Contains(out, "build errors") {
 		t.Fatalf("get:\n%s", out)
 	}
+}
+
+// actions logs streams one Action's console output, not the hook's that
+// runs before it on the same token request.
+func TestCLIActionsLogs(t *testing.T) {
+	in := start(t, options{})
+	c := newCLI(t, in)
+	c.init()
+	appID, appSecret := in.m2m("https://orders.example/", []string{"read:orders"}, []string{"read:orders"}, map[string]string{"plan": "gold"})
+	if r := c.runIn(cliHookScript, nil, "create", "-t", "credentials-exchange", "-n", "talker", "-", "-s", "KEY=k"); r.code != 0 {
+		t.Fatalf("create: %s", r)
+	}
+	c.ok("enable", "talker")
+	c.ok("actions", "create", "add-plan", "-t", "credentials-exchange", writeFile(t, t.TempDir(), "plan.js", cliActionV1),
+		"--secret", "SUFFIX=one", "--deploy")
+	c.ok("actions", "bind", "credentials-exchange", "add-plan")
+
+	cmd := exec.Command(binary, "actions", "logs", "add-plan", "-r")
+	cmd.Env = c.env
+	stdout, _ := cmd.StdoutPipe()
+	stderr, _ := cmd.StderrPipe()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Process.Kill()
+	connected := make(chan struct{}, 4)
+	go func() {
+		sc := bufio.NewScanner(stderr)
+		for sc.Scan() {
+			if strings.Contains(sc.Text(), "Waiting for hook logs") {
+				connected <- struct{}{}
+			}
+		}
+	}()
+	lines := make(chan string, 16)
+	go func() {
+		sc := bufio.NewScanner(stdout)
+		for sc.Scan() {
+			lines <- sc.Text()
+		}
+	}()
+	select {
+	case <-connected:
+	case <-time.After(30 * time.Second):
+		t.Fatal("actions logs did not connect")
+	}
+	r := in.tokenForm(url.Values{"grant_type": {"client_credentials"}, "client_id": {appID}, "client_secret": {appSecret}, "audience": {"https://orders.example/"}})
+	if r.status != 200 {
+		t.Fatalf("token: %d %s", r.status, r.body)
+	}
+	select {
+	case l := <-lines:
+		var e map[string]any
+		if err := json.Unmarshal([]byte(l), &e); err != nil || e["message"] != "plan is gold" || e["hook_name"] != "add-plan" {
+			t.Fatalf("line %q: %v", l, err)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("no line from the Action")
+	}
+	_ = cmd.Process.Signal(syscall.SIGINT)
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("actions logs after Ctrl-C: %v", err)
+	}
+	c.fails(5, `no action named "talker"`, "actions", "logs", "talker")
 }
