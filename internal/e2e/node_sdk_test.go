@@ -11,60 +11,9 @@ import (
 )
 
 // TestNodeSDKHooks runs the official Auth0 Node SDK (auth0@4, unmodified)
-// against the server over HTTPS: ManagementClient gets its own token with
-// client credentials, then drives every hooks.* method (issue 3).
-//
-// testdata/node-sdk holds a pinned package-lock.json; `npm ci` there (the CI
-// does it) installs the SDK. TOKENHOOK_SKIP_NODE=1 skips the test where
-// Node.js is not available.
+// against the server over HTTPS: it drives every hooks.* method (issue 3).
 func TestNodeSDKHooks(t *testing.T) {
-	if os.Getenv("TOKENHOOK_SKIP_NODE") == "1" {
-		t.Skip("TOKENHOOK_SKIP_NODE=1")
-	}
-	dir, err := filepath.Abs(filepath.Join("testdata", "node-sdk"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := os.Stat(filepath.Join(dir, "node_modules", "auth0")); err != nil {
-		t.Fatalf("the Auth0 Node SDK is not installed: run `npm ci --prefix internal/e2e/testdata/node-sdk` (or set TOKENHOOK_SKIP_NODE=1): %v", err)
-	}
-	node, err := exec.LookPath("node")
-	if err != nil {
-		t.Fatalf("node not found (install Node.js >= 18 or set TOKENHOOK_SKIP_NODE=1): %v", err)
-	}
-	files := selfSignedCert(t)
-	// The default issuer follows the port the server picked: https://<addr>/.
-	addr := start(t, options{tls: files}).addr
-
-	cmd := exec.Command(node, filepath.Join(dir, "hooks.js"))
-	cmd.Dir = dir
-	cmd.Env = []string{
-		"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir(),
-		"NODE_EXTRA_CA_CERTS=" + files.cert,
-		"TOKENHOOK_DOMAIN=" + addr,
-		"TOKENHOOK_CLIENT_ID=" + adminID,
-		"TOKENHOOK_CLIENT_SECRET=" + adminSecret,
-	}
-	done := make(chan struct{})
-	var out []byte
-	go func() {
-		defer close(done)
-		out, err = cmd.Output()
-	}()
-	select {
-	case <-done:
-	case <-time.After(60 * time.Second):
-		_ = cmd.Process.Kill()
-		<-done
-		t.Fatal("the Node SDK script did not finish in 60s")
-	}
-	if err != nil {
-		stderr := ""
-		if ee, ok := err.(*exec.ExitError); ok {
-			stderr = string(ee.Stderr)
-		}
-		t.Fatalf("node hooks.js: %v\n%s\n%s", err, out, stderr)
-	}
+	out := runNodeSDK(t, "hooks.js")
 	var res struct {
 		Created struct {
 			Status int            `json:"status"`
@@ -117,4 +66,63 @@ func TestNodeSDKHooks(t *testing.T) {
 	if res.NotFound == nil || res.NotFound.StatusCode != 404 {
 		t.Fatalf("get after delete: %+v", res.NotFound)
 	}
+}
+
+// runNodeSDK runs a script of testdata/node-sdk with the official Auth0
+// Node SDK against a server of its own over HTTPS and returns what it
+// printed. ManagementClient gets its own token with client credentials.
+//
+// testdata/node-sdk holds a pinned package-lock.json; `npm ci` there (the CI
+// does it) installs the SDK. TOKENHOOK_SKIP_NODE=1 skips the test where
+// Node.js is not available.
+func runNodeSDK(t *testing.T, script string) []byte {
+	t.Helper()
+	if os.Getenv("TOKENHOOK_SKIP_NODE") == "1" {
+		t.Skip("TOKENHOOK_SKIP_NODE=1")
+	}
+	dir, err := filepath.Abs(filepath.Join("testdata", "node-sdk"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "node_modules", "auth0")); err != nil {
+		t.Fatalf("the Auth0 Node SDK is not installed: run `npm ci --prefix internal/e2e/testdata/node-sdk` (or set TOKENHOOK_SKIP_NODE=1): %v", err)
+	}
+	node, err := exec.LookPath("node")
+	if err != nil {
+		t.Fatalf("node not found (install Node.js >= 18 or set TOKENHOOK_SKIP_NODE=1): %v", err)
+	}
+	files := selfSignedCert(t)
+	// The default issuer follows the port the server picked: https://<addr>/.
+	addr := start(t, options{tls: files}).addr
+
+	cmd := exec.Command(node, filepath.Join(dir, script))
+	cmd.Dir = dir
+	cmd.Env = []string{
+		"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir(),
+		"NODE_EXTRA_CA_CERTS=" + files.cert,
+		"TOKENHOOK_DOMAIN=" + addr,
+		"TOKENHOOK_CLIENT_ID=" + adminID,
+		"TOKENHOOK_CLIENT_SECRET=" + adminSecret,
+	}
+	done := make(chan struct{})
+	var out []byte
+	go func() {
+		defer close(done)
+		out, err = cmd.Output()
+	}()
+	select {
+	case <-done:
+	case <-time.After(60 * time.Second):
+		_ = cmd.Process.Kill()
+		<-done
+		t.Fatalf("the Node SDK script %s did not finish in 60s", script)
+	}
+	if err != nil {
+		stderr := ""
+		if ee, ok := err.(*exec.ExitError); ok {
+			stderr = string(ee.Stderr)
+		}
+		t.Fatalf("node %s: %v\n%s\n%s", script, err, out, stderr)
+	}
+	return out
 }
