@@ -267,12 +267,18 @@ type actionIn struct {
 	// Modules (Auth0's Actions Modules) are not supported here; an empty
 	// list, which exports from tenants with the feature carry, is accepted.
 	Modules *[]json.RawMessage `json:"modules"`
+	// InstalledIntegrationID names an Auth0 marketplace integration, which
+	// this server has none of; deploy-cli's exports carry it empty.
+	InstalledIntegrationID *string `json:"installed_integration_id"`
 }
 
 // checkNoModules refuses an Action that uses Actions Modules, naming them.
 func checkNoModules(in actionIn) error {
 	if in.Modules != nil && len(*in.Modules) > 0 {
 		return errBodyOn("modules", "Actions Modules are not supported by this server; put the module's code in the action itself")
+	}
+	if in.InstalledIntegrationID != nil && *in.InstalledIntegrationID != "" {
+		return errBodyOn("installed_integration_id", "Marketplace integrations are not supported by this server")
 	}
 	return nil
 }

@@ -88,6 +88,10 @@ func TestActionsCreateReadUpdateDelete(t *testing.T) {
 		t.Fatalf("stored %+v %v", stored, err)
 	}
 
+	// What deploy-cli writes back from its export: empty modules, no
+	// integration, secrets by name only.
+	e.createAction("exported", map[string]any{"modules": []any{}, "installed_integration_id": nil, "secrets": []any{map[string]any{"name": "X"}}})
+	expect(t, e.req("DELETE", "/actions/actions/"+e.req("GET", "/actions/actions?actionName=exported", "read:actions", nil).json(t)["actions"].([]any)[0].(map[string]any)["id"].(string), "delete:actions", nil), 204, "", "")
 	e.createAction("other-one", map[string]any{"supported_triggers": []any{map[string]any{"id": "post-login", "version": "v3"}}, "code": plCode, "runtime": "node18"})
 	list := func(query string) map[string]any {
 		t.Helper()
@@ -200,6 +204,8 @@ func TestActionsBadInput(t *testing.T) {
 		{"dependency without version", "POST", "/actions/actions", map[string]any{"name": "x", "supported_triggers": trig, "dependencies": []any{map[string]any{"name": "lodash"}}}, 400, "invalid_body", "version"},
 		{"dependency not from npm", "POST", "/actions/actions", map[string]any{"name": "x", "supported_triggers": trig, "dependencies": []any{map[string]any{"name": "lodash", "version": "git+https://example.test/x.git"}}}, 400, "invalid_body", "registry"},
 		{"private registry", "POST", "/actions/actions", map[string]any{"name": "x", "supported_triggers": trig, "dependencies": []any{map[string]any{"name": "lodash", "version": "4.17.21", "registry_url": "https://npm.example.test"}}}, 400, "invalid_body", "registry"},
+		{"action modules", "POST", "/actions/actions", map[string]any{"name": "x", "supported_triggers": trig, "modules": []any{map[string]any{"module_name": "m"}}}, 400, "invalid_body", "modules"},
+		{"marketplace integration", "POST", "/actions/actions", map[string]any{"name": "x", "supported_triggers": trig, "installed_integration_id": "i"}, 400, "invalid_body", "installed_integration_id"},
 		{"unknown property", "POST", "/actions/actions", map[string]any{"name": "x", "supported_triggers": trig, "enabled": true}, 400, "invalid_body", "Additional properties not allowed: enabled"},
 		{"not JSON", "POST", "/actions/actions", "{", 400, "invalid_body", ""},
 		{"array body", "POST", "/actions/actions", "[]", 400, "invalid_body", ""},
