@@ -63,11 +63,11 @@ func TestNodeSDKActions(t *testing.T) {
 			Status int    `json:"status"`
 			Data   action `json:"data"`
 		} `json:"created"`
-		Duplicate, BadCode, Execution, DeleteBound, NotFound *failure
-		Got, Updated, AfterRollback                          action
-		List, DeployedBefore, Versions                       page
-		Version                                              version
-		Deploy1, Deploy2, Rollback                           struct {
+		Duplicate, BadCode, UnknownExecution, DeleteBound, NotFound *failure
+		Got, Updated, AfterRollback                                 action
+		List, DeployedBefore, Versions                              page
+		Version                                                     version
+		Deploy1, Deploy2, Rollback                                  struct {
 			Status int     `json:"status"`
 			Data   version `json:"data"`
 		}
@@ -75,7 +75,17 @@ func TestNodeSDKActions(t *testing.T) {
 		Test                          struct {
 			Payload map[string]any `json:"payload"`
 		} `json:"test"`
-		Deleted int `json:"deleted"`
+		Deleted    int    `json:"deleted"`
+		TokenClaim string `json:"tokenClaim"`
+		LogID      string `json:"logId"`
+		Execution  struct {
+			ID        string           `json:"id"`
+			TriggerID string           `json:"trigger_id"`
+			Status    string           `json:"status"`
+			Results   []map[string]any `json:"results"`
+			CreatedAt string           `json:"created_at"`
+			UpdatedAt string           `json:"updated_at"`
+		} `json:"execution"`
 	}
 	if err := json.Unmarshal(out, &res); err != nil {
 		t.Fatalf("script output: %v\n%s", err, out)
@@ -94,9 +104,9 @@ func TestNodeSDKActions(t *testing.T) {
 		len(c.Data.Secrets) != 1 || c.Data.Secrets[0]["name"] != "KEY" || c.Data.Secrets[0]["value"] != nil {
 		t.Fatalf("create: %+v", c)
 	}
-	// The secret's value appears once: in the claim the test run set
-	// from it, never in a read.
-	if n := strings.Count(string(out), "sdk-secret"); n != 1 {
+	// The secret's value appears twice: in the claims the test run and
+	// the token request set from it, never in a read.
+	if n := strings.Count(string(out), "sdk-secret"); n != 2 {
 		t.Fatalf("a secret value came back (%d times)", n)
 	}
 	if res.Duplicate == nil || res.Duplicate.StatusCode != 409 {
@@ -140,8 +150,18 @@ func TestNodeSDKActions(t *testing.T) {
 	if claims["https://example.com/v"] != "two:sdk-secret" {
 		t.Errorf("test: %v", res.Test)
 	}
-	if res.Execution == nil || res.Execution.StatusCode != 404 {
-		t.Errorf("getExecution of an unknown id: %+v", res.Execution)
+	if res.UnknownExecution == nil || res.UnknownExecution.StatusCode != 404 {
+		t.Errorf("getExecution of an unknown id: %+v", res.UnknownExecution)
+	}
+	// The token request ran the deployed (rolled-back) version; its log
+	// event is the execution.
+	if res.TokenClaim != "one:sdk-secret" {
+		t.Errorf("token claim %q", res.TokenClaim)
+	}
+	ex := res.Execution
+	if ex.ID != res.LogID || ex.TriggerID != "credentials-exchange" || ex.Status != "final" || len(ex.Results) != 1 ||
+		ex.Results[0]["action_name"] != "sdk-action" || ex.Results[0]["error"] != nil || ex.CreatedAt == "" || ex.UpdatedAt == "" {
+		t.Errorf("getExecution: %+v", ex)
 	}
 	if res.DeleteBound == nil || res.DeleteBound.StatusCode != 409 || res.Deleted != 204 || res.NotFound == nil || res.NotFound.StatusCode != 404 {
 		t.Errorf("delete: bound %+v, forced %d, then %+v", res.DeleteBound, res.Deleted, res.NotFound)

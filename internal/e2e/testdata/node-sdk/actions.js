@@ -3,7 +3,7 @@
 // internal/e2e/node_sdk_actions_test.go with TOKENHOOK_DOMAIN,
 // TOKENHOOK_CLIENT_ID, TOKENHOOK_CLIENT_SECRET and NODE_EXTRA_CA_CERTS set.
 'use strict';
-const { ManagementClient } = require('auth0');
+const { ManagementClient, AuthenticationClient } = require('auth0');
 
 const management = new ManagementClient({
   domain: process.env.TOKENHOOK_DOMAIN,
@@ -62,7 +62,30 @@ async function main() {
   })).data;
   out.bindings = (await management.actions.getTriggerBindings({ triggerId: 'credentials-exchange' })).data;
   out.test = (await management.actions.test({ id }, { payload: {} })).data;
-  out.execution = await failure(management.actions.getExecution({ id: '01HZZZZZZZZZZZZZZZZZZZZZZZ' }));
+  out.unknownExecution = await failure(management.actions.getExecution({ id: '01HZZZZZZZZZZZZZZZZZZZZZZZ' }));
+
+  // A token request runs the bound Action (its deployed version, the
+  // rolled-back "one"); its tenant log event names the execution.
+  await management.resourceServers.create({ identifier: 'https://orders.example/', name: 'Orders', scopes: [{ value: 'read:orders', description: 'Read' }] });
+  const app = await management.clients.create({ name: 'sdk-app', app_type: 'non_interactive', grant_types: ['client_credentials'] });
+  await management.clientGrants.create({ client_id: app.data.client_id, audience: 'https://orders.example/', scope: ['read:orders'] });
+  const auth = new AuthenticationClient({ domain: process.env.TOKENHOOK_DOMAIN, clientId: app.data.client_id, clientSecret: app.data.client_secret });
+  const cc = await auth.oauth.clientCredentialsGrant({ audience: 'https://orders.example/' });
+  const claims = JSON.parse(Buffer.from(cc.data.access_token.split('.')[1], 'base64url').toString());
+  out.tokenClaim = claims['https://example.com/v'];
+  // The tenant log is written off the request: poll until the event is there.
+  let executionId;
+  for (let i = 0; i < 200 && !executionId; i++) {
+    const logs = (await management.logs.getAll({ q: 'type:seccft', per_page: 10, page: 0 })).data;
+    const ev = logs.find((l) => l.details && l.details.actions);
+    if (ev) {
+      executionId = ev.details.actions.executions[0];
+      out.logId = ev.log_id;
+    } else {
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+  out.execution = (await management.actions.getExecution({ id: executionId })).data;
 
   out.deleteBound = await failure(management.actions.delete({ id }));
   out.deleted = (await management.actions.delete({ id, force: true })).status;
