@@ -211,6 +211,7 @@ func actionOut(a storage.Action, deployed *storage.ActionVersion) actionJSON {
 
 // actionWithVersion reads the deployed version of a and renders both.
 func (a *API) actionWithVersion(ctx context.Context, act storage.Action) (actionJSON, error) {
+	a.resumeBuild(act)
 	if act.DeployedVersionID == "" {
 		return actionOut(act, nil), nil
 	}
@@ -606,7 +607,7 @@ func (a *API) updateAction(w http.ResponseWriter, r *http.Request, _ token.Claim
 		if triggers, err = parseTriggers(*in.SupportedTriggers); err != nil {
 			return err
 		}
-		if triggers[0].ID != old.SupportedTriggers[0].ID {
+		if len(old.SupportedTriggers) > 0 && triggers[0].ID != old.SupportedTriggers[0].ID {
 			// Bindings are per trigger: a bound Action cannot move to
 			// another one (Auth0: "can't upgrade to this trigger").
 			bound, err := a.boundTriggers(r.Context(), id)

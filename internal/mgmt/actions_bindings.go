@@ -208,6 +208,10 @@ func (a *API) updateActionBindings(w http.ResponseWriter, r *http.Request, _ tok
 		list = append(list, nb)
 	}
 	if err := a.d.Store.SetActionBindings(ctx, a.d.Tenant, t.ID, list); err != nil {
+		if errors.Is(err, storage.ErrNotFound) || errors.Is(err, storage.ErrConflict) {
+			// An Action was deleted, or the bindings rewritten, meanwhile.
+			return errConflict("The trigger's bindings or actions changed during the update; retry.")
+		}
 		return err
 	}
 	out, err := a.bindingsOut(ctx, list)

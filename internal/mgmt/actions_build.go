@@ -138,17 +138,44 @@ func sameBuildInput(cur, started storage.Action) bool {
 // records the result: built (Modules, BuiltAt) or failed (BuildError).
 func (a *API) startBuild(act storage.Action) {
 	a.builds.Add(1)
+	a.buildMu.Lock()
+	a.building[act.ID]++
+	a.buildMu.Unlock()
 	go func() {
 		defer a.builds.Done()
+		defer func() {
+			a.buildMu.Lock()
+			if a.building[act.ID]--; a.building[act.ID] <= 0 {
+				delete(a.building, act.ID)
+			}
+			a.buildMu.Unlock()
+		}()
 		if err := a.build(a.d.Life, act); err != nil && !errors.Is(err, errStaleBuild) && !errors.Is(err, storage.ErrNotFound) {
 			a.d.Logger.Error("mgmt: action build", "action_id", act.ID, "err", err)
 		}
 	}()
 }
 
+// resumeBuild restarts the build of a draft read as pending or building
+// when no build of it runs in this server: the server that started it
+// stopped (a restart), or another replica saved it. Reads call it, so an
+// interrupted build finishes without the Action being saved again.
+func (a *API) resumeBuild(act storage.Action) {
+	if act.Status != storage.ActionPending && act.Status != storage.ActionBuilding || a.d.Modules == nil || a.d.Life.Err() != nil {
+		return
+	}
+	a.buildMu.Lock()
+	running := a.building[act.ID] > 0
+	a.buildMu.Unlock()
+	if !running {
+		a.startBuild(act)
+	}
+}
+
 func (a *API) build(ctx context.Context, act storage.Action) error {
 	_, err := a.d.Store.UpdateAction(ctx, a.d.Tenant, act.ID, func(cur storage.Action) (storage.Action, error) {
-		if !sameBuildInput(cur, act) || cur.Status != storage.ActionPending {
+		// Building too: a build resumed after an interruption.
+		if !sameBuildInput(cur, act) || cur.Status != storage.ActionPending && cur.Status != storage.ActionBuilding {
 			return cur, errStaleBuild
 		}
 		cur.Status = storage.ActionBuilding
@@ -163,8 +190,8 @@ func (a *API) build(ctx context.Context, act storage.Action) error {
 		tree, err = a.d.Modules.Install(ctx, wanted)
 	}
 	if ctx.Err() != nil {
-		// The server is stopping: the draft stays "building" until it is
-		// saved again.
+		// The server is stopping: the draft stays "building" until a
+		// server reads it again (resumeBuild).
 		return ctx.Err()
 	}
 	_, uerr := a.d.Store.UpdateAction(ctx, a.d.Tenant, act.ID, func(cur storage.Action) (storage.Action, error) {

@@ -39,7 +39,8 @@ func (a *API) testAction(w http.ResponseWriter, r *http.Request, _ token.Claims)
 	if a.d.Actions == nil {
 		return newError(http.StatusBadRequest, codeOperationForbidden, "The action test runner is not configured on this server.")
 	}
-	if act.Status != storage.ActionBuilt {
+	if act.Status != storage.ActionBuilt || len(act.SupportedTriggers) == 0 {
+		a.resumeBuild(act)
 		return newErrorf(http.StatusBadRequest, codeInvalidBody, "An action must be in the 'built' state before it can be tested (it is %q).", act.Status)
 	}
 	// The test runs the saved draft (not the deployed version) on the

@@ -611,6 +611,21 @@ func TestActionBuildWithDependencies(t *testing.T) {
 	if v["status"] != "built" {
 		t.Fatalf("deployed %v", v)
 	}
+	// A build a restart interrupted (the draft left "building", no build
+	// running here) is resumed by the next read.
+	if _, err := e.store.UpdateAction(context.Background(), tenant, id, func(a storage.Action) (storage.Action, error) {
+		a.Status, a.Modules, a.BuiltAt = storage.ActionBuilding, "", time.Time{}
+		return a, nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if got := e.req("GET", "/actions/actions/"+id, "read:actions", nil).json(t); got["status"] != "building" {
+		t.Fatalf("interrupted build reads as %v", got["status"])
+	}
+	e.api.WaitBuilds()
+	if got := e.req("GET", "/actions/actions/"+id, "read:actions", nil).json(t); got["status"] != "built" {
+		t.Fatalf("resumed build: %v", got)
+	}
 	// The same dependencies again: the installed tree is reused, built at
 	// once.
 	got = e.req("PATCH", "/actions/actions/"+id, "update:actions", map[string]any{"code": code + "// edit\n"}).json(t)

@@ -28,7 +28,7 @@ func (a *API) deployAction(w http.ResponseWriter, r *http.Request, _ token.Claim
 	if _, _, err := readBody(w, r); err != nil {
 		return err
 	}
-	var deployed storage.Action
+	var deployed, notBuilt storage.Action
 	v, err := a.d.Store.DeployAction(r.Context(), a.d.Tenant, r.PathValue("id"), func(act storage.Action, number int) (storage.ActionVersion, storage.Action, error) {
 		if act.Status == storage.ActionFailed {
 			// Not the "built state" wording: deploy-cli retries on that one
@@ -37,6 +37,7 @@ func (a *API) deployAction(w http.ResponseWriter, r *http.Request, _ token.Claim
 				"The action's build failed, so it cannot be deployed. %s", act.BuildError)
 		}
 		if act.Status != storage.ActionBuilt {
+			notBuilt = act
 			return storage.ActionVersion{}, act, errNotBuilt(act.Status)
 		}
 		now := a.d.Now()
@@ -52,6 +53,9 @@ func (a *API) deployAction(w http.ResponseWriter, r *http.Request, _ token.Claim
 		return v, act, nil
 	})
 	if err != nil {
+		if notBuilt.ID != "" {
+			a.resumeBuild(notBuilt)
+		}
 		return notFoundAs(err, errNoAction)
 	}
 	writeJSON(w, http.StatusAccepted, versionOut(v, &deployed))

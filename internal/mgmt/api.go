@@ -94,8 +94,12 @@ type API struct {
 	d       Deps
 	handler http.Handler
 	streams *streams
-	// builds counts the Action builds running in the background.
-	builds sync.WaitGroup
+	// builds counts the Action builds running in the background;
+	// building counts them per Action id (guarded by buildMu), so a read
+	// can tell a build that is running from one a restart interrupted.
+	builds   sync.WaitGroup
+	buildMu  sync.Mutex
+	building map[string]int
 }
 
 // New builds the API. Missing Now, Rand and Logger fall back to the real
@@ -116,7 +120,7 @@ func New(d Deps) *API {
 	if d.Life == nil {
 		d.Life = context.Background()
 	}
-	a := &API{d: d, streams: newStreams()}
+	a := &API{d: d, streams: newStreams(), building: map[string]int{}}
 	a.handler = a.buildMux()
 	return a
 }
