@@ -379,6 +379,11 @@ building to built, or failed).`,
 		}
 		var a actionObj
 		raw, err := sendJSON(ctx, c, "POST", "actions/actions", nil, body, &a)
+		var ee *exitError
+		var ae *apiErr
+		if errors.As(err, &ee) && errors.As(ee.err, &ae) && ae.Status == http.StatusConflict {
+			return fmt.Errorf("%w\nto change it, run: tokenhook actions update -p %s %s %s", err, shellQuote(c.name), shellQuote(name), shellQuote(file))
+		}
 		if err != nil {
 			return err
 		}

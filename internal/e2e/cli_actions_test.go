@@ -84,7 +84,7 @@ func TestCLIActions(t *testing.T) {
 		!strings.Contains(out, "tokenhook actions bind -p default credentials-exchange add-plan") {
 		t.Fatalf("create:\n%s", out)
 	}
-	c.fails(6, "", "actions", "create", "add-plan", "-t", "credentials-exchange", v1)
+	c.fails(6, "tokenhook actions update -p default add-plan", "actions", "create", "add-plan", "-t", "credentials-exchange", v1)
 	c.fails(2, "unknown trigger", "actions", "create", "other", "-t", "nope", v1)
 	c.fails(2, "missing --trigger", "actions", "create", "other", v1)
 	// Code that does not compile is refused with its line.
