@@ -1028,6 +1028,10 @@ func (c *converter) assignment(i int, name, target string) error {
 	default:
 		return c.refuse(i, j, "the converter only follows property assignments to the response object")
 	}
+	if dotted && c.toks[keyFrom].text == "scope" && target == targetAccess && c.toks[j].is(".") &&
+		c.toks[j+1].isIdent("push") && c.toks[j+2].is("(") {
+		return c.scopePush(i, j+2)
+	}
 	if !c.toks[j].is("=") {
 		if dotted && c.toks[keyFrom].text == "scope" && target == targetAccess {
 			return c.refuse(i, min(j+1, c.close-1), "changes the token's scopes (a scope change); an Action can only add to or remove from the granted scopes, so convert this by hand (api.transaction.* or api.accessToken.addScope/removeScope)")
@@ -1072,6 +1076,43 @@ func (c *converter) assignment(i int, name, target string) error {
 	if stmt != nil {
 		stmts = []lazy{stmt}
 		c.claimAt[name] = append(c.claimAt[name], c.toks[i].start)
+	}
+	c.replaceStatement(i, end, stmts)
+	return nil
+}
+
+// scopePush rewrites `X.scope.push(a, b)`, the Hook starter's way to add
+// scopes to the granted ones: at credentials-exchange the Action's
+// api.transaction.addTargetScope, whose result is intersected with the
+// client grant (noted: the Hook added any scope); at post-login
+// api.accessToken.addScope, which adds any scope as the Hook did.
+func (c *converter) scopePush(i, open int) error {
+	end, ok := c.statementEnd(c.match[open])
+	if !ok || !c.statementStart(i) {
+		return c.refuse(i, c.match[open], "changes the token's scopes inside an expression; the converter only rewrites X.scope.push(...) as a statement")
+	}
+	args := c.splitArgs(open)
+	if len(args) == 0 {
+		c.replaceStatement(i, end, nil)
+		return nil
+	}
+	method := "api.accessToken.addScope"
+	if c.point == hooks.CredentialsExchange {
+		method = "api.transaction.addTargetScope"
+		c.note(i, "the Hook added these scopes whatever the client grant; api.transaction.addTargetScope keeps only those the grant has")
+	}
+	var stmts []lazy
+	for _, a := range args {
+		if c.toks[a[0]].is("...") {
+			return c.refuse(a[0], a[1], "spreads scopes into the token; the converter cannot tell which")
+		}
+		for k := a[0]; k <= a[1]; k++ {
+			if c.toks[k].kind == tIdent && c.resp[c.toks[k].text] != "" && c.isReference(k) {
+				return c.refuse(k, k, "reads the response object; the converter cannot follow it")
+			}
+		}
+		a := a
+		stmts = append(stmts, func() string { return method + "(" + c.text(a[0], a[1]) + ");" })
 	}
 	c.replaceStatement(i, end, stmts)
 	return nil

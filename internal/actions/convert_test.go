@@ -168,6 +168,43 @@ func TestConvertCallbackLiteral(t *testing.T) {
 	}
 }
 
+// The Hooks starter's scope.push adds to the granted scopes: the Action's
+// equivalent, with the grant's intersection said at credentials-exchange.
+func TestConvertScopePush(t *testing.T) {
+	src := `module.exports = function(client, scope, audience, context, cb) {
+  var access_token = {};
+  access_token['https://foo.com/claim'] = 'bar';
+  access_token.scope = scope;
+  access_token.scope.push('extra');
+  cb(null, access_token);
+};
+`
+	out := convertOK(t, hooks.CredentialsExchange, src)
+	want := `exports.onExecuteCredentialsExchange = async (event, api) => {
+  api.accessToken.setCustomClaim('https://foo.com/claim', 'bar');
+  api.transaction.addTargetScope('extra');
+};
+`
+	if out.Code != want {
+		t.Errorf("code:\n%s\nwant:\n%s", out.Code, want)
+	}
+	if len(out.Notes) != 1 || !strings.Contains(out.Notes[0], "line 5: the Hook added these scopes whatever the client grant") {
+		t.Errorf("notes %q", out.Notes)
+	}
+	src = `module.exports = function (user, client, scope, audience, context, cb) {
+  var r = { accessToken: { scope: scope }, idToken: {} };
+  r.accessToken.scope.push('read:' + user.app_metadata.tier);
+  cb(null, r);
+};`
+	out = convertOK(t, hooks.PasswordExchange, src)
+	want = `exports.onExecutePostLogin = async (event, api) => {
+  api.accessToken.addScope('read:' + event.user.app_metadata.tier);
+};`
+	if out.Code != want || len(out.Notes) != 0 {
+		t.Errorf("code:\n%s\nwant:\n%s\nnotes %q", out.Code, want, out.Notes)
+	}
+}
+
 // The common async shape: await in a try, the response object declared
 // in the block, a deny in the catch.
 func TestConvertAsyncTry(t *testing.T) {
@@ -233,12 +270,12 @@ func TestConvertRefuses(t *testing.T) {
 		{"literal without scope", hooks.CredentialsExchange, `module.exports = function (client, scope, audience, context, cb) {
   cb(null, { 'https://a.example/x': 1 });
 };`, 2, "a scope reset"},
-		{"scope push on the response", hooks.CredentialsExchange, `module.exports = function (client, scope, audience, context, cb) {
+		{"scope pop on the response", hooks.CredentialsExchange, `module.exports = function (client, scope, audience, context, cb) {
   var access_token = {};
   access_token.scope = scope;
-  access_token.scope.push('extra');
+  access_token.scope.pop();
   cb(null, access_token);
-};`, 4, "access_token.scope.push: changes the token's scopes (a scope change)"},
+};`, 4, "access_token.scope.pop: changes the token's scopes (a scope change)"},
 		{"different responses", hooks.CredentialsExchange, `module.exports = function (client, scope, audience, context, cb) {
   var t = { scope: scope };
   t['https://a.example/x'] = 1;
