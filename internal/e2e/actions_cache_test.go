@@ -123,6 +123,18 @@ func TestActionsCache(t *testing.T) {
 	if found, _ := count["found"].([]any); len(found) != 20 || found[19] != 19.0 {
 		t.Fatalf("entries found by the next execution: %v", count["found"])
 	}
+
+	// The cache is per trigger: post-login does not see credentials-exchange's.
+	confID, confSecret, _ := in.passwordApps()
+	in.ann()
+	pl := admin.createDeployed(t, "login-cache", "post-login", `exports.onExecutePostLogin = async (event, api) => {
+  api.accessToken.setCustomClaim('https://example.com/seen', api.cache.get('entry-0') ? 'shared' : 'separate');
+};`, nil)
+	admin.bind(t, "post-login", pl)
+	body := pwStatus(t, in.login(confID, confSecret, "ann", annPassword), 200, "login")
+	if got := claims(t, body["access_token"].(string))["https://example.com/seen"]; got != "separate" {
+		t.Fatalf("post-login read credentials-exchange's cache: %v", got)
+	}
 }
 
 // TestActionsCacheExpiry: a server whose clock the test moves (the

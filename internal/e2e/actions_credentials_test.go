@@ -177,6 +177,11 @@ exports.onExecuteCredentialsExchange = async (event, api) => {
 	t.Run("unbound: the Action no longer runs", func(t *testing.T) {
 		admin.redeploy(t, id, `exports.onExecuteCredentialsExchange = async (event, api) => { api.access.deny('invalid_request', 'bound'); };`)
 		oauthError(t, app.token(), 400, "invalid_request", "bound")
+		// Never for tokenhook's own Management API (as for hooks): an
+		// Action that denies everything does not lock operators out.
+		if r := in.apiWith(in.adminToken(), "GET", "actions/triggers/credentials-exchange/bindings", nil); r.status != 200 {
+			t.Fatalf("Management API with a deny-all Action bound: %d %s", r.status, r.body)
+		}
 		admin.must(t, 200, "PATCH", "triggers/credentials-exchange/bindings", map[string]any{"bindings": []any{}})
 		if _, tok := app.ok(t); scopeSet(tok["scope"]) != "delete:orders read:orders write:orders" {
 			t.Fatalf("token without Actions %v", tok)
