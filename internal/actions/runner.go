@@ -170,16 +170,38 @@ func (r *Runner) runOne(ctx context.Context, t *Trigger, ba storage.BoundAction,
 	if budget <= 0 {
 		return nil, oauth.ServerError(timeoutDescription, nil)
 	}
-	out := r.Exec.Exec(ctx, hooks.ExecRequest{
-		Script: hooks.Script{Tenant: in.Tenant, ID: ba.Binding.ActionID, Name: ba.ActionName, Source: r.programs.get(v.ID, v.Code),
+	req := r.request(ba, secrets)
+	req.Args, req.Timeout, req.RequestID = []json.RawMessage{event, gs}, budget, in.RequestID
+	return parseOutcome(t, r.Exec.Exec(ctx, req))
+}
+
+// request is how a bound Action runs: its deployed version's program,
+// secrets and runtime, its warm state keyed by the version.
+func (r *Runner) request(ba storage.BoundAction, secrets map[string]string) hooks.ExecRequest {
+	v := ba.Version
+	return hooks.ExecRequest{
+		Script: hooks.Script{Tenant: v.Tenant, ID: ba.Binding.ActionID, Name: ba.ActionName, Source: r.programs.get(v.ID, v.Code),
 			Secrets: secrets, Runtime: v.Engine, Modules: v.Modules},
 		// A version is immutable: its id (and its npm tree) name its code.
-		Key:       "action\x00" + v.ID + "\x00" + v.Modules,
-		Args:      []json.RawMessage{event, gs},
-		Timeout:   budget,
-		RequestID: in.RequestID,
-	})
-	return parseOutcome(t, out)
+		Key: "action\x00" + v.ID + "\x00" + v.Modules,
+	}
+}
+
+// Warmer readies code on its runtime ahead of its first run
+// (*hooks.Runner).
+type Warmer interface {
+	WarmExec(ctx context.Context, req hooks.ExecRequest) error
+}
+
+// Warm readies a bound Action on its runtime (a Node worker with its
+// module loaded) so that the first token does not wait for it; nothing
+// to do on the embedded engine, or when Exec cannot warm.
+func (r *Runner) Warm(ctx context.Context, ba storage.BoundAction) error {
+	w, ok := r.Exec.(Warmer)
+	if !ok || ba.Version.Engine != storage.RuntimeNode {
+		return nil
+	}
+	return w.WarmExec(ctx, r.request(ba, secretMap(ba.Version.Secrets)))
 }
 
 // timeoutDescription is what a trigger past its time answers (Auth0's

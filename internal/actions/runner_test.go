@@ -469,3 +469,19 @@ func TestModuleShapes(t *testing.T) {
 		t.Fatalf("sync: %+v %v", res.Err, res.Changes.Access)
 	}
 }
+
+// TestWarm: a bound Node Action can be started ahead of its first token
+// and then runs as usual; on the embedded engine Warm has nothing to do.
+func TestWarm(t *testing.T) {
+	engines(t, func(t *testing.T, f *fixture) {
+		ba := f.bound("warm", `let loads = (globalThis.__loads || 0) + 1; globalThis.__loads = loads;
+exports.onExecuteCredentialsExchange = async (event, api) => { api.accessToken.setCustomClaim('loads', loads); };`)
+		if err := f.runner.Warm(context.Background(), ba); err != nil {
+			t.Fatal(err)
+		}
+		res := f.runner.Run(context.Background(), actions.CredentialsExchange, []storage.BoundAction{ba}, ccInput(), hooks.Changes{}, nil)
+		if res.Err != nil || claim(t, res.Changes.Access.Claims, "loads") != 1.0 {
+			t.Fatalf("after warm: %+v %s", res.Err, res.Changes.Access.Claims)
+		}
+	})
+}

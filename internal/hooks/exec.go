@@ -76,3 +76,23 @@ func (r *Runner) Exec(ctx context.Context, req ExecRequest) ExecResult {
 	}
 	return res
 }
+
+// WarmExec readies req's script on its runtime ahead of its first
+// execution (a Node worker with the module loaded), as Warm does for a
+// saved hook; the same Script and Key must be used to run it after.
+func (r *Runner) WarmExec(ctx context.Context, req ExecRequest) error {
+	s := req.Script
+	engine, modules, err := r.engineFor(s)
+	if err != nil {
+		return err
+	}
+	pr, ok := engine.(preparer)
+	if !ok {
+		return nil
+	}
+	key := req.Key
+	if key == "" {
+		key = scriptKey(s)
+	}
+	return pr.Prepare(ctx, sandbox.Invocation{Script: s.Source, ScriptKey: key, Env: s.Secrets, ContextArg: -1, ModulesDir: modules})
+}

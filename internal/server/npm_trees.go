@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/tokenhook/tokenhook/internal/actions"
 	"github.com/tokenhook/tokenhook/internal/config"
 	"github.com/tokenhook/tokenhook/internal/hooks"
 	"github.com/tokenhook/tokenhook/internal/hooks/noderun"
@@ -19,7 +20,7 @@ import (
 // and keeps the trees the tenant's hooks name installed on this machine:
 // at start-up and whenever hooks change (here or on another replica), in
 // the background, from the lockfiles in the database.
-func newTrees(life context.Context, cfg config.Config, store storage.Storage, runner *hooks.Runner, log *slog.Logger, now func() time.Time) (*npm.Trees, error) {
+func newTrees(life context.Context, cfg config.Config, store storage.Storage, runner *hooks.Runner, acts *actions.Runner, log *slog.Logger, now func() time.Time) (*npm.Trees, error) {
 	dir := cfg.DataDir
 	if dir == "" {
 		// PostgreSQL with the master key from the environment needs no
@@ -38,13 +39,15 @@ func newTrees(life context.Context, cfg config.Config, store storage.Storage, ru
 	trees := npm.NewTrees(life, inst, store, cfg.Tenant, log, now)
 	runner.Modules = trees // before keepTrees warms hooks through the runner
 	changes := store.Subscribe(life)
-	go keepTrees(life, store, cfg.Tenant, trees, runner, changes, log)
+	go keepTrees(life, store, cfg.Tenant, trees, runner, acts, changes, log)
 	return trees, nil
 }
 
-// keepTrees keeps the dependency trees of the tenant's hooks installed and
-// its enabled Node hooks warm, at start-up and after every hooks change.
-func keepTrees(life context.Context, store storage.Storage, tenant string, trees *npm.Trees, runner *hooks.Runner, changes <-chan storage.Change, log *slog.Logger) {
+// keepTrees keeps the dependency trees of the tenant's hooks and bound
+// Actions installed and its enabled Node hooks and bound Node Actions
+// warm, at start-up and after every change of hooks or Actions (here or
+// on another replica, which built the tree there).
+func keepTrees(life context.Context, store storage.Storage, tenant string, trees *npm.Trees, runner *hooks.Runner, acts *actions.Runner, changes <-chan storage.Change, log *slog.Logger) {
 	prepare := func() {
 		list, _, err := store.ListHooks(life, tenant, storage.HookFilter{}, storage.Page{})
 		if err != nil {
@@ -60,11 +63,43 @@ func keepTrees(life context.Context, store storage.Storage, tenant string, trees
 			}
 		}
 	}
+	prepareActions := func() {
+		list, err := store.ListBoundActions(life, tenant)
+		if err != nil {
+			if life.Err() == nil {
+				log.Warn("listing bound Actions to install their dependencies", "error", err.Error())
+			}
+			return
+		}
+		for _, ba := range list {
+			trees.Prepare(ba.Version.Modules)
+			if ba.Version.Engine == storage.RuntimeNode {
+				go warmAction(life, trees, acts, ba, log)
+			}
+		}
+	}
 	prepare()
+	prepareActions()
 	for c := range changes {
-		if c.Kind == storage.KindResync || (c.Tenant == tenant && c.Kind == "hooks") {
+		resync := c.Kind == storage.KindResync
+		if resync || (c.Tenant == tenant && c.Kind == "hooks") {
 			prepare()
 		}
+		if resync || (c.Tenant == tenant && c.Kind == "actions") {
+			prepareActions()
+		}
+	}
+}
+
+// warmAction is warmHook for a bound Action's deployed version.
+func warmAction(life context.Context, trees *npm.Trees, acts *actions.Runner, ba storage.BoundAction, log *slog.Logger) {
+	if ba.Version.Modules != "" {
+		if err := trees.Wait(life, ba.Version.Modules); err != nil {
+			return // the token path reports the missing tree
+		}
+	}
+	if err := acts.Warm(life, ba); err != nil && life.Err() == nil {
+		log.Warn("starting a Node Action ahead of its first token", "action", ba.ActionName, "error", err.Error())
 	}
 }
 

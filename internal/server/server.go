@@ -217,14 +217,14 @@ func (s *Server) build(ctx context.Context, out io.Writer, now func() time.Time)
 	// One runner for token requests and the Management API's test runner,
 	// so a test runs exactly as a token request would.
 	runner := &hooks.Runner{Engine: s.engine, Node: s.node, Storage: store, Logs: s.hookLogs}
-	trees, err := newTrees(life, cfg, store, runner, log, now)
-	if err != nil {
-		return err
-	}
 	// Actions run on the same runtimes, after the hook of their point;
 	// one runner serves token requests and the Management API's test runs.
 	actionRunner := actions.NewRunner(runner, now)
 	actionRunner.Timeout = cfg.HookTimeout
+	trees, err := newTrees(life, cfg, store, runner, actionRunner, log, now)
+	if err != nil {
+		return err
+	}
 	s.tokens = &grant.Endpoint{
 		Issuer:    s.issuer,
 		Catalog:   cache,
