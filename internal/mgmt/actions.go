@@ -423,8 +423,14 @@ func validateActionCode(code string) error {
 	return nil
 }
 
+// legacyRuntimeNames are other names Auth0 gives the runtimes this
+// server accepts: "node18-actions" is how Auth0 names Node 18 in Actions,
+// so tenants exported from Auth0 carry it. It is kept as given, so an
+// export imported here exports the same again.
+var legacyRuntimeNames = []string{"node18-actions"}
+
 func validateActionRuntime(rt string) error {
-	if !slices.Contains(actions.Runtimes, rt) {
+	if !slices.Contains(actions.Runtimes, rt) && !slices.Contains(legacyRuntimeNames, rt) {
 		return errBodyOn("runtime", "No enum match for: %q (supported: %v)", rt, actions.Runtimes)
 	}
 	return nil

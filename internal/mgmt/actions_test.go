@@ -92,6 +92,11 @@ func TestActionsCreateReadUpdateDelete(t *testing.T) {
 	// integration, secrets by name only.
 	e.createAction("exported", map[string]any{"modules": []any{}, "installed_integration_id": nil, "secrets": []any{map[string]any{"name": "X"}}})
 	expect(t, e.req("DELETE", "/actions/actions/"+e.req("GET", "/actions/actions?actionName=exported", "read:actions", nil).json(t)["actions"].([]any)[0].(map[string]any)["id"].(string), "delete:actions", nil), 204, "", "")
+	// Auth0's own name of its Node 18 runtime, as its exports carry it.
+	if got := e.createAction("from-auth0", map[string]any{"runtime": "node18-actions"}); got["runtime"] != "node18-actions" {
+		t.Fatalf("runtime %v", got["runtime"])
+	}
+	expect(t, e.req("DELETE", "/actions/actions/"+e.req("GET", "/actions/actions?actionName=from-auth0", "read:actions", nil).json(t)["actions"].([]any)[0].(map[string]any)["id"].(string), "delete:actions", nil), 204, "", "")
 	e.createAction("other-one", map[string]any{"supported_triggers": []any{map[string]any{"id": "post-login", "version": "v3"}}, "code": plCode, "runtime": "node18"})
 	list := func(query string) map[string]any {
 		t.Helper()
