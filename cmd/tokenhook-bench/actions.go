@@ -5,14 +5,17 @@ package main
 import (
 	"encoding/base64"
 	"fmt"
+	"sort"
 	"strings"
 	"time"
 )
 
 // The Actions pair (issue 17): the same two claims set by a
-// credentials-exchange Hook and by a credentials-exchange Action, one row
-// each on one server, then the Action's extra CPU per token against the
-// Hook's (target: at most +0.05 ms).
+// credentials-exchange Hook and by a credentials-exchange Action, on one
+// server, in alternating rounds (Hook row, Action row, three times): the
+// machine's other load moves both rows of a round together, so the median
+// of the rounds' differences is the figure weighed against the target
+// (the Action at most +0.05 ms of CPU per token above the Hook).
 
 // twoClaimsHook is the Hook of the pair: it keeps the scopes and adds the
 // two claims.
@@ -34,54 +37,94 @@ const twoClaimsAction = `exports.onExecuteCredentialsExchange = async (event, ap
 // the equivalent Hook.
 const actionTarget = 50 * time.Microsecond
 
+// actionRounds is how many Hook/Action row pairs the bench runs.
+const actionRounds = 3
+
 type actionsBench struct {
-	srv    *server
-	hookID string
+	srv      *server
+	hookID   string
+	actionID string
+	diffs    []time.Duration // each round's Action minus Hook CPU per token
 }
 
-// hook saves and enables the pair's Hook (the only enabled hook of the
-// point from now on) and checks that it runs.
+// scenarios are the rounds' rows: "hook two claims", "action two claims",
+// then the same with " r2", " r3".
+func (a *actionsBench) scenarios() []scenario {
+	var list []scenario
+	for round := 1; round <= actionRounds; round++ {
+		suffix := ""
+		if round > 1 {
+			suffix = fmt.Sprintf(" r%d", round)
+		}
+		hookRow, actionRow := "hook two claims"+suffix, "action two claims"+suffix
+		list = append(list, scenario{name: hookRow, setup: a.hook},
+			scenario{name: actionRow, setup: a.action, after: func(perToken map[string]time.Duration) {
+				a.compare(perToken, hookRow, actionRow)
+			}})
+	}
+	return list
+}
+
+// hook makes the pair's Hook the point's only enabled hook and unbinds the
+// Action, so the row measures the Hook alone.
 func (a *actionsBench) hook() error {
-	h, err := a.srv.mgmtJSON("POST", "hooks", map[string]any{"name": "bench-two-claims", "script": twoClaimsHook,
-		"triggerId": "credentials-exchange", "enabled": true})
-	if err != nil {
+	if err := a.srv.mgmt("PATCH", "actions/triggers/credentials-exchange/bindings", map[string]any{"bindings": []any{}}); err != nil {
 		return err
 	}
-	a.hookID, _ = h["id"].(string)
+	if a.hookID == "" {
+		h, err := a.srv.mgmtJSON("POST", "hooks", map[string]any{"name": "bench-two-claims", "script": twoClaimsHook,
+			"triggerId": "credentials-exchange", "enabled": true})
+		if err != nil {
+			return err
+		}
+		a.hookID, _ = h["id"].(string)
+	} else if err := a.srv.mgmt("PATCH", "hooks/"+a.hookID, map[string]any{"enabled": true}); err != nil {
+		return err
+	}
 	return a.checkClaims()
 }
 
-// action disables the pair's Hook, then creates, builds, deploys and binds
-// the Action, so the row measures the Action alone.
+// action disables the pair's Hook and binds the Action (created, built and
+// deployed the first time), so the row measures the Action alone.
 func (a *actionsBench) action() error {
 	if a.hookID != "" {
 		if err := a.srv.mgmt("PATCH", "hooks/"+a.hookID, map[string]any{"enabled": false}); err != nil {
 			return err
 		}
 	}
+	if a.actionID == "" {
+		id, err := a.deployAction()
+		if err != nil {
+			return err
+		}
+		a.actionID = id
+	}
+	if err := a.srv.mgmt("PATCH", "actions/triggers/credentials-exchange/bindings", map[string]any{"bindings": []any{
+		map[string]any{"ref": map[string]string{"type": "action_id", "value": a.actionID}, "display_name": "two claims"}}}); err != nil {
+		return err
+	}
+	return a.checkClaims()
+}
+
+// deployAction creates the pair's Action, waits for its build and deploys
+// it.
+func (a *actionsBench) deployAction() (string, error) {
 	act, err := a.srv.mgmtJSON("POST", "actions/actions", map[string]any{"name": "bench-two-claims", "code": twoClaimsAction,
 		"runtime": "node22", "supported_triggers": []map[string]string{{"id": "credentials-exchange", "version": "v2"}}})
 	if err != nil {
-		return err
+		return "", err
 	}
 	id, _ := act["id"].(string)
 	for deadline := time.Now().Add(time.Minute); act["status"] != "built"; {
 		if act["status"] == "failed" || time.Now().After(deadline) {
-			return fmt.Errorf("action build: %v", act["status"])
+			return "", fmt.Errorf("action build: %v", act["status"])
 		}
 		time.Sleep(20 * time.Millisecond)
 		if act, err = a.srv.mgmtJSON("GET", "actions/actions/"+id, nil); err != nil {
-			return err
+			return "", err
 		}
 	}
-	if err := a.srv.mgmt("POST", "actions/actions/"+id+"/deploy", nil); err != nil {
-		return err
-	}
-	if err := a.srv.mgmt("PATCH", "actions/triggers/credentials-exchange/bindings", map[string]any{"bindings": []any{
-		map[string]any{"ref": map[string]string{"type": "action_id", "value": id}, "display_name": "two claims"}}}); err != nil {
-		return err
-	}
-	return a.checkClaims()
+	return id, a.srv.mgmt("POST", "actions/actions/"+id+"/deploy", nil)
 }
 
 // checkClaims makes sure the row measures a token that has both claims.
@@ -97,18 +140,27 @@ func (a *actionsBench) checkClaims() error {
 	return nil
 }
 
-// compareAction prints the Action row's CPU per token against the Hook
-// row's, when both ran.
-func compareAction(perToken map[string]time.Duration, hookRow, actionRow string) {
+// compare prints a round's Action row against its Hook row and, after
+// the last round, the median of the rounds' differences against the
+// target.
+func (a *actionsBench) compare(perToken map[string]time.Duration, hookRow, actionRow string) {
 	h, okH := perToken[hookRow]
-	a, okA := perToken[actionRow]
+	act, okA := perToken[actionRow]
 	if !okH || !okA {
 		return
 	}
+	a.diffs = append(a.diffs, act-h)
+	fmt.Printf("%-22s %-10s Action %+.3f ms CPU/token vs the Hook in this round\n", "  action vs hook", "", ms(act-h))
+	if len(a.diffs) < actionRounds {
+		return
+	}
+	sorted := append([]time.Duration(nil), a.diffs...)
+	sort.Slice(sorted, func(i, j int) bool { return sorted[i] < sorted[j] })
+	median := sorted[len(sorted)/2]
 	verdict := "met"
-	if a-h > actionTarget {
+	if median > actionTarget {
 		verdict = "NOT met"
 	}
-	fmt.Printf("%-22s %-10s Action %+.3f ms CPU/token vs the Hook (target at most +%.3f ms: %s)\n", "  action vs hook", "",
-		ms(a-h), ms(actionTarget), verdict)
+	fmt.Printf("%-22s %-10s median of %d rounds %+.3f ms CPU/token (target at most +%.3f ms: %s)\n", "  action vs hook", "",
+		len(sorted), ms(median), ms(actionTarget), verdict)
 }
