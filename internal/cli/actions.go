@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -326,7 +327,7 @@ trigger's enabled hook, in binding order. NAME is an Action's name or id.`,
 // create
 
 func newActionsCreateCommand() *cobra.Command {
-	var trigger, runtime string
+	var trigger, runtime, nameFlag string
 	var deploy bool
 	var timeout time.Duration
 	cmd := withClient(&cobra.Command{
@@ -335,7 +336,9 @@ func newActionsCreateCommand() *cobra.Command {
 		Long: `Create an Action named NAME for TRIGGER (` + triggerNames() + `) from FILE
 (or stdin with "-"). The Action is a draft: "tokenhook actions deploy" makes
 a version of it, and "tokenhook actions bind" puts it on its trigger. With
---deploy the command waits for the build and deploys it at once.
+--deploy the command waits for the build and deploys it at once. As with
+"tokenhook create", the name may also be given with -n, or left out to
+take FILE's base name.
 
 npm dependencies come from the "dependencies" of a package.json next to
 FILE, if there is one, and from --dependency name@version; the server
@@ -344,13 +347,23 @@ building to built, or failed).`,
 		Example: `  tokenhook actions create add-plan -t credentials-exchange plan.js
   tokenhook actions create login-claims -t post-login login.js --secret API_KEY=abc --dependency lodash@4.17.21
   cat plan.js | tokenhook actions create add-plan -t credentials-exchange - --deploy`,
-		Args: exactArgs(2),
+		Args: rangeArgs(1, 2),
 	}, func(cmd *cobra.Command, args []string, c *apiClient, p *printer) error {
 		if err := requireFlags(cmd, "trigger"); err != nil {
 			return err
 		}
 		ctx := cmd.Context()
-		name, file := args[0], args[1]
+		name, file := nameFlag, args[len(args)-1]
+		switch {
+		case len(args) == 2 && nameFlag != "" && nameFlag != args[0]:
+			return usageErr(fmt.Errorf("two names: %q and -n %q\n\n%s", args[0], nameFlag, cmd.UsageString()))
+		case len(args) == 2:
+			name = args[0]
+		case name == "" && file == "-":
+			return usageErr(fmt.Errorf("NAME is required when the code comes from stdin\n\n%s", cmd.UsageString()))
+		case name == "":
+			name = strings.TrimSuffix(filepath.Base(file), filepath.Ext(file))
+		}
 		version, err := triggerVersion(ctx, c, trigger)
 		if err != nil {
 			return err
@@ -405,6 +418,7 @@ building to built, or failed).`,
 			a.Name, trigger, a.Status, shellQuote(c.name), shellQuote(a.Name), shellQuote(c.name), trigger, shellQuote(a.Name))
 	})
 	cmd.Flags().StringVarP(&trigger, "trigger", "t", "", "trigger: "+triggerNames())
+	cmd.Flags().StringVarP(&nameFlag, "name", "n", "", "the Action's name, instead of the NAME argument (default: FILE's base name)")
 	cmd.Flags().StringVar(&runtime, "runtime", "", "Auth0 runtime name: "+strings.Join(actions.Runtimes, " or ")+" (default "+actions.DefaultRuntime+")")
 	cmd.Flags().StringArray("dependency", nil, "npm dependency name@version (repeatable; adds to a package.json next to FILE)")
 	cmd.Flags().BoolVar(&deploy, "deploy", false, "wait for the build and deploy the Action")
@@ -956,18 +970,26 @@ func readPayload(cmd *cobra.Command, file string) (json.RawMessage, error) {
 
 func newActionsBindCommand() *cobra.Command {
 	var clear bool
+	var triggerFlag string
 	cmd := withClient(&cobra.Command{
 		Use:   "bind TRIGGER NAME... | bind TRIGGER --clear",
 		Short: "Set a trigger's Actions, in execution order",
 		Long: `Replace TRIGGER's bindings with the named Actions, in the order given: that
 order is the order they run in, after the trigger's enabled hook. Each must
-be deployed. --clear removes every binding of the trigger.`,
+be deployed. --clear removes every binding of the trigger. The trigger may
+also be given with -t, the arguments then being the Actions alone.`,
 		Example: `  tokenhook actions bind credentials-exchange add-plan add-region
   tokenhook actions bind post-login --clear`,
-		Args: minArgs(1),
+		Args: cobra.ArbitraryArgs,
 	}, func(cmd *cobra.Command, args []string, c *apiClient, p *printer) error {
 		ctx := cmd.Context()
-		trigger, names := args[0], args[1:]
+		if triggerFlag == "" && len(args) == 0 {
+			return usageErr(fmt.Errorf("name the trigger\n\n%s", cmd.UsageString()))
+		}
+		trigger, names := triggerFlag, args
+		if trigger == "" {
+			trigger, names = args[0], args[1:]
+		}
 		if len(names) == 0 && !clear {
 			return usageErr(fmt.Errorf("name the Actions to bind, in order, or give --clear to unbind them all\n\n%s", cmd.UsageString()))
 		}
@@ -1011,6 +1033,7 @@ be deployed. --clear removes every binding of the trigger.`,
 		return done(p, "%s runs, in order: %s.", trigger, strings.Join(shown, ", "))
 	})
 	cmd.Flags().BoolVar(&clear, "clear", false, "unbind every Action from the trigger")
+	cmd.Flags().StringVarP(&triggerFlag, "trigger", "t", "", "the trigger, instead of the first argument")
 	cmd.ValidArgsFunction = func(_ *cobra.Command, args []string, _ string) ([]string, cobra.ShellCompDirective) {
 		if len(args) == 0 {
 			return completeTriggers(nil, nil, "")

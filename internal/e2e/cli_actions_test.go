@@ -201,7 +201,7 @@ func TestCLIActions(t *testing.T) {
 	if tok := token(); tok["https://example.com/last"] != "add-region" || tok["https://example.com/region"] != "eu" {
 		t.Fatalf("order add-plan, add-region: %v", tok)
 	}
-	c.ok("actions", "bind", "credentials-exchange", "add-region", "add-plan")
+	c.ok("actions", "bind", "-t", "credentials-exchange", "add-region", "add-plan")
 	if tok := token(); tok["https://example.com/last"] != "add-plan" {
 		t.Fatalf("order add-region, add-plan: %v", tok)
 	}
@@ -228,6 +228,13 @@ func TestCLIActions(t *testing.T) {
 	if r.code != 1 || !strings.Contains(r.stdout, "invalid_scope") || !strings.Contains(r.stderr, "not today") {
 		t.Fatalf("test of a deny: %s", r)
 	}
+
+	// create also takes hooks create's forms: -n NAME, or FILE's base name.
+	c.ok("actions", "create", "-t", "credentials-exchange", "-n", "by-flag", v1)
+	c.ok("actions", "create", "-t", "credentials-exchange", writeFile(t, dir, "by-file.js", cliActionV1))
+	c.jsonOf(&one, "actions", "get", "by-file")
+	c.ok("actions", "rm", "by-flag")
+	c.ok("actions", "rm", "by-file")
 
 	// rm: a bound Action needs --force, which unbinds it.
 	c.fails(6, "--force", "actions", "rm", "add-region")
