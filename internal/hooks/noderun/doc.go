@@ -75,8 +75,13 @@
 // every worker's resident set (limit + Node's own ~64 MiB baseline);
 // either kills the worker. Deadline: the runner answers its own timeout;
 // when its event loop is blocked the parent kills the process 500 ms later.
-// A killed or crashed worker answers its executions with sandbox.ErrTimeout,
-// ErrMemory or ErrCrashed and is replaced on next use. Console output is
+// A killed or crashed worker answers the execution that caused it with
+// sandbox.ErrTimeout, ErrMemory or ErrCrashed and is replaced on next use.
+// The cause is the execution it was killed for (deadline, cancel) or the
+// only one alive on it; when several were, Node cannot say which filled
+// or crashed the process, so each unanswered one runs once more alone on a
+// fresh worker used once (at most four such at once, within its original
+// deadline): the culprit's new process dies again and it fails alone. Console output is
 // capped per execution (1000 lines / 256 KiB) and TCP connections per
 // worker (Options.MaxSockets).
 //

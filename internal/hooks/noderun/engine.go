@@ -66,6 +66,11 @@ const (
 	maxLogBytes = 256 << 10
 
 	watchInterval = 50 * time.Millisecond
+
+	// rerunWorkers bounds the fresh workers running, at once, executions
+	// whose worker died under them (Engine.runAlone); the others wait,
+	// their deadline running.
+	rerunWorkers = 4
 )
 
 // Engine runs hooks on Node.js worker processes. It implements
@@ -83,8 +88,9 @@ type Engine struct {
 	all    map[*worker]struct{}
 	closed bool
 
-	nextID atomic.Uint64
-	stop   chan struct{}
+	nextID     atomic.Uint64
+	rerunSlots chan struct{} // a slot per fresh worker re-running an execution
+	stop       chan struct{}
 	// testDone, when set (tests only, before any Run), is called when the
 	// runner reports an execution's end.
 	testDone func()
@@ -124,7 +130,7 @@ func New(opts Options) (*Engine, error) {
 	e := &Engine{
 		opts: opts, node: node, dir: dir, runner: filepath.Join(dir, "runner.js"), egressSpec: opts.Egress.Spec(),
 		warm: make(map[string]*worker), all: make(map[*worker]struct{}),
-		stop: make(chan struct{}), done: make(chan struct{}),
+		stop: make(chan struct{}), done: make(chan struct{}), rerunSlots: make(chan struct{}, rerunWorkers),
 	}
 	if err := e.ensureRunner(); err != nil {
 		_ = os.RemoveAll(dir)
@@ -200,10 +206,67 @@ func (e *Engine) Run(ctx context.Context, inv sandbox.Invocation, onLog func(san
 			}
 			return sandbox.Outcome{}, sandbox.ErrCrashed
 		}
-		out, err := w.run(ctx, c, inv, deadline.Sub(now))
-		out.QueueTime = now.Sub(queued)
-		return out, err
+		r := w.run(ctx, c, inv, deadline.Sub(now))
+		r.out.QueueTime = now.Sub(queued)
+		if r.rerun && ctx.Err() == nil {
+			// Its worker died of another execution in flight there, as
+			// far as can be told: once more, alone.
+			again := e.runAlone(ctx, inv, deadline, onLog)
+			again.out.QueueTime += r.out.QueueTime
+			if again.rerun { // cannot happen alone; never a third time
+				again.err = sandbox.ErrCrashed
+			}
+			r = again
+		}
+		return r.out, r.err
 	}
+}
+
+// runAlone runs inv once more on a fresh worker of its own, used once, for
+// an execution whose worker died while it was in flight with others: if it
+// was the cause, its new process dies again and it fails, taking no one
+// with it; if not, it answers. Its original deadline still runs (the fresh
+// worker's start included), and at most rerunWorkers such workers run at
+// once: a hook that kills its worker on every token gets each of them
+// killed once more, not a crowd of processes growing to its memory limit.
+func (e *Engine) runAlone(ctx context.Context, inv sandbox.Invocation, deadline time.Time, onLog func(sandbox.LogLine)) callResult {
+	queued := time.Now()
+	ctx, cancel := context.WithDeadline(ctx, deadline)
+	defer cancel()
+	fail := func(err error) callResult {
+		if errors.Is(err, context.DeadlineExceeded) {
+			err = sandbox.ErrTimeout
+		}
+		return callResult{out: sandbox.Outcome{QueueTime: time.Since(queued)}, err: err}
+	}
+	select {
+	case e.rerunSlots <- struct{}{}:
+	case <-ctx.Done():
+		return fail(ctx.Err())
+	}
+	defer func() { <-e.rerunSlots }()
+	inv.Isolated = true
+	w, err := e.workerFor(ctx, inv)
+	if err != nil {
+		return fail(err)
+	}
+	now := time.Now()
+	c := &call{
+		id: e.nextID.Add(1), start: now, deadline: deadline,
+		onLog: onLog, storage: inv.Storage, result: make(chan callResult, 1),
+	}
+	if deadline.Sub(now) <= 0 || w.acquire(ctx, deadline) != nil {
+		w.kill(nil, nil)
+		return fail(sandbox.ErrTimeout)
+	}
+	if !w.register(c) {
+		w.release()
+		w.kill(nil, nil)
+		return fail(sandbox.ErrCrashed)
+	}
+	r := w.run(ctx, c, inv, deadline.Sub(now))
+	r.out.QueueTime = now.Sub(queued)
+	return r
 }
 
 // Prepare starts the warm worker of inv's hook version, if it is not
@@ -349,8 +412,10 @@ func (e *Engine) watchdog() {
 				continue
 			}
 			if rss := sandbox.ResidentPages(pid) * page; rss > limit {
+				// Which of its executions filled it is not known here;
+				// die has the innocent ones run again alone.
 				w.memKilled.Store(true)
-				w.kill(w.oldestUnanswered(), sandbox.ErrMemory)
+				w.kill(nil, nil)
 			}
 		}
 		if n%20 == 0 {

@@ -72,6 +72,10 @@ type call struct {
 type callResult struct {
 	out sandbox.Outcome
 	err error
+	// rerun: the worker died while this execution was in flight and it is
+	// not known to be the cause (another execution's memory bomb, say); it
+	// should run once more alone before it fails with err.
+	rerun bool
 }
 
 // runnerConfig is the config frame: everything the runner needs to serve
@@ -291,7 +295,7 @@ func (w *worker) sendRun(frame []byte) error {
 }
 
 // run sends c and waits for its answer.
-func (w *worker) run(ctx context.Context, c *call, inv sandbox.Invocation, timeout time.Duration) (sandbox.Outcome, error) {
+func (w *worker) run(ctx context.Context, c *call, inv sandbox.Invocation, timeout time.Duration) callResult {
 	env := []byte("{}")
 	if len(inv.Env) > 0 {
 		env, _ = json.Marshal(inv.Env)
@@ -327,7 +331,7 @@ func (w *worker) run(ctx context.Context, c *call, inv sandbox.Invocation, timeo
 			r = <-c.result
 		}
 		if r.err != nil || ctx.Err() != nil {
-			r.err = ctx.Err()
+			r.err, r.rerun = ctx.Err(), false
 		}
 	}
 	if errors.Is(r.err, errCanceled) {
@@ -336,13 +340,14 @@ func (w *worker) run(ctx context.Context, c *call, inv sandbox.Invocation, timeo
 			r.err = ctx.Err()
 		}
 	}
-	return r.out, r.err
+	return r
 }
 
 var errCanceled = errors.New("noderun: execution canceled")
 
 // kill ends the process. blame (may be nil) is the execution that caused
-// it and err what it fails with; the others in flight fail with ErrCrashed.
+// it and err what it fails with; the others in flight run once more alone
+// (die).
 func (w *worker) kill(blame *call, err error) {
 	w.mu.Lock()
 	if blame != nil && w.blameErr == nil && !w.dead {
@@ -352,18 +357,6 @@ func (w *worker) kill(blame *call, err error) {
 	if w.cmd != nil && w.cmd.Process != nil {
 		_ = w.cmd.Process.Kill()
 	}
-}
-
-func (w *worker) oldestUnanswered() *call {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	var o *call
-	for _, c := range w.calls {
-		if !c.answered && (o == nil || c.start.Before(o.start)) {
-			o = c
-		}
-	}
-	return o
 }
 
 func (w *worker) readLoop(r *bufio.Reader, f *os.File) {
@@ -460,7 +453,13 @@ func (w *worker) readLoop(r *bufio.Reader, f *os.File) {
 }
 
 // die runs once the runner's output ends: it reaps the process and answers
-// every execution still waiting.
+// every execution still waiting. The one that caused the death fails: the
+// execution the parent killed it for (its deadline passed, it was
+// canceled), or else the only execution alive on the worker. Node cannot
+// say which of several executions sharing a process filled its memory or
+// crashed it, so when several were alive none is blamed: each unanswered
+// one runs once more alone (Engine.Run), where the culprit kills only its
+// own process.
 func (w *worker) die() {
 	if w.cmd != nil && w.cmd.Process != nil {
 		_ = w.cmd.Process.Kill()
@@ -487,8 +486,11 @@ func (w *worker) die() {
 		} else {
 			blameErr = fmt.Errorf("%w: %s", sandbox.ErrCrashed, crashSummary(tail, waitErr))
 		}
-		for _, c := range calls {
-			if !c.answered && (blamed == nil || c.start.Before(blamed.start)) {
+		if len(calls) == 1 {
+			// Alone on the worker (answered calls whose work goes on
+			// count too): the cause, unless it was module-level code,
+			// which is the same hook's anyway.
+			for _, c := range calls {
 				blamed = c
 			}
 		}
@@ -501,11 +503,14 @@ func (w *worker) die() {
 			continue
 		}
 		w.release()
-		err := error(sandbox.ErrCrashed)
-		if c == blamed {
-			err = blameErr
+		r := callResult{out: sandbox.Outcome{Logs: c.logs, Duration: time.Since(c.start)}, err: blameErr}
+		if c != blamed {
+			r.rerun = true
+			if blamed != nil {
+				r.err = sandbox.ErrCrashed
+			}
 		}
-		c.result <- callResult{out: sandbox.Outcome{Logs: c.logs, Duration: time.Since(c.start)}, err: err}
+		c.result <- r
 	}
 }
 
