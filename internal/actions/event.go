@@ -177,6 +177,9 @@ type statsJSON struct {
 }
 
 type plTransactionJSON struct {
+	// Locale is the language the login runs in: the request's
+	// Accept-Language, else "en".
+	Locale          string         `json:"locale"`
 	Protocol        string         `json:"protocol"`
 	RequestedScopes []string       `json:"requested_scopes"`
 	Metadata        map[string]any `json:"metadata"`
@@ -195,11 +198,14 @@ type userJSON struct {
 	AppMetadata   map[string]any `json:"app_metadata"`
 	UserMetadata  map[string]any `json:"user_metadata"`
 	Identities    []identityJSON `json:"identities"`
-	LoginsCount   int            `json:"logins_count"`
-	LastLogin     string         `json:"last_login,omitempty"`
-	LastIP        string         `json:"last_ip,omitempty"`
-	CreatedAt     string         `json:"created_at"`
-	UpdatedAt     string         `json:"updated_at"`
+	// Multifactor lists enrolled factors: none here (no MFA), but code
+	// reads .length on it.
+	Multifactor []string `json:"multifactor"`
+	LoginsCount int      `json:"logins_count"`
+	LastLogin   string   `json:"last_login,omitempty"`
+	LastIP      string   `json:"last_ip,omitempty"`
+	CreatedAt   string   `json:"created_at"`
+	UpdatedAt   string   `json:"updated_at"`
 }
 
 type identityJSON struct {
@@ -270,7 +276,7 @@ func buildEvent(trigger string, in *Input, st *state, secrets map[string]string)
 		ResourceServer: rs,
 		Stats:          statsJSON{LoginsCount: logins},
 		Tenant:         tenantJSON{ID: in.Tenant},
-		Transaction: plTransactionJSON{Protocol: PasswordProtocol, RequestedScopes: orNoScopes(in.Requested),
+		Transaction: plTransactionJSON{Locale: orDefault(firstLanguage(in.Request.Language), "en"), Protocol: PasswordProtocol, RequestedScopes: orNoScopes(in.Requested),
 			Metadata: orEmpty(st.txMetadata)},
 		User: userJSON{
 			UserID: u.UserID, Email: u.Email, EmailVerified: u.EmailVerified, Name: u.Name,
@@ -280,6 +286,7 @@ func buildEvent(trigger string, in *Input, st *state, secrets map[string]string)
 			UserMetadata: merged(u.UserMetadata, st.userMetadata),
 			Identities: []identityJSON{{Connection: orDefault(u.Connection, storage.DatabaseConnection),
 				UserID: strings.TrimPrefix(u.UserID, "auth0|"), Provider: "auth0"}},
+			Multifactor: []string{},
 			LoginsCount: logins,
 			LastIP:      u.LastIP,
 			CreatedAt:   isoTime(u.CreatedAt),
