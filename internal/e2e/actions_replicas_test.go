@@ -135,3 +135,46 @@ func TestActionsRunaway(t *testing.T) {
 		t.Fatalf("after the runaways: %v", tok)
 	}
 }
+
+// TestActionsNPMOnReplicas: an Action with an npm dependency built and
+// deployed through replica A runs on replica B (its own data directory),
+// which installs the same tree from the stored lockfile in the background
+// instead of failing for good (issue 17: dependencies install as issue
+// 10's do).
+func TestActionsNPMOnReplicas(t *testing.T) {
+	needNodeAndNPM(t)
+	db := postgresURL(t)
+	key := "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+	env := append([]string{"TOKENHOOK_MASTER_KEY=" + key}, npmEnv(t)...)
+	issuer := "https://auth.actions-npm-replicas.example/"
+	args := []string{"--issuer", issuer}
+	a := start(t, options{db: db, env: env, args: args})
+	b := start(t, options{db: db, env: env, args: args})
+	token := tokenAt(t, a, adminID, adminSecret, issuer+"api/v2/")
+	admin := &actionsAdmin{in: a, token: token}
+	id, secret := createM2M(t, a, token, "https://shared.example/")
+	act := admin.createDeployed(t, "with-lodash", "credentials-exchange", `const _ = require('lodash');
+exports.onExecuteCredentialsExchange = async (event, api) => {
+  api.accessToken.setCustomClaim('https://example.com/lodash', _.VERSION);
+};`, map[string]any{"dependencies": []map[string]string{{"name": "lodash", "version": "4.17.21"}}})
+	admin.bind(t, "credentials-exchange", act)
+	lodashOn := func(in *instance) (int, any) {
+		r := (&m2mApp{in: in, id: id, secret: secret, aud: "https://shared.example/"}).token()
+		if r.status != 200 {
+			return r.status, string(r.body)
+		}
+		return 200, claims(t, r.json(t)["access_token"].(string))["https://example.com/lodash"]
+	}
+	if status, v := lodashOn(a); status != 200 || v != "4.17.21" {
+		t.Fatalf("on A: %d %v", status, v)
+	}
+	var before any
+	waitFor(t, 3*time.Minute, "replica B to run the Action with its dependency", func() bool {
+		status, v := lodashOn(b)
+		if status != 200 && before == nil {
+			before = v
+		}
+		return status == 200 && v == "4.17.21"
+	})
+	t.Logf("B before its install finished: %v", before)
+}
