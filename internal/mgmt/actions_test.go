@@ -655,3 +655,50 @@ func TestActionBuildWithDependencies(t *testing.T) {
 }
 
 func nodeAvailableForTests() error { return nodeAvailable() }
+
+// TestActionsNoServerErrors sends bodies of every JSON type, and wrong
+// types inside objects, to every Actions route: each answer is Auth0's
+// error shape or a success, never a 5xx.
+func TestActionsNoServerErrors(t *testing.T) {
+	e := newEnvWith(t, func(d *mgmt.Deps) { d.Actions = actions.NewRunner(d.Hooks.(*hooks.Runner), d.Now) })
+	id := e.createAction("target", nil)["id"].(string)
+	v := e.deployAction(id)["id"].(string)
+	routes := []struct{ method, path string }{
+		{"POST", "/actions/actions"},
+		{"PATCH", "/actions/actions/" + id},
+		{"POST", "/actions/actions/" + id + "/deploy"},
+		{"POST", "/actions/actions/" + id + "/test"},
+		{"POST", "/actions/actions/" + id + "/versions/" + v + "/deploy"},
+		{"PATCH", "/actions/triggers/credentials-exchange/bindings"},
+		{"PATCH", "/actions/triggers/post-login/bindings"},
+	}
+	bodies := []string{`null`, `[]`, `"x"`, `1`, `true`, `{}`, `{"name":null}`, `{"name":1}`,
+		`{"supported_triggers":null}`, `{"supported_triggers":[null]}`, `{"supported_triggers":[{"id":null}]}`,
+		`{"supported_triggers":[{"id":"post-login","version":3}]}`, `{"code":null}`, `{"code":{}}`,
+		`{"dependencies":[null]}`, `{"dependencies":[{"name":"x","version":null}]}`, `{"dependencies":"x"}`,
+		`{"secrets":[null]}`, `{"secrets":[{"name":"A","value":null}]}`, `{"secrets":{"A":"b"}}`,
+		`{"runtime":null}`, `{"modules":{}}`, `{"bindings":null}`, `{"bindings":[null]}`, `{"bindings":[{"ref":null}]}`,
+		`{"bindings":[{"ref":{"type":"action_id","value":null}}]}`, `{"bindings":[{"ref":{"type":null,"value":"x"}}]}`,
+		`{"bindings":[{"ref":{"type":"binding_id","value":"nope"}}]}`, `{"bindings":[{"ref":{"type":"action_name","value":"target"},"display_name":7}]}`,
+		`{"bindings":[{"ref":{"type":"action_name","value":"target"},"secrets":[{"name":"A","value":"b"}]}]}`,
+		`{"payload":null}`, `{"payload":{"client":1,"accessToken":"x","secrets":[]}}`, `{"update_draft":null}`, `{"update_draft":1}`,
+	}
+	for _, rt := range routes {
+		for _, b := range bodies {
+			r := e.req(rt.method, rt.path, all, b)
+			if r.status >= 500 {
+				t.Errorf("%s %s %s: %d %s", rt.method, rt.path, b, r.status, r.body)
+			}
+			if r.status >= 400 {
+				expect(t, r, r.status, r.json(t)["errorCode"].(string), "")
+			}
+		}
+	}
+	for _, path := range []string{"/actions/actions?page=-1", "/actions/actions?actionName=%00", "/actions/actions/%ff",
+		"/actions/actions/" + id + "/versions?per_page=x", "/actions/executions/%20", "/actions/triggers/%00/bindings",
+		"/actions/triggers/credentials-exchange/bindings?page=99999999999"} {
+		if r := e.req("GET", path, all, nil); r.status >= 500 || r.status < 400 {
+			t.Errorf("GET %s: %d %s", path, r.status, r.body)
+		}
+	}
+}
