@@ -1059,7 +1059,7 @@ func (c *converter) assignment(i int, name, target string) error {
 	}
 	if isLiteral && literal == "scope" && target == targetAccess {
 		if !c.isScopeArg(value) {
-			return c.refuse(i, last, "replaces the token's scopes (a scope change); an Action can only add to or remove from the granted scopes, so convert this by hand (api.transaction.* or api.accessToken.addScope/removeScope)")
+			return c.refuse(i, last, "replaces the token's scopes (a scope reset or replacement); an Action can only add to or remove from the granted scopes, so convert this by hand (api.transaction.* or api.accessToken.addScope/removeScope)")
 		}
 		if b, ok := c.declBlock[name]; (!ok || c.block[i] != b || c.needsBlock(i)) && c.point == hooks.CredentialsExchange {
 			return c.refuse(i, last, "keeps the granted scopes only on some paths; elsewhere the Hook resets them, which the converter does not translate")
@@ -1210,7 +1210,7 @@ func (c *converter) literalClaims(open int, target string, inCallback bool) ([]l
 			}
 		case isLiteral && literal == "scope" && target == targetAccess:
 			if !c.isScopeArg(value) {
-				return nil, c.refuse(from, to, "replaces the token's scopes (a scope change); an Action can only add to or remove from the granted scopes, so convert this by hand (api.transaction.* or api.accessToken.addScope/removeScope)")
+				return nil, c.refuse(from, to, "replaces the token's scopes (a scope reset or replacement); an Action can only add to or remove from the granted scopes, so convert this by hand (api.transaction.* or api.accessToken.addScope/removeScope)")
 			}
 			keepsScope = true
 			c.handled[value[0]] = true

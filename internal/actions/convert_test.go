@@ -252,7 +252,7 @@ func TestConvertRefuses(t *testing.T) {
   var access_token = {};
   access_token.scope = ['read:all'];
   cb(null, access_token);
-};`, 3, "access_token.scope = ['read:all']: replaces the token's scopes (a scope change)"},
+};`, 3, "access_token.scope = ['read:all']: replaces the token's scopes (a scope reset or replacement)"},
 		{"scope push", hooks.CredentialsExchange, `module.exports = function (client, scope, audience, context, cb) {
   var access_token = {};
   scope.push('extra');

@@ -349,7 +349,7 @@ func TestCLIHooksConvert(t *testing.T) {
 };
 `
 	c.fails(1, "line 2", "hooks", "convert", writeFile(t, dir, "reset.js", reset))
-	c.fails(1, "a scope change", "hooks", "convert", writeFile(t, dir, "reset2.js", reset))
+	c.fails(1, "a scope reset or replacement", "hooks", "convert", writeFile(t, dir, "reset2.js", reset))
 	c.fails(5, "no hook named", "hooks", "convert", "nope")
 	c.fails(1, "pre-user-registration hook has no Action trigger", "hooks", "convert", "-t", "pre-user-registration",
 		writeFile(t, dir, "pur.js", "module.exports = function (user, context, cb) { cb(); };\n"))
