@@ -137,12 +137,21 @@ func (a *API) updateActionBindings(w http.ResponseWriter, r *http.Request, _ tok
 	if _, err := parseQuery(r, noParams); err != nil {
 		return err
 	}
-	t, err := bindingTrigger(r)
-	if err != nil {
-		return err
-	}
 	var in bindingsIn
 	if err := decodeBody(w, r, &in); err != nil {
+		return err
+	}
+	if id := r.PathValue("triggerId"); slices.Contains(auth0ActionTriggers, id) && in.Bindings != nil && len(*in.Bindings) == 0 {
+		if _, ok := actions.LookupTrigger(id); !ok {
+			// Emptying an Auth0 trigger this server does not run is what
+			// it already is: a deploy-cli triggers.json whose Actions of
+			// other triggers were removed keeps such a trigger as [].
+			writeJSON(w, http.StatusOK, map[string]any{"bindings": []any{}})
+			return nil
+		}
+	}
+	t, err := bindingTrigger(r)
+	if err != nil {
 		return err
 	}
 	if in.Bindings == nil {

@@ -111,3 +111,21 @@ func TestActionModulesInAnImport(t *testing.T) {
 		}
 	}
 }
+
+// TestEmptyBindingsOfATriggerNotRunHere: a deploy-cli triggers.json from
+// Auth0 whose Actions of other triggers were removed keeps those triggers
+// as empty lists; emptying them is accepted (they are empty here), binding
+// anything to them is not.
+func TestEmptyBindingsOfATriggerNotRunHere(t *testing.T) {
+	e := newEnv(t)
+	r := e.req("PATCH", "/actions/triggers/post-user-registration/bindings", "update:actions", map[string]any{"bindings": []any{}})
+	expect(t, r, 200, "", "")
+	if string(r.body) != `{"bindings":[]}` {
+		t.Fatalf("emptied: %s", r.body)
+	}
+	id := e.createAction("ce", nil)["id"].(string)
+	e.deployAction(id)
+	r = e.req("PATCH", "/actions/triggers/post-user-registration/bindings", "update:actions", map[string]any{"bindings": []any{
+		map[string]any{"ref": map[string]any{"type": "action_id", "value": id}}}})
+	expect(t, r, 400, "invalid_uri", "")
+}
