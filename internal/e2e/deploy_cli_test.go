@@ -16,9 +16,10 @@ import (
 
 // Auth0's deploy-cli (a0deploy 8.x, unmodified, installed by `npm ci` from
 // testdata/deploy-cli's pinned lock file) against the real binary over
-// HTTPS: a default export of a seeded tenant, its import into a fresh
-// server, a second export that matches the first; and an import holding a
-// rule, which must stop with an error naming rules (issue 15).
+// HTTPS: a default export of a seeded tenant (with hooks and Actions,
+// deploy_cli_auth0_actions_test.go), its import into a fresh server, a second
+// export that matches the first; and an import holding a rule, which must
+// stop with an error naming rules (issue 15).
 
 // deployCLI locates the installed deploy-cli, or fails saying how to
 // install it.
@@ -47,11 +48,22 @@ func deployCLI(t *testing.T) (node, script string) {
 // succeeded.
 func a0deploy(t *testing.T, in *instance, ca string, args ...string) (string, bool) {
 	t.Helper()
+	return a0deployWith(t, in, ca, nil, args...)
+}
+
+// a0deployWith is a0deploy with more settings in deploy-cli's config file
+// (AUTH0_KEYWORD_REPLACE_MAPPINGS, AUTH0_ALLOW_DELETE...).
+func a0deployWith(t *testing.T, in *instance, ca string, config map[string]any, args ...string) (string, bool) {
+	t.Helper()
 	node, script := deployCLI(t)
 	cfg := filepath.Join(t.TempDir(), "config.json")
-	b, _ := json.Marshal(map[string]string{
+	settings := map[string]any{
 		"AUTH0_DOMAIN": in.addr, "AUTH0_CLIENT_ID": adminID, "AUTH0_CLIENT_SECRET": adminSecret,
-	})
+	}
+	for k, v := range config {
+		settings[k] = v
+	}
+	b, _ := json.Marshal(settings)
 	if err := os.WriteFile(cfg, b, 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -132,9 +144,11 @@ func readExport(t *testing.T, dir string) map[string]any {
 
 func TestDeployCLIRoundTrip(t *testing.T) {
 	deployCLI(t)
+	t.Parallel()
 	cert := selfSignedCert(t)
-	src := start(t, options{tls: cert})
+	src := start(t, options{tls: cert, env: npmEnv(t)})
 	seedTenant(t, src)
+	seedActions(t, src)
 
 	dir1 := filepath.Join(t.TempDir(), "export1")
 	if out, ok := a0deploy(t, src, cert.cert, "export", "-f", "directory", "-o", dir1); !ok {
@@ -151,8 +165,9 @@ func TestDeployCLIRoundTrip(t *testing.T) {
 			t.Fatalf("the export lacks %s: %v", f, keys(exp1))
 		}
 	}
+	checkActionsExport(t, exp1)
 
-	dst := start(t, options{tls: cert})
+	dst := start(t, options{tls: cert, env: npmEnv(t), args: fastBcrypt})
 	out, ok := a0deploy(t, dst, cert.cert, "import", "-i", dir1)
 	if !ok || !strings.Contains(out, "Import Successful") {
 		t.Fatalf("a0deploy import of the export failed:\n%s", out)
@@ -168,6 +183,7 @@ func TestDeployCLIRoundTrip(t *testing.T) {
 		t.Fatalf("unset secrets after import: %d %s", r.status, r.body)
 	}
 	waitForLog(t, dst, "type:w", "API_KEY")
+	checkImportedActions(t, dst)
 
 	dir2 := filepath.Join(t.TempDir(), "export2")
 	if out, ok := a0deploy(t, dst, cert.cert, "export", "-f", "directory", "-o", dir2); !ok {
@@ -184,6 +200,7 @@ func TestDeployCLIRoundTrip(t *testing.T) {
 		}
 		t.FailNow()
 	}
+	checkImportedActionsRun(t, dst)
 
 	// A rule in the directory: a clear error naming rules, nothing silent.
 	rules := filepath.Join(dir1, "rules")
