@@ -1189,9 +1189,15 @@ Action's id and the token request's id.`,
 		Args:    rangeArgs(0, 1),
 	}
 	addProfileFlag(cmd)
-	cmd.Flags().BoolVarP(&raw, "raw", "r", false, "print each line as raw JSON")
+	addOutputFlag(cmd)
+	cmd.Flags().BoolVarP(&raw, "raw", "r", false, "print each line as raw JSON (as -o json does)")
 	cmd.Flags().BoolVarP(&verbose, "verbose", "v", false, "show the level, Action id and request id")
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
+		pr, err := newPrinter(cmd)
+		if err != nil {
+			return err
+		}
+		raw = raw || pr.json
 		c, err := clientFor(profileName(cmd))
 		if err != nil {
 			return err

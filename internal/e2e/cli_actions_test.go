@@ -401,7 +401,7 @@ func TestCLIActionsLogs(t *testing.T) {
 		"--secret", "SUFFIX=one", "--deploy")
 	c.ok("actions", "bind", "credentials-exchange", "add-plan")
 
-	cmd := exec.Command(binary, "actions", "logs", "add-plan", "-r")
+	cmd := exec.Command(binary, "actions", "logs", "add-plan", "-o", "json")
 	cmd.Env = c.env
 	stdout, _ := cmd.StdoutPipe()
 	stderr, _ := cmd.StderrPipe()
