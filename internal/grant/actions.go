@@ -46,7 +46,9 @@ func (e *Endpoint) runActions(req *request, changes hooks.Changes) (hooks.Change
 		Now: req.now,
 	}
 	if req.grant.user {
-		in.User = &req.user
+		// A copy: a pointer into req would move every request to the heap.
+		user := req.user
+		in.User = &user
 	}
 	res := e.Actions.Run(req.ctx, trigger, bound, &in, changes, req.scopes)
 	ev := &req.event
@@ -91,10 +93,12 @@ func (e *Endpoint) saveMetadata(req *request) *oauth.Error {
 	if len(req.appMetadata) == 0 && len(req.userMetadata) == 0 {
 		return nil
 	}
+	// The closure captures copies, not req (see runActions).
+	app, user, now := req.appMetadata, req.userMetadata, req.now
 	_, err := e.Users.UpdateUser(req.ctx, req.snap.Tenant, req.user.UserID, func(u storage.User) (storage.User, error) {
-		u.AppMetadata = setProperties(u.AppMetadata, req.appMetadata)
-		u.UserMetadata = setProperties(u.UserMetadata, req.userMetadata)
-		u.UpdatedAt = req.now
+		u.AppMetadata = setProperties(u.AppMetadata, app)
+		u.UserMetadata = setProperties(u.UserMetadata, user)
+		u.UpdatedAt = now
 		return u, nil
 	})
 	if err != nil {
