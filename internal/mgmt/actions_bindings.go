@@ -27,6 +27,12 @@ type triggerJSON struct {
 	DefaultRuntime     string              `json:"default_runtime"`
 	BindingPolicy      string              `json:"binding_policy"`
 	CompatibleTriggers []actionTriggerJSON `json:"compatible_triggers"`
+	// Beyond Auth0's fields: what the dashboard and the CLI show and start
+	// from, served from the trigger table so neither keeps a copy.
+	Label        string          `json:"label"`
+	RunsOn       string          `json:"runs_on"`
+	StarterCode  string          `json:"starter_code"`
+	DefaultEvent json.RawMessage `json:"default_event"`
 }
 
 func (a *API) listActionTriggers(w http.ResponseWriter, r *http.Request, _ token.Claims) error {
@@ -38,6 +44,7 @@ func (a *API) listActionTriggers(w http.ResponseWriter, r *http.Request, _ token
 		out = append(out, triggerJSON{
 			ID: t.ID, Version: t.Version, Status: "CURRENT", Runtimes: append([]string(nil), actions.Runtimes...),
 			DefaultRuntime: actions.DefaultRuntime, BindingPolicy: "trigger-bound", CompatibleTriggers: []actionTriggerJSON{},
+			Label: t.Label, RunsOn: t.RunsOn, StarterCode: t.StarterCode, DefaultEvent: actions.DefaultEvent(t.ID),
 		})
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"triggers": out})

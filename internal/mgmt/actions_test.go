@@ -390,6 +390,12 @@ func TestActionBindings(t *testing.T) {
 		if x["status"] != "CURRENT" || x["default_runtime"] != "node22" || x["binding_policy"] != "trigger-bound" || len(x["runtimes"].([]any)) != 2 {
 			t.Errorf("trigger %v", x)
 		}
+		// The trigger table's own extensions, which the dashboard and
+		// the CLI start from.
+		ev, _ := x["default_event"].(map[string]any)
+		if x["label"] == "" || !strings.Contains(x["starter_code"].(string), "exports.onExecute") || ev["client"] == nil {
+			t.Errorf("trigger %v lacks its label, starter code or default event", x["id"])
+		}
 	}
 	if len(ids) != 2 || ids["credentials-exchange"] != "v2" || ids["post-login"] != "v3" {
 		t.Fatalf("triggers %s", r.body)

@@ -300,6 +300,11 @@ export interface ActionTriggerInfo {
   runtimes?: string[];
   default_runtime?: string;
   binding_policy?: string;
+  // tokenhook's trigger table beyond Auth0's fields.
+  label?: string;
+  runs_on?: string;
+  starter_code?: string;
+  default_event?: Record<string, unknown>;
 }
 export interface ActionBinding {
   id: string;
@@ -328,11 +333,21 @@ export async function listActions(): Promise<Action[]> {
 }
 
 let actionTriggers: Promise<ActionTriggerInfo[]> | null = null;
+let loadedTriggers: ActionTriggerInfo[] = [];
+
+// loadedActionTriggers is the trigger table once listActionTriggers has
+// read it (empty before).
+export function loadedActionTriggers(): ActionTriggerInfo[] {
+  return loadedTriggers;
+}
 
 // listActionTriggers fetches the server's trigger table once per page load.
 export function listActionTriggers(): Promise<ActionTriggerInfo[]> {
   if (!actionTriggers) {
-    actionTriggers = api.get<{ triggers: ActionTriggerInfo[] }>("/actions/triggers").then((r) => r.triggers);
+    actionTriggers = api.get<{ triggers: ActionTriggerInfo[] }>("/actions/triggers").then((r) => {
+      loadedTriggers = r.triggers;
+      return r.triggers;
+    });
     actionTriggers.catch(() => { actionTriggers = null; });
   }
   return actionTriggers;

@@ -1,7 +1,7 @@
 import { useEffect, useRef, useState } from "preact/hooks";
 import type { EditorView } from "@codemirror/view";
 import {
-  api, ApiError, buildError, listBindings,
+  api, ApiError, buildError, listActionTriggers, listBindings,
   type Action, type ActionDependency, type ActionStatus, type ActionVersion, type HookLogLine,
 } from "../api";
 import { actionRoots } from "../actionTypes";
@@ -32,6 +32,8 @@ export function StatusBadge({ status, id }: { status: ActionStatus; id?: string 
 // diff against the draft and a rollback.
 export function ActionEditor({ id }: { id: string }) {
   const loaded = useAsync(() => api.get<Action>(`/actions/actions/${id}`), [id]);
+  // Labels and the test panel's default event come from the trigger table.
+  useAsync(listActionTriggers);
   const [act, setAct] = useState<Action | null>(null);
   const [code, setCode] = useState("");
   const [saved, setSaved] = useState("");

@@ -3,7 +3,7 @@ import {
   api, hookPoints, listActions, listActionTriggers, listBindings, listHooks,
   type Action, type ActionBinding,
 } from "../api";
-import { triggerLabel, TRIGGER_UI } from "../actionTriggers";
+import { triggerLabel, triggerRunsOn } from "../actionTriggers";
 import { setDirty } from "../dirty";
 import { Empty, ErrorBanner, useAction, useAsync } from "../ui";
 
@@ -108,7 +108,7 @@ export function ActionFlow({ trigger }: { trigger: string }) {
             <span id="flow-title">{triggerLabel(trigger)}</span> <span class="muted small-text">{trigger} {t?.version}</span>
             {dirty && <span class="unsaved" id="flow-unsaved" title="Unsaved changes" aria-label="Unsaved changes">●</span>}
           </h1>
-          <span class="muted">Runs inside {TRIGGER_UI[trigger]?.runsOn ?? "token requests"}, in this order.</span>
+          <span class="muted">Runs inside {triggerRunsOn(trigger) || "token requests"}, in this order.</span>
         </div>
         <div class="head-actions">
           <span class="status" role="status">{action.busy}</span>

@@ -3,7 +3,7 @@ import {
   api, listActions, listActionTriggers, listBindings, ACTION_NAME_MAX,
   type Action, type ActionBinding, type ActionTriggerInfo,
 } from "../api";
-import { starterCode, triggerLabel, TRIGGER_UI } from "../actionTriggers";
+import { starterCode, triggerLabel, triggerRunsOn } from "../actionTriggers";
 import { Empty, ErrorBanner, Modal, useAction, useAsync } from "../ui";
 import { StatusBadge } from "./ActionEditor";
 
@@ -58,7 +58,7 @@ export function ActionsPage() {
             <li class="row" data-flow={t.id}>
               <a class="grow" href={`#/flows/${t.id}`}><b>{triggerLabel(t.id)}</b></a>
               <span class="muted small-text">{t.id} {t.version}</span>
-              <span class="muted">{TRIGGER_UI[t.id]?.runsOn ?? ""}</span>
+              <span class="muted">{triggerRunsOn(t.id)}</span>
               <span class="badge" data-bound-count={t.id}>{(bindings.data?.[t.id] ?? []).length} bound</span>
               <a class="button small" href={`#/flows/${t.id}`} aria-label={`Edit the ${triggerLabel(t.id)} flow`}>Edit flow</a>
             </li>
