@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/tokenhook/tokenhook/internal/hooks"
@@ -213,7 +214,7 @@ const timeoutDescription = "Request to Webtask exceeded allowed execution time"
 func parseOutcome(t *Trigger, out hooks.ExecResult) (*record, *oauth.Error) {
 	switch {
 	case out.Err != nil:
-		return nil, out.Err
+		return nil, asAction(out.Err)
 	case out.Thrown != nil:
 		return nil, thrown(t, out.Thrown.Message)
 	}
@@ -225,6 +226,18 @@ func parseOutcome(t *Trigger, out hooks.ExecResult) (*record, *oauth.Error) {
 		return &rec, denied(t, d.Code, d.Reason, d.Validation)
 	}
 	return &rec, nil
+}
+
+// asAction words the runtimes' own errors (no Node.js, dependencies not
+// installed here yet), which name "the hook", for the Action that hit
+// them.
+func asAction(e *oauth.Error) *oauth.Error {
+	if rest, ok := strings.CutPrefix(e.Description, "The hook"); ok {
+		c := *e
+		c.Description = "The Action" + rest
+		return &c
+	}
+	return e
 }
 
 // thrown is the answer to an Action that threw: at credentials-exchange a

@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -176,5 +177,8 @@ exports.onExecuteCredentialsExchange = async (event, api) => {
 		}
 		return status == 200 && v == "4.17.21"
 	})
+	if before != nil && !strings.Contains(before.(string), "The Action's dependencies are not installed on this server yet") {
+		t.Fatalf("B before its install finished: %v", before)
+	}
 	t.Logf("B before its install finished: %v", before)
 }
