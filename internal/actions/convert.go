@@ -1278,6 +1278,18 @@ func (c *converter) checkScopeKept(name string, cbTok int) error {
 // unsupported refuses, before anything else, what has no Action
 // equivalent at all, so the message names it rather than a symptom.
 func (c *converter) unsupported() error {
+	// The Action's own arguments would shadow the Hook's variables of
+	// those names.
+	for i := c.open + 1; i < c.close; i++ {
+		if t := c.toks[i]; (t.isIdent("event") || t.isIdent("api")) && c.isReference(i) {
+			return c.refuse(i, i, "the Hook uses a variable named "+t.text+", the name of an Action argument; rename it before converting")
+		}
+	}
+	for _, role := range paramRoles[c.point] {
+		if n := c.names[role]; n == "event" || n == "api" {
+			return &ConvertError{Reason: "the Hook names an argument " + n + ", the name of an Action argument; rename it before converting"}
+		}
+	}
 	ctx, ok := c.names[roleContext]
 	if !ok {
 		return nil

@@ -320,6 +320,11 @@ module.exports = function (client, scope, audience, context, cb) {
   [1].forEach(function (client) { console.log(client); });
   cb(null, { scope });
 };`, 2, "declares a variable named like the Hook's client argument"},
+		{"a variable named api", hooks.CredentialsExchange, `const api = require('axios').create({ baseURL: 'https://api.example.com/' });
+module.exports = async function (client, scope, audience, context, cb) {
+  const res = await api.get('/plan');
+  cb(null, { scope, 'https://a.example/plan': res.data });
+};`, 3, "api: the Hook uses a variable named api, the name of an Action argument"},
 		{"response read", hooks.CredentialsExchange, `module.exports = function (client, scope, audience, context, cb) {
   var t = { scope: scope };
   console.log(t);
