@@ -1285,6 +1285,16 @@ func (c *converter) unsupported() error {
 			return c.refuse(i, i, "the Hook uses a variable named "+t.text+", the name of an Action argument; rename it before converting")
 		}
 	}
+	// Outside the Hook's function, its error classes (globals of a Hook,
+	// not of an Action) cannot be rewritten into a deny.
+	for i, t := range c.toks {
+		if i > c.open && i < c.close {
+			continue
+		}
+		if _, ok := hookErrors[t.text]; ok && t.kind == tIdent && c.isReference(i) {
+			return c.refuse(i, i, "uses a Hook error class outside the Hook's function; Actions have no such global (deny with api.access.deny(code, reason))")
+		}
+	}
 	for _, role := range paramRoles[c.point] {
 		if n := c.names[role]; n == "event" || n == "api" {
 			return &ConvertError{Reason: "the Hook names an argument " + n + ", the name of an Action argument; rename it before converting"}

@@ -325,6 +325,11 @@ module.exports = async function (client, scope, audience, context, cb) {
   const res = await api.get('/plan');
   cb(null, { scope, 'https://a.example/plan': res.data });
 };`, 3, "api: the Hook uses a variable named api, the name of an Action argument"},
+		{"error class in a helper", hooks.CredentialsExchange, `function check(c) { if (!c.metadata.ok) throw new InvalidRequestError('no'); }
+module.exports = function (client, scope, audience, context, cb) {
+  check(client.metadata);
+  cb(null, { scope });
+};`, 1, "InvalidRequestError: uses a Hook error class outside the Hook's function"},
 		{"response read", hooks.CredentialsExchange, `module.exports = function (client, scope, audience, context, cb) {
   var t = { scope: scope };
   console.log(t);
