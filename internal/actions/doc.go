@@ -13,5 +13,7 @@
 // builds each trigger's `event`; cache.go keeps api.cache in memory per
 // tenant and trigger, handing each execution a snapshot and applying its
 // writes after, so the runtimes stay stateless. test_run.go is the
-// Management API's test run of a draft.
+// Management API's test run of a draft. convert.go (with its lexer,
+// convert_lex.go) rewrites a Hook's source as the equivalent Action for
+// `tokenhook hooks convert`, refusing what it cannot translate faithfully.
 package actions
