@@ -250,15 +250,7 @@ func buildEvent(trigger string, in *Input, st *state, secrets map[string]string)
 	client := in.Client
 	client.Metadata = orEmpty(client.Metadata)
 	if trigger == CredentialsExchange {
-		return json.Marshal(credentialsExchangeEvent{
-			AccessToken:    accessTokenJSON{CustomClaims: orEmpty(st.accessClaims), Scope: orNoScopes(st.scope)},
-			Client:         client,
-			Request:        in.Request.event(trigger),
-			ResourceServer: rs,
-			Tenant:         tenantJSON{ID: in.Tenant},
-			Transaction:    ccTransactionJSON{RequestedScopes: orNoScopes(in.Requested)},
-			Secrets:        orEmpty(secrets),
-		})
+		return appendCredentialsExchangeEvent(make([]byte, 0, 1024), in, st, secrets), nil
 	}
 	var u storage.User
 	if in.User != nil {
@@ -325,4 +317,25 @@ func merged(base, set map[string]any) map[string]any {
 		}
 	}
 	return out
+}
+
+// credentialsExchangeEventJSON is the reference encoding of the
+// credentials-exchange event, which the hand-written one (event_fast.go)
+// must match.
+func credentialsExchangeEventJSON(in *Input, st *state, secrets map[string]string) ([]byte, error) {
+	var rs *resourceServerJSON
+	if in.Audience != "" {
+		rs = &resourceServerJSON{Identifier: in.Audience}
+	}
+	client := in.Client
+	client.Metadata = orEmpty(client.Metadata)
+	return json.Marshal(credentialsExchangeEvent{
+		AccessToken:    accessTokenJSON{CustomClaims: orEmpty(st.accessClaims), Scope: orNoScopes(st.scope)},
+		Client:         client,
+		Request:        in.Request.event(CredentialsExchange),
+		ResourceServer: rs,
+		Tenant:         tenantJSON{ID: in.Tenant},
+		Transaction:    ccTransactionJSON{RequestedScopes: orNoScopes(in.Requested)},
+		Secrets:        orEmpty(secrets),
+	})
 }

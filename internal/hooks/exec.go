@@ -96,3 +96,7 @@ func (r *Runner) WarmExec(ctx context.Context, req ExecRequest) error {
 	}
 	return pr.Prepare(ctx, sandbox.Invocation{Script: s.Source, ScriptKey: key, Env: s.Secrets, ContextArg: -1, ModulesDir: modules})
 }
+
+// AppendJSONString appends s as a JSON string (as the hook arguments are
+// encoded), for callers that write arguments by hand on the token path.
+func AppendJSONString(b []byte, s string) []byte { return appendJSONString(b, s) }
