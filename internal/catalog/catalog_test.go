@@ -10,7 +10,6 @@ import (
 	"log/slog"
 	"net/url"
 	"os"
-	"path/filepath"
 	"slices"
 	"testing"
 	"time"
@@ -21,6 +20,7 @@ import (
 	"github.com/tokenhook/tokenhook/internal/seal"
 	"github.com/tokenhook/tokenhook/internal/storage"
 	"github.com/tokenhook/tokenhook/internal/storage/sqlstore"
+	"github.com/tokenhook/tokenhook/internal/storage/sqlstore/sqlitetest"
 )
 
 func open(t *testing.T, dsn string) *sqlstore.Store {
@@ -56,7 +56,7 @@ func client(id string) storage.Client {
 // them from the change log without a whole rebuild; a bulk change that
 // names no record rebuilds once.
 func TestCatchUpAppliesMissedChangesOneByOne(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "catalog.db")
+	path := sqlitetest.Path(t, "catalog.db")
 	mine, other := open(t, path), open(t, path)
 	ctx := t.Context()
 	if err := mine.CreateClient(ctx, client("keep")); err != nil {
@@ -123,7 +123,7 @@ func TestCatchUpAppliesMissedChangesOneByOne(t *testing.T) {
 // TestSnapshotsAreNotChangedInPlace: a reader holding an older snapshot
 // keeps seeing it whole while changes are applied.
 func TestSnapshotsAreNotChangedInPlace(t *testing.T) {
-	s := open(t, filepath.Join(t.TempDir(), "catalog.db"))
+	s := open(t, sqlitetest.Path(t, "catalog.db"))
 	ctx := t.Context()
 	for _, id := range []string{"a", "b", "c"} {
 		if err := s.CreateClient(ctx, client(id)); err != nil {
@@ -268,7 +268,7 @@ func boundVersions(list []storage.BoundAction) []string {
 // deleting Actions are applied from the change log without a rebuild, and
 // an older snapshot keeps what it had.
 func TestBindingChangesReachTheSnapshot(t *testing.T) {
-	s := open(t, filepath.Join(t.TempDir(), "catalog.db"))
+	s := open(t, sqlitetest.Path(t, "catalog.db"))
 	ctx := t.Context()
 	deployAction(t, s, "a", "va1")
 	deployAction(t, s, "b", "vb1")

@@ -6,7 +6,6 @@ import (
 	"crypto/rand"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -16,6 +15,7 @@ import (
 	"github.com/tokenhook/tokenhook/internal/password"
 	"github.com/tokenhook/tokenhook/internal/seal"
 	"github.com/tokenhook/tokenhook/internal/storage/sqlstore"
+	"github.com/tokenhook/tokenhook/internal/storage/sqlstore/sqlitetest"
 )
 
 // gatedHasher counts compares and holds each one until the test opens the
@@ -43,7 +43,7 @@ func newLoginServer(t *testing.T, pw Passwords, hasher *password.Hasher) *httpte
 	if err != nil {
 		t.Fatal(err)
 	}
-	store, err := sqlstore.Open(t.Context(), filepath.Join(t.TempDir(), "d.db"), sealer)
+	store, err := sqlstore.Open(t.Context(), sqlitetest.Path(t, "d.db"), sealer)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -186,7 +186,7 @@ func TestThrottleIsSharedByReplicas(t *testing.T) {
 		t.Fatal(err)
 	}
 	sealer, _ := seal.New(bytes.Repeat([]byte{3}, 32))
-	store, err := sqlstore.Open(t.Context(), filepath.Join(t.TempDir(), "d.db"), sealer)
+	store, err := sqlstore.Open(t.Context(), sqlitetest.Path(t, "d.db"), sealer)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,7 +8,6 @@ import (
 	"encoding/hex"
 	"net/url"
 	"os"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -17,6 +16,7 @@ import (
 
 	"github.com/tokenhook/tokenhook/internal/seal"
 	"github.com/tokenhook/tokenhook/internal/storage/sqlstore"
+	"github.com/tokenhook/tokenhook/internal/storage/sqlstore/sqlitetest"
 )
 
 // backend is a real store and a way to hold its log_events table locked,
@@ -52,7 +52,7 @@ func openStore(t *testing.T, dsn string) *sqlstore.Store {
 // TOKENHOOK_SKIP_POSTGRES=1 skips it).
 func backends(t *testing.T, f func(t *testing.T, b backend)) {
 	t.Run("sqlite", func(t *testing.T) {
-		path := filepath.Join(t.TempDir(), "events.db")
+		path := sqlitetest.Path(t, "events.db")
 		f(t, backend{
 			name: "sqlite",
 			open: func(t *testing.T) *sqlstore.Store { return openStore(t, path) },

@@ -8,7 +8,6 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -19,6 +18,7 @@ import (
 	"github.com/tokenhook/tokenhook/internal/seal"
 	"github.com/tokenhook/tokenhook/internal/storage"
 	"github.com/tokenhook/tokenhook/internal/storage/sqlstore"
+	"github.com/tokenhook/tokenhook/internal/storage/sqlstore/sqlitetest"
 )
 
 // TestEveryEventIsWritten: many goroutines record more events than one
@@ -31,7 +31,7 @@ func TestEveryEventIsWritten(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	store, err := sqlstore.Open(ctx, filepath.Join(t.TempDir(), "events.db"), sealer)
+	store, err := sqlstore.Open(ctx, sqlitetest.Path(t, "events.db"), sealer)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,7 +10,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -25,6 +24,7 @@ import (
 	"github.com/tokenhook/tokenhook/internal/seal"
 	"github.com/tokenhook/tokenhook/internal/storage"
 	"github.com/tokenhook/tokenhook/internal/storage/sqlstore"
+	"github.com/tokenhook/tokenhook/internal/storage/sqlstore/sqlitetest"
 )
 
 const (
@@ -53,7 +53,7 @@ func newEndpointWith(t *testing.T, users bool, wrap func(grant.Passwords) grant.
 	if err != nil {
 		t.Fatal(err)
 	}
-	store, err := sqlstore.Open(ctx, filepath.Join(t.TempDir(), "grant.db"), sealer)
+	store, err := sqlstore.Open(ctx, sqlitetest.Path(t, "grant.db"), sealer)
 	if err != nil {
 		t.Fatal(err)
 	}

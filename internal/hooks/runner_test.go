@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -19,6 +18,7 @@ import (
 	"github.com/tokenhook/tokenhook/internal/seal"
 	"github.com/tokenhook/tokenhook/internal/storage"
 	"github.com/tokenhook/tokenhook/internal/storage/sqlstore"
+	"github.com/tokenhook/tokenhook/internal/storage/sqlstore/sqlitetest"
 )
 
 // runnerFixture is a Runner on the real engines (the in-process embedded
@@ -34,7 +34,7 @@ func newRunnerFixture(t *testing.T, withNode bool) *runnerFixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	store, err := sqlstore.Open(t.Context(), filepath.Join(t.TempDir(), "tokenhook.db"), sealer)
+	store, err := sqlstore.Open(t.Context(), sqlitetest.Path(t, "tokenhook.db"), sealer)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -12,6 +11,7 @@ import (
 	"github.com/tokenhook/tokenhook/internal/seal"
 	"github.com/tokenhook/tokenhook/internal/storage"
 	"github.com/tokenhook/tokenhook/internal/storage/sqlstore"
+	"github.com/tokenhook/tokenhook/internal/storage/sqlstore/sqlitetest"
 )
 
 // failingReader is a random source that fails: generating any key reads
@@ -83,7 +83,7 @@ func TestManagerGeneratesOnlyWhatIsMissing(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	store, err := sqlstore.Open(ctx, filepath.Join(t.TempDir(), "keys.db"), sealer)
+	store, err := sqlstore.Open(ctx, sqlitetest.Path(t, "keys.db"), sealer)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -29,6 +29,7 @@ import (
 	"github.com/tokenhook/tokenhook/internal/seal"
 	"github.com/tokenhook/tokenhook/internal/storage"
 	"github.com/tokenhook/tokenhook/internal/storage/sqlstore"
+	"github.com/tokenhook/tokenhook/internal/storage/sqlstore/sqlitetest"
 	"github.com/tokenhook/tokenhook/internal/token"
 )
 
@@ -106,7 +107,7 @@ func newEnvWith(t *testing.T, edit func(*mgmt.Deps)) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	store, err := sqlstore.Open(ctx, filepath.Join(t.TempDir(), "mgmt.db"), sealer)
+	store, err := sqlstore.Open(ctx, sqlitetest.Path(t, "mgmt.db"), sealer)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/tokenhook/tokenhook/internal/seal"
 	"github.com/tokenhook/tokenhook/internal/storage"
 	"github.com/tokenhook/tokenhook/internal/storage/sqlstore"
+	"github.com/tokenhook/tokenhook/internal/storage/sqlstore/sqlitetest"
 )
 
 // These tests run the real npm against the registry this machine's npm is
@@ -188,7 +189,7 @@ func openStore(t *testing.T) storage.Storage {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := sqlstore.Open(t.Context(), filepath.Join(t.TempDir(), "tokenhook.db"), sealer)
+	s, err := sqlstore.Open(t.Context(), sqlitetest.Path(t, "tokenhook.db"), sealer)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,7 +3,6 @@ package outbox
 import (
 	"context"
 	"crypto/rand"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -15,6 +14,7 @@ import (
 	"github.com/tokenhook/tokenhook/internal/seal"
 	"github.com/tokenhook/tokenhook/internal/storage"
 	"github.com/tokenhook/tokenhook/internal/storage/sqlstore"
+	"github.com/tokenhook/tokenhook/internal/storage/sqlstore/sqlitetest"
 )
 
 type events struct {
@@ -48,7 +48,7 @@ func newFixture(t *testing.T, script string) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	store, err := sqlstore.Open(t.Context(), filepath.Join(t.TempDir(), "db"), sealer)
+	store, err := sqlstore.Open(t.Context(), sqlitetest.Path(t, "db"), sealer)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,7 +9,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -17,6 +16,7 @@ import (
 	"github.com/tokenhook/tokenhook/internal/seal"
 	"github.com/tokenhook/tokenhook/internal/storage"
 	"github.com/tokenhook/tokenhook/internal/storage/sqlstore"
+	"github.com/tokenhook/tokenhook/internal/storage/sqlstore/sqlitetest"
 	"github.com/tokenhook/tokenhook/internal/token"
 	"github.com/tokenhook/tokenhook/internal/userinfo"
 )
@@ -32,7 +32,7 @@ var now = time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)
 func TestErrorsAreJSON(t *testing.T) {
 	ctx := context.Background()
 	sealer, _ := seal.New(bytes.Repeat([]byte{5}, 32))
-	store, err := sqlstore.Open(ctx, filepath.Join(t.TempDir(), "u.db"), sealer)
+	store, err := sqlstore.Open(ctx, sqlitetest.Path(t, "u.db"), sealer)
 	if err != nil {
 		t.Fatal(err)
 	}

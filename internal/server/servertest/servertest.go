@@ -5,11 +5,13 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"io"
 	"log/slog"
 	"net"
 	"net/http"
 	"net/url"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -22,6 +24,7 @@ import (
 	"github.com/tokenhook/tokenhook/internal/server"
 	"github.com/tokenhook/tokenhook/internal/storage"
 	"github.com/tokenhook/tokenhook/internal/storage/sqlstore"
+	"github.com/tokenhook/tokenhook/internal/storage/sqlstore/sqlitetest"
 )
 
 // Admin credentials of the Management API application every Server has.
@@ -294,6 +297,12 @@ func SeedKeys(tb testing.TB, cfg config.Config) {
 	dsn := cfg.DB
 	if dsn == "" {
 		dsn = filepath.Join(cfg.DataDir, server.SQLiteFile)
+		// A new data directory starts from the migrated template rather
+		// than running every migration again; a database already there
+		// (a test reopening its directory) is left as it is.
+		if _, err := os.Stat(dsn); errors.Is(err, os.ErrNotExist) {
+			sqlitetest.CopyTo(tb, dsn)
+		}
 	}
 	ctx := context.Background()
 	store, err := sqlstore.Open(ctx, dsn, sealer)

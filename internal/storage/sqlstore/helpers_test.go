@@ -8,28 +8,46 @@ import (
 	"encoding/hex"
 	"net/url"
 	"os"
-	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/jackc/pgx/v5/stdlib"
 
 	"github.com/tokenhook/tokenhook/internal/seal"
+	"github.com/tokenhook/tokenhook/internal/storage/storagetest"
 )
 
 func testSealer(t *testing.T) *seal.Sealer {
 	t.Helper()
-	s, err := seal.New(bytes.Repeat([]byte{7}, 32))
+	s, err := newTestSealer()
 	if err != nil {
 		t.Fatal(err)
 	}
 	return s
 }
 
-// openSQLiteTest opens a store on a fresh file in t's temp dir.
+func newTestSealer() (*seal.Sealer, error) { return seal.New(bytes.Repeat([]byte{7}, 32)) }
+
+// migrated is the schema every store of openSQLiteTest starts from, built
+// once per test binary by Open's own migrations (the package's other
+// tests open fresh files and run them again).
+var migrated = storagetest.NewFileTemplate(func(path string) error {
+	sealer, err := newTestSealer()
+	if err != nil {
+		return err
+	}
+	s, err := Open(context.Background(), path, sealer)
+	if err != nil {
+		return err
+	}
+	return s.Close()
+})
+
+// openSQLiteTest opens a store on a fresh copy of the migrated template in
+// t's temp dir.
 func openSQLiteTest(t *testing.T) (*Store, string) {
 	t.Helper()
-	path := filepath.Join(t.TempDir(), "tokenhook.db")
+	path := migrated.Path(t, "tokenhook.db")
 	s, err := Open(t.Context(), path, testSealer(t))
 	if err != nil {
 		t.Fatalf("open sqlite: %v", err)
