@@ -3,8 +3,11 @@ package actions
 import (
 	_ "embed"
 	"encoding/json"
+	"strconv"
 	"strings"
 	"sync"
+
+	"github.com/tokenhook/tokenhook/internal/hooks/sandbox"
 )
 
 // glueSource is appended to an Action's code, after a newline so the
@@ -17,14 +20,16 @@ import (
 //go:embed glue.js
 var glueSource string
 
-// glue is glueSource with the cache limits (cache.go) filled in, so the
-// limits live in one place and no execution carries them.
+// glue is glueSource with the cache limits (cache.go) and the error
+// message cap filled in, so the limits live in one place and no execution
+// carries them.
 var glue = func() string {
 	b, err := json.Marshal(limits)
 	if err != nil {
 		panic(err)
 	}
-	return strings.Replace(glueSource, "__CACHE_LIMITS__", string(b), 1)
+	src := strings.Replace(glueSource, "__CACHE_LIMITS__", string(b), 1)
+	return strings.Replace(src, "__MAX_MESSAGE__", strconv.Itoa(sandbox.MaxErrorMessage), 1)
 }()
 
 // program is the source a runtime executes for an Action's code.

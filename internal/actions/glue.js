@@ -9,6 +9,7 @@
   // execution allocates a handful of objects, not a closure per method.
   'use strict';
   var LIMITS = __CACHE_LIMITS__;
+  var MAX_MESSAGE = __MAX_MESSAGE__;
   var hasOwn = Object.prototype.hasOwnProperty;
   var CTX = typeof Symbol === 'function' ? Symbol('execution') : '__execution';
   var noPassword = 'the password grant (oauth2-password) has no browser, session or second factor';
@@ -63,9 +64,13 @@
     if (c.event.accessToken && c.trigger === 'credentials-exchange') c.event.accessToken.scope = list.slice();
   }
 
+  // clip keeps an author's deny text small enough to travel back in the
+  // record; the server cuts it to its exact byte cap (runner.go denied).
+  function clip(s) { return s.length > MAX_MESSAGE ? s.slice(0, MAX_MESSAGE + 1) : s; }
+
   function deny(c, code, reason, validation) {
     if (!c.rec.deny) {
-      c.rec.deny = { code: code, reason: reason === undefined || reason === null ? '' : String(reason) };
+      c.rec.deny = { code: clip(code), reason: reason === undefined || reason === null ? '' : clip(String(reason)) };
       if (validation) c.rec.deny.validation = true;
     }
   }

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/tokenhook/tokenhook/internal/hooks"
+	"github.com/tokenhook/tokenhook/internal/hooks/sandbox"
 	"github.com/tokenhook/tokenhook/internal/oauth"
 	"github.com/tokenhook/tokenhook/internal/storage"
 )
@@ -251,7 +252,9 @@ func thrown(t *Trigger, msg string) *oauth.Error {
 
 // denied is the answer to api.access.deny (and post-login's
 // api.validation.error, which names its own error code).
+// The texts are the Action author's: capped like a hook's error message.
 func denied(t *Trigger, code, reason string, validation bool) *oauth.Error {
+	code, reason = sandbox.CapMessage(code), sandbox.CapMessage(reason)
 	if t.ID == PostLogin {
 		if validation {
 			return &oauth.Error{Status: http.StatusForbidden, Code: code, Description: reason}

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/tokenhook/tokenhook/internal/actions"
 	"github.com/tokenhook/tokenhook/internal/hooks"
@@ -482,6 +483,33 @@ exports.onExecuteCredentialsExchange = async (event, api) => { api.accessToken.s
 		res := f.runner.Run(context.Background(), actions.CredentialsExchange, []storage.BoundAction{ba}, ccInput(), hooks.Changes{}, nil)
 		if res.Err != nil || claim(t, res.Changes.Access.Claims, "loads") != 1.0 {
 			t.Fatalf("after warm: %+v %s", res.Err, res.Changes.Access.Claims)
+		}
+	})
+}
+
+// A deny reason (or validation.error code) is the Action author's text:
+// it reaches the OAuth error capped like a hook's error message, and a
+// huge one is still the deny it asked for, not an engine failure.
+func TestDenyReasonCapped(t *testing.T) {
+	engines(t, func(t *testing.T, f *fixture) {
+		for _, tc := range []struct {
+			trigger string
+			code    string
+			in      *actions.Input
+			err     string
+		}{
+			{actions.CredentialsExchange, `exports.onExecuteCredentialsExchange = async (e, api) => { api.access.deny('invalid_request', 'R'.repeat(200 * 1024)); };`, ccInput(), "invalid_request"},
+			{actions.CredentialsExchange, `exports.onExecuteCredentialsExchange = async (e, api) => { api.access.deny('invalid_scope', 'é'.repeat(10 * 1024 * 1024)); };`, ccInput(), "invalid_scope"},
+			{actions.PostLogin, `exports.onExecutePostLogin = async (e, api) => { api.access.deny('R'.repeat(20 * 1024 * 1024)); };`, plInput(), "access_denied"},
+			{actions.PostLogin, `exports.onExecutePostLogin = async (e, api) => { api.validation.error('c'.repeat(1e6), 'R'.repeat(1e6)); };`, plInput(), ""},
+		} {
+			res := f.runner.Run(context.Background(), tc.trigger, []storage.BoundAction{f.bound("d", tc.code)}, tc.in, hooks.Changes{}, nil)
+			if res.Err == nil || (tc.err != "" && res.Err.Code != tc.err) {
+				t.Fatalf("%.80s: %+v", tc.code, res.Err)
+			}
+			if len(res.Err.Description) > len(sandbox.CapMessage(strings.Repeat("x", 1e4))) || len(res.Err.Code) > len(sandbox.CapMessage(strings.Repeat("x", 1e4))) || !utf8.ValidString(res.Err.Description) {
+				t.Fatalf("%.80s: uncapped: code %d bytes, description %d bytes", tc.code, len(res.Err.Code), len(res.Err.Description))
+			}
 		}
 	})
 }
