@@ -80,6 +80,8 @@ TOKENHOOK_DATA_DIR); a flag given on the command line wins.`,
 	f.DurationVar(&cfg.IdleTimeout, "idle-timeout", cfg.IdleTimeout, "close keep-alive connections idle this long")
 	f.IntVar(&cfg.MaxHeaderBytes, "max-header-bytes", cfg.MaxHeaderBytes, "largest request header block, in bytes")
 	f.IntVar(&cfg.MaxConnsPerIP, "max-conns-per-ip", cfg.MaxConnsPerIP, "open connections allowed from one client address (0: no cap; trusted proxies are exempt)")
+	f.IntVar(&cfg.MaxConns, "max-conns", cfg.MaxConns, "open connections allowed at once, all addresses together (0: the open-file limit less a reserve for storage, hook workers and npm)")
+	f.DurationVar(&cfg.ConnShedGrace, "conn-shed-grace", cfg.ConnShedGrace, "above 3/4 of --max-conns, close connections that have been sending their request (or idle) for longer than this")
 	f.StringSliceVar(&cfg.TrustedProxies, "trusted-proxies", cfg.TrustedProxies, "CIDRs of reverse proxies whose forwarding header names the client (comma-separated)")
 	f.StringVar(&cfg.ForwardedHeader, "forwarded-header", cfg.ForwardedHeader, "header trusted proxies append the client to: X-Forwarded-For or Forwarded")
 	f.StringVar(&cfg.MasterKeyFile, "master-key-file", cfg.MasterKeyFile, "file holding the master key (instead of TOKENHOOK_MASTER_KEY or <data-dir>/master.key)")

@@ -122,6 +122,14 @@ type Config struct {
 	// are closed as they are accepted. Trusted proxies are exempt; 0 means
 	// no cap (TOKENHOOK_MAX_CONNS_PER_IP).
 	MaxConnsPerIP int
+	// MaxConns bounds the connections open at once, all addresses
+	// together (TOKENHOOK_MAX_CONNS); 0 derives it from the open-file
+	// limit, keeping a reserve for storage, the log spool, hook workers
+	// and npm. Above three quarters of it, connections slower than
+	// ConnShedGrace to send their request are closed
+	// (TOKENHOOK_CONN_SHED_GRACE).
+	MaxConns      int
+	ConnShedGrace time.Duration
 	// TrustedProxies are the CIDRs (or single addresses) of reverse proxies
 	// whose forwarding header names the client (TOKENHOOK_TRUSTED_PROXIES,
 	// comma-separated). Empty: the connection's address is the client's.
@@ -181,6 +189,7 @@ func Default() Config {
 		// management token with every scope is a few KiB.
 		MaxHeaderBytes:  16 << 10,
 		MaxConnsPerIP:   100,
+		ConnShedGrace:   2 * time.Second,
 		ForwardedHeader: "X-Forwarded-For",
 	}
 }
@@ -348,6 +357,12 @@ func (c Config) Validate() error {
 	}
 	if c.MaxConnsPerIP < 0 {
 		errs = append(errs, errors.New("--max-conns-per-ip must not be negative"))
+	}
+	if c.MaxConns < 0 {
+		errs = append(errs, errors.New("--max-conns must not be negative"))
+	}
+	if c.ConnShedGrace <= 0 {
+		errs = append(errs, errors.New("--conn-shed-grace must be positive"))
 	}
 	if _, err := c.TrustedProxyPrefixes(); err != nil {
 		errs = append(errs, err)

@@ -8,7 +8,9 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -202,5 +204,55 @@ func TestOversizedHeadersAnswerJSON(t *testing.T) {
 	}
 	if r := in.do("GET", "healthz", "", nil, http.Header{"X-Fine": {strings.Repeat("b", 4000)}}); r.status != 200 {
 		t.Errorf("headers within the limit: %d", r.status)
+	}
+}
+
+// TestSlowClientsFromManyAddressesAreShed: under `ulimit -n 256`, 300
+// connections trickling token request bodies from three addresses (100
+// each, within --max-conns-per-ip) used to take every file descriptor, so
+// /healthz and /oauth/token stalled until the 30 s read timeout cut the
+// slow ones off. The connection budget (the file limit less a reserve:
+// 128 here) sheds the slowest, and a new client is answered at once.
+func TestSlowClientsFromManyAddressesAreShed(t *testing.T) {
+	wrapper := filepath.Join(t.TempDir(), "tokenhook-ulimit")
+	script := "#!/bin/sh\nulimit -n 256 || exit 1\nexec " + binary + " \"$@\"\n"
+	if err := os.WriteFile(wrapper, []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	in := start(t, options{bin: wrapper, args: []string{"--conn-shed-grace", "200ms"}})
+	for _, src := range []string{"127.0.0.2", "127.0.0.3", "127.0.0.4"} {
+		for range 100 {
+			slowBody(t, in, src, 60*time.Second)
+		}
+	}
+	// A new client, from another address, on a connection of its own.
+	fresh := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
+	started := time.Now()
+	res, err := fresh.Get(in.base + "healthz")
+	if err != nil {
+		t.Fatalf("healthz under 300 slow connections: %v", err)
+	}
+	res.Body.Close()
+	healthz := time.Since(started)
+	form := url.Values{"grant_type": {"client_credentials"}, "client_id": {adminID},
+		"client_secret": {adminSecret}, "audience": {in.base + "api/v2/"}}
+	started = time.Now()
+	res, err = fresh.PostForm(in.base+"oauth/token", form)
+	if err != nil {
+		t.Fatalf("token under 300 slow connections: %v", err)
+	}
+	res.Body.Close()
+	if res.StatusCode != 200 {
+		t.Fatalf("token: %d", res.StatusCode)
+	}
+	t.Logf("under 300 slow connections from 3 addresses: healthz in %v, token in %v", healthz, time.Since(started))
+	if max := in.metric("tokenhook_connections_max"); max != 128 {
+		t.Fatalf("connection budget %v, want 128 (256 less the reserve)", max)
+	}
+	if shed := in.metric("tokenhook_connections_shed_total"); shed == 0 {
+		t.Fatal("no slow connection was shed")
+	}
+	if open := in.metric("tokenhook_connections_open"); open > 128 {
+		t.Fatalf("%v connections open past the budget", open)
 	}
 }

@@ -13,6 +13,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -56,6 +58,10 @@ type Server struct {
 	cache    *catalog.Cache
 	events   *eventlog.Writer
 	registry *prometheus.Registry
+	// budget is the connection budget of the latest Serve.
+	budget        atomic.Pointer[connBudget]
+	budgetMetrics sync.Once
+
 	tokens   *grant.Endpoint
 	userinfo *userinfo.Handler
 	signup   *signup.Handler
@@ -376,7 +382,12 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener, more ...TLSListener
 		MaxHeaderBytes: 2 * s.cfg.MaxHeaderBytes,
 		ErrorLog:       slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
 	}
-	ln = limitPerIP(ln, s.cfg.MaxConnsPerIP, s.proxies.isTrusted, s.log)
+	// One budget for every listener: they share the process's file
+	// descriptors. It wraps the per-address cap, so a connection that cap
+	// refuses is never counted.
+	budget := s.connBudget()
+	budget.install(srv)
+	ln = budget.listen(limitPerIP(ln, s.cfg.MaxConnsPerIP, s.proxies.isTrusted, s.log))
 	if !s.cfg.TLS() {
 		ln = cannedErrors{ln}
 	}
@@ -392,7 +403,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener, more ...TLSListener
 		}
 	}()
 	for _, m := range more {
-		tln := tls.NewListener(limitPerIP(m.Listener, s.cfg.MaxConnsPerIP, s.proxies.isTrusted, s.log), m.Config)
+		tln := tls.NewListener(budget.listen(limitPerIP(m.Listener, s.cfg.MaxConnsPerIP, s.proxies.isTrusted, s.log)), m.Config)
 		go func() { errc <- srv.Serve(tln) }()
 	}
 	select {
@@ -408,6 +419,50 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener, more ...TLSListener
 		err = srv.Close()
 	}
 	return err
+}
+
+// connBudget is the connection budget of Serve's listeners (--max-conns,
+// or derived from the open-file limit), registered in /metrics.
+func (s *Server) connBudget() *connBudget {
+	limit := fileLimit()
+	max := s.cfg.MaxConns
+	if max <= 0 {
+		max = connBudgetFor(limit)
+	}
+	grace := s.cfg.ConnShedGrace
+	if grace <= 0 {
+		grace = 2 * time.Second
+	}
+	b := newConnBudget(max, grace, s.log)
+	s.log.Info("connection budget", "max_conns", max, "shed_above", b.high, "shed_grace", grace.String(), "open_file_limit", limit)
+	// Serve may run more than once on one Server (tests): the metrics
+	// follow the latest budget.
+	s.budget.Store(b)
+	s.budgetMetrics.Do(func() {
+		cur := func(f func(*connBudget) float64) func() float64 {
+			return func() float64 {
+				if b := s.budget.Load(); b != nil {
+					return f(b)
+				}
+				return 0
+			}
+		}
+		s.registry.MustRegister(
+			prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "tokenhook_connections_open",
+				Help: "Client connections open now, counted against the connection budget."},
+				cur(func(b *connBudget) float64 { return float64(b.Open()) })),
+			prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "tokenhook_connections_max",
+				Help: "The connection budget (--max-conns, or derived from the open-file limit)."},
+				cur(func(b *connBudget) float64 { return float64(b.max) })),
+			prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "tokenhook_connections_shed_total",
+				Help: "Connections closed above the high-water mark for being slow to send their request, or idle."},
+				cur(func(b *connBudget) float64 { return float64(b.shed.Load()) })),
+			prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "tokenhook_connections_refused_total",
+				Help: "Connections closed as they were accepted because the budget was full of requests in progress."},
+				cur(func(b *connBudget) float64 { return float64(b.refused.Load()) })),
+		)
+	})
+	return b
 }
 
 // Close flushes the event log, stops the catalog's listener and the hook
