@@ -285,7 +285,7 @@ func TestPresetLogIDKept(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	store, err := sqlstore.Open(ctx, filepath.Join(t.TempDir(), "events.db"), sealer)
+	store, err := sqlstore.Open(ctx, sqlitetest.Path(t, "events.db"), sealer)
 	if err != nil {
 		t.Fatal(err)
 	}
