@@ -588,6 +588,9 @@ func TestActionTestEndpoint(t *testing.T) {
 // built; deploying before that is refused with Auth0's wording; a
 // dependency npm cannot install ends the build failed, with npm's reason.
 func TestActionBuildWithDependencies(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: npm installs from the registry run in make test")
+	}
 	if err := nodeAvailableForTests(); err != nil {
 		t.Skipf("Node.js is not available: %v", err)
 	}
