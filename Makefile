@@ -83,16 +83,11 @@ test: test-deps portability
 # With a warm build cache most of the loop's build time is linking one
 # test binary per package; -s -w leaves out the symbol table and DWARF,
 # which only a debugger reads (stack traces and t.Log positions come
-# from the runtime's own tables), so each link writes less. CGO_ENABLED=0
-# lets Go's own linker link them: nothing of ours uses cgo (the OpenSSL
-# signer loads libcrypto with purego, which needs none), but with cgo on,
-# purego's cgo glue makes every test binary go through an external gcc
-# link, the costliest step of the loop. `make test` keeps the default cgo
-# build, the one `make build` ships.
+# from the runtime's own tables), so each link writes less.
 UNIT_PKGS = $(shell $(GO) list ./... | grep -v '/internal/e2e$$')
 
 test-unit: node $(NPM_MARKERS)
-	CGO_ENABLED=0 $(GO) test -short -count=1 -ldflags='-s -w' -timeout 10m $(UNIT_PKGS)
+	$(GO) test -short -count=1 -ldflags='-s -w' -timeout 10m $(UNIT_PKGS)
 
 # Load the real server on loopback and compare CPU per token with one bare
 # RS256 signature, for both signers of the default build (--signer go and
