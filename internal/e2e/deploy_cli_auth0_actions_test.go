@@ -15,7 +15,8 @@ import (
 // trigger, one with a secret and an npm dependency, beside the hook on
 // credentials-exchange) and they run after the import; and an
 // Auth0-style directory written by hand, as a team brings it from Auth0,
-// imports, runs, and imports again without losing a secret set since.
+// imports, runs, imports again without losing a secret set since, and goes
+// on to a third server through deploy-cli's YAML format.
 
 const (
 	// m2mActionCode reads a dependency, the client's metadata, the claim
@@ -379,5 +380,28 @@ func TestDeployCLIImportAuth0Actions(t *testing.T) {
 	versions := dst.api("GET", "actions/actions/"+planID+"/versions", nil).json(t)
 	if versions["total"] != float64(3) {
 		t.Fatalf("versions after two imports and a deploy: %v", versions["total"])
+	}
+
+	// deploy-cli's YAML format carries them on: tenant.yaml lists the
+	// Actions and triggers, the code sits in actions/<name>/code.js.
+	yamlDir := filepath.Join(t.TempDir(), "yaml")
+	if out, ok := a0deploy(t, dst, cert.cert, "export", "-f", "yaml", "-o", yamlDir); !ok {
+		t.Fatalf("a0deploy export -f yaml failed:\n%s", out)
+	}
+	if b, err := os.ReadFile(filepath.Join(yamlDir, "actions", "Add Plan Claim", "code.js")); err != nil || string(b) != auth0PlanActionCode {
+		t.Fatalf("YAML export's code file: %v %q", err, b)
+	}
+	next := start(t, options{tls: cert, env: npmEnv(t)})
+	if out, ok := a0deploy(t, next, cert.cert, "import", "-i", filepath.Join(yamlDir, "tenant.yaml")); !ok || !strings.Contains(out, "Import Successful") {
+		t.Fatalf("a0deploy import of the YAML export failed:\n%s", out)
+	}
+	nid, nsecret := clientByName(t, next, "billing")
+	c := claims(t, tokenAt(t, next, nid, nsecret, "https://orders.example/"))
+	if c["https://acme.example/plan"] != "gold" || c["https://acme.example/key"] != "unset" || c["https://acme.example/region"] != nil {
+		t.Fatalf("token after the YAML import (secrets exported by name only): %v", c)
+	}
+	post = next.api("GET", "actions/triggers/post-login/bindings", nil).json(t)["bindings"].([]any)
+	if len(post) != 1 || post[0].(map[string]any)["display_name"] != "Audit logins" {
+		t.Fatalf("post-login bindings after the YAML import: %v", post)
 	}
 }
