@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -928,15 +927,8 @@ func testErrorText(e *actionTestError) string {
 }
 
 func printActionTest(p *printer, rep actionTestReport) error {
-	fmt.Fprintln(p.w, p.paint(ansiBold, "Result:"))
-	if len(rep.Result) == 0 || string(rep.Result) == "null" {
-		fmt.Fprintln(p.w, "  (none)")
-	} else {
-		var buf bytes.Buffer
-		if err := json.Indent(&buf, rep.Result, "  ", "  "); err != nil {
-			return err
-		}
-		fmt.Fprintf(p.w, "  %s\n", buf.String())
+	if err := printResult(p, rep.Result); err != nil {
+		return err
 	}
 	fmt.Fprintln(p.w, p.paint(ansiBold, "Logs:"))
 	if strings.TrimSpace(rep.Logs) == "" {

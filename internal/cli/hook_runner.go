@@ -135,15 +135,8 @@ use it as a check.`,
 }
 
 func printReport(p *printer, rep runReport) error {
-	fmt.Fprintln(p.w, p.paint(ansiBold, "Result:"))
-	if len(rep.Result) == 0 || string(rep.Result) == "null" {
-		fmt.Fprintln(p.w, "  (none)")
-	} else {
-		var buf bytes.Buffer
-		if err := json.Indent(&buf, rep.Result, "  ", "  "); err != nil {
-			return err
-		}
-		fmt.Fprintf(p.w, "  %s\n", buf.String())
+	if err := printResult(p, rep.Result); err != nil {
+		return err
 	}
 	fmt.Fprintln(p.w, p.paint(ansiBold, "Logs:"))
 	if len(rep.Logs) == 0 {
@@ -171,4 +164,20 @@ func levelLabel(p *printer, level string) string {
 		return p.paint(ansiYellow, l)
 	}
 	return p.paint(ansiDim, l)
+}
+
+// printResult prints a test run's result JSON indented under a heading,
+// "(none)" when there is none.
+func printResult(p *printer, result json.RawMessage) error {
+	fmt.Fprintln(p.w, p.paint(ansiBold, "Result:"))
+	if len(result) == 0 || string(result) == "null" {
+		fmt.Fprintln(p.w, "  (none)")
+		return nil
+	}
+	var buf bytes.Buffer
+	if err := json.Indent(&buf, result, "  ", "  "); err != nil {
+		return err
+	}
+	fmt.Fprintf(p.w, "  %s\n", buf.String())
+	return nil
 }
