@@ -452,11 +452,8 @@ func newUUID(r io.Reader) string {
 // ---- handlers ----
 
 func (a *API) createAction(w http.ResponseWriter, r *http.Request, _ token.Claims) error {
-	if _, err := parseQuery(r, noParams); err != nil {
-		return err
-	}
 	var in actionIn
-	if err := decodeBody(w, r, &in); err != nil {
+	if err := decodeWrite(w, r, &in); err != nil {
 		return err
 	}
 	if in.Name == nil {
@@ -588,11 +585,8 @@ func (a *API) getAction(w http.ResponseWriter, r *http.Request, _ token.Claims) 
 }
 
 func (a *API) updateAction(w http.ResponseWriter, r *http.Request, _ token.Claims) error {
-	if _, err := parseQuery(r, noParams); err != nil {
-		return err
-	}
 	var in actionIn
-	if err := decodeBody(w, r, &in); err != nil {
+	if err := decodeWrite(w, r, &in); err != nil {
 		return err
 	}
 	if err := checkNoModules(in); err != nil {

@@ -141,11 +141,8 @@ type bindingsIn struct {
 const maxDisplayName = maxActionName
 
 func (a *API) updateActionBindings(w http.ResponseWriter, r *http.Request, _ token.Claims) error {
-	if _, err := parseQuery(r, noParams); err != nil {
-		return err
-	}
 	var in bindingsIn
-	if err := decodeBody(w, r, &in); err != nil {
+	if err := decodeWrite(w, r, &in); err != nil {
 		return err
 	}
 	if id := r.PathValue("triggerId"); slices.Contains(auth0ActionTriggers, id) && in.Bindings != nil && len(*in.Bindings) == 0 {

@@ -19,11 +19,8 @@ type actionTestIn struct {
 }
 
 func (a *API) testAction(w http.ResponseWriter, r *http.Request, _ token.Claims) error {
-	if _, err := parseQuery(r, noParams); err != nil {
-		return err
-	}
 	var in actionTestIn
-	if err := decodeBody(w, r, &in); err != nil {
+	if err := decodeWrite(w, r, &in); err != nil {
 		return err
 	}
 	if len(in.Payload) == 0 {

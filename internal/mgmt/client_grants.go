@@ -51,11 +51,8 @@ func checkGrantScopes(rs storage.ResourceServer, scopes []string) ([]string, err
 }
 
 func (a *API) createClientGrant(w http.ResponseWriter, r *http.Request, _ token.Claims) error {
-	if _, err := parseQuery(r, noParams); err != nil {
-		return err
-	}
 	var in clientGrantCreate
-	if err := decodeBody(w, r, &in); err != nil {
+	if err := decodeWrite(w, r, &in); err != nil {
 		return err
 	}
 	switch {
@@ -123,11 +120,8 @@ func (a *API) getClientGrant(w http.ResponseWriter, r *http.Request, _ token.Cla
 }
 
 func (a *API) updateClientGrant(w http.ResponseWriter, r *http.Request, _ token.Claims) error {
-	if _, err := parseQuery(r, noParams); err != nil {
-		return err
-	}
 	var in clientGrantPatch
-	if err := decodeBody(w, r, &in); err != nil {
+	if err := decodeWrite(w, r, &in); err != nil {
 		return err
 	}
 	id := r.PathValue("id")

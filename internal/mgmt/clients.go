@@ -265,11 +265,8 @@ func validateClient(c storage.Client) error {
 var errNoClient = newError(http.StatusNotFound, "inexistent_client", "The client does not exist")
 
 func (a *API) createClient(w http.ResponseWriter, r *http.Request, _ token.Claims) error {
-	if _, err := parseQuery(r, noParams); err != nil {
-		return err
-	}
 	var in clientIn
-	if err := decodeBody(w, r, &in); err != nil {
+	if err := decodeWrite(w, r, &in); err != nil {
 		return err
 	}
 	if in.Name == nil {
@@ -372,11 +369,8 @@ func (a *API) getClient(w http.ResponseWriter, r *http.Request, caller token.Cla
 }
 
 func (a *API) updateClient(w http.ResponseWriter, r *http.Request, caller token.Claims) error {
-	if _, err := parseQuery(r, noParams); err != nil {
-		return err
-	}
 	var in clientIn
-	if err := decodeBody(w, r, &in); err != nil {
+	if err := decodeWrite(w, r, &in); err != nil {
 		return err
 	}
 	// Setting a secret is a key operation, as on Auth0.

@@ -19,6 +19,15 @@ import (
 // script, later) is far below it, and reading stops there.
 const maxBody = 1 << 20
 
+// decodeWrite reads the request of a write route that takes no query
+// parameters: any parameter is a 400, then the body as decodeBody reads it.
+func decodeWrite(w http.ResponseWriter, r *http.Request, dst any) error {
+	if _, err := parseQuery(r, noParams); err != nil {
+		return err
+	}
+	return decodeBody(w, r, dst)
+}
+
 // decodeBody reads a JSON or form body into dst (a pointer to a struct with
 // json tags) strictly: unknown properties are a 400, as on Auth0 (compat-spec
 // §4), and property names match exactly (encoding/json alone would accept

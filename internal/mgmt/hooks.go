@@ -184,11 +184,8 @@ func validateDependencies(deps map[string]string) error {
 }
 
 func (a *API) createHook(w http.ResponseWriter, r *http.Request, _ token.Claims) error {
-	if _, err := parseQuery(r, noParams); err != nil {
-		return err
-	}
 	var in hookCreateIn
-	if err := decodeBody(w, r, &in); err != nil {
+	if err := decodeWrite(w, r, &in); err != nil {
 		return err
 	}
 	for _, req := range []struct {
@@ -289,11 +286,8 @@ func (a *API) getHook(w http.ResponseWriter, r *http.Request, _ token.Claims) er
 }
 
 func (a *API) updateHook(w http.ResponseWriter, r *http.Request, _ token.Claims) error {
-	if _, err := parseQuery(r, noParams); err != nil {
-		return err
-	}
 	var in hookPatchIn
-	if err := decodeBody(w, r, &in); err != nil {
+	if err := decodeWrite(w, r, &in); err != nil {
 		return err
 	}
 	if err := validateRuntime(in.Runtime); err != nil {
@@ -640,11 +634,8 @@ type hookRunUnsavedIn struct {
 const unsavedName = "(unsaved)"
 
 func (a *API) runSavedHook(w http.ResponseWriter, r *http.Request, _ token.Claims) error {
-	if _, err := parseQuery(r, noParams); err != nil {
-		return err
-	}
 	var in hookRunIn
-	if err := decodeBody(w, r, &in); err != nil {
+	if err := decodeWrite(w, r, &in); err != nil {
 		return err
 	}
 	h, err := a.d.Store.GetHook(r.Context(), a.d.Tenant, r.PathValue("id"))
@@ -680,11 +671,8 @@ func (a *API) runSavedHook(w http.ResponseWriter, r *http.Request, _ token.Claim
 }
 
 func (a *API) runUnsavedHook(w http.ResponseWriter, r *http.Request, _ token.Claims) error {
-	if _, err := parseQuery(r, noParams); err != nil {
-		return err
-	}
 	var in hookRunUnsavedIn
-	if err := decodeBody(w, r, &in); err != nil {
+	if err := decodeWrite(w, r, &in); err != nil {
 		return err
 	}
 	if in.TriggerID == nil {

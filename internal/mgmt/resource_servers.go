@@ -158,11 +158,8 @@ func errSystemAPI(verb string) *apiError {
 }
 
 func (a *API) createResourceServer(w http.ResponseWriter, r *http.Request, _ token.Claims) error {
-	if _, err := parseQuery(r, noParams); err != nil {
-		return err
-	}
 	var in resourceServerIn
-	if err := decodeBody(w, r, &in); err != nil {
+	if err := decodeWrite(w, r, &in); err != nil {
 		return err
 	}
 	if in.Identifier == nil {
@@ -241,11 +238,8 @@ func (a *API) lookupResourceServer(r *http.Request) (storage.ResourceServer, err
 }
 
 func (a *API) updateResourceServer(w http.ResponseWriter, r *http.Request, _ token.Claims) error {
-	if _, err := parseQuery(r, noParams); err != nil {
-		return err
-	}
 	var in resourceServerIn
-	if err := decodeBody(w, r, &in); err != nil {
+	if err := decodeWrite(w, r, &in); err != nil {
 		return err
 	}
 	if in.Identifier != nil {

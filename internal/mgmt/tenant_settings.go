@@ -43,11 +43,8 @@ func (a *API) getTenantSettings(w http.ResponseWriter, r *http.Request, _ token.
 // updateTenantSettings merges: properties not sent keep their value; an
 // empty string clears one (as on Auth0, e.g. default_audience: "").
 func (a *API) updateTenantSettings(w http.ResponseWriter, r *http.Request, _ token.Claims) error {
-	if _, err := parseQuery(r, noParams); err != nil {
-		return err
-	}
 	var in tenantSettingsIn
-	if err := decodeBody(w, r, &in); err != nil {
+	if err := decodeWrite(w, r, &in); err != nil {
 		return err
 	}
 	for name, v := range map[string]*string{"friendly_name": in.FriendlyName, "default_audience": in.DefaultAudience, "default_directory": in.DefaultDirectory} {

@@ -35,11 +35,8 @@ type ticketIn struct {
 }
 
 func (a *API) createPasswordTicket(w http.ResponseWriter, r *http.Request, _ token.Claims) error {
-	if _, err := parseQuery(r, noParams); err != nil {
-		return err
-	}
 	var in ticketIn
-	if err := decodeBody(w, r, &in); err != nil {
+	if err := decodeWrite(w, r, &in); err != nil {
 		return err
 	}
 	if in.MarkEmailAsVerified != nil && *in.MarkEmailAsVerified || in.IncludeEmailInRedirect != nil && *in.IncludeEmailInRedirect {

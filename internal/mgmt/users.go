@@ -245,11 +245,8 @@ func (a *API) newUserID() (string, error) {
 }
 
 func (a *API) createUser(w http.ResponseWriter, r *http.Request, _ token.Claims) error {
-	if _, err := parseQuery(r, noParams); err != nil {
-		return err
-	}
 	var in userIn
-	if err := decodeBody(w, r, &in); err != nil {
+	if err := decodeWrite(w, r, &in); err != nil {
 		return err
 	}
 	switch {
@@ -386,11 +383,8 @@ func (a *API) usersByEmail(w http.ResponseWriter, r *http.Request, _ token.Claim
 }
 
 func (a *API) updateUser(w http.ResponseWriter, r *http.Request, caller token.Claims) error {
-	if _, err := parseQuery(r, noParams); err != nil {
-		return err
-	}
 	var in userIn
-	if err := decodeBody(w, r, &in); err != nil {
+	if err := decodeWrite(w, r, &in); err != nil {
 		return err
 	}
 	// update:users_app_metadata alone may change app_metadata only.
