@@ -2,6 +2,7 @@ package server
 
 import (
 	"bufio"
+	"crypto/tls"
 	"io"
 	"log/slog"
 	"net"
@@ -216,6 +217,26 @@ func TestConnBudgetForFileLimit(t *testing.T) {
 	for limit, want := range map[uint64]int{0: defaultMaxConns, 100: 50, 256: 128, 1024: 896, 65536: 57344, 1 << 40: maxDerivedConns - maxDerivedConns/8} {
 		if got := connBudgetFor(limit); got != want {
 			t.Errorf("connBudgetFor(%d) = %d, want %d", limit, got, want)
+		}
+	}
+}
+
+// TestBudgetConnFoundUnderWrappers: what net/http holds on the plain
+// listener (cannedErrors over the budget) and on TLS leads back to the
+// counted connection, or its phases would never leave "reading" and a log
+// stream would be shed like a slow client.
+func TestBudgetConnFoundUnderWrappers(t *testing.T) {
+	a, b := net.Pipe()
+	defer a.Close()
+	defer b.Close()
+	bc := &budgetConn{Conn: a}
+	for name, c := range map[string]net.Conn{
+		"plain":   &cannedErrorConn{Conn: bc},
+		"tls":     tls.Server(bc, &tls.Config{}),
+		"counted": &cannedErrorConn{Conn: &countedConn{Conn: bc}},
+	} {
+		if got := budgetConnOf(c); got != bc {
+			t.Errorf("%s: budgetConnOf = %v", name, got)
 		}
 	}
 }

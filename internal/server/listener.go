@@ -98,6 +98,10 @@ func (c *countedConn) Close() error {
 	return err
 }
 
+// NetConn is the connection it wraps (the connection budget looks for its
+// own under it).
+func (c *countedConn) NetConn() net.Conn { return c.Conn }
+
 // CloseWrite lets net/http half-close after an error response, as it does
 // on a bare TCP connection, so the client reads the answer before the
 // connection goes.
@@ -139,6 +143,10 @@ func (c *cannedErrorConn) Write(p []byte) (int, error) {
 	}
 	return c.Conn.Write(p)
 }
+
+// NetConn is the connection it wraps (the connection budget looks for its
+// own under it).
+func (c *cannedErrorConn) NetConn() net.Conn { return c.Conn }
 
 func (c *cannedErrorConn) CloseWrite() error {
 	if cw, ok := c.Conn.(interface{ CloseWrite() error }); ok {
