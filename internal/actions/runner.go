@@ -305,21 +305,9 @@ var restricted = map[string]bool{
 	"tenant": true, "token_use": true, "typ": true, "use": true,
 }
 
-// reservedNamespace: claims namespaced under Auth0's own domains are
-// dropped, as for hooks.
-func reservedNamespace(name string) bool {
-	for _, p := range []string{"https://auth0.com", "http://auth0.com", "https://webtask.io", "http://webtask.io",
-		"https://webtask.run", "http://webtask.run"} {
-		if len(name) >= len(p) && name[:len(p)] == p && (len(name) == len(p) || name[len(p)] == '/') {
-			return true
-		}
-	}
-	return false
-}
-
 func setClaims(dst, set map[string]json.RawMessage) map[string]json.RawMessage {
 	for k, v := range set {
-		if restricted[k] || reservedNamespace(k) {
+		if restricted[k] || hooks.ReservedNamespace(k) {
 			continue
 		}
 		if dst == nil {

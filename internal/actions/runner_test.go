@@ -513,3 +513,27 @@ func TestDenyReasonCapped(t *testing.T) {
 		}
 	})
 }
+
+// Claims namespaced under Auth0's own hosts are dropped whatever the
+// spelling: subdomains, upper case and ports included, as for hooks.
+func TestReservedNamespacesDropped(t *testing.T) {
+	f := newFixture(t, false)
+	names := []string{"https://auth0.com/x", "https://www.auth0.com/x", "https://tenant.us.auth0.com/x", "HTTPS://AUTH0.COM/x",
+		"https://auth0.com:443/x", "https://auth0.com", "https://auth0.com?q", "http://foo.webtask.io/x", "https://x.webtask.run/y"}
+	kept := []string{"https://example.com/ok", "plain", "https://notauth0.com/x", "https://auth0.com.example.org/x"}
+	code := `exports.onExecuteCredentialsExchange = async (e, api) => { for (const n of ` + mustJSON(append(slices.Clone(names), kept...)) + `) api.accessToken.setCustomClaim(n, 1); };`
+	res := f.runner.Run(context.Background(), actions.CredentialsExchange, []storage.BoundAction{f.bound("ns", code)}, ccInput(), hooks.Changes{}, nil)
+	if res.Err != nil {
+		t.Fatal(res.Err)
+	}
+	for _, n := range names {
+		if _, ok := res.Changes.Access.Claims[n]; ok {
+			t.Errorf("claim %q under a reserved namespace was kept", n)
+		}
+	}
+	for _, n := range kept {
+		if _, ok := res.Changes.Access.Claims[n]; !ok {
+			t.Errorf("claim %q was dropped", n)
+		}
+	}
+}

@@ -58,20 +58,42 @@ var reservedHosts = []string{"auth0.com", "webtask.io", "webtask.run"}
 // namespaced reports whether a claim name is kept: an http(s) URL whose
 // host is not reserved (compat-spec §3.2).
 func namespaced(name string) bool {
+	host, ok := claimHost(name)
+	return ok && !reservedHost(host)
+}
+
+// ReservedNamespace reports whether a claim name is an http(s) URL on one
+// of Auth0's own hosts or their subdomains: no custom claim may use one,
+// from a hook or an Action.
+func ReservedNamespace(name string) bool {
+	if len(name) < len("http://") || !strings.EqualFold(name[:4], "http") {
+		return false
+	}
+	host, ok := claimHost(name)
+	return ok && reservedHost(host)
+}
+
+// claimHost is the lower-cased host of a claim name that is an http(s)
+// URL.
+func claimHost(name string) (string, bool) {
 	u, err := url.Parse(name)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return false
+		return "", false
 	}
 	host := strings.ToLower(u.Hostname())
 	if h, _, err := net.SplitHostPort(u.Host); err == nil {
 		host = strings.ToLower(h)
 	}
+	return host, true
+}
+
+func reservedHost(host string) bool {
 	for _, r := range reservedHosts {
 		if host == r || strings.HasSuffix(host, "."+r) {
-			return false
+			return true
 		}
 	}
-	return true
+	return false
 }
 
 // parseResponse turns a hook's raw response into Changes at point p; the
