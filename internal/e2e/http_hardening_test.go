@@ -212,7 +212,8 @@ func TestOversizedHeadersAnswerJSON(t *testing.T) {
 // each, within --max-conns-per-ip) used to take every file descriptor, so
 // /healthz and /oauth/token stalled until the 30 s read timeout cut the
 // slow ones off. The connection budget (the file limit less a reserve:
-// 128 here) sheds the slowest, and a new client is answered at once.
+// 128 here) sheds the slowest, and a new client is answered at once; a
+// hook log stream open all along (being answered, not slow) is kept.
 func TestSlowClientsFromManyAddressesAreShed(t *testing.T) {
 	wrapper := filepath.Join(t.TempDir(), "tokenhook-ulimit")
 	script := "#!/bin/sh\nulimit -n 256 || exit 1\nexec " + binary + " \"$@\"\n"
@@ -220,6 +221,23 @@ func TestSlowClientsFromManyAddressesAreShed(t *testing.T) {
 		t.Fatal(err)
 	}
 	in := start(t, options{bin: wrapper, args: []string{"--conn-shed-grace", "200ms"}})
+	// A hook log stream opened before the attack is being answered, not
+	// slow: it is never shed.
+	app := newHookApp(t, in)
+	admin := newHookAdmin(in)
+	admin.createHook(t, "chatty", "credentials-exchange", `module.exports = function(client, scope, audience, context, cb) {
+  console.log('still here');
+  cb(null, {scope: scope});
+};`, true)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, "GET", in.base+"api/v2/hooks/logs/stream", nil)
+	req.Header.Set("Authorization", "Bearer "+admin.token)
+	stream, err := (&http.Client{}).Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stream.Body.Close()
 	for _, src := range []string{"127.0.0.2", "127.0.0.3", "127.0.0.4"} {
 		for range 100 {
 			slowBody(t, in, src, 60*time.Second)
@@ -254,5 +272,27 @@ func TestSlowClientsFromManyAddressesAreShed(t *testing.T) {
 	}
 	if open := in.metric("tokenhook_connections_open"); open > 128 {
 		t.Fatalf("%v connections open past the budget", open)
+	}
+	if r := app.token(); r.status != 200 {
+		t.Fatalf("hook token: %d %s", r.status, r.body)
+	}
+	line := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(stream.Body)
+		for sc.Scan() {
+			if strings.Contains(sc.Text(), "still here") {
+				line <- sc.Text()
+				return
+			}
+		}
+		close(line)
+	}()
+	select {
+	case _, ok := <-line:
+		if !ok {
+			t.Fatal("the hook log stream was closed under pressure")
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("no line on the hook log stream within 10s of the token request")
 	}
 }
