@@ -2,6 +2,7 @@ package grant
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"time"
 
@@ -98,9 +99,21 @@ func (e *Endpoint) saveMetadata(req *request) *oauth.Error {
 	_, err := e.Users.UpdateUser(req.ctx, req.snap.Tenant, req.user.UserID, func(u storage.User) (storage.User, error) {
 		u.AppMetadata = setProperties(u.AppMetadata, app)
 		u.UserMetadata = setProperties(u.UserMetadata, user)
+		if err := storage.CheckMetadata("app_metadata", u.AppMetadata); err != nil {
+			return u, err
+		}
+		if err := storage.CheckMetadata("user_metadata", u.UserMetadata); err != nil {
+			return u, err
+		}
 		u.UpdatedAt = now
 		return u, nil
 	})
+	// Metadata the user's record cannot keep fails the login, as a deny
+	// would: the Action asked for something that cannot be stored.
+	var bad *storage.MetadataError
+	if errors.As(err, &bad) {
+		return oauth.AccessDenied("api.user: " + bad.Reason)
+	}
 	if err != nil {
 		return oauth.ServerError("", err)
 	}

@@ -4,10 +4,10 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
-	"strings"
 
 	"github.com/tokenhook/tokenhook/internal/hooks/sandbox"
 	"github.com/tokenhook/tokenhook/internal/oauth"
+	"github.com/tokenhook/tokenhook/internal/storage"
 )
 
 // ExtensibilityCode is the error code of a signup a hook refused
@@ -45,35 +45,11 @@ func registrationChanges(obj map[string]json.RawMessage) (Changes, *oauth.Error)
 		if json.Unmarshal(raw, dst) != nil || *dst == nil {
 			return Changes{}, ExtensibilityError("The pre-user-registration hook returned "+name+" that is not an object", nil)
 		}
-		if bad, ok := badKey(*dst); !ok {
-			return Changes{}, ExtensibilityError("The pre-user-registration hook returned "+name+" with an invalid property name ("+
-				sandbox.Truncate(bad, 100)+"): names may not start with '$' nor contain '.'", nil)
+		if err := storage.CheckMetadata(name, *dst); err != nil {
+			return Changes{}, ExtensibilityError("The pre-user-registration hook's response: "+err.Error(), nil)
 		}
 	}
 	return c, nil
-}
-
-// badKey finds a property name, at any depth, that starts with "$" or
-// contains ".", which metadata may not have.
-func badKey(v any) (string, bool) {
-	switch t := v.(type) {
-	case map[string]any:
-		for k, x := range t {
-			if strings.HasPrefix(k, "$") || strings.Contains(k, ".") {
-				return k, false
-			}
-			if bad, ok := badKey(x); !ok {
-				return bad, false
-			}
-		}
-	case []any:
-		for _, x := range t {
-			if bad, ok := badKey(x); !ok {
-				return bad, false
-			}
-		}
-	}
-	return "", true
 }
 
 func orEmpty(m map[string]any) map[string]any {

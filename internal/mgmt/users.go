@@ -199,6 +199,9 @@ func mergeMetadata(prop string, old map[string]any, raw json.RawMessage) (map[st
 			out[k] = v
 		}
 	}
+	if err := storage.CheckMetadata(prop, out); err != nil {
+		return nil, errBodyOn(prop, "%s", err.Error())
+	}
 	return out, nil
 }
 

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/tokenhook/tokenhook/internal/server/servertest"
+	"github.com/tokenhook/tokenhook/internal/storage"
 )
 
 // Actions inside token requests, in process: both triggers, every api
@@ -307,4 +308,35 @@ exports.onExecutePostLogin = async (event, api) => {
 	if u := tn.MustAPI(200, "GET", "users/"+url.PathEscape(tn.annID), nil); u["app_metadata"].(map[string]any)["node"] != true {
 		t.Errorf("metadata %v", u["app_metadata"])
 	}
+}
+
+// A user's metadata stays bounded and keeps Auth0's field-name rule
+// whoever writes it: an Action that adds a property on every login fails
+// the login once the record would pass the cap, and the Management API
+// refuses the same.
+func TestUserMetadataBounded(t *testing.T) {
+	tn := newTenant(t)
+	tn.action("grow", "post-login", `exports.onExecutePostLogin = async (event, api) => {
+  api.user.setAppMetadata('k' + event.stats.logins_count, 'x'.repeat(30000));
+};`)
+	tn.bind("post-login", "grow")
+	for i := 0; i < 2; i++ {
+		if r := tn.Token(tn.pw()); r.Status != 200 {
+			t.Fatalf("login %d: %d %s", i+1, r.Status, r.Body)
+		}
+	}
+	wantError(t, tn.Token(tn.pw()), 403, "access_denied", "api.user: app_metadata is too large (90039 bytes, at most 65536)")
+	u := tn.MustAPI(200, "GET", "users/"+url.PathEscape(tn.annID), nil)
+	app := u["app_metadata"].(map[string]any)
+	if app["k1"] == nil || app["k2"] == nil || app["k3"] != nil {
+		t.Errorf("app_metadata kept %d properties, want the logins' before the cap and not the one past it", len(app))
+	}
+	tn.MustAPI(200, "PATCH", "actions/actions/"+tn.actionID(t, "grow"), map[string]any{"code": `exports.onExecutePostLogin = async (event, api) => {
+  api.user.setUserMetadata('a.b', 1);
+};`})
+	tn.MustAPI(202, "POST", "actions/actions/"+tn.actionID(t, "grow")+"/deploy", nil)
+	wantError(t, tn.Token(tn.pw()), 403, "access_denied", "api.user: user_metadata has an invalid property name (a.b): names may not start with '$' nor contain '.'")
+
+	tn.MustAPI(400, "PATCH", "users/"+url.PathEscape(tn.annID), map[string]any{"user_metadata": map[string]any{"$set": 1}})
+	tn.MustAPI(400, "PATCH", "users/"+url.PathEscape(tn.annID), map[string]any{"app_metadata": map[string]any{"big": strings.Repeat("x", storage.MaxMetadataBytes)}})
 }

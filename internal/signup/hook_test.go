@@ -53,8 +53,8 @@ func TestPreUserRegistrationRefuses(t *testing.T) {
 		{"x@blocked.example", "Sign ups from this domain are closed"},
 		{"same@example.com", "only one text"},
 		{"plain@example.com", "plain failure"},
-		{"dollar@example.com", "The pre-user-registration hook returned app_metadata with an invalid property name ($set): names may not start with '$' nor contain '.'"},
-		{"dot@example.com", "The pre-user-registration hook returned user_metadata with an invalid property name (a.b): names may not start with '$' nor contain '.'"},
+		{"dollar@example.com", "The pre-user-registration hook's response: app_metadata has an invalid property name ($set): names may not start with '$' nor contain '.'"},
+		{"dot@example.com", "The pre-user-registration hook's response: user_metadata has an invalid property name (a.b): names may not start with '$' nor contain '.'"},
 		{"loop@example.com", "Request to Webtask exceeded allowed execution time"},
 	} {
 		m := authError(t, signup(s, map[string]any{"client_id": client, "email": c.email, "password": "correct horse", "connection": conn}),
