@@ -5,17 +5,19 @@ package main
 import (
 	"encoding/base64"
 	"fmt"
-	"sort"
 	"strings"
 	"time"
 )
 
 // The Actions pair (issue 17): the same two claims set by a
 // credentials-exchange Hook and by a credentials-exchange Action, on one
-// server, in alternating rounds (Hook row, Action row, three times): the
-// machine's other load moves both rows of a round together, so the median
-// of the rounds' differences is the figure weighed against the target
-// (the Action at most +0.05 ms of CPU per token above the Hook).
+// server, in rounds of a Hook row and an Action row: the machine's other
+// load moves both rows of a round together. A server's CPU per token also
+// drifts up as it runs (its tenant log grows), which would charge the
+// later row of every round; so the rounds alternate which row goes first
+// (Hook-Action, Action-Hook, ...) and the mean of the rounds' differences,
+// where the drift cancels, is weighed against the target (the Action at
+// most +0.05 ms of CPU per token above the Hook).
 
 // twoClaimsHook is the Hook of the pair: it keeps the scopes and adds the
 // two claims.
@@ -37,8 +39,9 @@ const twoClaimsAction = `exports.onExecuteCredentialsExchange = async (event, ap
 // the equivalent Hook.
 const actionTarget = 50 * time.Microsecond
 
-// actionRounds is how many Hook/Action row pairs the bench runs.
-const actionRounds = 3
+// actionRounds is how many Hook/Action row pairs the bench runs: even, so
+// that each order runs as often.
+const actionRounds = 4
 
 type actionsBench struct {
 	srv      *server
@@ -57,10 +60,12 @@ func (a *actionsBench) scenarios() []scenario {
 			suffix = fmt.Sprintf(" r%d", round)
 		}
 		hookRow, actionRow := "hook two claims"+suffix, "action two claims"+suffix
-		list = append(list, scenario{name: hookRow, setup: a.hook},
-			scenario{name: actionRow, setup: a.action, after: func(perToken map[string]time.Duration) {
-				a.compare(perToken, hookRow, actionRow)
-			}})
+		compare := func(perToken map[string]time.Duration) { a.compare(perToken, hookRow, actionRow) }
+		if round%2 == 1 {
+			list = append(list, scenario{name: hookRow, setup: a.hook}, scenario{name: actionRow, setup: a.action, after: compare})
+		} else {
+			list = append(list, scenario{name: actionRow, setup: a.action}, scenario{name: hookRow, setup: a.hook, after: compare})
+		}
 	}
 	return list
 }
@@ -154,13 +159,15 @@ func (a *actionsBench) compare(perToken map[string]time.Duration, hookRow, actio
 	if len(a.diffs) < actionRounds {
 		return
 	}
-	sorted := append([]time.Duration(nil), a.diffs...)
-	sort.Slice(sorted, func(i, j int) bool { return sorted[i] < sorted[j] })
-	median := sorted[len(sorted)/2]
+	var sum time.Duration
+	for _, d := range a.diffs {
+		sum += d
+	}
+	mean := sum / time.Duration(len(a.diffs))
 	verdict := "met"
-	if median > actionTarget {
+	if mean > actionTarget {
 		verdict = "NOT met"
 	}
-	fmt.Printf("%-22s %-10s median of %d rounds %+.3f ms CPU/token (target at most +%.3f ms: %s)\n", "  action vs hook", "",
-		len(sorted), ms(median), ms(actionTarget), verdict)
+	fmt.Printf("%-22s %-10s mean of %d rounds in alternating order %+.3f ms CPU/token (target at most +%.3f ms: %s)\n", "  action vs hook", "",
+		len(a.diffs), ms(mean), ms(actionTarget), verdict)
 }
