@@ -13,7 +13,7 @@ import (
 // credentials-exchange Hook and by a credentials-exchange Action, on one
 // server, in rounds of a Hook row and an Action row: the machine's other
 // load moves both rows of a round together. A server's CPU per token also
-// drifts up as it runs (its tenant log grows), which would charge the
+// can drift as it runs (its tenant log grows, for one), which would charge the
 // later row of every round; so the rounds alternate which row goes first
 // (Hook-Action, Action-Hook, ...) and the mean of the rounds' differences,
 // where the drift cancels, is weighed against the target (the Action at
