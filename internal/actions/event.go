@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/tokenhook/tokenhook/internal/hooks"
 	"github.com/tokenhook/tokenhook/internal/storage"
 )
 
@@ -47,10 +48,6 @@ type Request struct {
 	Language  string // the Accept-Language header, as sent
 }
 
-// hiddenParams never reach event.request.body (as for hooks' context.body;
-// a deliberate difference from Auth0, docs/actions.md).
-var hiddenParams = map[string]bool{"client_secret": true, "password": true, "client_assertion": true}
-
 type requestJSON struct {
 	IP        string            `json:"ip"`
 	Method    string            `json:"method"`
@@ -63,9 +60,12 @@ type requestJSON struct {
 }
 
 func (r Request) event(trigger string) requestJSON {
+	// The credentials never reach event.request.body, as they never reach
+	// hooks' context.body (a deliberate difference from Auth0,
+	// docs/actions.md).
 	body := make(map[string]string, len(r.Params))
 	for k, v := range r.Params {
-		if !hiddenParams[k] {
+		if !hooks.HiddenParams[k] {
 			body[k] = v
 		}
 	}

@@ -24,7 +24,7 @@ func appendCredentialsExchangeEvent(b []byte, in *Input, st *state, secrets map[
 	b = append(b, `,"name":`...)
 	b = hooks.AppendJSONString(b, in.Client.Name)
 	b = append(b, `,"metadata":`...)
-	b = appendStringMap(b, in.Client.Metadata, nil)
+	b = hooks.AppendStringMap(b, in.Client.Metadata, nil)
 	r := in.Request
 	b = append(b, `},"request":{"ip":`...)
 	b = hooks.AppendJSONString(b, r.IP)
@@ -35,7 +35,7 @@ func appendCredentialsExchangeEvent(b []byte, in *Input, st *state, secrets map[
 	}
 	b = hooks.AppendJSONString(b, method)
 	b = append(b, `,"body":`...)
-	b = appendStringMap(b, r.Params, hiddenParams)
+	b = hooks.AppendStringMap(b, r.Params, hooks.HiddenParams)
 	host := r.Host
 	if h, _, err := net.SplitHostPort(host); err == nil {
 		host = h
@@ -63,7 +63,7 @@ func appendCredentialsExchangeEvent(b []byte, in *Input, st *state, secrets map[
 	b = append(b, `},"transaction":{"requested_scopes":`...)
 	b = appendStrings(b, in.Requested)
 	b = append(b, `},"secrets":`...)
-	b = appendStringMap(b, secrets, nil)
+	b = hooks.AppendStringMap(b, secrets, nil)
 	return append(b, '}')
 }
 
@@ -76,28 +76,6 @@ func appendStrings(b []byte, list []string) []byte {
 		b = hooks.AppendJSONString(b, s)
 	}
 	return append(b, ']')
-}
-
-// appendStringMap encodes m with sorted keys, leaving out those in skip.
-func appendStringMap(b []byte, m map[string]string, skip map[string]bool) []byte {
-	var arr [16]string
-	keys := arr[:0]
-	for k := range m {
-		if !skip[k] {
-			keys = append(keys, k)
-		}
-	}
-	slices.Sort(keys)
-	b = append(b, '{')
-	for i, k := range keys {
-		if i > 0 {
-			b = append(b, ',')
-		}
-		b = hooks.AppendJSONString(b, k)
-		b = append(b, ':')
-		b = hooks.AppendJSONString(b, m[k])
-	}
-	return append(b, '}')
 }
 
 // appendRawMap encodes claims (valid JSON values) with sorted keys.

@@ -100,3 +100,9 @@ func (r *Runner) WarmExec(ctx context.Context, req ExecRequest) error {
 // AppendJSONString appends s as a JSON string (as the hook arguments are
 // encoded), for callers that write arguments by hand on the token path.
 func AppendJSONString(b []byte, s string) []byte { return appendJSONString(b, s) }
+
+// AppendStringMap appends m as a JSON object with sorted keys, leaving out
+// those in skip (HiddenParams for a token request's parameters).
+func AppendStringMap(b []byte, m map[string]string, skip map[string]bool) []byte {
+	return appendStringMap(b, m, skip)
+}

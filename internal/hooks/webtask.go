@@ -20,9 +20,9 @@ import (
 // compilers handed hooks the whole webtask context as context.webtask and
 // the token request's body as context.body; real hooks read both.
 
-// hiddenParams never reach a hook's context.body: they are the client's
+// HiddenParams never reach a hook's context.body: they are the client's
 // and the user's credentials, which the hook has no business seeing.
-var hiddenParams = map[string]bool{"client_secret": true, "password": true, "client_assertion": true}
+var HiddenParams = map[string]bool{"client_secret": true, "password": true, "client_assertion": true}
 
 // hiddenHeader reports the headers that never reach
 // context.webtask.headers: credentials and cookies (host comes from
@@ -65,7 +65,7 @@ func (c Context) appendJSON(b []byte) []byte {
 	// context.body: the request's parameters as sent, custom ones
 	// included, without the credentials.
 	b = append(b, `,"body":`...)
-	b = appendStringMap(b, c.Params, hiddenParams)
+	b = appendStringMap(b, c.Params, HiddenParams)
 	b = append(b, `,"webtask":{"secrets":`...)
 	b = appendStringMap(b, c.Secrets, nil)
 	b = append(b, `,"meta":`...)
