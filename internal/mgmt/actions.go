@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"slices"
 	"strconv"
@@ -16,7 +15,6 @@ import (
 	"unicode/utf8"
 
 	"github.com/tokenhook/tokenhook/internal/actions"
-	"github.com/tokenhook/tokenhook/internal/eventlog"
 	"github.com/tokenhook/tokenhook/internal/storage"
 	"github.com/tokenhook/tokenhook/internal/token"
 )
@@ -717,19 +715,9 @@ func (a *API) warnUnsetActionSecrets(r *http.Request, act storage.Action, names 
 	names = slices.Sorted(slices.Values(names))
 	list := strings.Join(names, ", ")
 	a.d.Logger.Warn("action secrets created without a value", "action", act.Name, "action_id", act.ID, "secrets", list)
-	if a.d.Events == nil {
-		return
-	}
-	ip, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		ip = r.RemoteAddr
-	}
-	a.d.Events.Record(storage.LogEvent{
-		Tenant: a.d.Tenant, Date: a.d.Now(), Type: eventlog.Warning, IP: ip, UserAgent: r.UserAgent(),
-		Description: fmt.Sprintf("Action %q: secret %s created without a value; event.secrets has no such key until it is set and the action deployed",
-			act.Name, list),
-		Details: map[string]any{"action_id": act.ID, "action_name": act.Name, "unset_secrets": names},
-	})
+	a.recordWarning(r, fmt.Sprintf("Action %q: secret %s created without a value; event.secrets has no such key until it is set and the action deployed",
+		act.Name, list),
+		map[string]any{"action_id": act.ID, "action_name": act.Name, "unset_secrets": names})
 }
 
 // boundTriggers lists the triggers an Action is bound to.

@@ -512,6 +512,14 @@ func (a *API) addHookSecrets(w http.ResponseWriter, r *http.Request, _ token.Cla
 func (a *API) warnUnsetSecrets(r *http.Request, h storage.Hook, names []string) {
 	list := strings.Join(names, ", ")
 	a.d.Logger.Warn("hook secrets created without a value", "hook", h.Name, "hook_id", h.ID, "secrets", list)
+	a.recordWarning(r, fmt.Sprintf("Hook %q: secret %s created without a value (%s); the hook sees it as undefined until it is set",
+		h.Name, list, secretPlaceholder),
+		map[string]any{"hook_id": h.ID, "hook_name": h.Name, "unset_secrets": names})
+}
+
+// recordWarning puts a warning ("w") event about the request r in the
+// tenant log, when there is one.
+func (a *API) recordWarning(r *http.Request, description string, details map[string]any) {
 	if a.d.Events == nil {
 		return
 	}
@@ -521,9 +529,7 @@ func (a *API) warnUnsetSecrets(r *http.Request, h storage.Hook, names []string) 
 	}
 	a.d.Events.Record(storage.LogEvent{
 		Tenant: a.d.Tenant, Date: a.d.Now(), Type: eventlog.Warning, IP: ip, UserAgent: r.UserAgent(),
-		Description: fmt.Sprintf("Hook %q: secret %s created without a value (%s); the hook sees it as undefined until it is set",
-			h.Name, list, secretPlaceholder),
-		Details: map[string]any{"hook_id": h.ID, "hook_name": h.Name, "unset_secrets": names},
+		Description: description, Details: details,
 	})
 }
 
