@@ -150,8 +150,14 @@ func sendJSON(ctx context.Context, c *apiClient, method, path string, q url.Valu
 // listActions reads every page of GET /actions/actions (always the paged
 // object {total, page, per_page, actions}).
 func listActions(ctx context.Context, c *apiClient, q url.Values) ([]json.RawMessage, error) {
-	const perPage = 100
-	var all []json.RawMessage
+	return listPaged(ctx, c, "actions/actions", q, "actions", 100)
+}
+
+// listPaged reads every page of a paged list route, whose answer holds
+// the page's items under field and the count under total. An empty list is
+// [] rather than nil, so -o json prints [].
+func listPaged(ctx context.Context, c *apiClient, path string, q url.Values, field string, perPage int) ([]json.RawMessage, error) {
+	all := []json.RawMessage{}
 	for page := 0; ; page++ {
 		pq := url.Values{}
 		for k, v := range q {
@@ -159,15 +165,17 @@ func listActions(ctx context.Context, c *apiClient, q url.Values) ([]json.RawMes
 		}
 		pq.Set("page", strconv.Itoa(page))
 		pq.Set("per_page", strconv.Itoa(perPage))
-		var body struct {
-			Total   int               `json:"total"`
-			Actions []json.RawMessage `json:"actions"`
-		}
-		if _, err := getJSON(ctx, c, "actions/actions", pq, &body); err != nil {
+		var body map[string]json.RawMessage
+		if _, err := getJSON(ctx, c, path, pq, &body); err != nil {
 			return nil, err
 		}
-		all = append(all, body.Actions...)
-		if len(body.Actions) < perPage || len(all) >= body.Total {
+		var items []json.RawMessage
+		var total int
+		if json.Unmarshal(body[field], &items) != nil || json.Unmarshal(body["total"], &total) != nil {
+			return nil, &exitError{code: ExitServerError, err: fmt.Errorf("%s: unexpected answer: no %q list with a total", path, field)}
+		}
+		all = append(all, items...)
+		if len(items) < perPage || len(all) >= total {
 			return all, nil
 		}
 	}
@@ -465,9 +473,6 @@ func newActionsLsCommand() *cobra.Command {
 			return err
 		}
 		if p.json {
-			if list == nil {
-				list = []json.RawMessage{}
-			}
 			return p.JSON(list)
 		}
 		if len(list) == 0 {
@@ -716,22 +721,7 @@ a failed build is reported with its reason and nothing is deployed.`,
 
 // listVersions reads every page of an Action's versions, newest first.
 func listVersions(ctx context.Context, c *apiClient, actionID string) ([]json.RawMessage, error) {
-	const perPage = 50
-	var all []json.RawMessage
-	for page := 0; ; page++ {
-		q := url.Values{"page": {strconv.Itoa(page)}, "per_page": {strconv.Itoa(perPage)}}
-		var body struct {
-			Total    int               `json:"total"`
-			Versions []json.RawMessage `json:"versions"`
-		}
-		if _, err := getJSON(ctx, c, "actions/actions/"+pathEscape(actionID)+"/versions", q, &body); err != nil {
-			return nil, err
-		}
-		all = append(all, body.Versions...)
-		if len(body.Versions) < perPage || len(all) >= body.Total {
-			return all, nil
-		}
-	}
+	return listPaged(ctx, c, "actions/actions/"+pathEscape(actionID)+"/versions", nil, "versions", 50)
 }
 
 func newActionsVersionsCommand() *cobra.Command {
@@ -751,9 +741,6 @@ func newActionsVersionsCommand() *cobra.Command {
 			return err
 		}
 		if p.json {
-			if list == nil {
-				list = []json.RawMessage{}
-			}
 			return p.JSON(list)
 		}
 		if len(list) == 0 {
