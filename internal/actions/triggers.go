@@ -74,6 +74,17 @@ exports.onExecutePostLogin = async (event, api) => {
 // Triggers returns the table (a copy).
 func Triggers() []Trigger { return append([]Trigger(nil), triggers...) }
 
+// TriggerAtPoint returns the trigger whose Actions run at the hook point
+// with that id.
+func TriggerAtPoint(point string) (*Trigger, bool) {
+	for i := range triggers {
+		if triggers[i].Point == point {
+			return &triggers[i], true
+		}
+	}
+	return nil, false
+}
+
 // LookupTrigger returns the trigger with that id.
 func LookupTrigger(id string) (*Trigger, bool) {
 	for i := range triggers {

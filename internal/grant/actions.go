@@ -29,7 +29,11 @@ func (e *Endpoint) runActions(req *request, changes hooks.Changes) (hooks.Change
 	if e.Actions == nil || (req.api != nil && req.api.IsSystem) {
 		return changes, nil
 	}
-	trigger := req.grant.actions
+	t, ok := actions.TriggerAtPoint(req.grant.point)
+	if !ok {
+		return changes, nil
+	}
+	trigger := t.ID
 	bound := req.snap.BoundActions(trigger)
 	if len(bound) == 0 {
 		return changes, nil

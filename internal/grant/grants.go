@@ -5,7 +5,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/tokenhook/tokenhook/internal/actions"
 	"github.com/tokenhook/tokenhook/internal/eventlog"
 	"github.com/tokenhook/tokenhook/internal/hooks"
 	"github.com/tokenhook/tokenhook/internal/keys"
@@ -18,8 +17,9 @@ import (
 // through checkParams and authorize below.
 type grant struct {
 	// point is the extensibility point whose enabled hook runs before
-	// the token is minted; actions the Actions trigger that runs after it.
-	point, actions string
+	// the token is minted (its Actions trigger follows from it:
+	// actions.TriggerAtPoint).
+	point string
 	// gty is the access token's gty claim.
 	gty string
 	// public: a client without a secret (token_endpoint_auth_method none)
@@ -36,12 +36,12 @@ type grant struct {
 
 var (
 	clientCredentialsGrant = grant{
-		point: hooks.CredentialsExchange, actions: actions.CredentialsExchange, gty: token.GrantTypeClientCredentials,
+		point: hooks.CredentialsExchange, gty: token.GrantTypeClientCredentials,
 		success: eventlog.SuccessCredentialsExchange, failure: eventlog.FailedCredentialsExchange,
 		description: "Client Credentials for Access Token",
 	}
 	passwordGrant = grant{
-		point: hooks.PasswordExchange, actions: actions.PostLogin, gty: token.GrantTypePassword, public: true, user: true,
+		point: hooks.PasswordExchange, gty: token.GrantTypePassword, public: true, user: true,
 		success: eventlog.SuccessPasswordExchange, failure: eventlog.FailedPasswordExchange,
 		description: "Successful exchange of password for access token",
 	}
