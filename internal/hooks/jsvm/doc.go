@@ -107,8 +107,10 @@
 // every 25 ms and kills one whose RSS exceeds the limit. When a worker dies,
 // the blamed executions (not their scripts) fail with sandbox.ErrTimeout,
 // sandbox.ErrMemory or sandbox.ErrCrashed: the one that timed out, or else the
-// ones running JavaScript at that moment (the worker marks them in a page of
-// memory it shares with the parent, busy_linux.go), or else the one in
+// one running JavaScript at that moment (the worker marks them in a page of
+// memory it shares with the parent, busy_linux.go; when several were, each
+// runs once more alone on a single-use worker, where the cause dies again
+// and the others answer), or else the one in
 // flight that last ran JavaScript (waiting on the fetches whose bodies
 // filled the memory), or else the oldest in flight. The other executions in
 // flight on it, the same hook's included, run once more on the fresh

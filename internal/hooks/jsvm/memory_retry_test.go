@@ -118,3 +118,42 @@ func waitIdle(t *testing.T, e sandbox.Engine) {
 		time.Sleep(time.Millisecond)
 	}
 }
+
+// TestMemoryKillRunsSuspectsAlone: when a worker dies of memory while two
+// executions are running JavaScript, neither is known to be the cause, so
+// each runs once more on a worker of its own: the bomb dies again and fails
+// alone, the busy innocent answers. One worker, so both share it.
+func TestMemoryKillRunsSuspectsAlone(t *testing.T) {
+	p := testPool(t, sandbox.Options{Workers: 1, MemoryLimit: 128 << 20})
+	spinner := `module.exports = (c, s, a, x, cb) => {
+		console.log('spinning');
+		for (const end = Date.now() + 2000; Date.now() < end;) {}
+		cb(null, 'survived');
+	};`
+	sink := newLogSink()
+	type result struct {
+		out sandbox.Outcome
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		out, err := p.Run(context.Background(), sandbox.Invocation{Script: spinner, Args: simpleArgs, Timeout: 20 * time.Second}, sink.onLog)
+		done <- result{out, err}
+	}()
+	sink.waitFor(t, "spinning")
+	_, err := p.Run(context.Background(), sandbox.Invocation{Script: `module.exports = (c, s, a, x, cb) => cb(null, 'x'.repeat(2 ** 30).length);`, Args: simpleArgs, Timeout: 20 * time.Second}, nil)
+	if !errors.Is(err, sandbox.ErrMemory) && !errors.Is(err, sandbox.ErrTooLarge) {
+		t.Fatalf("bomb: err = %v, want ErrMemory", err)
+	}
+	r := <-done
+	if r.err != nil || string(r.out.Response) != `"survived"` {
+		t.Fatalf("busy innocent execution: %s %v", r.out.Response, r.err)
+	}
+	// It answered from its second run: the first died with the bomb while
+	// it was running, which is what this test is about.
+	sink.mu.Lock()
+	defer sink.mu.Unlock()
+	if n := len(sink.lines); n != 2 {
+		t.Fatalf("innocent execution logged %d lines, want 2 (a first run killed with the bomb, then one alone)", n)
+	}
+}

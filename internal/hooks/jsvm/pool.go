@@ -35,7 +35,18 @@ type pool struct {
 	nextID  atomic.Uint64
 	closed  atomic.Bool
 	stop    chan struct{}
+
+	// aloneSlots bounds the workers started to re-run one suspect
+	// execution each (runAlone); alone holds them for the watchdog.
+	aloneSlots chan struct{}
+	aloneMu    sync.Mutex
+	alone      map[*workerProc]struct{}
 }
+
+// aloneWorkers is how many single-use workers may re-run suspect executions
+// at once: a hook that kills its worker on every token gets each execution
+// killed once more, not a crowd of processes growing to the memory limit.
+const aloneWorkers = 4
 
 var _ sandbox.Engine = (*pool)(nil)
 
@@ -46,7 +57,8 @@ func NewPool(opts sandbox.Options) (sandbox.Engine, error) {
 		return nil, errors.New("jsvm: sandbox.Options.Command is required for NewPool")
 	}
 	opts = opts.WithDefaults()
-	p := &pool{opts: opts, seed: maphash.MakeSeed(), stop: make(chan struct{})}
+	p := &pool{opts: opts, seed: maphash.MakeSeed(), stop: make(chan struct{}),
+		aloneSlots: make(chan struct{}, aloneWorkers), alone: map[*workerProc]struct{}{}}
 	for i := 0; i < opts.Workers; i++ {
 		s := &workerSlot{p: p, idx: i, sem: make(chan struct{}, opts.MaxConcurrent)}
 		if _, err := s.get(); err != nil {
@@ -79,6 +91,10 @@ type callResult struct {
 	out   sandbox.Outcome
 	err   error
 	retry bool // the worker died for another execution's sake
+	// suspect: the worker died of memory or a crash while this execution
+	// and others were running JavaScript, so which one caused it is not
+	// known; it runs once more alone before it fails.
+	suspect bool
 }
 
 func (p *pool) Run(ctx context.Context, inv sandbox.Invocation, onLog func(sandbox.LogLine)) (sandbox.Outcome, error) {
@@ -107,7 +123,11 @@ func (p *pool) Run(ctx context.Context, inv sandbox.Invocation, onLog func(sandb
 		if r.retry && attempt == 0 {
 			continue
 		}
-		if r.retry {
+		if r.suspect && ctx.Err() == nil {
+			r = p.runAlone(ctx, inv, start.Add(timeout), onLog)
+			queued += r.out.QueueTime
+		}
+		if r.retry || r.suspect { // alone, neither can happen; never a third run
 			r.err = sandbox.ErrCrashed
 		}
 		r.out.QueueTime = queued
@@ -124,17 +144,53 @@ func (p *pool) runOn(ctx context.Context, slot *workerSlot, inv sandbox.Invocati
 	if err != nil {
 		return callResult{out: sandbox.Outcome{QueueTime: queued}, err: err}
 	}
-	r := p.runAcquired(ctx, slot, inv, deadline, onLog, release)
+	w, err := slot.get()
+	if err != nil {
+		release()
+		return callResult{out: sandbox.Outcome{QueueTime: queued}, err: fmt.Errorf("%w: %v", sandbox.ErrCrashed, err)}
+	}
+	r := p.runAcquired(ctx, w, inv, deadline, onLog, release)
 	r.out.QueueTime = queued
 	return r
 }
 
-func (p *pool) runAcquired(ctx context.Context, slot *workerSlot, inv sandbox.Invocation, deadline time.Time, onLog func(sandbox.LogLine), release func()) callResult {
-	w, err := slot.get()
+// runAlone runs inv once more on a fresh worker of its own, used once: an
+// execution that was running JavaScript beside others when their worker
+// died. If it was the cause, its worker dies again and it fails, taking no
+// one with it; if not, it answers. Its original deadline still runs, the
+// new worker's start included.
+func (p *pool) runAlone(ctx context.Context, inv sandbox.Invocation, deadline time.Time, onLog func(sandbox.LogLine)) callResult {
+	qstart := time.Now()
+	fail := func(err error) callResult {
+		return callResult{out: sandbox.Outcome{QueueTime: time.Since(qstart)}, err: err}
+	}
+	if err := acquire(ctx, p.aloneSlots, deadline); err != nil {
+		return fail(err)
+	}
+	release := func() { <-p.aloneSlots }
+	w, err := startWorker(p.opts)
 	if err != nil {
 		release()
-		return callResult{err: fmt.Errorf("%w: %v", sandbox.ErrCrashed, err)}
+		return fail(fmt.Errorf("%w: %v", sandbox.ErrCrashed, err))
 	}
+	p.aloneMu.Lock()
+	p.alone[w] = struct{}{}
+	p.aloneMu.Unlock()
+	defer func() {
+		go func() { // after any work the hook left running
+			w.shutdown()
+			p.aloneMu.Lock()
+			delete(p.alone, w)
+			p.aloneMu.Unlock()
+		}()
+	}()
+	queued := time.Since(qstart)
+	r := p.runAcquired(ctx, w, inv, deadline, onLog, release)
+	r.out.QueueTime = queued
+	return r
+}
+
+func (p *pool) runAcquired(ctx context.Context, w *workerProc, inv sandbox.Invocation, deadline time.Time, onLog func(sandbox.LogLine), release func()) callResult {
 	timeout := time.Until(deadline)
 	if timeout <= 0 {
 		release()
@@ -525,7 +581,7 @@ func (w *workerProc) readLoop(r *bufio.Reader) {
 	// Blame goes by execution, not by script: the same hook's other
 	// executions in flight (another client's token, waiting for an API)
 	// were not the cause either.
-	blamedCalls := map[uint64]bool{}
+	blamedCalls, suspects := map[uint64]bool{}, map[uint64]bool{}
 	if blameErr != nil {
 		blamedCalls[blamed] = true
 	} else {
@@ -554,6 +610,10 @@ func (w *workerProc) readLoop(r *bufio.Reader) {
 			}
 		}
 		switch {
+		case len(blamedCalls) > 1:
+			// Several were running JavaScript: each is a suspect, and
+			// runs once more alone (pool.Run) to tell.
+			suspects, blamedCalls = blamedCalls, map[uint64]bool{}
 		case len(blamedCalls) > 0:
 		case lastRan != nil:
 			blamedCalls[lastRan.id] = true
@@ -569,6 +629,8 @@ func (w *workerProc) readLoop(r *bufio.Reader) {
 			// Its answer was given; only its work after the answer is lost.
 		case blamedCalls[c.id]:
 			c.done <- callResult{out: sandbox.Outcome{Logs: c.logs}, err: blameErr}
+		case suspects[c.id]:
+			c.done <- callResult{out: sandbox.Outcome{Logs: c.logs}, err: blameErr, suspect: true}
 		default:
 			c.done <- callResult{out: sandbox.Outcome{Logs: c.logs}, retry: true}
 		}

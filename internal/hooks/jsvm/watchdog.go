@@ -24,8 +24,16 @@ func (p *pool) watchdog() {
 			return
 		case <-t.C:
 		}
+		watched := make([]*workerProc, 0, len(p.workers)+aloneWorkers)
 		for _, s := range p.workers {
-			w := s.current()
+			watched = append(watched, s.current())
+		}
+		p.aloneMu.Lock()
+		for w := range p.alone {
+			watched = append(watched, w)
+		}
+		p.aloneMu.Unlock()
+		for _, w := range watched {
 			if w == nil || w.inflight.Load() == 0 {
 				continue
 			}
