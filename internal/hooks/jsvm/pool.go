@@ -127,7 +127,7 @@ func (p *pool) Run(ctx context.Context, inv sandbox.Invocation, onLog func(sandb
 			r = p.runAlone(ctx, inv, start.Add(timeout), onLog)
 			queued += r.out.QueueTime
 		}
-		if r.retry || r.suspect { // alone, neither can happen; never a third run
+		if r.retry || (r.suspect && ctx.Err() == nil) { // alone, neither can happen; never a third run
 			r.err = sandbox.ErrCrashed
 		}
 		r.out.QueueTime = queued
