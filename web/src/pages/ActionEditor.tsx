@@ -2,7 +2,7 @@ import { useEffect, useRef, useState } from "preact/hooks";
 import type { EditorView } from "@codemirror/view";
 import {
   api, ApiError, buildError, listActionTriggers, listBindings,
-  type Action, type ActionDependency, type ActionStatus, type ActionVersion, type HookLogLine,
+  type Action, type ActionDependency, type ActionStatus, type ActionVersion,
 } from "../api";
 import { actionRoots } from "../actionTypes";
 import { defaultEvent, triggerLabel } from "../actionTriggers";
@@ -10,6 +10,8 @@ import { createEditor, compileDiagnostic, showDiagnostics } from "../editor";
 import { diffStats, lineDiff, type DiffLine } from "../diff";
 import { setDirty } from "../dirty";
 import { ErrorBanner, fmtDate, useAction, useAsync } from "../ui";
+import { LiveLogs } from "../liveLogs";
+import { NPM_NAME } from "../npm";
 
 // Auth0's limits on an Action (compat-spec §7), checked here only to say
 // so before the API does.
@@ -359,9 +361,6 @@ function Secrets({ act, onSaved }: { act: Action; onSaved: (a: Action) => void }
   );
 }
 
-// NPM_NAME is npm's package name rule (legacy upper case allowed).
-const NPM_NAME = /^(@[a-z0-9~-][a-z0-9._~-]*\/)?[a-zA-Z0-9~-][a-zA-Z0-9._~-]*$/;
-
 // Dependencies edits the draft's npm packages; each change is saved at
 // once and starts a build, whose state the header shows.
 function Dependencies({ act, onSaved }: { act: Action; onSaved: (a: Action) => void }) {
@@ -486,30 +485,13 @@ function Diff({ from, to, title }: { from: string; to: string; title: string }) 
   );
 }
 
-// ActionLogs streams the console lines the deployed Action prints in
-// token requests, live: the hooks' log stream (Server-Sent Events; the
-// session cookie authenticates the GET) filtered by the Action's id.
+// ActionLogs shows the console lines the deployed Action prints in token
+// requests, live (the hooks' log stream, filtered by the Action's id).
 function ActionLogs({ act }: { act: Action }) {
-  const [lines, setLines] = useState<HookLogLine[]>([]);
-  const [state, setState] = useState("connecting");
-  useEffect(() => {
-    const es = new EventSource(`/api/v2/hooks/logs/stream?hook=${encodeURIComponent(act.id)}`);
-    es.onopen = () => setState("live");
-    es.onerror = () => setState("reconnecting");
-    es.addEventListener("log", (ev) => {
-      const l = JSON.parse((ev as MessageEvent).data) as HookLogLine;
-      setLines((cur) => [...cur.slice(-499), l]);
-    });
-    return () => es.close();
-  }, [act.id]);
   return (
     <div class="pane" id="action-logs">
-      <div class="actions"><span class={"badge" + (state === "live" ? " on" : "")} id="action-logs-state">{state}</span>
-        <button type="button" class="small" onClick={() => setLines([])}>Clear</button></div>
-      {lines.length === 0 ? <p class="muted">Waiting for console output of the deployed Action in token requests (get one in <a href="#/try">Try it</a>). The Test tab shows a test run's own output.</p> : (
-        <pre id="action-logs-lines" class="log-lines" aria-live="polite">{lines.map((l) =>
-          `${new Date(l.time).toLocaleTimeString()} ${l.level.padEnd(5)} ${l.message}`).join("\n")}</pre>
-      )}
+      <LiveLogs stream={act.id} idPrefix="action-logs"
+        empty={<>Waiting for console output of the deployed Action in token requests (get one in <a href="#/try">Try it</a>). The Test tab shows a test run's own output.</>} />
     </div>
   );
 }

@@ -1,13 +1,15 @@
 import { useEffect, useRef, useState } from "preact/hooks";
 import type { EditorView } from "@codemirror/view";
 import {
-  api, ApiError, hookPoints, HOOK_NAME, request, RUNNER_REQUEST_ID,
-  type Client, type ClientGrant, type Hook, type HookLogLine, type HookPoint, type ResourceServer, type RunReport, type SessionInfo, type User,
+  api, ApiError, hookPoints, HOOK_NAME, request,
+  type Client, type ClientGrant, type Hook, type HookPoint, type ResourceServer, type RunReport, type SessionInfo, type User,
 } from "../api";
 import { createEditor, compileDiagnostic, showDiagnostics } from "../editor";
 import { setDirty } from "../dirty";
 import { rootsFor } from "../hookTypes";
 import { ErrorBanner, useAction, useAsync } from "../ui";
+import { LiveLogs } from "../liveLogs";
+import { NPM_NAME } from "../npm";
 
 const MAX_SECRETS = 20;
 
@@ -357,9 +359,6 @@ function Secrets({ hook, known }: { hook: Hook; known: Record<string, string> })
   );
 }
 
-// NPM_NAME is npm's package name rule (legacy upper case allowed).
-const NPM_NAME = /^(@[a-z0-9~-][a-z0-9._~-]*\/)?[a-zA-Z0-9~-][a-zA-Z0-9._~-]*$/;
-
 // Modules edits the hook's npm dependencies. Every change is saved at
 // once: the server installs the new set before it saves, so npm's refusal
 // (unknown package or version, a native build) shows here and the hook
@@ -441,31 +440,12 @@ function Modules({ hook, onSaved }: { hook: Hook; onSaved: (h: Hook) => void }) 
   );
 }
 
-// Logs streams the hook's console lines live (Server-Sent Events; the
-// session cookie authenticates the GET) after the recent ones.
+// Logs shows the hook's console lines: recent ones, then live.
 function Logs({ hook }: { hook: Hook }) {
-  const [lines, setLines] = useState<HookLogLine[]>([]);
-  const [state, setState] = useState("connecting");
-  useEffect(() => {
-    let live = true;
-    api.get<HookLogLine[]>(`/hooks/${hook.id}/logs`).then((l) => { if (live) setLines((cur) => [...l, ...cur]); }, () => {});
-    const es = new EventSource(`/api/v2/hooks/logs/stream?hook=${encodeURIComponent(hook.name)}`);
-    es.onopen = () => setState("live");
-    es.onerror = () => setState("reconnecting");
-    es.addEventListener("log", (ev) => {
-      const l = JSON.parse((ev as MessageEvent).data) as HookLogLine;
-      setLines((cur) => [...cur.slice(-499), l]);
-    });
-    return () => { live = false; es.close(); };
-  }, [hook.id, hook.name]);
   return (
     <div class="pane" id="logs">
-      <div class="actions"><span class={"badge" + (state === "live" ? " on" : "")} id="logs-state">{state}</span>
-        <button type="button" class="small" onClick={() => setLines([])}>Clear</button></div>
-      {lines.length === 0 ? <p class="muted">Waiting for console output. Run the hook, or get a token in <a href="#/try">Try it</a>.</p> : (
-        <pre id="logs-lines" class="log-lines" aria-live="polite">{lines.map((l) =>
-          `${new Date(l.time).toLocaleTimeString()} ${l.level.padEnd(5)} ${l.request_id === RUNNER_REQUEST_ID ? "[runner] " : ""}${l.message}`).join("\n")}</pre>
-      )}
+      <LiveLogs stream={hook.name} recent={`/hooks/${hook.id}/logs`} idPrefix="logs"
+        empty={<>Waiting for console output. Run the hook, or get a token in <a href="#/try">Try it</a>.</>} />
     </div>
   );
 }
