@@ -72,20 +72,27 @@ func TestNodeSDKHooks(t *testing.T) {
 // Node SDK against a server of its own over HTTPS and returns what it
 // printed. ManagementClient gets its own token with client credentials.
 //
-// testdata/node-sdk holds a pinned package-lock.json; `npm ci` there (the CI
-// does it) installs the SDK. TOKENHOOK_SKIP_NODE=1 skips the test where
+// testdata/node-sdk pins auth0@4 in its package-lock.json, which
+// `make test-deps` installs. TOKENHOOK_SKIP_NODE=1 skips the test where
 // Node.js is not available.
 func runNodeSDK(t *testing.T, script string) []byte {
+	t.Helper()
+	return runNodeProject(t, "node-sdk", script)
+}
+
+// runNodeProject is runNodeSDK for the Node project testdata/<project>,
+// which pins its own version of the SDK.
+func runNodeProject(t *testing.T, project, script string) []byte {
 	t.Helper()
 	if os.Getenv("TOKENHOOK_SKIP_NODE") == "1" {
 		t.Skip("TOKENHOOK_SKIP_NODE=1")
 	}
-	dir, err := filepath.Abs(filepath.Join("testdata", "node-sdk"))
+	dir, err := filepath.Abs(filepath.Join("testdata", project))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if _, err := os.Stat(filepath.Join(dir, "node_modules", "auth0")); err != nil {
-		t.Fatalf("the Auth0 Node SDK is not installed: run `npm ci --prefix internal/e2e/testdata/node-sdk` (or set TOKENHOOK_SKIP_NODE=1): %v", err)
+		t.Fatalf("the Auth0 Node SDK is not installed: run `npm ci --prefix internal/e2e/testdata/%s` (or `make test-deps`, or set TOKENHOOK_SKIP_NODE=1): %v", project, err)
 	}
 	node, err := exec.LookPath("node")
 	if err != nil {
