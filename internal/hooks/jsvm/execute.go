@@ -165,8 +165,13 @@ func (v *vmState) execute(ctx context.Context, prog *goja.Program, p *runParams,
 // answer runs the module's function and the event loop until the execution
 // has its answer.
 func (v *vmState) answer(ctx context.Context, prog *goja.Program, ex *execution, deadline time.Time) (out sandbox.Outcome, err error) {
+	v.rejections = v.rejections[:0]
 	if v.fn == nil {
-		if err := v.loadModule(prog, ex); err != nil || ex.done {
+		err := v.loadModule(prog, ex)
+		if err == nil {
+			v.checkRejections(ex)
+		}
+		if err != nil || ex.done {
 			if err == nil {
 				out.Err = v.hookError(ex.errv)
 			}
@@ -217,6 +222,7 @@ func (v *vmState) answer(ctx context.Context, prog *goja.Program, ex *execution,
 			return out, err
 		}
 	}
+	v.checkRejections(ex)
 
 	done := ctx.Done()
 	for !ex.done {
@@ -259,11 +265,13 @@ func (v *vmState) runJob(job loopJob, ex *execution) error {
 		err = job.fn()
 	}
 	if err == nil {
+		v.checkRejections(ex)
 		return nil
 	}
 	if e := v.engineError(err); e != nil {
 		return e
 	}
+	defer v.checkRejections(ex)
 	if ex.trailing {
 		he := v.hookError(v.thrownValue(err))
 		ex.log("error", "Uncaught "+he.Error())
@@ -375,6 +383,47 @@ func (v *vmState) thrownValue(err error) goja.Value {
 	return v.rt.ToValue(err.Error())
 }
 
+// trackRejection keeps the promises rejected while no handler is attached,
+// and forgets one when a handler comes.
+func (v *vmState) trackRejection(p *goja.Promise, op goja.PromiseRejectionOperation) {
+	if op == goja.PromiseRejectionReject {
+		v.rejections = append(v.rejections, p)
+		return
+	}
+	for i, q := range v.rejections {
+		if q == p {
+			v.rejections = append(v.rejections[:i], v.rejections[i+1:]...)
+			return
+		}
+	}
+}
+
+// checkRejections runs after each task, once goja has run its microtasks:
+// a rejection still unhandled then fails the execution, as Node's
+// unhandledRejection does on the Node.js runtime (instead of the hook
+// waiting for its deadline); after the answer it is logged.
+func (v *vmState) checkRejections(ex *execution) {
+	if len(v.rejections) == 0 {
+		return
+	}
+	ps := v.rejections
+	v.rejections = nil
+	for _, p := range ps {
+		r := p.Result()
+		if r == nil {
+			r = goja.Undefined()
+		}
+		if goja.IsUndefined(r) || goja.IsNull(r) {
+			r = v.newError("Error", "Promise rejected with "+r.String())
+		}
+		if ex.done || ex.trailing {
+			ex.log("error", "Unhandled promise rejection: "+v.hookError(r).Error())
+			continue
+		}
+		ex.settle(r, nil, false)
+	}
+}
+
 // followThenable subscribes to a returned Promise (or any thenable): its
 // resolution is the response unless cb was called first.
 func (v *vmState) followThenable(ret goja.Value, ex *execution) error {
@@ -421,7 +470,11 @@ func (v *vmState) hookError(val goja.Value) (he *sandbox.HookError) {
 		he.Message = sandbox.CapMessage(he.Message)
 		he.Name = sandbox.Truncate(he.Name, maxErrorName)
 	}()
-	if obj, ok := val.(*goja.Object); ok && obj.ClassName() == "Error" {
+	// An Error, or an object shaped like one ({name, message}): Auth0's
+	// compilers read err.name and err.message of whatever cb received, so
+	// cb({message: 'denied'}) failed with "denied" and
+	// cb({name: 'InvalidScopeError', message}) as an invalid_scope error.
+	if obj, ok := val.(*goja.Object); ok && (obj.ClassName() == "Error" || errorShaped(obj)) {
 		he = &sandbox.HookError{}
 		if n := obj.Get("name"); n != nil && !goja.IsUndefined(n) {
 			he.Name = n.String()
@@ -437,6 +490,12 @@ func (v *vmState) hookError(val goja.Value) (he *sandbox.HookError) {
 		return he
 	}
 	return &sandbox.HookError{Message: val.String()}
+}
+
+// errorShaped reports a plain object carrying an error's message.
+func errorShaped(obj *goja.Object) bool {
+	m := obj.Get("message")
+	return m != nil && !goja.IsUndefined(m) && !goja.IsNull(m) && obj.ClassName() == "Object"
 }
 
 // maxErrorName bounds an error's name; real names are short identifiers.

@@ -27,13 +27,15 @@ type vmState struct {
 	errorCtors    map[string]*goja.Object
 	thenKey       goja.Value
 
-	mods      *modules
-	storage   *goja.Object // context.webtask.storage, made on first use
-	loop      eventLoop
-	cur       *execution
-	broken    bool
-	jsFormat  func(goja.FunctionCall) goja.Value
-	jsInspect func(goja.FunctionCall) goja.Value
+	mods    *modules
+	storage *goja.Object // context.webtask.storage, made on first use
+	loop    eventLoop
+	cur     *execution
+	broken  bool
+	// rejections are the promises rejected with no handler yet, in order.
+	rejections []*goja.Promise
+	jsFormat   func(goja.FunctionCall) goja.Value
+	jsInspect  func(goja.FunctionCall) goja.Value
 }
 
 // newVMState builds a runtime with the hook globals. No user code runs here.
@@ -42,6 +44,7 @@ func newVMState() *vmState {
 	rt.SetMaxCallStackSize(maxCallStack)
 	v := &vmState{rt: rt, errorCtors: make(map[string]*goja.Object, 4)}
 	v.loop.init(v)
+	rt.SetPromiseRejectionTracker(v.trackRejection)
 	v.jsonObj = rt.Get("JSON").(*goja.Object)
 	v.jsonParse, _ = goja.AssertFunction(v.jsonObj.Get("parse"))
 	v.jsonStringify, _ = goja.AssertFunction(v.jsonObj.Get("stringify"))

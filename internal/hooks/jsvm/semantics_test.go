@@ -38,6 +38,15 @@ var semanticsCases = []semCase{
 	{name: "server error", script: `module.exports = (c, s, a, x, cb) => cb(new ServerError('oops'));`, wantErr: &sandbox.HookError{Name: "ServerError", Message: "oops"}},
 	{name: "plain error", script: `module.exports = (c, s, a, x, cb) => cb(new Error('denied'));`, wantErr: &sandbox.HookError{Name: "Error", Message: "denied"}},
 	{name: "string error", script: `module.exports = (c, s, a, x, cb) => cb('nope');`, wantErr: &sandbox.HookError{Name: "", Message: "nope"}},
+	// Auth0's compilers read err.name and err.message of any value cb got.
+	{name: "error-shaped object", script: `module.exports = (c, s, a, x, cb) => cb({message: 'denied by policy', code: 'x'});`, wantErr: &sandbox.HookError{Name: "", Message: "denied by policy"}},
+	{name: "error-shaped object with a class name", script: `module.exports = (c, s, a, x, cb) => cb({name: 'InvalidScopeError', message: 'no'});`, wantErr: &sandbox.HookError{Name: "InvalidScopeError", Message: "no"}},
+	// An unhandled rejection fails at once, as on the Node.js runtime,
+	// instead of waiting for the deadline (a fetch chain without catch).
+	{name: "unhandled rejection", script: `module.exports = (c, s, a, x, cb) => { Promise.reject(new ServerError('unhandled')).then(() => cb(null, 1)); };`, wantErr: &sandbox.HookError{Name: "ServerError", Message: "unhandled"}},
+	{name: "unhandled rejection in a timer", script: `module.exports = (c, s, a, x, cb) => { setTimeout(() => { new Promise((_, rej) => rej()); }, 1); };`, wantErr: &sandbox.HookError{Name: "Error", Message: "Promise rejected with undefined"}},
+	{name: "rejection handled later in the same task", script: `module.exports = (c, s, a, x, cb) => { const p = Promise.reject(new Error('later')); p.catch(e => cb(null, e.message)); };`, want: `"later"`},
+	{name: "unhandled rejection after the answer is logged", script: `module.exports = (c, s, a, x, cb) => { cb(null, 2); Promise.reject(new Error('after')); };`, want: `2`, log: "error:Unhandled promise rejection: Error: after"},
 	{name: "rejected", script: `module.exports = async () => { throw new TypeError('t'); };`, wantErr: &sandbox.HookError{Name: "TypeError", Message: "t"}},
 	{name: "error classes extend Error", script: `module.exports = (c, s, a, x, cb) => { const e = new ServerError('m'); cb(null, [e instanceof Error, e instanceof ServerError, e.name, String(e), e.message]); };`,
 		want: `[true,true,"ServerError","ServerError: m","m"]`},

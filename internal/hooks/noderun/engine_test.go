@@ -78,6 +78,8 @@ func TestErrorClasses(t *testing.T) {
 		{`module.exports = async (a) => { throw new TypeError('t'); };`, "TypeError", "t"},
 		{`module.exports = (a, cb) => { throw new Error('thrown'); };`, "Error", "thrown"},
 		{`module.exports = (a, cb) => cb('plain string');`, "", "plain string"},
+		{`module.exports = (a, cb) => cb({message: 'denied by policy', code: 'x'});`, "", "denied by policy"},
+		{`module.exports = (a, cb) => cb({name: 'InvalidScopeError', message: 'no'});`, "InvalidScopeError", "no"},
 		{`module.exports = (a, cb) => setTimeout(() => { null.x; }, 1);`, "TypeError", "Cannot read properties of null (reading 'x')"},
 		{`module.exports = (a, cb) => cb(new Error('x'.repeat(5000)));`, "Error", strings.Repeat("x", sandbox.MaxErrorMessage) + "…"},
 		{`module.exports = (a, cb) => { process.exit(1); };`, "Error", "process.exit is not available to hooks"},

@@ -617,7 +617,10 @@ function capMsg(s) {
 
 function describe(v) {
   try {
-    if (v instanceof Error || (v && typeof v === 'object' && Object.prototype.toString.call(v) === '[object Error]')) {
+    // An Error, or a plain object carrying a message: Auth0's compilers read
+    // err.name and err.message of whatever cb received.
+    if (v instanceof Error || (v && typeof v === 'object' && (Object.prototype.toString.call(v) === '[object Error]' ||
+        (Object.prototype.toString.call(v) === '[object Object]' && v.message !== undefined && v.message !== null)))) {
       const d = { name: v.name === undefined ? '' : String(v.name), message: v.message === undefined ? '' : String(v.message) };
       if (d.name === 'PreUserRegistrationError' && v.friendlyMessage !== undefined && v.friendlyMessage !== null) {
         d.message = packFriendly(d.message, String(v.friendlyMessage));
