@@ -28,6 +28,10 @@ type eventLoop struct {
 	timers timerHeap
 	byID   map[int64]*jsTimer
 	nextID int64
+	// refs counts the pending timers that keep work after the answer
+	// alive; an unref'd timer (Node's timeout.unref()) still fires while
+	// the loop runs but does not keep it running.
+	refs int
 	wait   *time.Timer
 	// in receives completions of host operations (fetch, storage) that run
 	// off the loop; a new inbox per execution, so a late completion of an
@@ -92,7 +96,7 @@ func (b *inbox) close() {
 
 // hasWork reports whether timers or host operations are outstanding.
 func (l *eventLoop) hasWork() bool {
-	if len(l.timers) > 0 {
+	if l.refs > 0 {
 		return true
 	}
 	l.in.mu.Lock()
@@ -107,6 +111,7 @@ type jsTimer struct {
 	fn       goja.Callable
 	args     []goja.Value
 	index    int
+	unref    bool
 }
 
 type timerHeap []*jsTimer
@@ -148,6 +153,20 @@ func (l *eventLoop) install(define func(string, any)) {
 	define("clearImmediate", clear)
 }
 
+// setRef is natives.timerRef(id, ref): Node's timeout.ref() and unref().
+func (l *eventLoop) setRef(call goja.FunctionCall) goja.Value {
+	t, ok := l.byID[call.Argument(0).ToInteger()]
+	if ok && t.index >= 0 && t.unref == call.Argument(1).ToBoolean() {
+		t.unref = !t.unref
+		if t.unref {
+			l.refs--
+		} else {
+			l.refs++
+		}
+	}
+	return goja.Undefined()
+}
+
 func (l *eventLoop) schedule(call goja.FunctionCall, repeat, immediate bool) goja.Value {
 	fn, ok := goja.AssertFunction(call.Argument(0))
 	if !ok {
@@ -180,6 +199,7 @@ func (l *eventLoop) schedule(call goja.FunctionCall, repeat, immediate bool) goj
 	}
 	heap.Push(&l.timers, t)
 	l.byID[t.id] = t
+	l.refs++
 	return l.v.rt.ToValue(t.id)
 }
 
@@ -187,6 +207,9 @@ func (l *eventLoop) cancel(t *jsTimer) {
 	delete(l.byID, t.id)
 	if t.index >= 0 && t.index < len(l.timers) && l.timers[t.index] == t {
 		heap.Remove(&l.timers, t.index)
+		if !t.unref {
+			l.refs--
+		}
 	}
 	t.index = -1
 }
@@ -207,6 +230,7 @@ func (l *eventLoop) reset() {
 	for _, t := range l.timers {
 		t.index = -1
 	}
+	l.refs = 0
 	clear(l.timers)
 	l.timers = l.timers[:0]
 	clear(l.byID)
@@ -227,7 +251,7 @@ var errLoopEmpty = errors.New("jsvm: event loop empty")
 func (l *eventLoop) next(deadline time.Time, done <-chan struct{}, ctxErr func() error, stopWhenEmpty bool) (loopJob, error) {
 	for {
 		fn, outstanding := l.in.take()
-		if fn == nil && stopWhenEmpty && outstanding == 0 && len(l.timers) == 0 {
+		if fn == nil && stopWhenEmpty && outstanding == 0 && l.refs == 0 {
 			return loopJob{}, errLoopEmpty
 		}
 		// The deadline before any completion: a host operation that failed
@@ -250,6 +274,9 @@ func (l *eventLoop) next(deadline time.Time, done <-chan struct{}, ctxErr func()
 					heap.Pop(&l.timers)
 					delete(l.byID, t.id)
 					t.index = -1
+					if !t.unref {
+						l.refs--
+					}
 				}
 				return loopJob{timer: t}, nil
 			}

@@ -128,6 +128,24 @@ func TestFireAndForgetDeadline(t *testing.T) {
 	}
 }
 
+// TestFireAndForgetUnref: an unref'd timer (a module-scope refresh
+// interval) does not keep the execution's work running after the answer:
+// the runtime is free at once, so the next execution finds its module
+// state (a ref'd one would hold it until the deadline).
+func TestFireAndForgetUnref(t *testing.T) {
+	for name, e := range engines(t, sandbox.Options{Workers: 1}) {
+		t.Run(name, func(t *testing.T) {
+			script := `let n = 0; module.exports = (c, s, a, x, cb) => { cb(null, n++); setInterval(() => {}, 5).unref(); };`
+			for i, want := range []string{"0", "1"} {
+				out, err := e.Run(context.Background(), sandbox.Invocation{Script: script, Args: simpleArgs, Timeout: 20 * time.Second}, nil)
+				if err != nil || string(out.Response) != want {
+					t.Fatalf("run %d: %s %v, want %s", i, out.Response, err, want)
+				}
+			}
+		})
+	}
+}
+
 // TestIsolated: an isolated execution (the test runner) neither sees the
 // module state of live executions nor leaves its own to them or to another
 // isolated execution (issue 12 item 6), under the same cache key.

@@ -298,6 +298,64 @@ const preludeSource = `(function (g, natives) {
 	}
 	def('TextEncoder', TextEncoder);
 	def('TextDecoder', TextDecoder);
+	// Node's timers return a Timeout object (ref, unref, hasRef; a number
+	// through Symbol.toPrimitive, which is how clearTimeout reads it).
+	// Custom error classes call V8's Error.captureStackTrace.
+	class Timeout {
+		constructor(id) { Object.defineProperty(this, '_id', {value: id}); this._ref = true; }
+		ref() { natives.timerRef(this._id, true); this._ref = true; return this; }
+		unref() { natives.timerRef(this._id, false); this._ref = false; return this; }
+		hasRef() { return this._ref; }
+		[Symbol.toPrimitive]() { return this._id; }
+	}
+	for (const name of ['setTimeout', 'setInterval', 'setImmediate']) {
+		const native = g[name];
+		def(name, {[name]: function () { return new Timeout(native.apply(undefined, arguments)); }}[name]);
+	}
+	const NativeError = g.Error;
+	Object.defineProperty(NativeError, 'captureStackTrace', {writable: true, configurable: true, enumerable: false,
+		value: function captureStackTrace(obj) {
+			if (obj === null || (typeof obj !== 'object' && typeof obj !== 'function')) {
+				throw new TypeError('The "targetObject" argument must be of type object');
+			}
+			const st = String(new NativeError().stack || '');
+			const nl = st.indexOf('\n');
+			let head = 'Error';
+			try { if (obj instanceof NativeError) head = String(obj); } catch (_) {}
+			Object.defineProperty(obj, 'stack', {value: head + (nl >= 0 ? st.slice(nl) : ''), writable: true, configurable: true, enumerable: false});
+		}});
+	NativeError.stackTraceLimit = 10;
+	// goja's Number.prototype.toLocaleString reads its locale argument as a
+	// radix and throws: format as Node's default (en-US) locale does, with
+	// the decimal, percent and currency styles and the fraction digits.
+	const symbols = {USD: '$', EUR: '€', GBP: '£', JPY: '¥', INR: '₹', CNY: 'CN¥', CAD: 'CA$', AUD: 'A$'};
+	Object.defineProperty(Number.prototype, 'toLocaleString', {writable: true, configurable: true, enumerable: false,
+		value: function toLocaleString(locales, options) {
+			const n = Number.prototype.valueOf.call(this);
+			if (n !== n) return 'NaN';
+			const o = options === undefined || options === null ? {} : Object(options);
+			const style = o.style === undefined ? 'decimal' : String(o.style);
+			const dflt = style === 'currency' ? 2 : style === 'percent' ? 0 : 3;
+			const minF = o.minimumFractionDigits === undefined ? (style === 'currency' ? 2 : 0) : Math.trunc(o.minimumFractionDigits);
+			const maxF = o.maximumFractionDigits === undefined ? Math.max(minF, dflt) : Math.trunc(o.maximumFractionDigits);
+			if (!(minF >= 0 && minF <= 100 && maxF >= minF && maxF <= 100)) throw new RangeError('maximumFractionDigits value is out of range.');
+			const v = style === 'percent' ? n * 100 : n;
+			let out;
+			if (!isFinite(v)) out = '∞';
+			else {
+				const parts = Math.abs(v).toFixed(maxF).split('.');
+				let int = parts[0], frac = parts[1] || '';
+				while (frac.length > minF && frac[frac.length - 1] === '0') frac = frac.slice(0, -1);
+				if (o.useGrouping !== false) int = int.replace(/\B(?=(\d{3})+(?!\d))/g, ',');
+				out = frac ? int + '.' + frac : int;
+			}
+			if (style === 'percent') out += '%';
+			if (style === 'currency') {
+				const c = String(o.currency).toUpperCase();
+				out = (symbols[c] || c + '\u00a0') + out;
+			}
+			return v < 0 || Object.is(v, -0) ? '-' + out : out;
+		}});
 	// process is a frozen stub: no exit, no cwd, no real environment. Scripts
 	// that feature-detect Node find something sensible; nothing reaches the
 	// host. env is the execution's own object (the hook's secrets, as webtask

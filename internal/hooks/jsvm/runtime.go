@@ -91,6 +91,7 @@ func newVMState() *vmState {
 	natives := rt.NewObject()
 	_ = natives.Set("env", v.nativeEnv)
 	_ = natives.Set("fetch", v.nativeFetch)
+	_ = natives.Set("timerRef", v.loop.setRef)
 	for _, prog := range []*goja.Program{preludeProgram, webProgram} {
 		pre, err := rt.RunProgram(prog)
 		if err != nil {

@@ -47,6 +47,16 @@ var semanticsCases = []semCase{
 	{name: "unhandled rejection in a timer", script: `module.exports = (c, s, a, x, cb) => { setTimeout(() => { new Promise((_, rej) => rej()); }, 1); };`, wantErr: &sandbox.HookError{Name: "Error", Message: "Promise rejected with undefined"}},
 	{name: "rejection handled later in the same task", script: `module.exports = (c, s, a, x, cb) => { const p = Promise.reject(new Error('later')); p.catch(e => cb(null, e.message)); };`, want: `"later"`},
 	{name: "unhandled rejection after the answer is logged", script: `module.exports = (c, s, a, x, cb) => { cb(null, 2); Promise.reject(new Error('after')); };`, want: `2`, log: "error:Unhandled promise rejection: Error: after"},
+	// Node idioms real hooks use: custom error classes calling
+	// Error.captureStackTrace, a timer's unref(), a number's
+	// toLocaleString (goja's threw a RangeError).
+	{name: "Error.captureStackTrace", script: `class AuthzError extends Error { constructor(m) { super(m); this.name = 'AuthzError'; Error.captureStackTrace(this, AuthzError); } }
+module.exports = (c, s, a, x, cb) => { const e = new AuthzError('no'); const o = {}; Error.captureStackTrace(o); cb(null, [e.stack.split('\n')[0], typeof o.stack, e instanceof Error]); };`,
+		want: `["AuthzError: no","string",true]`},
+	{name: "timer objects", script: `module.exports = (c, s, a, x, cb) => { const t = setTimeout(() => cb(null, 'fired'), 60000).unref(); const keep = setInterval(() => {}, 60000); keep.unref(); clearInterval(keep); const r = [typeof t.ref, t.hasRef(), typeof +t]; clearTimeout(t); setTimeout(() => cb(null, r), 1).unref(); };`,
+		want: `["function",false,"number"]`},
+	{name: "number toLocaleString", script: `module.exports = (c, s, a, x, cb) => cb(null, [(1234567.891).toLocaleString('en-US'), (1234.5).toLocaleString(), (1234.5).toLocaleString('en-US', {style: 'currency', currency: 'USD'}), (0.256).toLocaleString('en-US', {maximumFractionDigits: 1}), (0.256).toLocaleString('en-US', {style: 'percent'}), (-1234.5678).toLocaleString(), (5).toLocaleString(), (1e6).toLocaleString('en-US', {minimumFractionDigits: 2}), (12.5).toLocaleString('en-US', {style: 'currency', currency: 'EUR'})]);`,
+		want: `["1,234,567.891","1,234.5","$1,234.50","0.3","26%","-1,234.568","5","1,000,000.00","€12.50"]`},
 	{name: "rejected", script: `module.exports = async () => { throw new TypeError('t'); };`, wantErr: &sandbox.HookError{Name: "TypeError", Message: "t"}},
 	{name: "error classes extend Error", script: `module.exports = (c, s, a, x, cb) => { const e = new ServerError('m'); cb(null, [e instanceof Error, e instanceof ServerError, e.name, String(e), e.message]); };`,
 		want: `[true,true,"ServerError","ServerError: m","m"]`},
