@@ -32,7 +32,7 @@ type eventLoop struct {
 	// alive; an unref'd timer (Node's timeout.unref()) still fires while
 	// the loop runs but does not keep it running.
 	refs int
-	wait   *time.Timer
+	wait *time.Timer
 	// in receives completions of host operations (fetch, storage) that run
 	// off the loop; a new inbox per execution, so a late completion of an
 	// ended execution is dropped instead of reaching the next one.
