@@ -52,7 +52,7 @@ type requestJSON struct {
 	IP        string            `json:"ip"`
 	Method    string            `json:"method"`
 	Body      map[string]string `json:"body"`
-	Query     map[string]string `json:"query,omitempty"` // post-login only
+	Query     json.RawMessage   `json:"query,omitempty"` // post-login only: always an object there
 	Hostname  string            `json:"hostname,omitempty"`
 	UserAgent string            `json:"user_agent,omitempty"`
 	Language  string            `json:"language,omitempty"`
@@ -80,8 +80,9 @@ func (r Request) event(trigger string) requestJSON {
 	out := requestJSON{IP: r.IP, Method: method, Body: body, Hostname: host,
 		UserAgent: r.UserAgent, Language: firstLanguage(r.Language), GeoIP: map[string]any{}}
 	if trigger == PostLogin {
-		// The token endpoint takes no query parameters.
-		out.Query = map[string]string{}
+		// The token endpoint takes no query parameters; Auth0's post-login
+		// always has the object (code indexes into it unguarded).
+		out.Query = emptyObject
 	}
 	return out
 }
@@ -97,6 +98,8 @@ func firstLanguage(h string) string {
 	}
 	return first
 }
+
+var emptyObject = json.RawMessage(`{}`)
 
 type tenantJSON struct {
 	ID string `json:"id"`
@@ -179,10 +182,15 @@ type statsJSON struct {
 type plTransactionJSON struct {
 	// Locale is the language the login runs in: the request's
 	// Accept-Language, else "en".
-	Locale          string         `json:"locale"`
-	Protocol        string         `json:"protocol"`
-	RequestedScopes []string       `json:"requested_scopes"`
-	Metadata        map[string]any `json:"metadata"`
+	Locale          string   `json:"locale"`
+	Protocol        string   `json:"protocol"`
+	RequestedScopes []string `json:"requested_scopes"`
+	// AcrValues and UILocales are the authorization request's lists,
+	// empty in a password exchange; Auth0 sends them as arrays, and code
+	// calls .includes on them unguarded.
+	AcrValues []string       `json:"acr_values"`
+	UILocales []string       `json:"ui_locales"`
+	Metadata  map[string]any `json:"metadata"`
 }
 
 type userJSON struct {
@@ -198,14 +206,15 @@ type userJSON struct {
 	AppMetadata   map[string]any `json:"app_metadata"`
 	UserMetadata  map[string]any `json:"user_metadata"`
 	Identities    []identityJSON `json:"identities"`
-	// Multifactor lists enrolled factors: none here (no MFA), but code
-	// reads .length on it.
-	Multifactor []string `json:"multifactor"`
-	LoginsCount int      `json:"logins_count"`
-	LastLogin   string   `json:"last_login,omitempty"`
-	LastIP      string   `json:"last_ip,omitempty"`
-	CreatedAt   string   `json:"created_at"`
-	UpdatedAt   string   `json:"updated_at"`
+	// Multifactor and EnrolledFactors list enrolled factors: none here
+	// (no MFA), but code reads .length and calls .map on them.
+	Multifactor     []string `json:"multifactor"`
+	EnrolledFactors []any    `json:"enrolledFactors"`
+	LoginsCount     int      `json:"logins_count"`
+	LastLogin       string   `json:"last_login,omitempty"`
+	LastIP          string   `json:"last_ip,omitempty"`
+	CreatedAt       string   `json:"created_at"`
+	UpdatedAt       string   `json:"updated_at"`
 }
 
 type identityJSON struct {
@@ -269,7 +278,7 @@ func buildEvent(trigger string, in *Input, st *state, secrets map[string]string)
 		Stats:          statsJSON{LoginsCount: logins},
 		Tenant:         tenantJSON{ID: in.Tenant},
 		Transaction: plTransactionJSON{Locale: orDefault(firstLanguage(in.Request.Language), "en"), Protocol: PasswordProtocol, RequestedScopes: orNoScopes(in.Requested),
-			Metadata: orEmpty(st.txMetadata)},
+			AcrValues: []string{}, UILocales: []string{}, Metadata: orEmpty(st.txMetadata)},
 		User: userJSON{
 			UserID: u.UserID, Email: u.Email, EmailVerified: u.EmailVerified, Name: u.Name,
 			GivenName: u.GivenName, FamilyName: u.FamilyName, Nickname: u.Nickname, Picture: u.Picture,
@@ -278,11 +287,12 @@ func buildEvent(trigger string, in *Input, st *state, secrets map[string]string)
 			UserMetadata: merged(u.UserMetadata, st.userMetadata),
 			Identities: []identityJSON{{Connection: orDefault(u.Connection, storage.DatabaseConnection),
 				UserID: strings.TrimPrefix(u.UserID, "auth0|"), Provider: "auth0"}},
-			Multifactor: []string{},
-			LoginsCount: logins,
-			LastIP:      u.LastIP,
-			CreatedAt:   isoTime(u.CreatedAt),
-			UpdatedAt:   isoTime(u.UpdatedAt),
+			Multifactor:     []string{},
+			EnrolledFactors: []any{},
+			LoginsCount:     logins,
+			LastIP:          u.LastIP,
+			CreatedAt:       isoTime(u.CreatedAt),
+			UpdatedAt:       isoTime(u.UpdatedAt),
 		},
 		Secrets: orEmpty(secrets),
 	}

@@ -4,9 +4,9 @@
   // what the code asks of `api` for the server to apply after the run.
   //
   // Everything but the per-execution state is built once, when the module
-  // loads: `api` and its namespaces are small objects whose methods live
-  // on shared prototypes and find their execution through a symbol, so an
-  // execution allocates a handful of objects, not a closure per method.
+  // loads: an execution's `api` is a plain object of small namespace
+  // objects holding shared methods, which find their execution through a
+  // symbol, so an execution allocates no closure per method.
   'use strict';
   var LIMITS = __CACHE_LIMITS__;
   var MAX_MESSAGE = __MAX_MESSAGE__;
@@ -146,10 +146,15 @@
     }
   };
 
+  // A claim set to undefined is no claim, as on Auth0, where the value
+  // travels as JSON (a claim an earlier Action set stays).
   function setClaim(tokenKey, method) {
     return function (name, value) {
       var c = ctxOf(this, method);
-      part(c, tokenKey)[checkName(method, name, 'claim name')] = orNull(value);
+      var claims = part(c, tokenKey);
+      checkName(method, name, 'claim name');
+      if (value === undefined) delete claims[name];
+      else claims[name] = value;
       return this;
     };
   }
@@ -159,10 +164,7 @@
   }
   function noop() { return this; }
 
-  // The api of each trigger: namespace name → its methods. Each
-  // namespace object inherits from the trigger's api prototype, so calls
-  // chain both ways: api.accessToken.setCustomClaim(a, 1).setCustomClaim(b, 2)
-  // and api.accessToken.setCustomClaim(a, 1).access.deny(...).
+  // The api of each trigger: namespace name → its methods.
   var namespaces = {
     'credentials-exchange': {
       access: {
@@ -306,34 +308,36 @@
     'setMappings', 'setCert', 'setKey', 'setSignatureAlgorithm', 'setDigestAlgorithm', 'setTypedAttributes',
     'setEncryptionCert'].forEach(function (m) { namespaces['post-login'].samlResponse[m] = noop; });
 
-  // The prototypes, built once: api's getters make each namespace object
-  // on first use, one per execution.
-  var apiProtos = {};
+  // api is a plain object whose namespaces are its own enumerable
+  // properties, each holding its methods as own properties, as on Auth0:
+  // Object.keys(api), 'idToken' in api, api.hasOwnProperty and
+  // console.log(api) see them. Each namespace inherits from its api, so
+  // calls chain both ways: api.accessToken.setCustomClaim(a, 1)
+  // .setCustomClaim(b, 2) and api.accessToken.setCustomClaim(a, 1)
+  // .access.deny(...). The execution hides behind a non-enumerable symbol.
+  var shapes = {};
   Object.keys(namespaces).forEach(function (trigger) {
-    var apiProto = {};
-    var nsProtos = {};
-    Object.keys(namespaces[trigger]).forEach(function (name) {
-      var p = Object.create(apiProto);
+    shapes[trigger] = Object.keys(namespaces[trigger]).map(function (name) {
       var methods = namespaces[trigger][name];
-      Object.keys(methods).forEach(function (m) { p[m] = methods[m]; });
-      nsProtos[name] = p;
-      Object.defineProperty(apiProto, name, {
-        enumerable: true,
-        get: function () {
-          var c = this[CTX];
-          if (!c) return nsProtos[name];
-          var o = c.ns[name];
-          if (!o) {
-            o = Object.create(nsProtos[name]);
-            o[CTX] = c;
-            c.ns[name] = o;
-          }
-          return o;
-        }
-      });
+      return { name: name, methods: methods, keys: Object.keys(methods) };
     });
-    apiProtos[trigger] = apiProto;
   });
+  var hidden = { value: null, enumerable: false, writable: false, configurable: false };
+
+  function makeApi(trigger, c) {
+    var api = {};
+    var shape = shapes[trigger];
+    hidden.value = c;
+    for (var i = 0; i < shape.length; i++) {
+      var s = shape[i];
+      var ns = Object.create(api);
+      Object.defineProperty(ns, CTX, hidden);
+      for (var j = 0; j < s.keys.length; j++) ns[s.keys[j]] = s.methods[s.keys[j]];
+      api[s.name] = ns;
+    }
+    hidden.value = null;
+    return api;
+  }
 
   return function (event, state, cb) {
     var handler = exported && exported[state.export];
@@ -342,9 +346,8 @@
       return;
     }
     var c = { trigger: state.trigger, event: event, state: state, scopes: null,
-      rec: {}, ns: {}, effects: 0, records: null };
-    var api = Object.create(apiProtos[state.trigger]);
-    api[CTX] = c;
+      rec: {}, effects: 0, records: null };
+    var api = makeApi(state.trigger, c);
     var out;
     try {
       out = handler.call(exported, event, api);

@@ -537,3 +537,54 @@ func TestReservedNamespacesDropped(t *testing.T) {
 		}
 	}
 }
+
+// TestRealWorldIdioms runs what published Actions do (Auth0's own
+// marketplace templates and docs samples among them) and must see what
+// Auth0 gives them: each case's code sets the claim "r", compared as JSON
+// ("absent" when the claim must not be there).
+func TestRealWorldIdioms(t *testing.T) {
+	engines(t, func(t *testing.T, f *fixture) {
+		for _, tc := range []struct {
+			name, trigger, code, want string
+		}{
+			// A query-string switch reads event.request.query[key] unguarded.
+			{"request.query", actions.PostLogin, `api.accessToken.setCustomClaim('r', event.request.query[event.secrets.KEY || 'mode'] === undefined);`, `true`},
+			// Step-up templates call .includes on acr_values without a guard.
+			{"transaction.acr_values", actions.PostLogin, `api.accessToken.setCustomClaim('r', event.transaction?.acr_values.includes('http://schemas.openid.net/pape/policies/2007/06/multi-factor'));`, `false`},
+			{"transaction.ui_locales", actions.PostLogin, `api.accessToken.setCustomClaim('r', event.transaction.ui_locales.length);`, `0`},
+			// MFA-selection samples map the enrolled factors.
+			{"user.enrolledFactors", actions.PostLogin, `api.accessToken.setCustomClaim('r', event.user.enrolledFactors.map((f) => f.type).concat(event.user.multifactor));`, `[]`},
+			// A claim from a field the request lacks (geoip here) is no claim, not null.
+			{"undefined claim value", actions.PostLogin, `api.accessToken.setCustomClaim('r', event.request.geoip.countryName);`, `absent`},
+			{"undefined claim value at credentials-exchange", actions.CredentialsExchange, `api.accessToken.setCustomClaim('r', 1).setCustomClaim('r', event.client.metadata.missing);`, `absent`},
+			{"null claim value", actions.CredentialsExchange, `api.accessToken.setCustomClaim('r', null);`, `null`},
+			// Feature detection and debugging look at api as a plain object.
+			{"Object.keys(api) at post-login", actions.PostLogin, `api.accessToken.setCustomClaim('r', [
+  ['access', 'accessToken', 'idToken', 'user', 'multifactor', 'redirect'].every((k) => Object.keys(api).includes(k)),
+  Object.keys(api.accessToken).sort(), Object.prototype.hasOwnProperty.call(api, 'idToken'),
+  typeof api.idToken.setCustomClaim, JSON.stringify(api).includes('"accessToken":{}')]);`, `[true,["addScope","removeScope","setCustomClaim"],true,"function",true]`},
+			{"Object.keys(api) at credentials-exchange", actions.CredentialsExchange, `api.accessToken.setCustomClaim('r', [Object.keys(api).sort(), Object.keys(api.transaction).length, Object.keys(api.access)]);`,
+				`[["access","accessToken","cache","transaction"],4,["deny"]]`},
+			{"destructured namespace", actions.PostLogin, `const { accessToken, idToken } = api; idToken.setCustomClaim('x', 1); accessToken.setCustomClaim('r', 'ok').access.deny; `, `"ok"`},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				export, in := "onExecutePostLogin", plInput()
+				if tc.trigger == actions.CredentialsExchange {
+					export, in = "onExecuteCredentialsExchange", ccInput()
+				}
+				code := "exports." + export + " = async (event, api) => {\n" + tc.code + "\n};"
+				res := f.runner.Run(context.Background(), tc.trigger, []storage.BoundAction{f.bound("idiom", code)}, in, hooks.Changes{}, nil)
+				if res.Err != nil {
+					t.Fatalf("%+v", res.Err)
+				}
+				got := "absent"
+				if raw, ok := res.Changes.Access.Claims["r"]; ok {
+					got = string(raw)
+				}
+				if got != tc.want {
+					t.Fatalf("r = %s, want %s", got, tc.want)
+				}
+			})
+		}
+	})
+}
