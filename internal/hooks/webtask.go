@@ -68,6 +68,11 @@ func (c Context) appendJSON(b []byte) []byte {
 	b = appendStringMap(b, c.Params, HiddenParams)
 	b = append(b, `,"webtask":{"secrets":`...)
 	b = appendStringMap(b, c.Secrets, nil)
+	// webtask's ctx.data: the secrets merged with the query string, which
+	// a hook's call never had; hooks written for plain webtasks read
+	// secrets there (context.webtask.data.API_KEY).
+	b = append(b, `,"data":`...)
+	b = appendStringMap(b, c.Secrets, nil)
 	b = append(b, `,"meta":`...)
 	if c.Trigger == "" {
 		b = append(b, `{}`...)

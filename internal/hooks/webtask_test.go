@@ -53,6 +53,11 @@ func TestContextHeadersAsNodeShowsThem(t *testing.T) {
 	if !reflect.DeepEqual(wt["headers"], want) {
 		t.Fatalf("headers %v, want %v", wt["headers"], want)
 	}
+	// webtask's ctx.data holds the secrets too.
+	c = contextJSON(t, Context{Secrets: map[string]string{"API_KEY": "k"}})
+	if wt := c["webtask"].(map[string]any); !reflect.DeepEqual(wt["data"], map[string]any{"API_KEY": "k"}) || !reflect.DeepEqual(wt["data"], wt["secrets"]) {
+		t.Fatalf("webtask.data %v, secrets %v", wt["data"], wt["secrets"])
+	}
 	meta := map[string]any{"hook-name": "h", "auth0-extension": "runtime", "auth0-extension-name": CredentialsExchange}
 	if !reflect.DeepEqual(wt["meta"], meta) || wt["id"] != "r-1" {
 		t.Fatalf("meta %v id %v", wt["meta"], wt["id"])
