@@ -174,7 +174,7 @@ func TestArgs(t *testing.T) {
 		`{"id":"cid","name":"n","tenant":"t","metadata":{}}`,
 		``, // no scope: undefined
 		`"https://api/"`,
-		`{"ip":"1.2.3.4","userAgent":"ua","body":{},"webtask":{"secrets":{"K":"v"},"meta":{},"headers":{},"id":""}}`,
+		`{"ip":"1.2.3.4","userAgent":"ua","body":{},"webtask":{"secrets":{"K":"v"},"data":{"K":"v"},"meta":{},"headers":{},"id":""}}`,
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("credentials-exchange args\n got %q\nwant %q", got, want)
