@@ -153,6 +153,26 @@ func ChooseRuntime(script string, wanted map[string]string, embedded func(module
 		if ModuleName(name) != "" && !embedded(name) {
 			return Choice{Runtime: storage.RuntimeNode, Reason: fmt.Sprintf("requires '%s', which the embedded engine does not have", name)}
 		}
+		// The embedded crypto has the hashes, HMACs and random values
+		// only: a hook that signs, encrypts or derives keys with Node's
+		// crypto runs on Node. Each function named in the script is asked
+		// about as "crypto#name".
+		if name == "crypto" {
+			for _, fn := range nodeCryptoFunction.FindAllString(script, -1) {
+				if !embedded("crypto#" + fn) {
+					return Choice{Runtime: storage.RuntimeNode, Reason: fmt.Sprintf("calls crypto.%s, which the embedded engine does not have", fn)}
+				}
+			}
+		}
 	}
 	return Choice{Runtime: storage.RuntimeEmbedded}
 }
+
+// nodeCryptoFunction finds the names of Node's crypto functions and
+// classes in a script; names common outside crypto (sign, verify, hash)
+// are left out, so a script reading jwt.sign is not sent to Node for it.
+var nodeCryptoFunction = regexp.MustCompile(`\b(createHash|createHmac|getHashes|randomBytes|randomUUID|timingSafeEqual|` +
+	`createSign|createVerify|pbkdf2|pbkdf2Sync|scrypt|scryptSync|hkdf|hkdfSync|createCipheriv|createDecipheriv|` +
+	`publicEncrypt|privateDecrypt|privateEncrypt|publicDecrypt|generateKeyPair|generateKeyPairSync|generateKey|generateKeySync|` +
+	`createPrivateKey|createPublicKey|createSecretKey|createECDH|createDiffieHellman|getDiffieHellman|diffieHellman|` +
+	`getCiphers|getCurves|randomInt|randomFill|randomFillSync|webcrypto|X509Certificate|KeyObject|checkPrime|generatePrime)\b`)

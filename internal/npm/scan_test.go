@@ -66,7 +66,9 @@ func TestWanted(t *testing.T) {
 }
 
 func TestChooseRuntime(t *testing.T) {
-	embedded := func(m string) bool { return m == "crypto" || m == "util" }
+	embedded := func(m string) bool {
+		return m == "crypto" || m == "util" || m == "crypto#createHmac" || m == "crypto#randomBytes"
+	}
 	for _, tc := range []struct {
 		script string
 		wanted map[string]string
@@ -79,6 +81,9 @@ func TestChooseRuntime(t *testing.T) {
 		{`const t = require('util/types')`, nil, storage.RuntimeNode, "requires 'util/types'"},
 		{`const t = require('./local')`, nil, storage.RuntimeEmbedded, ""},
 		{`const a = require('axios')`, nil, storage.RuntimeNode, "requires 'axios'"},
+		{`const crypto = require('crypto'); const sig = crypto.createHmac('sha256', k).update(s).digest('hex'); jwt.sign(x)`, nil, storage.RuntimeEmbedded, ""},
+		{"const crypto = require('crypto');\nconst s = crypto.createSign('RSA-SHA256'); s.update(x); s.sign(key, 'base64')", nil, storage.RuntimeNode, "calls crypto.createSign"},
+		{`const { pbkdf2Sync, randomBytes } = require('node:crypto')`, nil, storage.RuntimeNode, "calls crypto.pbkdf2Sync"},
 		{`x`, map[string]string{"lodash": "4.17.21"}, storage.RuntimeNode, "declares npm dependencies (lodash)"},
 	} {
 		got := ChooseRuntime(tc.script, tc.wanted, embedded)

@@ -4,8 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"maps"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -16,10 +18,26 @@ import (
 )
 
 func TestHasModule(t *testing.T) {
-	for name, want := range map[string]bool{"crypto": true, "node:url": true, "util": true, "https": false, "fs": false, "axios": false, "lodash@4.17.21": false} {
+	for name, want := range map[string]bool{"crypto": true, "node:url": true, "util": true, "https": false, "fs": false, "axios": false, "lodash@4.17.21": false,
+		"crypto#createHmac": true, "crypto#randomBytes": true, "crypto#createSign": false, "crypto#pbkdf2Sync": false, "util#format": false} {
 		if HasModule(name) != want {
 			t.Errorf("HasModule(%q) = %v", name, !want)
 		}
+	}
+	// The functions HasModule reports are exactly those of the embedded
+	// crypto module.
+	e, _ := NewInProcess(sandbox.Options{})
+	t.Cleanup(func() { e.Close() })
+	out, err := run1(t, e, `module.exports = (c, s, a, x, cb) => cb(null, Object.keys(require('crypto')).filter(k => typeof require('crypto')[k] === 'function').sort().join(','));`)
+	if err != nil || out.Err != nil {
+		t.Fatal(err, out.Err)
+	}
+	var got string
+	if err := jsonUnmarshalString(out.Response, &got); err != nil {
+		t.Fatal(err)
+	}
+	if want := strings.Join(slices.Sorted(maps.Keys(cryptoFunctions)), ","); got != want {
+		t.Fatalf("embedded crypto functions %s, HasModule knows %s", got, want)
 	}
 }
 

@@ -130,6 +130,20 @@ func (m *modules) refuse(name string) {
 // HasModule reports whether require(name) is provided by the embedded
 // engine (a "node:" prefix is ignored). A hook requiring anything else
 // needs the Node.js runtime.
+//
+// "module#function" asks about one function of a module: the embedded
+// crypto has the hashes, HMACs and random values, not Node's signing,
+// ciphers or key derivation (npm.ChooseRuntime sends hooks calling those
+// to Node).
 func HasModule(name string) bool {
-	return allowedModules[strings.TrimPrefix(name, "node:")]
+	name = strings.TrimPrefix(name, "node:")
+	if mod, fn, ok := strings.Cut(name, "#"); ok {
+		return mod == "crypto" && cryptoFunctions[fn]
+	}
+	return allowedModules[name]
 }
+
+// cryptoFunctions are the functions of the embedded require('crypto')
+// (crypto_module.go).
+var cryptoFunctions = map[string]bool{"createHash": true, "createHmac": true, "getHashes": true, "randomBytes": true,
+	"randomUUID": true, "timingSafeEqual": true}
