@@ -22,10 +22,11 @@ import (
 
 // devHTTPS starts serve --dev with its HTTPS port (on a free port here, on
 // 127.0.0.1:8443 by default) and returns the instance, a view of it over
-// HTTPS that trusts only the generated CA, and what the banner printed.
-func devHTTPS(t *testing.T) (plain, secure *instance, ca, domain string) {
+// HTTPS that trusts only the generated CA, and what the banner printed;
+// extra are more serve flags.
+func devHTTPS(t *testing.T, extra ...string) (plain, secure *instance, ca, domain string) {
 	t.Helper()
-	plain = start(t, options{args: []string{"--dev", "--dev-https-addr", "127.0.0.1:0"}})
+	plain = start(t, options{args: append([]string{"--dev", "--dev-https-addr", "127.0.0.1:0"}, extra...)})
 	out := plain.output()
 	caM := regexp.MustCompile(`(?m)^  export NODE_EXTRA_CA_CERTS=(\S+)$`).FindStringSubmatch(out)
 	domM := regexp.MustCompile(`(?m)^  domain: (\S+)$`).FindStringSubmatch(out)
@@ -200,5 +201,41 @@ func TestNodeSDKDevHTTPS(t *testing.T) {
 	}
 	if len(res.LogsRecent) != 2 || !slices.Contains(res.LogsAfter, res.Newest) || slices.Contains(res.LogsAfter, res.Oldest) {
 		t.Errorf("logs: recent %v, after %s: %v (newest %s)", res.LogsRecent, res.Oldest, res.LogsAfter, res.Newest)
+	}
+}
+
+// TestDevHTTPSFromActions: under --dev, Action code trusts the local CA,
+// so an Action can call this server's own HTTPS (as Actions call their
+// Auth0 tenant's Management API with node-auth0) once --hook-egress-allow
+// lets it reach the loopback address: through fetch on the embedded
+// engine and through Node's https on the Node.js runtime.
+func TestDevHTTPSFromActions(t *testing.T) {
+	_, in, _, domain := devHTTPS(t, "--hook-egress-allow", "127.0.0.1")
+	app := newM2MApp(t, in)
+	admin := newActionsAdmin(in)
+	secrets := map[string]any{"secrets": []map[string]string{{"name": "DOMAIN", "value": domain}}}
+	embedded := admin.createDeployed(t, "jwks-by-fetch", "credentials-exchange", `exports.onExecuteCredentialsExchange = async (event, api) => {
+  try {
+    const res = await fetch('https://' + event.secrets.DOMAIN + '/.well-known/jwks.json');
+    api.accessToken.setCustomClaim('https://example.com/fetch', (await res.json()).keys.length > 0);
+  } catch (e) {
+    api.accessToken.setCustomClaim('https://example.com/fetch', String(e.cause ? e.cause.message : e.message));
+  }
+};`, secrets)
+	node := admin.createDeployed(t, "jwks-by-https", "credentials-exchange", `const https = require('https');
+exports.onExecuteCredentialsExchange = async (event, api) => {
+  const got = await new Promise((resolve) => {
+    https.get('https://' + event.secrets.DOMAIN + '/.well-known/jwks.json', (res) => {
+      let b = '';
+      res.on('data', (c) => { b += c; });
+      res.on('end', () => resolve(JSON.parse(b).keys.length > 0));
+    }).on('error', (e) => resolve(e.message));
+  });
+  api.accessToken.setCustomClaim('https://example.com/https', got);
+};`, secrets)
+	admin.bind(t, "credentials-exchange", embedded, node)
+	_, tok := app.ok(t)
+	if tok["https://example.com/fetch"] != true || tok["https://example.com/https"] != true {
+		t.Fatalf("the Actions could not call the --dev HTTPS: fetch %v, https %v", tok["https://example.com/fetch"], tok["https://example.com/https"])
 	}
 }

@@ -313,6 +313,24 @@ func (s *Server) build(ctx context.Context, out io.Writer, now func() time.Time)
 	return nil
 }
 
+// hookCACerts is the PEM file of extra certificate authorities hook and
+// Action code trusts in its outbound TLS, on both runtimes: the server's
+// own NODE_EXTRA_CA_CERTS (Node's variable: an operator who sets it for
+// tokenhook means its Node code too), else under --dev the local CA of
+// the dev HTTPS listener, so code can call this server's HTTPS (its
+// Management API through node-auth0, say) as it calls Auth0's.
+func hookCACerts(cfg config.Config) string {
+	if v := os.Getenv("NODE_EXTRA_CA_CERTS"); v != "" {
+		return v
+	}
+	if cfg.DevHTTPS() {
+		if abs, err := filepath.Abs(filepath.Join(cfg.DataDir, DevTLSDir, devCAFile)); err == nil {
+			return abs
+		}
+	}
+	return ""
+}
+
 // newHookEngine starts the hook workers (this same binary, `hook-worker`)
 // or, with --hook-isolation=none, the in-process engine.
 func newHookEngine(cfg config.Config) (sandbox.Engine, error) {
@@ -320,7 +338,8 @@ func newHookEngine(cfg config.Config) (sandbox.Engine, error) {
 	if err != nil {
 		return nil, err
 	}
-	opts := sandbox.Options{Timeout: cfg.HookTimeout, MemoryLimit: cfg.HookMemoryLimit, Workers: cfg.HookWorkers, Egress: policy}
+	opts := sandbox.Options{Timeout: cfg.HookTimeout, MemoryLimit: cfg.HookMemoryLimit, Workers: cfg.HookWorkers, Egress: policy,
+		ExtraCACerts: hookCACerts(cfg)}
 	if cfg.HookIsolation == "none" {
 		return jsvm.NewInProcess(opts)
 	}
@@ -342,7 +361,7 @@ func newNodeEngine(cfg config.Config, log *slog.Logger) (*noderun.Engine, error)
 		return nil, err
 	}
 	e, err := noderun.New(noderun.Options{
-		Options: sandbox.Options{Timeout: cfg.HookTimeout, MemoryLimit: cfg.HookMemoryLimit, Egress: policy},
+		Options: sandbox.Options{Timeout: cfg.HookTimeout, MemoryLimit: cfg.HookMemoryLimit, Egress: policy, ExtraCACerts: hookCACerts(cfg)},
 		Node:    cfg.Node,
 	})
 	if err != nil {

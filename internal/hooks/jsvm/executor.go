@@ -31,9 +31,12 @@ type executor struct {
 	lru     list.List // of *scriptEntry, most recently used at the front
 	idle    int       // idle runtimes over all scripts
 	// egress is the outbound policy of fetch; set before the first run.
-	egress  *egress.Policy
-	netOnce sync.Once
-	net     *netClient
+	egress *egress.Policy
+	// extraCAs is the PEM file of CAs fetch trusts besides the system's
+	// (sandbox.Options.ExtraCACerts); set before the first run.
+	extraCAs string
+	netOnce  sync.Once
+	net      *netClient
 }
 
 type scriptEntry struct {
@@ -150,7 +153,7 @@ func (e *executor) release(se *scriptEntry, v *vmState) {
 // netClient is the HTTP client of fetch, built on first use (a worker
 // learns its egress policy from its config frame, before any run).
 func (e *executor) netClient() *netClient {
-	e.netOnce.Do(func() { e.net = newNetClient(e.egress) })
+	e.netOnce.Do(func() { e.net = newNetClient(e.egress, e.extraCAs) })
 	return e.net
 }
 

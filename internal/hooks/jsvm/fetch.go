@@ -2,11 +2,14 @@ package jsvm
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
+	"os"
 	"strings"
 	"syscall"
 	"time"
@@ -32,8 +35,9 @@ type netClient struct {
 	follow, manual, fail *http.Client
 }
 
-func newNetClient(p *egress.Policy) *netClient {
+func newNetClient(p *egress.Policy, extraCAs string) *netClient {
 	tr := &http.Transport{
+		TLSClientConfig:     tlsConfig(extraCAs),
 		DialContext:         p.DialContext,
 		ForceAttemptHTTP2:   true,
 		MaxIdleConns:        64,
@@ -53,6 +57,27 @@ func newNetClient(p *egress.Policy) *netClient {
 			return errors.New("unexpected redirect")
 		}},
 	}
+}
+
+// tlsConfig trusts the system's CAs and those of the PEM file caFile, as
+// Node does with NODE_EXTRA_CA_CERTS; a file that cannot be read adds
+// nothing (Node warns and goes on the same way). nil = Go's defaults.
+func tlsConfig(caFile string) *tls.Config {
+	if caFile == "" {
+		return nil
+	}
+	pem, err := os.ReadFile(caFile)
+	if err != nil {
+		return nil
+	}
+	pool, err := x509.SystemCertPool()
+	if err != nil || pool == nil {
+		pool = x509.NewCertPool()
+	}
+	if !pool.AppendCertsFromPEM(pem) {
+		return nil
+	}
+	return &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
 }
 
 var errBodyTooLarge = fmt.Errorf("response body over %d bytes", maxFetchBody)

@@ -29,6 +29,7 @@ func NewInProcess(opts sandbox.Options) (sandbox.Engine, error) {
 	opts = opts.WithDefaults()
 	e := newExecutor()
 	e.egress = opts.Egress
+	e.extraCAs = opts.ExtraCACerts
 	return &inProcess{opts: opts, exec: e, sem: make(chan struct{}, opts.MaxConcurrent)}, nil
 }
 

@@ -381,8 +381,15 @@ func workerEnv(opts sandbox.Options) []string {
 	// of its CPU per token. GOMEMLIMIT still caps the heap, so the GC works
 	// hard again near the memory limit whatever GOGC says. docs/hooks.md
 	// has the figures.
+	if opts.ExtraCACerts != "" {
+		env = append(env, extraCAsEnv+"="+opts.ExtraCACerts)
+	}
 	return append(env, fmt.Sprintf("GOMEMLIMIT=%d", opts.MemoryLimit*3/4), "GOMAXPROCS=1", "GOGC=400")
 }
+
+// extraCAsEnv names a worker's sandbox.Options.ExtraCACerts (Node's name
+// for the same setting).
+const extraCAsEnv = "NODE_EXTRA_CA_CERTS"
 
 // busyEnv tells a worker which descriptor holds its busy page.
 const busyEnv = "TOKENHOOK_HOOK_WORKER_BUSY_FD"

@@ -34,6 +34,7 @@ func ServeWorker(in io.Reader, out io.Writer) error {
 		jobs:     make(chan runJob),
 	}
 	defer close(w.jobs)
+	w.exec.extraCAs = os.Getenv(extraCAsEnv)
 	if os.Getenv(busyEnv) == "3" {
 		if b, err := mapBusy(os.NewFile(3, "busy-page")); err == nil {
 			w.busy = b

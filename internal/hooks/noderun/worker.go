@@ -157,7 +157,11 @@ func (w *worker) launch() error {
 	cmd := exec.Command(e.node.Path, args...)
 	// No variable of the server's environment reaches hook code (nor
 	// NODE_OPTIONS): a hook's process.env is what its execution is given.
+	// Node reads the extra CAs at start, outside any process.env.
 	cmd.Env = []string{}
+	if e.opts.ExtraCACerts != "" {
+		cmd.Env = append(cmd.Env, "NODE_EXTRA_CA_CERTS="+e.opts.ExtraCACerts)
+	}
 	cmd.Dir = "/"
 	cmd.Stdout = &w.output
 	cmd.Stderr = &w.output

@@ -175,6 +175,10 @@ type Options struct {
 	// Egress is the outbound network policy of hook code; nil = the default
 	// policy (public addresses only).
 	Egress *egress.Policy
+	// ExtraCACerts is a PEM file of certificate authorities the TLS
+	// connections of hook code trust besides the system's, as Node's
+	// NODE_EXTRA_CA_CERTS ("" = none).
+	ExtraCACerts string
 	// Command starts a worker process, e.g. {os.Args[0], "hook-worker"};
 	// required by engines that run workers.
 	Command []string
