@@ -36,6 +36,11 @@ type vmState struct {
 	rejections []*goja.Promise
 	jsFormat   func(goja.FunctionCall) goja.Value
 	jsInspect  func(goja.FunctionCall) goja.Value
+	// bufferProto is Buffer.prototype, so that inspect prints Buffers as
+	// Node does.
+	bufferProto *goja.Object
+	// parseInt and parseFloat as the engine defines them, for %i and %f.
+	parseInt, parseFloat goja.Callable
 }
 
 // newVMState builds a runtime with the hook globals. No user code runs here.
@@ -52,10 +57,12 @@ func newVMState() *vmState {
 		v.errorCtors[n] = rt.Get(n).(*goja.Object)
 	}
 	v.thenKey = rt.ToValue("then")
+	v.parseInt, _ = goja.AssertFunction(rt.Get("parseInt"))
+	v.parseFloat, _ = goja.AssertFunction(rt.Get("parseFloat"))
 	v.jsFormat = func(call goja.FunctionCall) goja.Value { return rt.ToValue(v.format(call.Arguments)) }
 	v.jsInspect = func(call goja.FunctionCall) goja.Value {
 		var b strings.Builder
-		v.inspect(&b, call.Argument(0), 1, nil)
+		v.inspectTop(&b, call.Argument(0))
 		return rt.ToValue(b.String())
 	}
 
@@ -80,7 +87,7 @@ func newVMState() *vmState {
 	_ = console.Set("dir", func(call goja.FunctionCall) goja.Value {
 		if ex := v.cur; ex != nil {
 			var b strings.Builder
-			v.inspect(&b, call.Argument(0), 0, nil)
+			v.inspectTop(&b, call.Argument(0))
 			ex.log("log", b.String())
 		}
 		return goja.Undefined()
@@ -101,6 +108,9 @@ func newVMState() *vmState {
 		if _, err := preFn(goja.Undefined(), g, natives); err != nil {
 			panic(err)
 		}
+	}
+	if bf, ok := g.Get("Buffer").(*goja.Object); ok {
+		v.bufferProto, _ = bf.Get("prototype").(*goja.Object)
 	}
 	// The prelude's corrected URL is also require('url').URL, as in Node.
 	v.mods.url = natives.Get("URL")

@@ -70,6 +70,23 @@ module.exports = (c, s, a, x, cb) => { const e = new AuthzError('no'); const o =
 	{name: "secrets", script: `module.exports = (c, s, a, x, cb) => cb(null, x.webtask.secrets.KEY);`, want: `"s3cret"`},
 	{name: "console", script: `module.exports = (c, s, a, x, cb) => { console.log('hi %s', 'there', {a: 1, b: 'x', n: {d: [1, 2]}}); console.warn(42); console.error(new Error('e').message); console.info([1, 'a']); cb(); };`,
 		want: `null`, log: "log:hi there { a: 1, b: 'x', n: { d: [ 1, 2 ] } }|warn:42|error:e|info:[ 1, 'a' ]"},
+	// Console lines read as Node prints them (expected text from Node 20):
+	// Map, Set, Buffer, class names, quotes, %i/%f, and an object wider than
+	// 80 columns broken over lines, short array entries in columns.
+	{name: "console like Node", script: `module.exports = (c, s, a, x, cb) => {
+  console.log(new Map([['a', {x: 1}]]), new Set([1]), Buffer.from('hi'));
+  console.log(new (class Foo { constructor() { this.x = 1; } })(), {s: "it's", '$k': 1}, Object.create(null), [Symbol('s'), -0]);
+  console.log('%i|%f|%s', '42.5x', '1.5e1x', {a: {b: 1}});
+  console.log({id: 'c1', name: 'client', tenant: 't', metadata: {plan: 'full', region: 'eu-west-1', tier: 'gold'}});
+  console.log([1, 2, 3, 4, 5, 6, 7]);
+  console.log(require('util').inspect({a: {b: {c: {d: 1}}}}), require('util').inspect('x'));
+  cb();
+};`, want: `null`, log: "log:Map(1) { 'a' => { x: 1 } } Set(1) { 1 } <Buffer 68 69>|" +
+		`log:Foo { x: 1 } { s: "it's", '$k': 1 } [Object: null prototype] {} [ Symbol(s), -0 ]|` +
+		"log:42|15|{ a: [Object] }|" +
+		"log:{\n  id: 'c1',\n  name: 'client',\n  tenant: 't',\n  metadata: { plan: 'full', region: 'eu-west-1', tier: 'gold' }\n}|" +
+		"log:[\n  1, 2, 3, 4,\n  5, 6, 7\n]|" +
+		"log:{ a: { b: { c: [Object] } } } 'x'"},
 	{name: "module.exports not a function", script: `module.exports = 42;`, engine: &sandbox.CompileError{}},
 	{name: "module init throws", script: `throw new Error('init');`, wantErr: &sandbox.HookError{Name: "Error", Message: "init"}},
 	{name: "deep recursion", script: `function f(n) { return f(n + 1) + 1; } module.exports = (c, s, a, x, cb) => cb(null, f(0));`, wantErr: &sandbox.HookError{Name: "RangeError", Message: "Maximum call stack size exceeded"}},
