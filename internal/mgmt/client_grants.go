@@ -89,9 +89,16 @@ func (a *API) createClientGrant(w http.ResponseWriter, r *http.Request, _ token.
 }
 
 func (a *API) listClientGrants(w http.ResponseWriter, r *http.Request, _ token.Claims) error {
-	q, err := parseQuery(r, checkpointParams, "audience", "client_id")
+	q, err := parseQuery(r, checkpointParams, "audience", "client_id", "allow_any_organization", "subject_type", "default_for")
 	if err != nil {
 		return err
+	}
+	none, err := grantsFilteredOut(q)
+	if err != nil {
+		return err
+	}
+	if none {
+		return writeList(w, "client_grants", []clientGrantJSON{}, 0, q)
 	}
 	f := storage.GrantFilter{ClientID: q.filters["client_id"], Audience: q.filters["audience"]}
 	list, total, err := readPage(&q, func(p storage.Page) ([]storage.ClientGrant, int, error) {
@@ -105,6 +112,33 @@ func (a *API) listClientGrants(w http.ResponseWriter, r *http.Request, _ token.C
 		out[i] = clientGrantOut(g)
 	}
 	return writeList(w, "client_grants", out, total, q)
+}
+
+// grantsFilteredOut reads the filters of Auth0's grant list on what
+// tokenhook's grants never are (organization grants, user grants, default
+// grants): each keeps every grant or none, and reports whether none.
+func grantsFilteredOut(q listQuery) (bool, error) {
+	none := false
+	if v, ok := q.filters["allow_any_organization"]; ok {
+		anyOrg, err := queryBool(v, "allow_any_organization", false)
+		if err != nil {
+			return false, err
+		}
+		none = none || anyOrg
+	}
+	if v, ok := q.filters["subject_type"]; ok {
+		if !slices.Contains([]string{"client", "user", "anonymous_user"}, v) {
+			return false, errQuery("No enum match for subject_type: %q", v)
+		}
+		none = none || v != "client"
+	}
+	if v, ok := q.filters["default_for"]; ok {
+		if v != "third_party_clients" {
+			return false, errQuery("No enum match for default_for: %q", v)
+		}
+		none = true
+	}
+	return none, nil
 }
 
 func (a *API) getClientGrant(w http.ResponseWriter, r *http.Request, _ token.Claims) error {

@@ -293,11 +293,16 @@ func (a *API) createClient(w http.ResponseWriter, r *http.Request, _ token.Claim
 }
 
 func (a *API) listClients(w http.ResponseWriter, r *http.Request, caller token.Claims) error {
-	q, err := parseQuery(r, checkpointParams, "app_type", "is_global", "is_first_party")
+	q, err := parseQuery(r, checkpointParams, "app_type", "is_global", "is_first_party", "external_client_id")
 	if err != nil {
 		return err
 	}
 	var match []func(storage.Client) bool
+	if _, ok := q.filters["external_client_id"]; ok {
+		// Only clients registered from a metadata document (Auth0's CIMD)
+		// have an external id; tokenhook registers none.
+		match = append(match, func(storage.Client) bool { return false })
+	}
 	if v, ok := q.filters["app_type"]; ok {
 		types := strings.Split(v, ",")
 		for _, t := range types {

@@ -79,7 +79,7 @@ func (a *API) listConnections(w http.ResponseWriter, r *http.Request, _ token.Cl
 		return err
 	}
 	var all []map[string]any
-	if v, ok := q.filters["strategy"]; !ok || v == connectionStrategy {
+	if v, ok := q.lists["strategy"]; !ok || slices.Contains(v, connectionStrategy) {
 		if v, ok := q.filters["name"]; !ok || v == storage.DatabaseConnection {
 			c, err := a.connectionOut(r, s)
 			if err != nil {

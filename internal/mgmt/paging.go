@@ -34,8 +34,10 @@ type listQuery struct {
 	perPage       int
 	includeTotals bool
 	sel           fieldSelection
-	// filters holds the resource-specific parameters the route allowed.
+	// filters holds the resource-specific parameters the route allowed;
+	// lists every value of those Auth0 lets a caller repeat (multiValued).
 	filters map[string]string
+	lists   map[string][]string
 	// checkpoint is set when the caller sent from or take (Auth0's
 	// checkpoint pagination): the answer is {"<key>": [...], "next"}
 	// instead of a page, offset items are skipped and take returned.
@@ -52,17 +54,28 @@ type listQuery struct {
 
 func (q listQuery) storagePage() storage.Page { return storage.Page{Page: q.page, PerPage: q.perPage} }
 
+// multiValued are the list filters Auth0 takes repeated (identifiers=a&
+// identifiers=b), as the generated SDKs send an array; every other
+// parameter takes one value.
+var multiValued = []string{"identifiers", "strategy"}
+
+// maxRepeats bounds a repeated filter, as Auth0 does (identifiers: 10).
+const maxRepeats = 10
+
 // parseQuery validates the query string: only the common parameters in
 // common plus extra are allowed, like Auth0 which rejects unknown ones.
 func parseQuery(r *http.Request, common []string, extra ...string) (listQuery, error) {
-	q := listQuery{perPage: defaultPerPage, sel: fieldSelection{include: true}, filters: map[string]string{}}
+	q := listQuery{perPage: defaultPerPage, sel: fieldSelection{include: true}, filters: map[string]string{}, lists: map[string][]string{}}
 	values := r.URL.Query()
 	for k, vs := range values {
 		if !slices.Contains(common, k) && !slices.Contains(extra, k) {
 			return q, errQuery("Additional properties not allowed: %s", k)
 		}
-		if len(vs) != 1 {
+		if len(vs) != 1 && !slices.Contains(multiValued, k) {
 			return q, errQuery("Expected a single value for %s", k)
+		}
+		if len(vs) > maxRepeats {
+			return q, errQuery("Expected at most %d values for %s", maxRepeats, k)
 		}
 	}
 	var err error
@@ -100,6 +113,9 @@ func parseQuery(r *http.Request, common []string, extra ...string) (listQuery, e
 	for _, k := range extra {
 		if values.Has(k) {
 			q.filters[k] = values.Get(k)
+			if slices.Contains(multiValued, k) {
+				q.lists[k] = values[k]
+			}
 		}
 	}
 	return q, nil

@@ -135,12 +135,16 @@ func TestLogsCheckpoint(t *testing.T) {
 		{"from=900004", nil},
 		{"from=900000&take=10&q=type:seccft", []string{"900001", "900003", "900004"}},
 		{"take=2", []string{"900004", "900003"}},
+		// Auth0 ignores the other paging parameters, which node-auth0 7
+		// sends with every logs.list.
+		{"page=0&per_page=50&include_totals=true&from=900001&take=2", []string{"900002", "900003"}},
+		{"from=900001&take=1&page=1&sort=date:-1", []string{"900002"}},
 	} {
 		if got := ids(tc.query); !slices.Equal(got, tc.want) {
 			t.Errorf("%s: got %v, want %v", tc.query, got, tc.want)
 		}
 	}
-	for _, bad := range []string{"take=0", "take=101", "from=900001&page=1", "from=900001&sort=date:1"} {
+	for _, bad := range []string{"take=0", "take=101", "from=900001&page=-1", "from=900001&per_page=0"} {
 		expect(t, e.req("GET", "/logs?"+bad, "read:logs", nil), 400, "invalid_query_string", "")
 	}
 }

@@ -198,14 +198,23 @@ func (a *API) createResourceServer(w http.ResponseWriter, r *http.Request, _ tok
 }
 
 func (a *API) listResourceServers(w http.ResponseWriter, r *http.Request, _ token.Claims) error {
-	q, err := parseQuery(r, checkpointParams)
+	q, err := parseQuery(r, checkpointParams, "identifiers")
 	if err != nil {
 		return err
 	}
-	list, total, err := readPage(&q, func(p storage.Page) ([]storage.ResourceServer, int, error) {
+	var list []storage.ResourceServer
+	var total int
+	if ids, ok := q.lists["identifiers"]; ok {
+		// A tenant's APIs are few: filtering a full read is cheap enough.
+		all, _, err := a.d.Store.ListResourceServers(r.Context(), a.d.Tenant, storage.Page{})
+		if err != nil {
+			return err
+		}
+		all = slices.DeleteFunc(all, func(rs storage.ResourceServer) bool { return !slices.Contains(ids, rs.Identifier) })
+		list, total = pageOf(all, &q), len(all)
+	} else if list, total, err = readPage(&q, func(p storage.Page) ([]storage.ResourceServer, int, error) {
 		return a.d.Store.ListResourceServers(r.Context(), a.d.Tenant, p)
-	})
-	if err != nil {
+	}); err != nil {
 		return err
 	}
 	out := make([]resourceServerJSON, len(list))

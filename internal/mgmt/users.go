@@ -9,6 +9,7 @@ import (
 	"net/mail"
 	"reflect"
 	"regexp"
+	"slices"
 	"strings"
 	"unicode"
 
@@ -325,17 +326,29 @@ func userQuery(q string) storage.UserQuery {
 }
 
 func (a *API) listUsers(w http.ResponseWriter, r *http.Request, _ token.Claims) error {
-	q, err := parseQuery(r, listParams, "q", "search_engine", "connection")
+	q, err := parseQuery(r, listParams, "q", "search_engine", "connection", "sort", "primary_order")
 	if err != nil {
 		return err
 	}
 	if v, ok := q.filters["search_engine"]; ok && v != "v1" && v != "v2" && v != "v3" {
 		return errQuery("No enum match for search_engine: %q", v)
 	}
+	// primary_order=false lets Auth0 answer in any order; the one order
+	// here is always deterministic.
+	if _, err := queryBool(q.filters["primary_order"], "primary_order", true); err != nil {
+		return err
+	}
+	uq := userQuery(q.filters["q"])
+	if v, ok := q.filters["sort"]; ok {
+		field, dir, _ := strings.Cut(v, ":")
+		if !slices.Contains(storage.UserSortFields, field) || (dir != "1" && dir != "-1") {
+			return errQuery("Invalid sort: expected field:1 or field:-1 with a field among %s", strings.Join(storage.UserSortFields, ", "))
+		}
+		uq.SortBy, uq.Descending = field, dir == "-1"
+	}
 	if v, ok := q.filters["connection"]; ok && v != storage.DatabaseConnection {
 		return writeList(w, "users", []userJSON{}, 0, q)
 	}
-	uq := userQuery(q.filters["q"])
 	uq.Page = q.storagePage()
 	list, total, err := a.d.Store.ListUsers(r.Context(), a.d.Tenant, uq)
 	if err != nil {

@@ -267,12 +267,19 @@ type User struct {
 // UserQuery narrows ListUsers. Search matches a case-insensitive substring
 // of the email, username or name; Email matches the whole email,
 // case-insensitively. Empty fields match everything. Results are ordered
-// by creation.
+// by creation, or by SortBy (one of UserSortFields; email, name and
+// username ignoring case) with users lacking that field last, Descending
+// reversing the order.
 type UserQuery struct {
-	Search string
-	Email  string
-	Page   Page
+	Search     string
+	Email      string
+	SortBy     string
+	Descending bool
+	Page       Page
 }
+
+// UserSortFields are the fields ListUsers can order by.
+var UserSortFields = []string{"created_at", "updated_at", "last_login", "logins_count", "email", "name", "username", "user_id"}
 
 // FailedLogins is the brute-force counter of one user from one IP:
 // consecutive failures and when the last one happened.

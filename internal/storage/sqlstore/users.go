@@ -168,7 +168,7 @@ func (s *Store) ListUsers(ctx context.Context, tenant string, q storage.UserQuer
 		if total, err = s.count(ctx, tx, "SELECT COUNT(*) FROM users WHERE "+where, args...); err != nil {
 			return err
 		}
-		rows, err := tx.QueryContext(ctx, s.d.bind("SELECT "+userColumns+" FROM users WHERE "+where+" ORDER BY created_at, user_id"+pageClause(q.Page)), args...)
+		rows, err := tx.QueryContext(ctx, s.d.bind("SELECT "+userColumns+" FROM users WHERE "+where+userOrder(q)+pageClause(q.Page)), args...)
 		if err != nil {
 			return fmt.Errorf("sqlstore: list users: %w", err)
 		}
@@ -183,6 +183,32 @@ func (s *Store) ListUsers(ctx context.Context, tenant string, q storage.UserQuer
 		return rows.Err()
 	})
 	return list, total, err
+}
+
+// userColumnOf maps storage.UserSortFields to columns.
+var userColumnOf = map[string]string{
+	"created_at": "created_at", "updated_at": "updated_at", "last_login": "last_login", "logins_count": "logins_count",
+	"email": "email_lower", "name": "name_lower", "username": "username_lower", "user_id": "user_id",
+}
+
+// userOrder is ListUsers' ORDER BY; user_id breaks ties so pages do not
+// overlap. Rows without a nullable field sort last in both dialects,
+// which would otherwise disagree; the default order (created_at) follows
+// users_by_creation.
+func userOrder(q storage.UserQuery) string {
+	col, ok := userColumnOf[q.SortBy]
+	if !ok {
+		col = "created_at"
+	}
+	dir := ""
+	if q.Descending {
+		dir = " DESC"
+	}
+	order := " ORDER BY "
+	if col == "last_login" || col == "username_lower" {
+		order += "(" + col + " IS NULL), "
+	}
+	return order + col + dir + ", user_id" + dir
 }
 
 // UpdateUser implements storage.Storage.

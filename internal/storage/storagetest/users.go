@@ -125,6 +125,12 @@ func testUsers(t *testing.T, open func(t *testing.T) storage.Storage) {
 			{"exact email ignoring case", storage.UserQuery{Email: "ANN@example.com"}, []string{"auth0|u1"}, 1},
 			{"exact email is not a substring", storage.UserQuery{Email: "ann@example"}, nil, 0},
 			{"paged", storage.UserQuery{Page: storage.Page{Page: 1, PerPage: 2}}, []string{"auth0|u3"}, 3},
+			{"newest first", storage.UserQuery{SortBy: "created_at", Descending: true}, []string{"auth0|u3", "auth0|u2", "auth0|u1"}, 3},
+			{"by email", storage.UserQuery{SortBy: "email"}, []string{"auth0|u1", "auth0|u2", "auth0|u3"}, 3},
+			{"by name descending", storage.UserQuery{SortBy: "name", Descending: true}, []string{"auth0|u2", "auth0|u1", "auth0|u3"}, 3},
+			{"without a username last", storage.UserQuery{SortBy: "username"}, []string{"auth0|u2", "auth0|u3", "auth0|u1"}, 3},
+			{"without a username last, descending", storage.UserQuery{SortBy: "username", Descending: true}, []string{"auth0|u3", "auth0|u2", "auth0|u1"}, 3},
+			{"sorted and paged", storage.UserQuery{SortBy: "email", Descending: true, Page: storage.Page{Page: 1, PerPage: 2}}, []string{"auth0|u1"}, 3},
 		}
 		for _, tc := range cases {
 			t.Run(tc.name, func(t *testing.T) {

@@ -55,6 +55,7 @@ async function main() {
   const rsPage = await management.resourceServers.list({ page: 0, per_page: 2, include_totals: true });
   out.rsPage = { count: rsPage.data.length, total: rsPage.response.total, more: rsPage.hasNextPage() };
   out.rsAll = await all(await management.resourceServers.list({ per_page: 1 }), 'identifier');
+  out.rsByIdentifier = (await management.resourceServers.list({ identifiers: ['https://orders.example/', 'https://none.example/'] })).data.map((r) => r.name);
   out.rsGet = (await management.resourceServers.get(api.id)).identifier;
   out.rsUpdate = (await management.resourceServers.update(api.id, { name: 'Orders API' })).name;
 
@@ -69,6 +70,7 @@ async function main() {
   out.clientsNext = { count: next.data.length, start: next.response.start };
   out.clientsAll = await all(await management.clients.list({ per_page: 1 }), 'name');
   out.clientsM2M = (await management.clients.list({ app_type: 'non_interactive', is_global: false })).data.length;
+  out.clientsExternal = (await management.clients.list({ external_client_id: 'cimd-1' })).data.length;
   out.clientsFields = (await management.clients.list({ fields: 'client_id,name', include_fields: true })).data.map((c) => Object.keys(c).sort().join());
   out.clientGet = (await management.clients.get(id, { fields: 'name' }));
   out.clientUpdate = (await management.clients.update(id, { description: 'from the v7 SDK' })).description;
@@ -89,13 +91,15 @@ async function main() {
   out.grantsPage = { count: grantsPage.data.length, more: grantsPage.hasNextPage() };
   out.grantsAll = (await all(await management.clientGrants.list({ take: 1 }), 'audience')).sort();
   out.grantsForApp = (await management.clientGrants.list({ client_id: id })).data.map((g) => g.audience);
+  out.grantsOfClients = (await management.clientGrants.list({ client_id: id, allow_any_organization: false, subject_type: 'client' })).data.length;
+  out.grantsOfUsers = (await management.clientGrants.list({ subject_type: 'user' })).data.length;
   out.grantGet = (await management.clientGrants.get(grant.id)).audience;
   out.grantUpdate = (await management.clientGrants.update(grant.id, { scope: ['read:orders'] })).scope;
 
   // Connections: the one database connection.
   const conns = await management.connections.list();
   out.connections = conns.data.map((c) => `${c.name}/${c.strategy}`);
-  out.connectionsAll = await all(await management.connections.list({ take: 1, strategy: ['auth0'] }), 'name');
+  out.connectionsAll = await all(await management.connections.list({ take: 1, strategy: ['auth0', 'google-oauth2'] }), 'name');
   const conn = conns.data[0];
   out.connectionGet = (await management.connections.get(conn.id)).name;
   out.connectionUpdate = (await management.connections.update(conn.id, { options: { disable_signup: false } })).options.disable_signup;
@@ -108,6 +112,8 @@ async function main() {
   out.userBadPassword = await failure(management.users.create({ connection: 'Username-Password-Authentication', email: 'bob@example.com', password: 'short' }));
   const usersPage = await management.users.list({ page: 0, per_page: 10, q: 'email:"ann@example.com"', search_engine: 'v3' });
   out.usersPage = { emails: usersPage.data.map((u) => u.email), total: usersPage.response.total };
+  await management.users.create({ connection: 'Username-Password-Authentication', email: 'zoe@example.com', password: 'correct horse battery' });
+  out.usersSorted = (await management.users.list({ sort: 'email:-1', primary_order: true })).data.map((u) => u.email);
   out.usersByEmail = (await management.users.listUsersByEmail({ email: 'ann@example.com' })).map((u) => u.user_id === user.user_id);
   out.userGet = (await management.users.get(user.user_id)).email;
   out.userUpdate = (await management.users.update(user.user_id, { app_metadata: { plan: 'gold' } })).app_metadata;
@@ -215,6 +221,12 @@ async function main() {
   out.logGet = (await management.logs.get(logIds[0])).log_id === logIds[0];
   out.logsOldestFirst = (await management.logs.list({ sort: 'date:1', per_page: 1 })).data[0].log_id === logIds[logIds.length - 1];
   out.logsSearch = await failure(management.logs.list({ search: 'type:seccft' }));
+  // Checkpoint reads (from/take) are not logs.list options in v7: they go
+  // in as extra parameters beside the page ones the SDK always sends, and
+  // the answer is Auth0's plain array (page.response).
+  const oldest = logIds[logIds.length - 1];
+  const after = await management.logs.list({}, { queryParams: { from: oldest, take: 2 } });
+  out.logsFrom = { count: after.response.length, first: after.response[0].log_id === logIds[logIds.length - 2] };
 
   // Clean up what remains; each answer is a 204 the SDK returns as void.
   await management.users.delete(user.user_id);
