@@ -188,3 +188,29 @@ exports.onExecuteCredentialsExchange = async (event, api) => {
 		}
 	})
 }
+
+// TestActionsNodeGlobals: an Action written for current Node uses its
+// globals without a require (crypto.randomUUID(), structuredClone, Intl),
+// as on Auth0's node22; it is saved for the Node.js runtime and runs.
+func TestActionsNodeGlobals(t *testing.T) {
+	needNodeAndNPM(t)
+	in := start(t, options{})
+	app := newM2MApp(t, in)
+	admin := newActionsAdmin(in)
+	id := admin.createDeployed(t, "modern-globals", "credentials-exchange", `/**
+ * @param {Event} event - Details about client credentials grant request.
+ * @param {CredentialsExchangeAPI} api - Interface whose methods can be used to change the behavior of client credentials grant.
+ */
+exports.onExecuteCredentialsExchange = async (event, api) => {
+  const meta = structuredClone(event.client.metadata);
+  meta.plan = meta.plan.toUpperCase();
+  api.accessToken.setCustomClaim('https://example.com/request_id', crypto.randomUUID());
+  api.accessToken.setCustomClaim('https://example.com/plan', meta.plan + '/' + event.client.metadata.plan);
+  api.accessToken.setCustomClaim('https://example.com/year', new Intl.DateTimeFormat('en-US', {year: 'numeric', timeZone: 'UTC'}).format(new Date(0)));
+};`, nil)
+	admin.bind(t, "credentials-exchange", id)
+	_, tok := app.ok(t)
+	if rid, _ := tok["https://example.com/request_id"].(string); len(rid) != 36 || tok["https://example.com/plan"] != "GOLD/gold" || tok["https://example.com/year"] != "1970" {
+		t.Fatalf("token %v", tok)
+	}
+}

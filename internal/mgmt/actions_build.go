@@ -98,6 +98,12 @@ func (a *API) planBuild(code string, deps []storage.ActionDependency, prev *stor
 	choice := npm.ChooseRuntime(code, wanted, jsvm.HasModule)
 	plan := buildPlan{engine: choice.Runtime}
 	if choice.Runtime != storage.RuntimeNode {
+		// Actions are written for current Node: one that uses a global the
+		// embedded engine lacks (crypto.randomUUID(), structuredClone)
+		// runs on Node when there is one, else where it can.
+		if npm.NodeGlobal(code) != "" && a.d.NodeAvailable != nil && a.d.NodeAvailable() == nil {
+			plan.engine = storage.RuntimeNode
+		}
 		return plan, nil
 	}
 	if a.d.NodeAvailable == nil {

@@ -176,3 +176,46 @@ var nodeCryptoFunction = regexp.MustCompile(`\b(createHash|createHmac|getHashes|
 	`publicEncrypt|privateDecrypt|privateEncrypt|publicDecrypt|generateKeyPair|generateKeyPairSync|generateKey|generateKeySync|` +
 	`createPrivateKey|createPublicKey|createSecretKey|createECDH|createDiffieHellman|getDiffieHellman|diffieHellman|` +
 	`getCiphers|getCurves|randomInt|randomFill|randomFillSync|webcrypto|X509Certificate|KeyObject|checkPrime|generatePrime)\b`)
+
+// NodeGlobal names a global of current Node.js (what Auth0's Actions run
+// on: node18, node22) that the script uses and the embedded engine, which
+// keeps the Node 12 globals of Auth0's Hooks, does not define: "crypto"
+// for the Web Crypto global (crypto.randomUUID() without a require),
+// "structuredClone", "Intl", ...; "" when it uses none. Comments are not
+// read (every Actions template names {Event} in its JSDoc).
+func NodeGlobal(script string) string {
+	code := stripComments(script)
+	if m := nodeGlobalUse.FindStringSubmatch(code); m != nil {
+		for _, g := range m[1:] {
+			if g != "" {
+				return g
+			}
+		}
+	}
+	if m := webCryptoUse.FindStringSubmatch(code); m != nil {
+		// require('crypto') has randomUUID on the embedded engine too; a
+		// script that binds its own crypto needs Node for the rest only.
+		if m[1] != "randomUUID" || !localCrypto.MatchString(code) {
+			return "crypto"
+		}
+	}
+	return ""
+}
+
+var (
+	nodeGlobalUse = regexp.MustCompile(`(?:^|[^.\w$/])(?:(structuredClone)\s*\(|(Intl)\s*\.|(performance)\s*\.\s*(?:now|mark|measure|timeOrigin)\b|` +
+		`new\s+(WeakRef|FinalizationRegistry|Blob|FormData|EventTarget|Event|File|MessageChannel|BroadcastChannel|ReadableStream|WritableStream|TransformStream|DOMException|CustomEvent)\s*\(|` +
+		`((?:Object|Map)\s*\.\s*groupBy|Array\s*\.\s*fromAsync|Promise\s*\.\s*withResolvers)\s*\()`)
+	webCryptoUse = regexp.MustCompile(`(?:^|[^.\w$/])crypto\s*\.\s*(randomUUID|getRandomValues|subtle)\b`)
+	localCrypto  = regexp.MustCompile(`\b(?:const|let|var|import)\s+crypto\b|\bfunction\s*\w*\s*\([^)]*\bcrypto\b`)
+	// A line comment starts at // not preceded by ':' (https://...) nor
+	// by a word character; quotes are not tracked, so text after such a
+	// // inside a string is skipped too (which can only miss a use).
+	blockComment = regexp.MustCompile(`(?s)/\*.*?\*/`)
+	lineComment  = regexp.MustCompile(`(?m)(^|[^:\w'"\x60])//.*$`)
+)
+
+func stripComments(s string) string {
+	s = blockComment.ReplaceAllString(s, " ")
+	return lineComment.ReplaceAllString(s, "$1")
+}

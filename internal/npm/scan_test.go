@@ -142,3 +142,28 @@ func TestRedact(t *testing.T) {
 		}
 	}
 }
+
+// TestNodeGlobal: the globals of current Node that published Actions use
+// without a require are found in code, not in comments, and a crypto the
+// script binds itself is not the Web Crypto global.
+func TestNodeGlobal(t *testing.T) {
+	for _, tc := range []struct{ script, want string }{
+		{"/**\n * @param {Event} event - Details\n * @param {PostLoginAPI} api\n */\nexports.onExecutePostLogin = async (event, api) => {};", ""},
+		{`exports.onExecutePostLogin = async (event, api) => { api.idToken.setCustomClaim('https://x/sid', crypto.randomUUID()); };`, "crypto"},
+		{`const crypto = require('crypto'); const id = crypto.randomUUID();`, ""},
+		{`const crypto = require('node:crypto'); const b = crypto.getRandomValues(new Uint8Array(8));`, "crypto"},
+		{`const key = await crypto.subtle.importKey('raw', k, {name: 'HMAC', hash: 'SHA-256'}, false, ['sign']);`, "crypto"},
+		{`const copy = structuredClone(event.user.app_metadata);`, "structuredClone"},
+		{`const d = new Intl.DateTimeFormat('en-US').format(new Date());`, "Intl"},
+		{`const t0 = performance.now();`, "performance"},
+		{`const byRole = Object.groupBy(users, (u) => u.role);`, "Object.groupBy"},
+		{"// structuredClone(x) is not used here\nconst url = 'https://example.com/Intl.x'; /* new Event('x') */", ""},
+		{"const url = 'https://example.com/'; // Intl.x\nconst x = structuredClone(y);", "structuredClone"},
+		{`const a = foo.structuredClone(x); const b = my.crypto.randomUUID(); const c = event.Intl.x;`, ""},
+		{`const s = new WeakRef(obj);`, "WeakRef"},
+	} {
+		if got := NodeGlobal(tc.script); got != tc.want {
+			t.Errorf("NodeGlobal(%q) = %q, want %q", tc.script, got, tc.want)
+		}
+	}
+}
