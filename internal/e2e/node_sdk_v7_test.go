@@ -13,9 +13,10 @@ import (
 // updates and deletes clients, resource servers, client grants, users,
 // hooks and Actions (versions, rollback, bindings, test, executions),
 // reads the connection, logs and tenant settings, and sees each error as
-// the SDK's typed error; its Authentication client (auth0/legacy) gets
-// tokens by client credentials and password. One server, one Node
-// process.
+// the SDK's typed error; its Authentication client (auth0/legacy) and
+// @auth0/auth0-auth-js 1.16.1, which v7's README recommends for
+// authentication, get tokens by client credentials and password. One
+// server, one Node process.
 func TestNodeSDKv7(t *testing.T) {
 	out := runNodeProject(t, "node-sdk-v7", "management.js")
 	var got map[string]json.RawMessage
@@ -73,8 +74,13 @@ func TestNodeSDKv7(t *testing.T) {
 		"password":          `{"id_token":true,"token_type":"Bearer"}`,
 		"passwordWrong":     `{"statusCode":403,"error":"invalid_grant"}`,
 		"staticToken":       `"sdk-app"`,
-		"badToken":          `{"error":"UnauthorizedError","statusCode":401,"errorCode":"invalid_token"}`,
-		"badCredentials":    `{"error":"ManagementError","statusCode":401}`,
+
+		"authJsClientCredentials": `{"scope":"read:orders","token":true,"idToken":true}`,
+		"authJsPassword":          `{"email":"ann@example.com","sub":true}`,
+		"authJsUserInfo":          `"ann@example.com"`,
+		"authJsWrong":             `{"code":"token_by_password_error","error":"invalid_grant"}`,
+		"badToken":                `{"error":"UnauthorizedError","statusCode":401,"errorCode":"invalid_token"}`,
+		"badCredentials":          `{"error":"ManagementError","statusCode":401}`,
 
 		"settingsUpdate": `"SDK v7"`,
 		"settingsGet":    `{"friendly_name":"SDK v7"}`,

@@ -4,9 +4,10 @@
 // (clients, resource servers, client grants, connections, users, logs,
 // tenant settings, hooks, Actions with versions, bindings, tests and
 // executions), its pagers (offset and checkpoint) and its typed errors;
-// the Authentication client that v7 ships as auth0/legacy gets tokens by
-// client credentials and password. Prints one JSON object of what each call
-// returned. Run by internal/e2e/node_sdk_v7_test.go with TOKENHOOK_DOMAIN,
+// the Authentication client that v7 ships as auth0/legacy, and
+// @auth0/auth0-auth-js that v7's README points to for authentication, get
+// tokens by client credentials and password. Prints one JSON object of what
+// each call returned. Run by internal/e2e/node_sdk_v7_test.go with TOKENHOOK_DOMAIN,
 // TOKENHOOK_CLIENT_ID, TOKENHOOK_CLIENT_SECRET and NODE_EXTRA_CA_CERTS set.
 'use strict';
 const { ManagementClient, ManagementError, Management } = require('auth0');
@@ -132,6 +133,21 @@ async function main() {
     await auth.oauth.passwordGrant({ username: 'ann@example.com', password: 'wrong password', realm: 'Username-Password-Authentication' });
   } catch (e) {
     out.passwordWrong = { statusCode: e.statusCode, error: e.error };
+  }
+
+  // @auth0/auth0-auth-js (ESM): discovery, then the same grants; it
+  // validates the ID token (issuer, audience, signature) and reads /userinfo.
+  const { AuthClient } = await import('@auth0/auth0-auth-js');
+  const authJs = new AuthClient({ domain, clientId: id, clientSecret: rotated.client_secret });
+  const jsCC = await authJs.getTokenByClientCredentials({ audience: 'https://orders.example/' });
+  out.authJsClientCredentials = { scope: jsCC.scope, token: typeof jsCC.accessToken === 'string', idToken: jsCC.idToken === undefined };
+  const jsPW = await authJs.getTokenByPassword({ username: 'ann@example.com', password: 'correct horse battery', realm: 'Username-Password-Authentication', scope: 'openid email' });
+  out.authJsPassword = { email: jsPW.claims.email, sub: jsPW.claims.sub === user.user_id };
+  out.authJsUserInfo = (await authJs.getUserInfo({ accessToken: jsPW.accessToken })).email;
+  try {
+    await authJs.getTokenByPassword({ username: 'ann@example.com', password: 'wrong password' });
+  } catch (e) {
+    out.authJsWrong = { code: e.code, error: e.cause && e.cause.error };
   }
 
   // A client given a token instead of credentials.
