@@ -356,6 +356,125 @@ const preludeSource = `(function (g, natives) {
 			}
 			return v < 0 || Object.is(v, -0) ? '-' + out : out;
 		}});
+	// Dates' toLocale*String and a minimal Intl (DateTimeFormat,
+	// NumberFormat) in Node's default en-US locale: goja's ignore their
+	// options and use another format, and it has no Intl, which hooks
+	// formatting a date for an e-mail or a log use. Other locales format
+	// as en-US; a named timeZone is resolved by Go's time zone database.
+	const MONTHS = ['January', 'February', 'March', 'April', 'May', 'June', 'July', 'August', 'September', 'October', 'November', 'December'];
+	const DAYS = ['Sunday', 'Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday'];
+	const DATE_FIELDS = ['weekday', 'year', 'month', 'day'];
+	const TIME_FIELDS = ['hour', 'minute', 'second'];
+	const STYLES = {
+		full: {weekday: 'long', year: 'numeric', month: 'long', day: 'numeric'},
+		long: {year: 'numeric', month: 'long', day: 'numeric'},
+		medium: {year: 'numeric', month: 'short', day: 'numeric'},
+		short: {year: '2-digit', month: 'numeric', day: 'numeric'},
+	};
+	const TIME_STYLES = {
+		full: {hour: 'numeric', minute: '2-digit', second: '2-digit', timeZoneName: 'long'},
+		long: {hour: 'numeric', minute: '2-digit', second: '2-digit', timeZoneName: 'short'},
+		medium: {hour: 'numeric', minute: '2-digit', second: '2-digit'},
+		short: {hour: 'numeric', minute: '2-digit'},
+	};
+	function dateOptions(options, required, defaults) {
+		const o = Object.assign({}, options === undefined || options === null ? {} : Object(options));
+		if (o.dateStyle !== undefined || o.timeStyle !== undefined) {
+			if (required === 'date' && o.timeStyle !== undefined) throw new TypeError('Invalid option : timeStyle');
+			if (required === 'time' && o.dateStyle !== undefined) throw new TypeError('Invalid option : dateStyle');
+			const r = Object.assign({}, STYLES[o.dateStyle] || {}, TIME_STYLES[o.timeStyle] || {});
+			r.timeZone = o.timeZone; r.hour12 = o.hour12; r.styled = o.dateStyle;
+			return r;
+		}
+		const hasDate = DATE_FIELDS.some(f => o[f] !== undefined);
+		const hasTime = TIME_FIELDS.some(f => o[f] !== undefined);
+		if ((required === 'date' || required === 'any') && !hasDate && !(required === 'any' && hasTime)) {
+			if (defaults === 'date' || defaults === 'all') { o.year = o.month = o.day = 'numeric'; }
+		}
+		if ((required === 'time' || required === 'any') && !hasTime && !(required === 'any' && hasDate)) {
+			if (defaults === 'time' || defaults === 'all') { o.hour = o.minute = o.second = 'numeric'; }
+		}
+		return o;
+	}
+	function pad2(n) { return n < 10 ? '0' + n : String(n); }
+	function formatDate(date, o) {
+		let t = Number(Date.prototype.getTime.call(date));
+		if (t !== t) return 'Invalid Date';
+		let zone;
+		const p = {};
+		if (o.timeZone !== undefined) {
+			const z = natives.tzOffset(String(o.timeZone), t);
+			zone = z;
+			const u = new Date(t + z.offset * 60000);
+			p.y = u.getUTCFullYear(); p.mo = u.getUTCMonth(); p.d = u.getUTCDate(); p.wd = u.getUTCDay();
+			p.h = u.getUTCHours(); p.mi = u.getUTCMinutes(); p.s = u.getUTCSeconds();
+		} else {
+			p.y = date.getFullYear(); p.mo = date.getMonth(); p.d = date.getDate(); p.wd = date.getDay();
+			p.h = date.getHours(); p.mi = date.getMinutes(); p.s = date.getSeconds();
+		}
+		let datePart = '';
+		const textMonth = o.month === 'long' || o.month === 'short' || o.month === 'narrow';
+		const wd = o.weekday === undefined ? '' : o.weekday === 'long' ? DAYS[p.wd] : o.weekday === 'narrow' ? DAYS[p.wd][0] : DAYS[p.wd].slice(0, 3);
+		const year = o.year === undefined ? '' : o.year === '2-digit' ? pad2(p.y % 100) : String(p.y);
+		const day = o.day === undefined ? '' : o.day === '2-digit' ? pad2(p.d) : String(p.d);
+		if (textMonth) {
+			const m = o.month === 'long' ? MONTHS[p.mo] : o.month === 'narrow' ? MONTHS[p.mo][0] : MONTHS[p.mo].slice(0, 3);
+			datePart = m + (day ? ' ' + day : '') + (year ? (day ? ', ' : ' ') + year : '');
+		} else if (o.month !== undefined || day || year) {
+			const m = o.month === undefined ? '' : o.month === '2-digit' ? pad2(p.mo + 1) : String(p.mo + 1);
+			datePart = [m, day, year].filter(x => x !== '').join('/');
+		}
+		if (wd) datePart = datePart ? wd + ', ' + datePart : wd;
+		let timePart = '';
+		if (o.hour !== undefined || o.minute !== undefined || o.second !== undefined) {
+			const h12 = o.hour12 === undefined ? (o.hourCycle === undefined ? true : o.hourCycle === 'h12' || o.hourCycle === 'h11') : Boolean(o.hour12);
+			const parts = [];
+			if (o.hour !== undefined) {
+				// hour12: false is ICU's h24 cycle in en-US: midnight is 24.
+				const h = h12 ? (p.h % 12 === 0 ? 12 : p.h % 12) : (p.h === 0 && o.hour12 === false ? 24 : p.h);
+				parts.push(o.hour === '2-digit' || (!h12 && o.minute !== undefined) ? pad2(h) : String(h));
+			}
+			if (o.minute !== undefined) parts.push(o.hour !== undefined || o.minute === '2-digit' ? pad2(p.mi) : String(p.mi));
+			if (o.second !== undefined) parts.push(parts.length || o.second === '2-digit' ? pad2(p.s) : String(p.s));
+			timePart = parts.join(':');
+			if (o.hour !== undefined && h12) timePart += p.h < 12 ? ' AM' : ' PM';
+		}
+		if (o.timeZoneName !== undefined) {
+			const z = zone || natives.tzOffset('', t);
+			const zn = o.timeZoneName === 'long' && z.name === 'UTC' ? 'Coordinated Universal Time' : z.name;
+			if (timePart) timePart += ' ' + zn; else datePart = datePart ? datePart + ', ' + zn : zn;
+		}
+		if (datePart && timePart) {
+			const sep = o.month === 'long' || o.styled === 'long' || o.styled === 'full' ? ' at ' : datePart === wd ? ' ' : ', ';
+			return datePart + sep + timePart;
+		}
+		return datePart || timePart;
+	}
+	for (const [name, required, defaults] of [['toLocaleString', 'any', 'all'], ['toLocaleDateString', 'date', 'date'], ['toLocaleTimeString', 'time', 'time']]) {
+		Object.defineProperty(Date.prototype, name, {writable: true, configurable: true, enumerable: false,
+			value: {[name](locales, options) { return formatDate(this, dateOptions(options, required, defaults)); }}[name]});
+	}
+	const numberToLocale = Number.prototype.toLocaleString;
+	// Intl's constructors may be called without new, and format is bound
+	// (dates.map(fmt.format) works), as in Node.
+	function DateTimeFormat(locales, options) {
+		if (!(this instanceof DateTimeFormat)) return new DateTimeFormat(locales, options);
+		const o = dateOptions(options, 'any', 'date');
+		if (o.timeZone !== undefined) natives.tzOffset(String(o.timeZone), 0);
+		Object.defineProperty(this, 'format', {value: function format(date) { return formatDate(date === undefined ? new Date() : new Date(Number(date)), o); }});
+		Object.defineProperty(this, 'resolvedOptions', {value: function resolvedOptions() {
+			const tz = o.timeZone === undefined ? natives.tzOffset('', Date.now()).zone : String(o.timeZone);
+			return {locale: 'en-US', calendar: 'gregory', numberingSystem: 'latn', timeZone: tz};
+		}});
+	}
+	function NumberFormat(locales, options) {
+		if (!(this instanceof NumberFormat)) return new NumberFormat(locales, options);
+		numberToLocale.call(0, 'en-US', options); // option errors now, as in Node
+		Object.defineProperty(this, 'format', {value: function format(n) { return numberToLocale.call(Number(n), 'en-US', options); }});
+		Object.defineProperty(this, 'resolvedOptions', {value: function resolvedOptions() { return {locale: 'en-US', numberingSystem: 'latn'}; }});
+	}
+	def('Intl', Object.freeze({DateTimeFormat: DateTimeFormat, NumberFormat: NumberFormat,
+		getCanonicalLocales: function getCanonicalLocales() { return ['en-US']; }}));
 	// process is a frozen stub: no exit, no cwd, no real environment. Scripts
 	// that feature-detect Node find something sensible; nothing reaches the
 	// host. env is the execution's own object (the hook's secrets, as webtask

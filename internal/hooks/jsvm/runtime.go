@@ -1,7 +1,9 @@
 package jsvm
 
 import (
+	"os"
 	"strings"
+	"time"
 
 	"github.com/dop251/goja"
 )
@@ -99,6 +101,7 @@ func newVMState() *vmState {
 	_ = natives.Set("env", v.nativeEnv)
 	_ = natives.Set("fetch", v.nativeFetch)
 	_ = natives.Set("timerRef", v.loop.setRef)
+	_ = natives.Set("tzOffset", v.nativeTZOffset)
 	for _, prog := range []*goja.Program{preludeProgram, webProgram} {
 		pre, err := rt.RunProgram(prog)
 		if err != nil {
@@ -130,5 +133,34 @@ func (v *vmState) newError(name, msg string) *goja.Object {
 	if err != nil {
 		panic(err)
 	}
+	return o
+}
+
+// nativeTZOffset is natives.tzOffset(zone, ms): the offset east of UTC in
+// minutes, the zone's abbreviation and its name at that instant, for the
+// date formatting of the prelude; zone "" is the process's local zone.
+func (v *vmState) nativeTZOffset(call goja.FunctionCall) goja.Value {
+	name := call.Argument(0).String()
+	loc := time.Local
+	if name != "" {
+		l, err := time.LoadLocation(name)
+		if err != nil || strings.EqualFold(name, "local") {
+			panic(v.newError("RangeError", "Invalid time zone specified: "+name))
+		}
+		loc = l
+	}
+	t := time.UnixMilli(call.Argument(1).ToInteger()).In(loc)
+	abbr, off := t.Zone()
+	zone := loc.String()
+	if zone == "Local" {
+		zone = "UTC"
+		if tz := os.Getenv("TZ"); tz != "" {
+			zone = tz
+		}
+	}
+	o := v.rt.NewObject()
+	_ = o.Set("offset", off/60)
+	_ = o.Set("name", abbr)
+	_ = o.Set("zone", zone)
 	return o
 }

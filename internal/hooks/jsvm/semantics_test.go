@@ -57,6 +57,18 @@ module.exports = (c, s, a, x, cb) => { const e = new AuthzError('no'); const o =
 		want: `["function",false,"number"]`},
 	{name: "number toLocaleString", script: `module.exports = (c, s, a, x, cb) => cb(null, [(1234567.891).toLocaleString('en-US'), (1234.5).toLocaleString(), (1234.5).toLocaleString('en-US', {style: 'currency', currency: 'USD'}), (0.256).toLocaleString('en-US', {maximumFractionDigits: 1}), (0.256).toLocaleString('en-US', {style: 'percent'}), (-1234.5678).toLocaleString(), (5).toLocaleString(), (1e6).toLocaleString('en-US', {minimumFractionDigits: 2}), (12.5).toLocaleString('en-US', {style: 'currency', currency: 'EUR'})]);`,
 		want: `["1,234,567.891","1,234.5","$1,234.50","0.3","26%","-1,234.568","5","1,000,000.00","€12.50"]`},
+	// Dates and Intl in Node's en-US locale (expected text from Node 20).
+	{name: "dates and Intl like Node", script: `module.exports = (c, s, a, x, cb) => {
+  const d = new Date(Date.UTC(2020, 0, 2, 15, 4, 5)), m = new Date(Date.UTC(2021, 10, 30, 0, 7, 9));
+  cb(null, [d.toLocaleString('en-US', {timeZone: 'UTC'}), m.toLocaleTimeString('en-US', {timeZone: 'UTC'}),
+    d.toLocaleDateString('en-US', {weekday: 'long', year: 'numeric', month: 'long', day: 'numeric', timeZone: 'UTC'}),
+    m.toLocaleString('en-US', {timeZone: 'America/New_York'}), d.toLocaleDateString('en-US', {dateStyle: 'medium', timeZone: 'UTC'}),
+    d.toLocaleString('en-US', {dateStyle: 'long', timeStyle: 'short', timeZone: 'UTC'}),
+    m.toLocaleTimeString('en-US', {hour: '2-digit', minute: '2-digit', second: '2-digit', hour12: false, timeZone: 'UTC'}),
+    d.toLocaleTimeString('en-US', {hour: 'numeric', minute: '2-digit', timeZoneName: 'short', timeZone: 'UTC'}),
+    Intl.DateTimeFormat('en-US', {year: 'numeric', month: 'short', timeZone: 'UTC'}).format(d),
+    new Intl.NumberFormat('en-US', {style: 'currency', currency: 'USD'}).format(1234.5)]);
+};`, want: `["1/2/2020, 3:04:05 PM","12:07:09 AM","Thursday, January 2, 2020","11/29/2021, 7:07:09 PM","Jan 2, 2020","January 2, 2020 at 3:04 PM","24:07:09","3:04 PM UTC","Jan 2020","$1,234.50"]`},
 	{name: "rejected", script: `module.exports = async () => { throw new TypeError('t'); };`, wantErr: &sandbox.HookError{Name: "TypeError", Message: "t"}},
 	{name: "error classes extend Error", script: `module.exports = (c, s, a, x, cb) => { const e = new ServerError('m'); cb(null, [e instanceof Error, e instanceof ServerError, e.name, String(e), e.message]); };`,
 		want: `[true,true,"ServerError","ServerError: m","m"]`},
