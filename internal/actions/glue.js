@@ -113,11 +113,14 @@
         if (!isFinite(exp)) return fail('InvalidExpiry');
         if (exp <= now) return fail('ItemAlreadyExpired');
         if (exp > now + LIMITS.max_ttl) return fail('InvalidExpiry');
-      } else if (options.ttl !== undefined && options.ttl !== null) {
+      }
+      if (options.ttl !== undefined && options.ttl !== null) {
+        // Given both, the earlier expiry wins (Auth0's rule).
         var ttl = Number(options.ttl);
         if (!isFinite(ttl) || ttl <= 0 || ttl > LIMITS.max_ttl) return fail('InvalidExpiry');
-        exp = now + ttl;
-      } else {
+        exp = exp === undefined ? now + ttl : Math.min(exp, now + ttl);
+      }
+      if (exp === undefined) {
         exp = now + LIMITS.default_ttl;
       }
       exp = Math.floor(exp);
@@ -149,7 +152,7 @@
   // A claim set to undefined is no claim, as on Auth0, where the value
   // travels as JSON (a claim an earlier Action set stays).
   function setClaim(tokenKey, method) {
-    return function (name, value) {
+    return function setCustomClaim(name, value) {
       var c = ctxOf(this, method);
       var claims = part(c, tokenKey);
       checkName(method, name, 'claim name');
@@ -246,10 +249,17 @@
           return this;
         }
       },
+      // Transaction metadata shows in this execution's
+      // event.transaction.metadata at once, as Auth0 documents.
       transaction: {
         setMetadata: function (name, value) {
           var c = ctxOf(this, 'transaction.setMetadata');
           part(c, 'tx_metadata')[checkName('transaction.setMetadata', name, 'key')] = orNull(value);
+          var tx = c.event.transaction;
+          if (tx && tx.metadata && typeof tx.metadata === 'object') {
+            if (value === undefined || value === null) delete tx.metadata[name];
+            else tx.metadata[name] = value;
+          }
           return this;
         }
       },
@@ -262,7 +272,13 @@
         validateToken: unavailable('redirect.validateToken', noPassword),
         canRedirect: function () { return false; }
       },
-      multifactor: { enable: unavailable('multifactor.enable', noPassword) },
+      // enable('none') turns MFA off for the login, which holds here.
+      multifactor: {
+        enable: function (provider) {
+          if (provider === 'none') return this;
+          return unavailable('multifactor.enable', noPassword)();
+        }
+      },
       prompt: { render: unavailable('prompt.render', noPassword) },
       authentication: {
         challengeWith: unavailable('authentication.challengeWith', noPassword),
@@ -280,7 +296,7 @@
           deny(ctxOf(this, 'session.revoke'), 'access_denied', reason === undefined ? 'The session was revoked' : reason);
           return this;
         },
-        setExpiresAt: noop, setIdleExpiresAt: noop, setMetadata: noop, deleteMetadata: noop, evictMetadata: noop
+        setExpiresAt: noop, setIdleExpiresAt: noop, setCookieMode: noop, setMetadata: noop, deleteMetadata: noop, evictMetadata: noop
       },
       refreshToken: {
         revoke: function (reason) {
@@ -306,7 +322,7 @@
     'setRelayState', 'setLifetimeInSeconds', 'setSignResponse', 'setNameIdentifierFormat',
     'setNameIdentifierProbes', 'setAuthnContextClassRef', 'setSigningCert', 'setIncludeAttributeNameFormat',
     'setMappings', 'setCert', 'setKey', 'setSignatureAlgorithm', 'setDigestAlgorithm', 'setTypedAttributes',
-    'setEncryptionCert'].forEach(function (m) { namespaces['post-login'].samlResponse[m] = noop; });
+    'setEncryptionCert', 'setEncryptionAlgorithm'].forEach(function (m) { namespaces['post-login'].samlResponse[m] = noop; });
 
   // api is a plain object whose namespaces are its own enumerable
   // properties, each holding its methods as own properties, as on Auth0:

@@ -3,6 +3,7 @@ package actions_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"slices"
 	"strings"
@@ -565,6 +566,17 @@ func TestRealWorldIdioms(t *testing.T) {
   typeof api.idToken.setCustomClaim, JSON.stringify(api).includes('"accessToken":{}')]);`, `[true,["addScope","removeScope","setCustomClaim"],true,"function",true]`},
 			{"Object.keys(api) at credentials-exchange", actions.CredentialsExchange, `api.accessToken.setCustomClaim('r', [Object.keys(api).sort(), Object.keys(api.transaction).length, Object.keys(api.access)]);`,
 				`[["access","accessToken","cache","transaction"],4,["deny"]]`},
+			// Skipping MFA for a trusted application: provider 'none' turns it off.
+			{"multifactor.enable('none')", actions.PostLogin, `if (event.client.name === 'M2M') api.multifactor.enable('none'); api.accessToken.setCustomClaim('r', 'ok');`, `"ok"`},
+			{"setCookieMode and setEncryptionAlgorithm", actions.PostLogin, `api.session.setCookieMode('persistent'); api.samlResponse.setEncryptionAlgorithm('aes256-gcm'); api.accessToken.setCustomClaim('r', 'ok');`, `"ok"`},
+			// Transaction metadata is live in the same execution's event.
+			{"transaction.setMetadata in real time", actions.PostLogin, `api.transaction.setMetadata('a', 1).setMetadata('b', 2).setMetadata('b', null);
+api.accessToken.setCustomClaim('r', event.transaction.metadata);`, `{"a":1}`},
+			// Given both, the earlier of ttl and expires_at.
+			{"cache ttl and expires_at", actions.CredentialsExchange, fmt.Sprintf(`const now = %d;
+const a = api.cache.set('a', 'x', {ttl: 1000, expires_at: now + 60000}).record.expires_at - now;
+const b = api.cache.set('b', 'x', {ttl: 60000, expires_at: now + 2000}).record.expires_at - now;
+api.accessToken.setCustomClaim('r', [a, b]);`, f.now.UnixMilli()), `[1000,2000]`},
 			{"destructured namespace", actions.PostLogin, `const { accessToken, idToken } = api; idToken.setCustomClaim('x', 1); accessToken.setCustomClaim('r', 'ok').access.deny; `, `"ok"`},
 		} {
 			t.Run(tc.name, func(t *testing.T) {
