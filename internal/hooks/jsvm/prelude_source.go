@@ -480,12 +480,32 @@ const preludeSource = `(function (g, natives) {
 	// host. env is the execution's own object (the hook's secrets, as webtask
 	// exposed them), fresh for every execution.
 	const versions = Object.freeze({node: '18.20.0', tokenhook: '1'});
+	// Monotonic clocks for hooks that time their calls: process.hrtime,
+	// process.uptime and performance.now, from the runtime's start.
+	function hrtime(prev) {
+		const ns = natives.monoNanos();
+		let sec = Math.floor(ns / 1e9), nsec = ns % 1e9;
+		if (Array.isArray(prev)) {
+			sec -= prev[0]; nsec -= prev[1];
+			if (nsec < 0) { sec--; nsec += 1e9; }
+		}
+		return [sec, nsec];
+	}
+	hrtime.bigint = function bigint() { return BigInt(natives.monoNanos()); };
+	const timeOrigin = Date.now() - natives.monoNanos() / 1e6;
+	def('performance', Object.freeze({
+		now: function now() { return natives.monoNanos() / 1e6; },
+		timeOrigin: timeOrigin,
+		toJSON: function toJSON() { return {timeOrigin: timeOrigin}; },
+	}));
 	def('process', Object.freeze({
 		get env() { return natives.env(); },
 		version: 'v18.20.0',
 		versions: versions,
 		platform: 'linux',
 		argv: Object.freeze([]),
+		hrtime: hrtime,
+		uptime: function uptime() { return natives.monoNanos() / 1e9; },
 		nextTick: function nextTick(fn, ...args) {
 			if (typeof fn !== 'function') throw new TypeError('The "callback" argument must be of type function');
 			Promise.resolve().then(() => fn(...args));

@@ -102,6 +102,8 @@ func newVMState() *vmState {
 	_ = natives.Set("fetch", v.nativeFetch)
 	_ = natives.Set("timerRef", v.loop.setRef)
 	_ = natives.Set("tzOffset", v.nativeTZOffset)
+	started := time.Now()
+	_ = natives.Set("monoNanos", func(goja.FunctionCall) goja.Value { return rt.ToValue(float64(time.Since(started).Nanoseconds())) })
 	for _, prog := range []*goja.Program{preludeProgram, webProgram} {
 		pre, err := rt.RunProgram(prog)
 		if err != nil {

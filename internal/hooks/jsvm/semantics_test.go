@@ -69,6 +69,8 @@ module.exports = (c, s, a, x, cb) => { const e = new AuthzError('no'); const o =
     Intl.DateTimeFormat('en-US', {year: 'numeric', month: 'short', timeZone: 'UTC'}).format(d),
     new Intl.NumberFormat('en-US', {style: 'currency', currency: 'USD'}).format(1234.5)]);
 };`, want: `["1/2/2020, 3:04:05 PM","12:07:09 AM","Thursday, January 2, 2020","11/29/2021, 7:07:09 PM","Jan 2, 2020","January 2, 2020 at 3:04 PM","24:07:09","3:04 PM UTC","Jan 2020","$1,234.50"]`},
+	{name: "monotonic clocks", script: `module.exports = (c, s, a, x, cb) => { const t = process.hrtime(); const p = performance.now(); setTimeout(() => { const d = process.hrtime(t); cb(null, [d.length, d[0] * 1e3 + d[1] / 1e6 >= 1, performance.now() > p, typeof process.hrtime.bigint(), process.uptime() > 0]); }, 2); };`,
+		want: `[2,true,true,"bigint",true]`},
 	{name: "rejected", script: `module.exports = async () => { throw new TypeError('t'); };`, wantErr: &sandbox.HookError{Name: "TypeError", Message: "t"}},
 	{name: "error classes extend Error", script: `module.exports = (c, s, a, x, cb) => { const e = new ServerError('m'); cb(null, [e instanceof Error, e instanceof ServerError, e.name, String(e), e.message]); };`,
 		want: `[true,true,"ServerError","ServerError: m","m"]`},
