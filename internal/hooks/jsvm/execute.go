@@ -77,9 +77,19 @@ func (ex *execution) log(level, text string) {
 		return
 	}
 	if len(ex.logs) >= maxLogLines || ex.logBytes+len(text) > maxLogBytes {
+		// The line that crosses the byte budget keeps what fits (one
+		// console.log of a large object still shows its start), then the
+		// execution's lines stop.
+		if room := maxLogBytes - ex.logBytes; len(ex.logs) < maxLogLines && room > 0 {
+			ex.emitLog(level, sandbox.Truncate(text, room))
+		}
 		ex.dropped = true
 		level, text = "warn", "log limit reached; further lines of this execution are dropped"
 	}
+	ex.emitLog(level, text)
+}
+
+func (ex *execution) emitLog(level, text string) {
 	ex.logBytes += len(text)
 	l := sandbox.LogLine{Time: time.Now(), Level: level, Text: text}
 	ex.logs = append(ex.logs, l)

@@ -281,6 +281,17 @@ func TestConsoleFloodBounded(t *testing.T) {
 	if len(out.Logs) != maxLogLines+1 || !strings.Contains(out.Logs[maxLogLines].Text, "log limit reached") {
 		t.Fatalf("%d lines, last %+v", len(out.Logs), out.Logs[len(out.Logs)-1])
 	}
+	// The line that crosses the byte budget keeps the part that fits.
+	out = mustRun(t, e, sandbox.Invocation{
+		Script: `module.exports = (a, cb) => { console.log('start'); console.log('é'.repeat(200 * 1024)); console.log('after'); cb(null, 1); };`,
+		Args:   args(1),
+	})
+	if len(out.Logs) != 3 || out.Logs[0].Text != "start" || !strings.Contains(out.Logs[2].Text, "log limit reached") {
+		t.Fatalf("budget: %d lines", len(out.Logs))
+	}
+	if cut := out.Logs[1].Text; !strings.HasPrefix(cut, "éé") || !strings.HasSuffix(cut, "…") || len(cut) > maxLogBytes || len(cut) < maxLogBytes-16 {
+		t.Fatalf("the crossing line: %d bytes", len(cut))
+	}
 }
 
 func TestConsoleMethods(t *testing.T) {

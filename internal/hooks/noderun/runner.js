@@ -267,10 +267,23 @@ function emit(level, text) {
   if (!ex || ex.ended || ex.dropped) return;
   let b = B.from(text, 'utf8');
   if (ex.logLines >= cfg.maxLogLines || ex.logBytes + b.length > cfg.maxLogBytes) {
+    // The line that crosses the byte budget keeps what fits (one
+    // console.log of a large object still shows its start), then the
+    // execution's lines stop.
+    const room = cfg.maxLogBytes - ex.logBytes;
+    if (ex.logLines < cfg.maxLogLines && room > 0) {
+      let n = room;
+      while (n > 0 && (b[n] & 0xC0) === 0x80) n--;
+      sendLog(ex, level, B.concat([b.subarray(0, n), B.from('…', 'utf8')]));
+    }
     ex.dropped = true;
     level = LEVELS.warn;
     b = B.from('log limit reached; further lines of this execution are dropped', 'utf8');
   }
+  sendLog(ex, level, b);
+}
+
+function sendLog(ex, level, b) {
   ex.logLines++;
   ex.logBytes += b.length;
   send(F_LOG, ex.id, [u64(dateNow() * 1e6), u8(level), b]);
