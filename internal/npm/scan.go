@@ -203,7 +203,7 @@ func NodeGlobal(script string) string {
 }
 
 var (
-	nodeGlobalUse = regexp.MustCompile(`(?:^|[^.\w$/])(?:(structuredClone)\s*\(|(Intl)\s*\.|(performance)\s*\.\s*(?:now|mark|measure|timeOrigin)\b|` +
+	nodeGlobalUse = regexp.MustCompile(`(?:^|[^.\w$/])(?:(structuredClone)\s*\(|(Intl)\s*\.|(performance)\s*\.\s*(?:mark|measure|getEntries\w*)\b|` +
 		`new\s+(WeakRef|FinalizationRegistry|Blob|FormData|EventTarget|Event|File|MessageChannel|BroadcastChannel|ReadableStream|WritableStream|TransformStream|DOMException|CustomEvent)\s*\(|` +
 		`((?:Object|Map)\s*\.\s*groupBy|Array\s*\.\s*fromAsync|Promise\s*\.\s*withResolvers)\s*\()`)
 	webCryptoUse = regexp.MustCompile(`(?:^|[^.\w$/])crypto\s*\.\s*(randomUUID|getRandomValues|subtle)\b`)
