@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"encoding/base64"
 	"encoding/json"
 	"io"
 	"log/slog"
@@ -80,6 +81,9 @@ func newEndpointWith(t *testing.T, users bool, wrap func(grant.Passwords) grant.
 	client("nogrant", "client_secret_post", "client_credentials")
 	client("app", "client_secret_post", "password", "http://auth0.com/oauth/grant-type/password-realm")
 	client("public", "none", "password", "client_credentials")
+	must(store.CreateClient(ctx, storage.Client{Tenant: tenant, ClientID: "short", Secret: "short-secret", Name: "short", AppType: "regular_web",
+		GrantTypes: []string{"password", "http://auth0.com/oauth/grant-type/password-realm"}, TokenEndpointAuthMethod: "client_secret_post",
+		Metadata: map[string]string{}, IDTokenLifetime: 7200, CreatedAt: t0, UpdatedAt: t0}))
 	must(store.CreateClientGrant(ctx, storage.ClientGrant{Tenant: tenant, ID: "cg1", ClientID: "m2m", Audience: api, Scope: []string{"read"}, CreatedAt: t0, UpdatedAt: t0}))
 	must(store.CreateClientGrant(ctx, storage.ClientGrant{Tenant: tenant, ID: "cg2", ClientID: "public", Audience: api, Scope: []string{"read"}, CreatedAt: t0, UpdatedAt: t0}))
 	hasher, err := password.NewHasher(password.MinCost)
@@ -213,5 +217,44 @@ func TestPasswordGrantsUnconfigured(t *testing.T) {
 	}
 	if status, body := post(t, srv, "grant_type", "client_credentials", "client_id", "m2m", "client_secret", "m2m-secret", "audience", api); status != 200 {
 		t.Fatalf("client credentials: %d %v", status, body)
+	}
+}
+
+// TestIDTokenLifetimePerClient: an ID token lives as long as its client's
+// jwt_configuration.lifetime_in_seconds says, Auth0's default without one,
+// at both password grants; the access token keeps its API's lifetime.
+func TestIDTokenLifetimePerClient(t *testing.T) {
+	srv := newEndpoint(t, true)
+	for _, c := range []struct {
+		client, grantType string
+		want              int64
+	}{
+		{"app", "password", 36000},
+		{"short", "password", 7200},
+		{"short", "http://auth0.com/oauth/grant-type/password-realm", 7200},
+	} {
+		t.Run(c.client+" "+c.grantType, func(t *testing.T) {
+			status, body := post(t, srv, "grant_type", c.grantType, "client_id", c.client, "client_secret", c.client+"-secret",
+				"username", "ann@example.com", "password", annPW, "realm", "Username-Password-Authentication", "audience", api, "scope", "openid")
+			raw, _ := body["id_token"].(string)
+			if status != 200 || raw == "" || body["expires_in"] != float64(3600) {
+				t.Fatalf("%d %v", status, body)
+			}
+			parts := strings.Split(raw, ".")
+			payload, err := base64.RawURLEncoding.DecodeString(parts[1])
+			if err != nil {
+				t.Fatal(err)
+			}
+			var claims struct {
+				Iat, Exp int64
+				Aud      string
+			}
+			if err := json.Unmarshal(payload, &claims); err != nil {
+				t.Fatal(err)
+			}
+			if claims.Aud != c.client || claims.Iat != t0.Unix() || claims.Exp-claims.Iat != c.want {
+				t.Fatalf("claims %s, want exp-iat %d", payload, c.want)
+			}
+		})
 	}
 }

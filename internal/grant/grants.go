@@ -176,6 +176,7 @@ func (e *Endpoint) mint(req *request, changes hooks.Changes) (oauth.TokenRespons
 			Subject:  req.user.UserID,
 			ClientID: req.client.ClientID,
 			IssuedAt: req.now,
+			Lifetime: time.Duration(req.client.IDTokenLifetime) * time.Second,
 			User:     userProfile(req.user).Claims(profile, email),
 			Custom:   changes.ID.Claims,
 		}); err != nil {

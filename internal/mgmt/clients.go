@@ -1,10 +1,12 @@
 package mgmt
 
 import (
+	"math"
 	"net/http"
 	"reflect"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/tokenhook/tokenhook/internal/ids"
 	"github.com/tokenhook/tokenhook/internal/storage"
@@ -117,14 +119,27 @@ func clientOut(c storage.Client, withSecret bool) clientJSON {
 		ClientMetadata:          md,
 		GrantTypes:              orEmpty(c.GrantTypes),
 		TokenEndpointAuthMethod: c.TokenEndpointAuthMethod,
-		// ID tokens are RS256 with Auth0's 10-hour lifetime (compat-spec §2.2).
-		JWTConfiguration: jwtConfiguration{Alg: "RS256", LifetimeInSeconds: 36000},
+		// ID tokens are RS256 (compat-spec §2.2).
+		JWTConfiguration: jwtConfiguration{Alg: "RS256", LifetimeInSeconds: idTokenLifetime(c)},
 	}
 	if withSecret {
 		out.ClientSecret = c.Secret
 	}
 	return out
 }
+
+// idTokenLifetime is c's ID token lifetime in seconds, Auth0's default
+// when none was set.
+func idTokenLifetime(c storage.Client) int {
+	if c.IDTokenLifetime > 0 {
+		return c.IDTokenLifetime
+	}
+	return int(token.IDTokenLifetime / time.Second)
+}
+
+// maxIDTokenLifetime bounds lifetime_in_seconds: Auth0 documents no
+// maximum, so only values past a 32-bit integer are refused.
+const maxIDTokenLifetime = math.MaxInt32
 
 // jwtConfigurationIn accepts what Auth0 SDK users commonly send; only the
 // values this server actually implements are allowed.
@@ -183,8 +198,13 @@ func (in clientIn) apply(c *storage.Client) error {
 		if j.Alg != nil && *j.Alg != "RS256" {
 			return errBodyOn("jwt_configuration.alg", "Only RS256 is supported")
 		}
-		if j.LifetimeInSeconds != nil && *j.LifetimeInSeconds != 36000 {
-			return errBodyOn("jwt_configuration.lifetime_in_seconds", "Only 36000 is supported")
+		if j.LifetimeInSeconds != nil {
+			// An ID token that expires as it is issued is useless to its
+			// client: zero and below are refused.
+			if n := *j.LifetimeInSeconds; n < 1 || n > maxIDTokenLifetime {
+				return errBodyOn("jwt_configuration.lifetime_in_seconds", "Expected a value between 1 and %d", maxIDTokenLifetime)
+			}
+			c.IDTokenLifetime = *j.LifetimeInSeconds
 		}
 		if j.SecretEncoded != nil && *j.SecretEncoded {
 			return errBodyOn("jwt_configuration.secret_encoded", "Only false is supported")

@@ -255,6 +255,43 @@ func TestClientReadUpdateDelete(t *testing.T) {
 	})
 }
 
+// TestClientIDTokenLifetime: jwt_configuration.lifetime_in_seconds is
+// stored and returned, as an auth0-deploy-cli import of a tenant sends it
+// for every client; a PATCH without it keeps it.
+func TestClientIDTokenLifetime(t *testing.T) {
+	e := newEnv(t)
+	lifetime := func(t *testing.T, r resp) any {
+		t.Helper()
+		expect(t, r, 200, "", "")
+		return r.json(t)["jwt_configuration"].(map[string]any)["lifetime_in_seconds"]
+	}
+	r := e.req("POST", "/clients", all, `{"name":"imported","app_type":"regular_web","jwt_configuration":{"alg":"RS256","lifetime_in_seconds":7200,"secret_encoded":false}}`)
+	expect(t, r, 201, "", "")
+	created := r.json(t)
+	id := created["client_id"].(string)
+	if got := created["jwt_configuration"].(map[string]any)["lifetime_in_seconds"]; got != float64(7200) {
+		t.Fatalf("created with %v", got)
+	}
+	if got := lifetime(t, e.req("GET", "/clients/"+id, all, nil)); got != float64(7200) {
+		t.Fatalf("read back %v", got)
+	}
+	if got := lifetime(t, e.req("PATCH", "/clients/"+id, all, `{"jwt_configuration":{"lifetime_in_seconds":600}}`)); got != float64(600) {
+		t.Fatalf("patched to %v", got)
+	}
+	if got := lifetime(t, e.req("PATCH", "/clients/"+id, all, `{"description":"d"}`)); got != float64(600) {
+		t.Fatalf("an unrelated patch made it %v", got)
+	}
+	if stored, err := e.store.GetClient(context.Background(), tenant, id); err != nil || stored.IDTokenLifetime != 600 {
+		t.Fatalf("stored %+v %v", stored, err)
+	}
+	for _, bad := range []string{`0`, `-5`, `"7200"`, `2147483648`} {
+		expect(t, e.req("PATCH", "/clients/"+id, all, `{"jwt_configuration":{"lifetime_in_seconds":`+bad+`}}`), 400, "invalid_body", "")
+	}
+	if got := lifetime(t, e.req("GET", "/clients/"+id, all, nil)); got != float64(600) {
+		t.Fatalf("a refused patch left %v", got)
+	}
+}
+
 func TestListClients(t *testing.T) {
 	e := newEnv(t)
 	for _, c := range []struct{ name, appType string }{{"a", "non_interactive"}, {"b", "spa"}, {"c", "non_interactive"}, {"d", "regular_web"}} {

@@ -50,6 +50,10 @@ type Client struct {
 	AllowedLogoutURLs       []string
 	LogoURI                 string
 	IsFirstParty            bool
+	// IDTokenLifetime is the exp-iat of this client's ID tokens in seconds
+	// (Auth0's jwt_configuration.lifetime_in_seconds); 0 means Auth0's
+	// default, token.IDTokenLifetime.
+	IDTokenLifetime int
 	// Global marks the bootstrap management client; it cannot be deleted
 	// through the API while it is the only way in.
 	Global    bool

@@ -8,7 +8,8 @@ import (
 	"github.com/tokenhook/tokenhook/internal/keys"
 )
 
-// IDTokenLifetime is Auth0's ID token lifetime (compat-spec §2.2).
+// IDTokenLifetime is Auth0's default ID token lifetime (compat-spec §2.2);
+// a client's jwt_configuration.lifetime_in_seconds replaces it.
 const IDTokenLifetime = 36000 * time.Second
 
 // Profile is the user data OIDC scopes release, in an ID token and at
@@ -47,6 +48,8 @@ type ID struct {
 	Subject  string
 	ClientID string // the audience
 	IssuedAt time.Time
+	// Lifetime is exp-iat; zero means IDTokenLifetime.
+	Lifetime time.Duration
 	// User holds the scope-selected profile claims (Profile.Claims).
 	User map[string]any
 	// Custom holds the namespaced claims a hook added to the idToken.
@@ -68,7 +71,11 @@ func MintID(s *keys.Signer, t ID) (string, error) {
 	payload["sub"] = t.Subject
 	payload["aud"] = t.ClientID
 	payload["iat"] = t.IssuedAt.Unix()
-	payload["exp"] = t.IssuedAt.Add(IDTokenLifetime).Unix()
+	lifetime := t.Lifetime
+	if lifetime <= 0 {
+		lifetime = IDTokenLifetime
+	}
+	payload["exp"] = t.IssuedAt.Add(lifetime).Unix()
 	b, err := json.Marshal(payload)
 	if err != nil {
 		return "", fmt.Errorf("token: id token: %w", err)

@@ -23,6 +23,7 @@ type clientAttrs struct {
 	AllowedLogoutURLs       []string          `json:"allowed_logout_urls"`
 	LogoURI                 string            `json:"logo_uri,omitempty"`
 	IsFirstParty            bool              `json:"is_first_party,omitempty"`
+	IDTokenLifetime         int               `json:"id_token_lifetime,omitempty"`
 	Global                  bool              `json:"global,omitempty"`
 }
 
@@ -57,6 +58,7 @@ func (s *Store) scanClient(row interface{ Scan(...any) error }) (storage.Client,
 	c.Callbacks, c.AllowedOrigins, c.WebOrigins = a.Callbacks, a.AllowedOrigins, a.WebOrigins
 	c.AllowedLogoutURLs, c.LogoURI = a.AllowedLogoutURLs, a.LogoURI
 	c.IsFirstParty, c.Global = a.IsFirstParty, a.Global
+	c.IDTokenLifetime = a.IDTokenLifetime
 	return c, nil
 }
 
@@ -66,7 +68,7 @@ func clientAttrsOf(c storage.Client) (string, error) {
 		GrantTypes: c.GrantTypes, TokenEndpointAuthMethod: c.TokenEndpointAuthMethod, Metadata: c.Metadata,
 		Callbacks: c.Callbacks, AllowedOrigins: c.AllowedOrigins, WebOrigins: c.WebOrigins,
 		AllowedLogoutURLs: c.AllowedLogoutURLs, LogoURI: c.LogoURI,
-		IsFirstParty: c.IsFirstParty, Global: c.Global,
+		IsFirstParty: c.IsFirstParty, Global: c.Global, IDTokenLifetime: c.IDTokenLifetime,
 	})
 }
 

@@ -24,6 +24,7 @@ func sampleClient(tenant, id string, created int) storage.Client {
 		AllowedLogoutURLs:       []string{"https://app.example/bye"},
 		LogoURI:                 "https://app.example/logo.png",
 		IsFirstParty:            true,
+		IDTokenLifetime:         7200,
 		CreatedAt:               at(created),
 		UpdatedAt:               at(created),
 	}
