@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -244,10 +245,27 @@ func asAction(e *oauth.Error) *oauth.Error {
 // thrown is the answer to an Action that threw: at credentials-exchange a
 // server_error, at post-login access_denied, with the error's message.
 func thrown(t *Trigger, msg string) *oauth.Error {
+	msg = nodeWording(msg)
 	if t.ID == PostLogin {
 		return oauth.AccessDenied(msg)
 	}
 	return oauth.ServerError(msg, nil)
+}
+
+// gojaRead is the embedded engine's wording of a property read on
+// undefined (or null, which it does not tell apart).
+var gojaRead = regexp.MustCompile(`^Cannot read property '(.*)' of (undefined|null)(?: or null)?$`)
+
+// nodeWording words the embedded engine's commonest TypeError as the
+// Node.js of Auth0's Actions (node18, node22) does, so the error an Action
+// answers with reads the same on both runtimes ("Cannot read properties
+// of undefined (reading 'map')").
+func nodeWording(msg string) string {
+	m := gojaRead.FindStringSubmatch(msg)
+	if m == nil {
+		return msg
+	}
+	return "Cannot read properties of " + m[2] + " (reading '" + m[1] + "')"
 }
 
 // denied is the answer to api.access.deny (and post-login's

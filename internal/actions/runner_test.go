@@ -377,6 +377,8 @@ func TestPostLoginDeny(t *testing.T) {
 			{`throw new Error('bad')`, "403", "access_denied", "bad"},
 			{`api.session.revoke('gone')`, "403", "access_denied", "gone"},
 			{`api.validation.error('invalid_email', 'Use work email')`, "403", "invalid_email", "Use work email"},
+			// A TypeError reads as on Auth0's Node, on either runtime.
+			{`const ids = event.user.app_metadata.organizations.map((o) => o.id)`, "403", "access_denied", "Cannot read properties of undefined (reading 'map')"},
 		} {
 			res := f.runner.Run(context.Background(), actions.PostLogin, []storage.BoundAction{
 				f.bound("d", "exports.onExecutePostLogin = async (event, api) => { "+tc.code+"; };")}, plInput(), hooks.Changes{}, nil)
