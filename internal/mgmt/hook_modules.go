@@ -6,7 +6,9 @@ import (
 	"maps"
 	"net/http"
 
+	"github.com/tokenhook/tokenhook/internal/hooks"
 	"github.com/tokenhook/tokenhook/internal/hooks/jsvm"
+	"github.com/tokenhook/tokenhook/internal/hooks/sandbox"
 	"github.com/tokenhook/tokenhook/internal/npm"
 	"github.com/tokenhook/tokenhook/internal/storage"
 )
@@ -54,6 +56,13 @@ func (a *API) prepareCode(ctx context.Context, script string, declared map[strin
 		return hookCode{}, errModules(err)
 	}
 	choice := npm.ChooseRuntime(script, wanted, jsvm.HasModule)
+	// validateScript let through a script the embedded parser refuses only
+	// because Node parses it (for await, written for Node 12): it runs on
+	// Node rather than being refused.
+	var ce *sandbox.CompileError
+	if choice.Runtime == storage.RuntimeEmbedded && a.d.CheckNode != nil && errors.As(hooks.Check(script), &ce) {
+		choice = npm.Choice{Runtime: storage.RuntimeNode, Reason: "uses syntax the embedded engine does not parse (" + ce.Message + ")"}
+	}
 	out := hookCode{Runtime: choice.Runtime}
 	if choice.Runtime != storage.RuntimeNode {
 		return out, nil

@@ -143,17 +143,17 @@ func validateHookName(name string) error {
 // "Unable to compile the extensibility code as javascript". Saying where
 // the mistake is at save time keeps a typo from taking tokens down. The
 // embedded engine's parser judges first (it is in process); when it
-// refuses a hook that runs on Node.js (deps are its declared
-// dependencies), Node's own compiler has the last word, since Node knows
-// syntax the embedded parser does not (for await, the RegExp v flag) and
-// names the mistake as Node would report it at run time.
+// refuses, Node's own compiler (when there is one) has the last word,
+// since Node knows syntax the embedded parser does not (for await, the
+// RegExp v flag), and names the mistake as Node would report it at run
+// time. A script only Node parses then runs on Node (prepareCode).
 func (a *API) validateScript(ctx context.Context, script string, deps map[string]string) error {
 	if script == "" {
 		return errBodyOn("script", "String is too short (0 chars), minimum 1")
 	}
 	err := hooks.Check(script)
 	var ce *sandbox.CompileError
-	if errors.As(err, &ce) && a.d.CheckNode != nil && runsOnNode(script, deps) {
+	if errors.As(err, &ce) && a.d.CheckNode != nil && (runsOnNode(script, deps) || a.d.NodeAvailable == nil || a.d.NodeAvailable() == nil) {
 		if nodeErr := a.d.CheckNode(ctx, script); nodeErr == nil || errors.As(nodeErr, &ce) {
 			err = nodeErr
 		}
