@@ -190,8 +190,9 @@ exports.onExecuteCredentialsExchange = async (event, api) => {
 }
 
 // TestActionsNodeGlobals: an Action written for current Node uses its
-// globals without a require (crypto.randomUUID(), structuredClone, Intl),
-// as on Auth0's node22; it is saved for the Node.js runtime and runs.
+// globals without a require (crypto.randomUUID(), structuredClone, Intl)
+// and syntax the embedded parser lacks (for await, the RegExp d flag), as
+// on Auth0's node22; it is saved for the Node.js runtime and runs.
 func TestActionsNodeGlobals(t *testing.T) {
 	needNodeAndNPM(t)
 	in := start(t, options{})
@@ -207,10 +208,15 @@ exports.onExecuteCredentialsExchange = async (event, api) => {
   api.accessToken.setCustomClaim('https://example.com/request_id', crypto.randomUUID());
   api.accessToken.setCustomClaim('https://example.com/plan', meta.plan + '/' + event.client.metadata.plan);
   api.accessToken.setCustomClaim('https://example.com/year', new Intl.DateTimeFormat('en-US', {year: 'numeric', timeZone: 'UTC'}).format(new Date(0)));
+  async function* pages() { yield 1; yield 2; }
+  let n = 0;
+  for await (const p of pages()) n += p;
+  api.accessToken.setCustomClaim('https://example.com/syntax', [n, /b/d.exec('abc').indices[0][0]]);
 };`, nil)
 	admin.bind(t, "credentials-exchange", id)
 	_, tok := app.ok(t)
-	if rid, _ := tok["https://example.com/request_id"].(string); len(rid) != 36 || tok["https://example.com/plan"] != "GOLD/gold" || tok["https://example.com/year"] != "1970" {
+	if rid, _ := tok["https://example.com/request_id"].(string); len(rid) != 36 || tok["https://example.com/plan"] != "GOLD/gold" || tok["https://example.com/year"] != "1970" ||
+		mustJSONs(tok["https://example.com/syntax"]) != "[3,1]" {
 		t.Fatalf("token %v", tok)
 	}
 }

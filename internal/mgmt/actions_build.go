@@ -65,11 +65,13 @@ func validateNPM(deps []storage.ActionDependency) error {
 
 // checkActionCode refuses code that does not compile, naming the line and
 // column, as hooks do at save: the embedded parser judges first, and
-// Node's own compiler has the last word for code that runs on Node.js.
+// Node's own compiler has the last word when the server has Node: code
+// only Node parses (for await, the RegExp d and v flags) then runs there
+// (planBuild).
 func (a *API) checkActionCode(ctx context.Context, code string, deps []storage.ActionDependency) error {
 	err := hooks.Check(code)
 	var ce *sandbox.CompileError
-	if errors.As(err, &ce) && a.d.CheckNode != nil && runsOnNode(code, dependencyMap(deps)) {
+	if errors.As(err, &ce) && a.d.CheckNode != nil && (runsOnNode(code, dependencyMap(deps)) || a.d.NodeAvailable == nil || a.d.NodeAvailable() == nil) {
 		if nodeErr := a.d.CheckNode(ctx, code); nodeErr == nil || errors.As(nodeErr, &ce) {
 			err = nodeErr
 		}
@@ -99,9 +101,12 @@ func (a *API) planBuild(code string, deps []storage.ActionDependency, prev *stor
 	plan := buildPlan{engine: choice.Runtime}
 	if choice.Runtime != storage.RuntimeNode {
 		// Actions are written for current Node: one that uses a global the
-		// embedded engine lacks (crypto.randomUUID(), structuredClone)
-		// runs on Node when there is one, else where it can.
-		if npm.NodeGlobal(code) != "" && a.d.NodeAvailable != nil && a.d.NodeAvailable() == nil {
+		// embedded engine lacks (crypto.randomUUID(), structuredClone) or
+		// syntax only Node parses (checkActionCode let it through) runs on
+		// Node when there is one, else where it can.
+		var ce *sandbox.CompileError
+		if a.d.NodeAvailable != nil && a.d.NodeAvailable() == nil &&
+			(npm.NodeGlobal(code) != "" || a.d.CheckNode != nil && errors.As(hooks.Check(code), &ce)) {
 			plan.engine = storage.RuntimeNode
 		}
 		return plan, nil
