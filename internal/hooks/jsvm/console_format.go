@@ -16,6 +16,7 @@ import (
 
 const (
 	inspectDepth    = 2
+	maxInspectDepth = 64 // util.inspect's depth: null, bounded all the same
 	inspectMaxItems = 100
 )
 
@@ -164,7 +165,7 @@ func (v *vmState) insp(val goja.Value, depth, indent int, seen []*goja.Object) s
 	case "RegExp":
 		return obj.String()
 	case "Array":
-		if depth > inspectDepth {
+		if depth > v.inspDepth {
 			return "[Array]"
 		}
 		n := int(obj.Get("length").ToInteger())
@@ -172,6 +173,8 @@ func (v *vmState) insp(val goja.Value, depth, indent int, seen []*goja.Object) s
 			return "[]"
 		}
 		seen = append(seen, obj)
+		v.curDepth = depth
+		v.curDepth = depth
 		out := make([]string, 0, min(n, inspectMaxItems)+1)
 		numeric := true
 		for i := 0; i < n && i < inspectMaxItems; i++ {
@@ -185,7 +188,7 @@ func (v *vmState) insp(val goja.Value, depth, indent int, seen []*goja.Object) s
 		if n > inspectMaxItems {
 			out = append(out, "... "+strconv.Itoa(n-inspectMaxItems)+" more items")
 		}
-		return reduceToSingleString(out, "[", "]", indent, true, items, numeric)
+		return v.reduceToSingleString(out, "[", "]", depth, indent, true, items, numeric)
 	}
 	// A class instance, a Map or Set, a Buffer, an object without a
 	// prototype: named as Node names them.
@@ -203,7 +206,7 @@ func (v *vmState) insp(val goja.Value, depth, indent int, seen []*goja.Object) s
 	if prefix == "Map " || prefix == "Set " {
 		return v.inspectCollection(obj, prefix == "Map ", depth, indent, seen)
 	}
-	if depth > inspectDepth {
+	if depth > v.inspDepth {
 		if prefix != "" && prefix[0] != '[' {
 			return "[" + prefix[:len(prefix)-1] + "]"
 		}
@@ -214,6 +217,7 @@ func (v *vmState) insp(val goja.Value, depth, indent int, seen []*goja.Object) s
 		return prefix + "{}"
 	}
 	seen = append(seen, obj)
+	v.curDepth = depth
 	out := make([]string, 0, min(len(keys), inspectMaxItems)+1)
 	for i, k := range keys {
 		if i >= inspectMaxItems {
@@ -226,28 +230,32 @@ func (v *vmState) insp(val goja.Value, depth, indent int, seen []*goja.Object) s
 		}
 		out = append(out, name+": "+v.insp(obj.Get(k), depth+1, indent+2, seen))
 	}
-	return reduceToSingleString(out, prefix+"{", "}", indent, false, 0, false)
+	return v.reduceToSingleString(out, prefix+"{", "}", depth, indent, false, 0, false)
 }
 
 // reduceToSingleString joins the entries of an object or array as Node
 // does (compact mode 3, 80 columns): on one line when it fits, else one
 // entry per line; more than 6 short array entries are grouped in aligned
 // columns.
-func reduceToSingleString(out []string, open, close string, indent int, isArray bool, items int, numeric bool) string {
+//
+// Only the innermost three levels of nesting are joined on one line: after
+// its entries were formatted, v.curDepth is the depth of the last object
+// formatted among them (Node's ctx.currentDepth).
+func (v *vmState) reduceToSingleString(out []string, open, close string, depth, indent int, isArray bool, items int, numeric bool) string {
 	entries := len(out)
 	if isArray && entries > 6 {
-		out = groupArrayElements(out, indent, items, numeric)
+		out = v.groupArrayElements(out, indent, items, numeric)
 	}
-	if entries == len(out) {
+	if v.curDepth-depth < 3 && entries == len(out) {
 		start := len(out) + indent + utf16Len(open) + 10
 		total := len(out) + start
-		fits := total+len(out) <= breakLength
+		fits := total+len(out) <= v.inspBreak
 		for _, e := range out {
 			if !fits {
 				break
 			}
 			total += utf16Len(e)
-			fits = total <= breakLength && !strings.Contains(e, "\n")
+			fits = total <= v.inspBreak && !strings.Contains(e, "\n")
 		}
 		if fits {
 			return open + " " + strings.Join(out, ", ") + " " + close
@@ -257,11 +265,12 @@ func reduceToSingleString(out []string, open, close string, indent int, isArray 
 	return open + ind + "  " + strings.Join(out, ","+ind+"  ") + ind + close
 }
 
+// breakLength is Node's default line width for inspection.
 const breakLength = 80
 
 // groupArrayElements is Node's grouping of many short array entries into
 // columns (numbers right-aligned, anything else left-aligned).
-func groupArrayElements(out []string, indent, items int, numeric bool) []string {
+func (v *vmState) groupArrayElements(out []string, indent, items int, numeric bool) []string {
 	const separatorSpace = 2
 	dataLen := make([]int, items)
 	total, maxLen := 0, 0
@@ -272,12 +281,12 @@ func groupArrayElements(out []string, indent, items int, numeric bool) []string 
 		maxLen = max(maxLen, l)
 	}
 	actualMax := maxLen + separatorSpace
-	if !(actualMax*3+indent < breakLength && (float64(total)/float64(actualMax) > 5 || maxLen <= 6)) {
+	if !(actualMax*3+indent < v.inspBreak && (float64(total)/float64(actualMax) > 5 || maxLen <= 6)) {
 		return out
 	}
 	averageBias := math.Sqrt(float64(actualMax) - float64(total)/float64(len(out)))
 	biasedMax := math.Max(float64(actualMax)-3-averageBias, 1)
-	columns := min(int(math.Round(math.Sqrt(2.5*biasedMax*float64(items))/biasedMax)), (breakLength-indent)/actualMax, 3*4, 15)
+	columns := min(int(math.Round(math.Sqrt(2.5*biasedMax*float64(items))/biasedMax)), (v.inspBreak-indent)/actualMax, 3*4, 15)
 	if columns <= 1 {
 		return out
 	}
@@ -321,7 +330,7 @@ func (v *vmState) inspectCollection(obj *goja.Object, isMap bool, depth, indent 
 	if isMap {
 		name = "Map"
 	}
-	if depth > inspectDepth {
+	if depth > v.inspDepth {
 		return "[" + name + "]"
 	}
 	open := name + "(" + strconv.FormatInt(size, 10) + ") {"
@@ -330,6 +339,7 @@ func (v *vmState) inspectCollection(obj *goja.Object, isMap bool, depth, indent 
 		return open + "}"
 	}
 	seen = append(seen, obj)
+	v.curDepth = depth
 	var out []string
 	_, _ = forEach(obj, v.rt.ToValue(func(call goja.FunctionCall) goja.Value {
 		if len(out) >= inspectMaxItems {
@@ -345,7 +355,7 @@ func (v *vmState) inspectCollection(obj *goja.Object, isMap bool, depth, indent 
 	if int64(len(out)) < size {
 		out = append(out, "... "+strconv.FormatInt(size-int64(len(out)), 10)+" more items")
 	}
-	return reduceToSingleString(out, open, "}", indent, false, 0, false)
+	return v.reduceToSingleString(out, open, "}", depth, indent, false, 0, false)
 }
 
 // inspectBuffer prints a Buffer as <Buffer 68 69>, at most 50 bytes.

@@ -31,7 +31,34 @@ var hashes = map[string]func() hash.Hash{
 func newCryptoModule(v *vmState) goja.Value {
 	rt := v.rt
 	exports := rt.NewObject()
-	bytesOf := func(val, enc goja.Value) []byte { return buffer.DecodeBytes(rt, val, enc) }
+	// goja_nodejs's encoders know utf8, hex and base64; the prelude's
+	// Buffer.from and toString add base64url, latin1, ascii and utf16le,
+	// which hooks use for digests (an HMAC in base64url signs a JWT).
+	native := func(enc goja.Value) bool {
+		switch strings.ToLower(enc.String()) {
+		case "utf8", "utf-8", "hex", "base64":
+			return true
+		}
+		return goja.IsUndefined(enc) || goja.IsNull(enc)
+	}
+	bytesOf := func(val, enc goja.Value) []byte {
+		if goja.IsString(val) && !native(enc) && v.bufferFrom != nil {
+			if b, err := v.bufferFrom(goja.Undefined(), val, enc); err == nil {
+				val, enc = b, goja.Undefined()
+			}
+		}
+		return buffer.DecodeBytes(rt, val, enc)
+	}
+	encode := func(data []byte, enc goja.Value) goja.Value {
+		if native(enc) || v.bufferToString == nil {
+			return buffer.EncodeBytes(rt, data, enc)
+		}
+		s, err := v.bufferToString(buffer.EncodeBytes(rt, data, goja.Undefined()), enc)
+		if err != nil {
+			panic(err)
+		}
+		return s
+	}
 	newHashObject := func(h hash.Hash) *goja.Object {
 		o := rt.NewObject()
 		finished := false
@@ -47,7 +74,7 @@ func newCryptoModule(v *vmState) goja.Value {
 				panic(v.newError("Error", "Digest already called"))
 			}
 			finished = true
-			return buffer.EncodeBytes(rt, h.Sum(nil), call.Argument(0))
+			return encode(h.Sum(nil), call.Argument(0))
 		})
 		return o
 	}

@@ -65,6 +65,11 @@ const preludeSource = `(function (g, natives) {
 			e = enc(e);
 			if (e === 'base64url') return nativeFrom.call(B, v.replace(/-/g, '+').replace(/_/g, '/'), 'base64');
 			if (e === 'latin1' || e === 'binary' || e === 'ascii') return bytesOf(v, e);
+			if (e === 'utf16le' || e === 'utf-16le' || e === 'ucs2' || e === 'ucs-2') {
+				const out = new Array(v.length * 2);
+				for (let i = 0; i < v.length; i++) { const c = v.charCodeAt(i); out[2 * i] = c & 0xff; out[2 * i + 1] = c >> 8; }
+				return nativeFrom.call(B, out);
+			}
 		}
 		return nativeFrom.apply(B, arguments);
 	}, writable: true, configurable: true});
@@ -77,12 +82,22 @@ const preludeSource = `(function (g, natives) {
 			for (let i = 0; i < b.length; i++) out += String.fromCharCode(e === 'ascii' ? b[i] & 0x7f : b[i]);
 			return out;
 		}
+		if (e === 'utf16le' || e === 'utf-16le' || e === 'ucs2' || e === 'ucs-2') {
+			let out = '';
+			for (let i = 0; i + 1 < b.length; i += 2) out += String.fromCharCode(b[i] | (b[i + 1] << 8));
+			return out;
+		}
 		return nativeToString.call(b, e === undefined ? 'utf8' : e);
 	}, writable: true, configurable: true});
 	Object.defineProperty(B.prototype, 'toJSON', {value: function toJSON() {
 		return {type: 'Buffer', data: Array.from(this)};
 	}, writable: true, configurable: true});
-	const encodings = ['utf8', 'utf-8', 'hex', 'base64', 'base64url', 'latin1', 'binary', 'ascii'];
+	const encodings = ['utf8', 'utf-8', 'hex', 'base64', 'base64url', 'latin1', 'binary', 'ascii', 'utf16le', 'utf-16le', 'ucs2', 'ucs-2'];
+	Object.defineProperty(B, 'compare', {value: function compare(a, b) {
+		const n = Math.min(a.length, b.length);
+		for (let i = 0; i < n; i++) if (a[i] !== b[i]) return a[i] < b[i] ? -1 : 1;
+		return a.length === b.length ? 0 : a.length < b.length ? -1 : 1;
+	}, writable: true, configurable: true});
 	Object.defineProperty(B, 'isEncoding', {value: function isEncoding(e) {
 		return typeof e === 'string' && encodings.indexOf(e.toLowerCase()) >= 0;
 	}, writable: true, configurable: true});
@@ -311,6 +326,16 @@ const preludeSource = `(function (g, natives) {
 	for (const name of ['setTimeout', 'setInterval', 'setImmediate']) {
 		const native = g[name];
 		def(name, {[name]: function () { return new Timeout(native.apply(undefined, arguments)); }}[name]);
+	}
+	// util.promisify(setTimeout) is a sleep in Node, through this symbol.
+	const custom = Symbol.for('nodejs.util.promisify.custom');
+	Object.defineProperty(g.setTimeout, custom, {value: function (ms, value) { return new Promise(r => g.setTimeout(r, ms, value)); }});
+	Object.defineProperty(g.setImmediate, custom, {value: function (value) { return new Promise(r => g.setImmediate(r, value)); }});
+	// Node names the UTC zone in full in Date's toString.
+	for (const name of ['toString', 'toTimeString']) {
+		const native = Date.prototype[name];
+		Object.defineProperty(Date.prototype, name, {writable: true, configurable: true, enumerable: false,
+			value: {[name]() { return native.call(this).replace(/ \(UTC\)$/, ' (Coordinated Universal Time)'); }}[name]});
 	}
 	const NativeError = g.Error;
 	Object.defineProperty(NativeError, 'captureStackTrace', {writable: true, configurable: true, enumerable: false,
@@ -821,14 +846,17 @@ function inherits(ctor, superCtor) {
 	Object.defineProperty(ctor, 'super_', {value: superCtor, writable: true, configurable: true});
 	Object.setPrototypeOf(ctor.prototype, superCtor.prototype);
 }
+const custom = Symbol.for('nodejs.util.promisify.custom');
 function promisify(fn) {
 	if (typeof fn !== 'function') throw new TypeError('The "original" argument must be of type function');
+	if (typeof fn[custom] === 'function') return fn[custom];
 	return function (...args) {
 		return new Promise((resolve, reject) => {
 			fn.call(this, ...args, (err, value) => err ? reject(err) : resolve(value));
 		});
 	};
 }
+promisify.custom = custom;
 function callbackify(fn) {
 	return function (...args) {
 		const cb = args.pop();

@@ -38,6 +38,14 @@ type vmState struct {
 	rejections []*goja.Promise
 	jsFormat   func(goja.FunctionCall) goja.Value
 	jsInspect  func(goja.FunctionCall) goja.Value
+	// inspDepth and inspBreak are the depth and line width of inspection:
+	// Node's defaults, or util.inspect's options during that call.
+	inspDepth, inspBreak int
+	curDepth             int // the depth of the object being inspected (Node's ctx.currentDepth)
+	// bufferFrom and bufferToString are Buffer.from and
+	// Buffer.prototype.toString with the prelude's encodings, for the
+	// crypto module's input and output encodings.
+	bufferFrom, bufferToString goja.Callable
 	// bufferProto is Buffer.prototype, so that inspect prints Buffers as
 	// Node does.
 	bufferProto *goja.Object
@@ -62,7 +70,27 @@ func newVMState() *vmState {
 	v.parseInt, _ = goja.AssertFunction(rt.Get("parseInt"))
 	v.parseFloat, _ = goja.AssertFunction(rt.Get("parseFloat"))
 	v.jsFormat = func(call goja.FunctionCall) goja.Value { return rt.ToValue(v.format(call.Arguments)) }
+	v.inspDepth, v.inspBreak = inspectDepth, breakLength
 	v.jsInspect = func(call goja.FunctionCall) goja.Value {
+		// util.inspect(value, {depth, breakLength}): depth null or
+		// Infinity is unlimited (up to the engine's own bound).
+		if opts, ok := call.Argument(1).(*goja.Object); ok {
+			defer func() { v.inspDepth, v.inspBreak = inspectDepth, breakLength }()
+			if d := opts.Get("depth"); d != nil && !goja.IsUndefined(d) {
+				if f := d.ToFloat(); goja.IsNull(d) || f > maxInspectDepth {
+					v.inspDepth = maxInspectDepth
+				} else if f >= 0 {
+					v.inspDepth = int(f)
+				}
+			}
+			if bl := opts.Get("breakLength"); bl != nil && !goja.IsUndefined(bl) {
+				if f := bl.ToFloat(); f > 1<<20 {
+					v.inspBreak = 1 << 20
+				} else if f >= 0 {
+					v.inspBreak = int(f)
+				}
+			}
+		}
 		var b strings.Builder
 		v.inspectTop(&b, call.Argument(0))
 		return rt.ToValue(b.String())
@@ -116,6 +144,8 @@ func newVMState() *vmState {
 	}
 	if bf, ok := g.Get("Buffer").(*goja.Object); ok {
 		v.bufferProto, _ = bf.Get("prototype").(*goja.Object)
+		v.bufferFrom, _ = goja.AssertFunction(bf.Get("from"))
+		v.bufferToString, _ = goja.AssertFunction(v.bufferProto.Get("toString"))
 	}
 	// The prelude's corrected URL is also require('url').URL, as in Node.
 	v.mods.url = natives.Get("URL")

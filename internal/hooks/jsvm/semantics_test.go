@@ -71,6 +71,15 @@ module.exports = (c, s, a, x, cb) => { const e = new AuthzError('no'); const o =
 };`, want: `["1/2/2020, 3:04:05 PM","12:07:09 AM","Thursday, January 2, 2020","11/29/2021, 7:07:09 PM","Jan 2, 2020","January 2, 2020 at 3:04 PM","24:07:09","3:04 PM UTC","Jan 2020","$1,234.50"]`},
 	{name: "monotonic clocks", script: `module.exports = (c, s, a, x, cb) => { const t = process.hrtime(); const p = performance.now(); setTimeout(() => { const d = process.hrtime(t); cb(null, [d.length, d[0] * 1e3 + d[1] / 1e6 >= 1, performance.now() > p, typeof process.hrtime.bigint(), process.uptime() > 0]); }, 2); };`,
 		want: `[2,true,true,"bigint",true]`},
+	// Encodings and helpers as Node has them (expected values from Node 20):
+	// an HMAC in base64url (was a Buffer), latin1 input, utf16le,
+	// Buffer.compare, util.promisify(setTimeout), util.inspect's depth.
+	{name: "Node encodings and util", script: `const crypto = require('crypto'), util = require('util');
+module.exports = async () => [crypto.createHmac('sha256', 'k').update('x').digest('base64url'), crypto.createHash('sha1').update(Buffer.from('hé', 'latin1')).digest('hex'),
+  Buffer.from('hi', 'utf16le').toString('hex'), Buffer.from('6869', 'hex').toString('ucs2').length, Buffer.compare(Buffer.from('a'), Buffer.from('b')),
+  await util.promisify(setTimeout)(2, 'slept'), util.inspect({a: {b: {c: {d: {e: 1}}}}}, {depth: null}), util.inspect({a: {b: {c: {}}}}, {depth: 0}),
+  new Date(0).getTimezoneOffset() !== 0 || new Date(0).toString().endsWith(' (Coordinated Universal Time)')];`,
+		want: `["w47ciBXISJ9kc4l49EAI-FljRVRfC6po72_PXFPlcYk","d998419c05eaa9e971567040e2d18ace1e47df07","68006900",1,-1,"slept","{\n  a: {\n    b: { c: { d: { e: 1 } } }\n  }\n}","{ a: [Object] }",true]`},
 	{name: "rejected", script: `module.exports = async () => { throw new TypeError('t'); };`, wantErr: &sandbox.HookError{Name: "TypeError", Message: "t"}},
 	{name: "error classes extend Error", script: `module.exports = (c, s, a, x, cb) => { const e = new ServerError('m'); cb(null, [e instanceof Error, e instanceof ServerError, e.name, String(e), e.message]); };`,
 		want: `[true,true,"ServerError","ServerError: m","m"]`},
