@@ -181,8 +181,9 @@ var nodeCryptoFunction = regexp.MustCompile(`\b(createHash|createHmac|getHashes|
 // on: node18, node22) that the script uses and the embedded engine, which
 // keeps the Node 12 globals of Auth0's Hooks, does not define: "crypto"
 // for the Web Crypto global (crypto.randomUUID() without a require),
-// "structuredClone", "Intl", ...; "" when it uses none. Comments are not
-// read (every Actions template names {Event} in its JSDoc).
+// "structuredClone", "Intl", ..., or a RegExp feature it lacks (Unicode
+// property escapes, \p{L}); "" when it uses none. Comments are not read
+// (every Actions template names {Event} in its JSDoc).
 func NodeGlobal(script string) string {
 	code := stripComments(script)
 	if m := nodeGlobalUse.FindStringSubmatch(code); m != nil {
@@ -191,6 +192,11 @@ func NodeGlobal(script string) string {
 				return g
 			}
 		}
+	}
+	if unicodeProperty.MatchString(code) {
+		// The embedded engine's RegExp does not match \p{L} and the like
+		// (it answers false, silently).
+		return `\p{...}`
 	}
 	if m := webCryptoUse.FindStringSubmatch(code); m != nil {
 		// require('crypto') has randomUUID on the embedded engine too; a
@@ -206,8 +212,9 @@ var (
 	nodeGlobalUse = regexp.MustCompile(`(?:^|[^.\w$/])(?:(structuredClone)\s*\(|(Intl)\s*\.|(performance)\s*\.\s*(?:mark|measure|getEntries\w*)\b|` +
 		`new\s+(WeakRef|FinalizationRegistry|Blob|FormData|EventTarget|Event|File|MessageChannel|BroadcastChannel|ReadableStream|WritableStream|TransformStream|DOMException|CustomEvent)\s*\(|` +
 		`((?:Object|Map)\s*\.\s*groupBy|Array\s*\.\s*fromAsync|Promise\s*\.\s*withResolvers)\s*\()`)
-	webCryptoUse = regexp.MustCompile(`(?:^|[^.\w$/])crypto\s*\.\s*(randomUUID|getRandomValues|subtle)\b`)
-	localCrypto  = regexp.MustCompile(`\b(?:const|let|var|import)\s+crypto\b|\bfunction\s*\w*\s*\([^)]*\bcrypto\b`)
+	unicodeProperty = regexp.MustCompile(`\\[pP]\{`)
+	webCryptoUse    = regexp.MustCompile(`(?:^|[^.\w$/])crypto\s*\.\s*(randomUUID|getRandomValues|subtle)\b`)
+	localCrypto     = regexp.MustCompile(`\b(?:const|let|var|import)\s+crypto\b|\bfunction\s*\w*\s*\([^)]*\bcrypto\b`)
 	// A line comment starts at // not preceded by ':' (https://...) nor
 	// by a word character; quotes are not tracked, so text after such a
 	// // inside a string is skipped too (which can only miss a use).

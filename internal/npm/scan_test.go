@@ -162,6 +162,8 @@ func TestNodeGlobal(t *testing.T) {
 		{"const url = 'https://example.com/'; // Intl.x\nconst x = structuredClone(y);", "structuredClone"},
 		{`const a = foo.structuredClone(x); const b = my.crypto.randomUUID(); const c = event.Intl.x;`, ""},
 		{`const s = new WeakRef(obj);`, "WeakRef"},
+		{`if (!/^[\p{L} '-]+$/u.test(event.user.name)) api.access.deny('bad name');`, `\p{...}`},
+		{`const re = new RegExp('\\p{Lu}', 'u');`, `\p{...}`},
 	} {
 		if got := NodeGlobal(tc.script); got != tc.want {
 			t.Errorf("NodeGlobal(%q) = %q, want %q", tc.script, got, tc.want)
