@@ -4,10 +4,12 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -84,8 +86,9 @@ func a0deployWith(t *testing.T, in *instance, ca string, config map[string]any, 
 }
 
 // seedTenant creates what the round trip must carry: an API, an
-// application with metadata, a grant between them, an enabled hook with a
-// secret, the connection's settings and the tenant's.
+// application with metadata and its own ID token lifetime, a grant between
+// them with organization settings, an enabled hook with a secret, the
+// connection's settings and the tenant's.
 func seedTenant(t *testing.T, in *instance) {
 	t.Helper()
 	must := func(r response, status int, what string) response {
@@ -99,9 +102,10 @@ func seedTenant(t *testing.T, in *instance) {
 		"scopes":         []map[string]string{{"value": "read:orders", "description": "Read orders"}, {"value": "write:orders", "description": "Write orders"}},
 		"token_lifetime": 3600}), 201, "API")
 	c := must(in.api("POST", "clients", map[string]any{"name": "billing", "app_type": "non_interactive",
-		"grant_types": []string{"client_credentials"}, "client_metadata": map[string]string{"plan": "gold"}}), 201, "client").json(t)
+		"grant_types": []string{"client_credentials"}, "client_metadata": map[string]string{"plan": "gold"},
+		"jwt_configuration": map[string]any{"alg": "RS256", "lifetime_in_seconds": 7200}}), 201, "client").json(t)
 	must(in.api("POST", "client-grants", map[string]any{"client_id": c["client_id"], "audience": "https://orders.example/",
-		"scope": []string{"read:orders"}}), 201, "grant")
+		"scope": []string{"read:orders"}, "organization_usage": "allow", "allow_any_organization": true}), 201, "grant")
 	h := must(in.api("POST", "hooks", map[string]any{"name": "plan-claim", "triggerId": "credentials-exchange", "enabled": true,
 		"script": "module.exports = function (client, scope, audience, context, cb) {\n  cb(null, { scope: scope, 'https://example.com/plan': client.metadata.plan, 'https://example.com/key': context.webtask.secrets.API_KEY });\n};\n"}),
 		201, "hook").json(t)
@@ -184,6 +188,15 @@ func TestDeployCLIRoundTrip(t *testing.T) {
 	}
 	waitForLog(t, dst, "type:w", "API_KEY")
 	checkImportedActions(t, dst)
+	clients := dst.api("GET", "clients?fields=name,jwt_configuration", nil).list(t)
+	if i := slices.IndexFunc(clients, func(c map[string]any) bool { return c["name"] == "billing" }); i < 0 ||
+		clients[i]["jwt_configuration"].(map[string]any)["lifetime_in_seconds"] != float64(7200) {
+		t.Fatalf("imported clients: %v", clients)
+	}
+	grants := dst.api("GET", "client-grants?audience="+url.QueryEscape("https://orders.example/"), nil).list(t)
+	if len(grants) != 1 || grants[0]["organization_usage"] != "allow" || grants[0]["allow_any_organization"] != true {
+		t.Fatalf("imported grants: %v", grants)
+	}
 
 	dir2 := filepath.Join(t.TempDir(), "export2")
 	if out, ok := a0deploy(t, dst, cert.cert, "export", "-f", "directory", "-o", dir2); !ok {

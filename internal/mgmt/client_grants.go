@@ -9,27 +9,51 @@ import (
 	"github.com/tokenhook/tokenhook/internal/token"
 )
 
+// clientGrantJSON is Auth0's client grant. The organization settings are
+// there only when they were set, as on Auth0.
 type clientGrantJSON struct {
-	ID       string   `json:"id"`
-	ClientID string   `json:"client_id"`
-	Audience string   `json:"audience"`
-	Scope    []string `json:"scope"`
+	ID                   string   `json:"id"`
+	ClientID             string   `json:"client_id"`
+	Audience             string   `json:"audience"`
+	Scope                []string `json:"scope"`
+	OrganizationUsage    string   `json:"organization_usage,omitempty"`
+	AllowAnyOrganization *bool    `json:"allow_any_organization,omitempty"`
 }
 
 func clientGrantOut(g storage.ClientGrant) clientGrantJSON {
-	return clientGrantJSON{ID: g.ID, ClientID: g.ClientID, Audience: g.Audience, Scope: orEmpty(g.Scope)}
+	return clientGrantJSON{ID: g.ID, ClientID: g.ClientID, Audience: g.Audience, Scope: orEmpty(g.Scope),
+		OrganizationUsage: g.OrganizationUsage, AllowAnyOrganization: g.AllowAnyOrganization}
+}
+
+// organizationUsages are Auth0's values of a grant's organization_usage.
+// tokenhook has no organizations, so they are stored and returned only.
+var organizationUsages = []string{"deny", "allow", "require"}
+
+func checkOrganizationUsage(v string) error {
+	if !slices.Contains(organizationUsages, v) {
+		return errBodyOn("organization_usage", "No enum match for: %q", v)
+	}
+	return nil
 }
 
 type clientGrantCreate struct {
-	ClientID *string   `json:"client_id"`
-	Audience *string   `json:"audience"`
-	Scope    *[]string `json:"scope"`
+	ClientID             *string   `json:"client_id"`
+	Audience             *string   `json:"audience"`
+	Scope                *[]string `json:"scope"`
+	OrganizationUsage    *string   `json:"organization_usage"`
+	AllowAnyOrganization *bool     `json:"allow_any_organization"`
+	// SubjectType is taken as "client", what every grant here is: an
+	// export of a tenant that has user grants says so for every grant.
+	SubjectType *string `json:"subject_type"`
 }
 
-// clientGrantPatch: only the scopes of a grant change; a grant for another
+// clientGrantPatch: the scopes and organization settings of a grant
+// change (null removes a setting, as on Auth0); a grant for another
 // client or API is a new grant.
 type clientGrantPatch struct {
-	Scope *[]string `json:"scope"`
+	Scope                *[]string        `json:"scope"`
+	OrganizationUsage    nullable[string] `json:"organization_usage"`
+	AllowAnyOrganization nullable[bool]   `json:"allow_any_organization"`
 }
 
 var errNoClientGrant = newError(http.StatusNotFound, "inexistent_client_grant", "The grant does not exist")
@@ -63,6 +87,18 @@ func (a *API) createClientGrant(w http.ResponseWriter, r *http.Request, _ token.
 	case in.Scope == nil:
 		return errBody("Missing required property: scope")
 	}
+	if in.OrganizationUsage != nil {
+		if err := checkOrganizationUsage(*in.OrganizationUsage); err != nil {
+			return err
+		}
+	}
+	if in.SubjectType != nil && *in.SubjectType != "client" {
+		if *in.SubjectType != "user" {
+			return errBodyOn("subject_type", "No enum match for: %q", *in.SubjectType)
+		}
+		return newError(http.StatusBadRequest, codeOperationForbidden,
+			"Client grants for users (subject_type user) are not supported by this server (tokenhook): its grants are for applications (client)")
+	}
 	if _, err := a.d.Store.GetClient(r.Context(), a.d.Tenant, *in.ClientID); err != nil {
 		return notFoundAs(err, errNoClient)
 	}
@@ -80,7 +116,11 @@ func (a *API) createClientGrant(w http.ResponseWriter, r *http.Request, _ token.
 	}
 	id := ids.ClientGrantID(a.d.Rand)
 	now := a.d.Now()
-	g := storage.ClientGrant{Tenant: a.d.Tenant, ID: id, ClientID: *in.ClientID, Audience: rs.Identifier, Scope: scope, CreatedAt: now, UpdatedAt: now}
+	g := storage.ClientGrant{Tenant: a.d.Tenant, ID: id, ClientID: *in.ClientID, Audience: rs.Identifier, Scope: scope,
+		AllowAnyOrganization: in.AllowAnyOrganization, CreatedAt: now, UpdatedAt: now}
+	if in.OrganizationUsage != nil {
+		g.OrganizationUsage = *in.OrganizationUsage
+	}
 	if err := a.d.Store.CreateClientGrant(r.Context(), g); err != nil {
 		return conflictAs(err, "A client grant for this client and audience already exists")
 	}
@@ -93,6 +133,11 @@ func (a *API) listClientGrants(w http.ResponseWriter, r *http.Request, _ token.C
 	if err != nil {
 		return err
 	}
+	anyOrgFilter, byAnyOrg := q.filters["allow_any_organization"]
+	anyOrg, err := queryBool(anyOrgFilter, "allow_any_organization", false)
+	if err != nil {
+		return err
+	}
 	none, err := grantsFilteredOut(q)
 	if err != nil {
 		return err
@@ -101,11 +146,26 @@ func (a *API) listClientGrants(w http.ResponseWriter, r *http.Request, _ token.C
 		return writeList(w, "client_grants", []clientGrantJSON{}, 0, q)
 	}
 	f := storage.GrantFilter{ClientID: q.filters["client_id"], Audience: q.filters["audience"]}
-	list, total, err := readPage(&q, func(p storage.Page) ([]storage.ClientGrant, int, error) {
-		return a.d.Store.ListClientGrants(r.Context(), a.d.Tenant, f, p)
-	})
-	if err != nil {
-		return err
+	var list []storage.ClientGrant
+	var total int
+	if byAnyOrg {
+		// The storage contract has no organization filter; a tenant's
+		// grants are few, so filtering a full read is cheap enough.
+		all, _, err := a.d.Store.ListClientGrants(r.Context(), a.d.Tenant, f, storage.Page{})
+		if err != nil {
+			return err
+		}
+		all = slices.DeleteFunc(all, func(g storage.ClientGrant) bool {
+			return (g.AllowAnyOrganization != nil && *g.AllowAnyOrganization) != anyOrg
+		})
+		list, total = pageOf(all, &q), len(all)
+	} else {
+		list, total, err = readPage(&q, func(p storage.Page) ([]storage.ClientGrant, int, error) {
+			return a.d.Store.ListClientGrants(r.Context(), a.d.Tenant, f, p)
+		})
+		if err != nil {
+			return err
+		}
 	}
 	out := make([]clientGrantJSON, len(list))
 	for i, g := range list {
@@ -115,17 +175,10 @@ func (a *API) listClientGrants(w http.ResponseWriter, r *http.Request, _ token.C
 }
 
 // grantsFilteredOut reads the filters of Auth0's grant list on what
-// tokenhook's grants never are (organization grants, user grants, default
-// grants): each keeps every grant or none, and reports whether none.
+// tokenhook's grants never are (user grants, default grants): each keeps
+// every grant or none, and reports whether none.
 func grantsFilteredOut(q listQuery) (bool, error) {
 	none := false
-	if v, ok := q.filters["allow_any_organization"]; ok {
-		anyOrg, err := queryBool(v, "allow_any_organization", false)
-		if err != nil {
-			return false, err
-		}
-		none = none || anyOrg
-	}
 	if v, ok := q.filters["subject_type"]; ok {
 		if !slices.Contains([]string{"client", "user", "anonymous_user"}, v) {
 			return false, errQuery("No enum match for subject_type: %q", v)
@@ -166,6 +219,11 @@ func (a *API) updateClientGrant(w http.ResponseWriter, r *http.Request, _ token.
 	// The API is read before the update, not inside it: storage runs the
 	// update func in a transaction that must not wait on another read.
 	// A grant's audience never changes, so the check stays valid.
+	if in.OrganizationUsage.Value != nil {
+		if err := checkOrganizationUsage(*in.OrganizationUsage.Value); err != nil {
+			return err
+		}
+	}
 	var scope []string
 	if in.Scope != nil {
 		rs, err := a.d.Store.GetResourceServer(r.Context(), a.d.Tenant, g.Audience)
@@ -179,6 +237,17 @@ func (a *API) updateClientGrant(w http.ResponseWriter, r *http.Request, _ token.
 	g, err = a.d.Store.UpdateClientGrant(r.Context(), a.d.Tenant, id, func(g storage.ClientGrant) (storage.ClientGrant, error) {
 		if in.Scope != nil {
 			g.Scope = scope
+		}
+		if in.OrganizationUsage.Set {
+			g.OrganizationUsage = ""
+			if v := in.OrganizationUsage.Value; v != nil {
+				g.OrganizationUsage = *v
+			}
+		}
+		if in.AllowAnyOrganization.Set {
+			g.AllowAnyOrganization = in.AllowAnyOrganization.Value
+		}
+		if in.Scope != nil || in.OrganizationUsage.Set || in.AllowAnyOrganization.Set {
 			g.UpdatedAt = a.d.Now()
 		}
 		return g, nil

@@ -101,3 +101,84 @@ func TestClientGrants(t *testing.T) {
 		}
 	})
 }
+
+// TestClientGrantOrganizationSettings: organization_usage and
+// allow_any_organization are taken, stored and returned as Auth0 does (a
+// deploy-cli export of a tenant with organizations carries them), PATCH
+// null removes them, and the list filter reads the stored value.
+func TestClientGrantOrganizationSettings(t *testing.T) {
+	e := newEnv(t)
+	c1 := e.req("POST", "/clients", all, `{"name":"one","app_type":"non_interactive"}`).json(t)["client_id"].(string)
+	c2 := e.req("POST", "/clients", all, `{"name":"two","app_type":"non_interactive"}`).json(t)["client_id"].(string)
+	expect(t, e.req("POST", "/resource-servers", all, `{"identifier":"https://api.test/","scopes":[{"value":"read:data"}]}`), 201, "", "")
+
+	r := e.req("POST", "/client-grants", all, `{"client_id":"`+c1+`","audience":"https://api.test/","scope":["read:data"],"organization_usage":"require","allow_any_organization":true}`)
+	expect(t, r, 201, "", "")
+	g := r.json(t)
+	id := g["id"].(string)
+	if g["organization_usage"] != "require" || g["allow_any_organization"] != true {
+		t.Fatalf("created %s", r.body)
+	}
+	plain := e.req("POST", "/client-grants", all, `{"client_id":"`+c2+`","audience":"https://api.test/","scope":[]}`).json(t)
+	if _, ok := plain["organization_usage"]; ok || plain["allow_any_organization"] != nil {
+		t.Fatalf("a grant without organization settings shows %v", plain)
+	}
+	read := e.req("GET", "/client-grants/"+id, all, nil).json(t)
+	if read["organization_usage"] != "require" || read["allow_any_organization"] != true {
+		t.Fatalf("read back %v", read)
+	}
+	audiences := func(query string) []string {
+		var out []string
+		for _, g := range e.req("GET", "/client-grants"+query, all, nil).list(t) {
+			out = append(out, g["client_id"].(string))
+		}
+		return out
+	}
+	if got := audiences("?allow_any_organization=true"); !slices.Equal(got, []string{c1}) {
+		t.Errorf("allow_any_organization=true: %v", got)
+	}
+	if got := audiences("?allow_any_organization=false"); !slices.Equal(got, []string{c2}) {
+		t.Errorf("allow_any_organization=false: %v", got)
+	}
+
+	r = e.req("PATCH", "/client-grants/"+id, all, `{"organization_usage":"allow","allow_any_organization":false}`)
+	expect(t, r, 200, "", "")
+	if got := r.json(t); got["organization_usage"] != "allow" || got["allow_any_organization"] != false || !slices.Equal(strs(got["scope"]), []string{"read:data"}) {
+		t.Fatalf("patched %s", r.body)
+	}
+	r = e.req("PATCH", "/client-grants/"+id, all, `{"scope":[]}`)
+	if got := r.json(t); got["organization_usage"] != "allow" || got["allow_any_organization"] != false {
+		t.Fatalf("a scope patch dropped them: %s", r.body)
+	}
+	r = e.req("PATCH", "/client-grants/"+id, all, `{"organization_usage":null,"allow_any_organization":null}`)
+	expect(t, r, 200, "", "")
+	if got := r.json(t); got["organization_usage"] != nil || got["allow_any_organization"] != nil {
+		t.Fatalf("null did not remove them: %s", r.body)
+	}
+	r = e.req("PATCH", "/client-grants/"+id, all, "organization_usage=deny&allow_any_organization=true", "application/x-www-form-urlencoded")
+	if got := r.json(t); r.status != 200 || got["organization_usage"] != "deny" || got["allow_any_organization"] != true {
+		t.Fatalf("form patch: %d %s", r.status, r.body)
+	}
+
+	// subject_type client, what every grant here is, is taken (an export of
+	// a tenant with user grants names it for every grant); user is not.
+	c3 := e.req("POST", "/clients", all, `{"name":"three","app_type":"non_interactive"}`).json(t)["client_id"].(string)
+	expect(t, e.req("POST", "/client-grants", all, `{"client_id":"`+c3+`","audience":"https://api.test/","scope":[],"subject_type":"user"}`),
+		400, "operation_not_supported", "")
+	expect(t, e.req("POST", "/client-grants", all, `{"client_id":"`+c3+`","audience":"https://api.test/","scope":[],"subject_type":"robot"}`),
+		400, "invalid_body", "")
+	expect(t, e.req("POST", "/client-grants", all, `{"client_id":"`+c3+`","audience":"https://api.test/","scope":[],"subject_type":"client"}`), 201, "", "")
+
+	for _, bad := range []string{
+		`{"client_id":"` + c1 + `","audience":"https://api.test/","scope":[],"organization_usage":"sometimes"}`,
+		`{"client_id":"` + c1 + `","audience":"https://api.test/","scope":[],"allow_any_organization":"yes"}`,
+	} {
+		expect(t, e.req("POST", "/client-grants", all, bad), 400, "invalid_body", "")
+	}
+	for _, bad := range []string{`{"organization_usage":"sometimes"}`, `{"organization_usage":5}`, `{"allow_any_organization":"yes"}`} {
+		expect(t, e.req("PATCH", "/client-grants/"+id, all, bad), 400, "invalid_body", "")
+	}
+	if got := e.req("GET", "/client-grants/"+id, all, nil).json(t); got["organization_usage"] != "deny" {
+		t.Fatalf("a refused patch changed it: %v", got)
+	}
+}

@@ -145,6 +145,32 @@ func decodeJSON(raw []byte, dst any) error {
 	return nil
 }
 
+// nullable is a PATCH property Auth0 lets be null: Set tells a property
+// that was sent from one that was absent (kept as it is), and Value is nil
+// when it was sent as null (removed).
+type nullable[T any] struct {
+	Set   bool
+	Value *T
+}
+
+// UnmarshalJSON is called for null too (encoding/json does so for a
+// non-pointer field), which is what tells null from absent.
+func (n *nullable[T]) UnmarshalJSON(b []byte) error {
+	n.Set, n.Value = true, nil
+	if string(b) == "null" {
+		return nil
+	}
+	var v T
+	if err := json.Unmarshal(b, &v); err != nil {
+		return err
+	}
+	n.Value = &v
+	return nil
+}
+
+// formType is the type a form value of this property converts to.
+func (nullable[T]) formType() reflect.Type { return reflect.TypeFor[T]() }
+
 // errBodyOn is Auth0's "Payload validation error: '<msg>' on property <p>."
 func errBodyOn(prop, format string, args ...any) *apiError {
 	return newErrorf(http.StatusBadRequest, codeInvalidBody,
@@ -195,6 +221,9 @@ func formToJSON(raw []byte, t reflect.Type) ([]byte, error) {
 		}
 		for ft.Kind() == reflect.Pointer {
 			ft = ft.Elem()
+		}
+		if n, ok := reflect.Zero(ft).Interface().(interface{ formType() reflect.Type }); ok {
+			ft = n.formType()
 		}
 		if isMap && sub != "" {
 			if ft.Kind() != reflect.Map {

@@ -88,13 +88,19 @@ type ResourceServer struct {
 
 // ClientGrant authorizes one client to get tokens for one API.
 type ClientGrant struct {
-	Tenant    string
-	ID        string
-	ClientID  string
-	Audience  string
-	Scope     []string
-	CreatedAt time.Time
-	UpdatedAt time.Time
+	Tenant   string
+	ID       string
+	ClientID string
+	Audience string
+	Scope    []string
+	// OrganizationUsage ("deny", "allow", "require"; "" when unset) and
+	// AllowAnyOrganization (nil when unset) are Auth0's organization
+	// settings, kept so an import reads back as it was written. tokenhook
+	// has no organizations: they change no token.
+	OrganizationUsage    string
+	AllowAnyOrganization *bool
+	CreatedAt            time.Time
+	UpdatedAt            time.Time
 }
 
 // SigningKey is one key pair of a tenant. PrivateKey is PKCS#8 DER in

@@ -9,7 +9,13 @@ import (
 )
 
 type clientGrantAttrs struct {
-	Scope []string `json:"scope"`
+	Scope                []string `json:"scope"`
+	OrganizationUsage    string   `json:"organization_usage,omitempty"`
+	AllowAnyOrganization *bool    `json:"allow_any_organization,omitempty"`
+}
+
+func clientGrantAttrsOf(g storage.ClientGrant) (string, error) {
+	return encodeAttrs(clientGrantAttrs{Scope: g.Scope, OrganizationUsage: g.OrganizationUsage, AllowAnyOrganization: g.AllowAnyOrganization})
 }
 
 const clientGrantColumns = "tenant, id, client_id, audience, created_at, updated_at, attrs"
@@ -34,7 +40,7 @@ func scanClientGrant(row interface{ Scan(...any) error }) (storage.ClientGrant, 
 	if err := decodeAttrs(attrs, &a); err != nil {
 		return g, err
 	}
-	g.Scope = a.Scope
+	g.Scope, g.OrganizationUsage, g.AllowAnyOrganization = a.Scope, a.OrganizationUsage, a.AllowAnyOrganization
 	return g, nil
 }
 
@@ -42,7 +48,7 @@ func scanClientGrant(row interface{ Scan(...any) error }) (storage.ClientGrant, 
 // client or API exists: that is the Management API's job, which must answer
 // with the right Auth0 error anyway.
 func (s *Store) CreateClientGrant(ctx context.Context, g storage.ClientGrant) error {
-	attrs, err := encodeAttrs(clientGrantAttrs{Scope: g.Scope})
+	attrs, err := clientGrantAttrsOf(g)
 	if err != nil {
 		return err
 	}
@@ -125,7 +131,7 @@ func (s *Store) UpdateClientGrant(ctx context.Context, tenant, id string, fn fun
 			return nil, err
 		}
 		g.Tenant, g.ID = old.Tenant, old.ID
-		attrs, err := encodeAttrs(clientGrantAttrs{Scope: g.Scope})
+		attrs, err := clientGrantAttrsOf(g)
 		if err != nil {
 			return nil, err
 		}

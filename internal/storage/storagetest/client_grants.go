@@ -18,6 +18,8 @@ func testClientGrants(t *testing.T, open func(t *testing.T) storage.Storage) {
 	t.Run("create get and not found", func(t *testing.T) {
 		s, ctx := open(t), t.Context()
 		want := sampleGrant("t1", "g1", "c1", "https://a", 0)
+		anyOrg := true
+		want.OrganizationUsage, want.AllowAnyOrganization = "allow", &anyOrg
 		mustNil(t, s.CreateClientGrant(ctx, want), "create")
 		got, err := s.GetClientGrant(ctx, "t1", "g1")
 		mustNil(t, err, "get")
@@ -83,12 +85,12 @@ func testClientGrants(t *testing.T, open func(t *testing.T) storage.Storage) {
 		mustNil(t, s.CreateClientGrant(ctx, orig), "create")
 		got, err := s.UpdateClientGrant(ctx, "t1", "g1", func(g storage.ClientGrant) (storage.ClientGrant, error) {
 			mustEqual(t, g, orig, "fn input")
-			g.Scope, g.UpdatedAt = []string{"read:x"}, at(30)
+			g.Scope, g.UpdatedAt, g.OrganizationUsage = []string{"read:x"}, at(30), "require"
 			return g, nil
 		})
 		mustNil(t, err, "update")
 		want := orig
-		want.Scope, want.UpdatedAt = []string{"read:x"}, at(30)
+		want.Scope, want.UpdatedAt, want.OrganizationUsage = []string{"read:x"}, at(30), "require"
 		mustEqual(t, got, want, "returned")
 		_, err = s.UpdateClientGrant(ctx, "t1", "g1", func(g storage.ClientGrant) (storage.ClientGrant, error) {
 			g.Scope = nil
