@@ -311,16 +311,21 @@ func (st *state) apply(t *Trigger, rec *record, allowed []string) *oauth.Error {
 }
 
 // restricted are claim names Actions may not set (Auth0 drops them
-// silently): the registered claims the server writes itself, and those
-// that carry authorization decisions.
+// silently): the registered claims the server writes itself, those that
+// carry authorization decisions, and the rest of Auth0's documented list
+// of restricted claims (groups and uuid among them).
 var restricted = map[string]bool{
-	"acr": true, "act": true, "active": true, "amr": true, "at_hash": true, "ath": true, "aud": true,
+	"acr": true, "act": true, "active": true, "amr": true, "at_hash": true, "ath": true, "attest": true, "aud": true,
 	"auth_time": true, "authorization_details": true, "azp": true, "c_hash": true, "client_id": true,
-	"cnf": true, "cty": true, "dpop_jkt": true, "exp": true, "gty": true, "htm": true, "htu": true,
-	"iat": true, "internalService": true, "iss": true, "jcard": true, "jti": true, "may_act": true,
-	"mfa": true, "nbf": true, "nonce": true, "org_id": true, "org_name": true, "orig_jti": true,
-	"permissions": true, "roles": true, "s_hash": true, "scope": true, "sid": true, "sub": true,
-	"tenant": true, "token_use": true, "typ": true, "use": true,
+	"cnf": true, "cty": true, "dest": true, "dpop_jkt": true, "entitlements": true, "events": true, "exp": true,
+	"groups": true, "gty": true, "htm": true, "htu": true, "iat": true, "internalService": true, "iss": true,
+	"jcard": true, "jku": true, "jti": true, "jwe": true, "jwk": true, "kid": true, "may_act": true,
+	"mfa": true, "mky": true, "nbf": true, "nonce": true, "object_id": true, "org_id": true, "org_name": true,
+	"orig": true, "origid": true, "orig_jti": true, "permissions": true, "roles": true, "rph": true,
+	"s_hash": true, "scope": true, "sid": true, "sip_callid": true, "sip_cseq_num": true, "sip_date": true,
+	"sip_from_tag": true, "sip_via_branch": true, "sub": true, "sub_jwk": true, "tenant": true, "toe": true,
+	"token_use": true, "txn": true, "typ": true, "use": true, "uuid": true, "vot": true, "vtm": true,
+	"x5t#S256": true,
 }
 
 func setClaims(dst, set map[string]json.RawMessage) map[string]json.RawMessage {

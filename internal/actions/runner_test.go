@@ -602,3 +602,33 @@ api.accessToken.setCustomClaim('r', [a, b]);`, f.now.UnixMilli()), `[1000,2000]`
 		}
 	})
 }
+
+// TestRestrictedClaimsDropped: every name of Auth0's documented list of
+// restricted claims is dropped silently from both tokens (a login that
+// sets groups still succeeds, without the claim).
+func TestRestrictedClaimsDropped(t *testing.T) {
+	f := newFixture(t, false)
+	names := []string{"acr", "act", "active", "amr", "at_hash", "ath", "attest", "aud", "auth_time", "authorization_details",
+		"azp", "c_hash", "client_id", "cnf", "cty", "dest", "entitlements", "events", "exp", "groups", "gty", "htm", "htu",
+		"iat", "internalService", "iss", "jcard", "jku", "jti", "jwe", "jwk", "kid", "may_act", "mky", "nbf", "nonce",
+		"object_id", "org_id", "org_name", "orig", "origid", "permissions", "roles", "rph", "s_hash", "sid", "sip_callid",
+		"sip_cseq_num", "sip_date", "sip_from_tag", "sip_via_branch", "sub", "sub_jwk", "toe", "txn", "typ", "uuid", "vot",
+		"vtm", "x5t#S256"}
+	code := `exports.onExecutePostLogin = async (e, api) => { for (const n of ` + mustJSON(names) + `) { api.accessToken.setCustomClaim(n, 1); api.idToken.setCustomClaim(n, 1); }
+  api.idToken.setCustomClaim('https://example.com/groups', ['a']); };`
+	res := f.runner.Run(context.Background(), actions.PostLogin, []storage.BoundAction{f.bound("restricted", code)}, plInput(), hooks.Changes{}, nil)
+	if res.Err != nil {
+		t.Fatal(res.Err)
+	}
+	for _, n := range names {
+		if _, ok := res.Changes.Access.Claims[n]; ok {
+			t.Errorf("access token kept restricted claim %q", n)
+		}
+		if _, ok := res.Changes.ID.Claims[n]; ok {
+			t.Errorf("ID token kept restricted claim %q", n)
+		}
+	}
+	if _, ok := res.Changes.ID.Claims["https://example.com/groups"]; !ok {
+		t.Error("the namespaced groups claim was dropped")
+	}
+}
