@@ -330,7 +330,7 @@ var restricted = map[string]bool{
 
 func setClaims(dst, set map[string]json.RawMessage) map[string]json.RawMessage {
 	for k, v := range set {
-		if restricted[k] || hooks.ReservedNamespace(k) {
+		if restricted[k] || hooks.ReservedNamespace(k) || auth0URN(k) {
 			continue
 		}
 		if dst == nil {
@@ -339,6 +339,13 @@ func setClaims(dst, set map[string]json.RawMessage) map[string]json.RawMessage {
 		dst[k] = v
 	}
 	return dst
+}
+
+// auth0URN reports a claim name under the URN namespace urn:auth0, which
+// Auth0 reserves (URN namespace identifiers ignore case).
+func auth0URN(name string) bool {
+	const nid = "urn:auth0"
+	return len(name) >= len(nid) && strings.EqualFold(name[:len(nid)], nid) && (len(name) == len(nid) || name[len(nid)] == ':')
 }
 
 func claimsSize(m map[string]json.RawMessage) int {

@@ -522,8 +522,9 @@ func TestDenyReasonCapped(t *testing.T) {
 func TestReservedNamespacesDropped(t *testing.T) {
 	f := newFixture(t, false)
 	names := []string{"https://auth0.com/x", "https://www.auth0.com/x", "https://tenant.us.auth0.com/x", "HTTPS://AUTH0.COM/x",
-		"https://auth0.com:443/x", "https://auth0.com", "https://auth0.com?q", "http://foo.webtask.io/x", "https://x.webtask.run/y"}
-	kept := []string{"https://example.com/ok", "plain", "https://notauth0.com/x", "https://auth0.com.example.org/x"}
+		"https://auth0.com:443/x", "https://auth0.com", "https://auth0.com?q", "http://foo.webtask.io/x", "https://x.webtask.run/y",
+		"urn:auth0:plan", "URN:Auth0:x", "urn:auth0"}
+	kept := []string{"https://example.com/ok", "plain", "https://notauth0.com/x", "https://auth0.com.example.org/x", "urn:example:plan", "urn:auth0x:y"}
 	code := `exports.onExecuteCredentialsExchange = async (e, api) => { for (const n of ` + mustJSON(append(slices.Clone(names), kept...)) + `) api.accessToken.setCustomClaim(n, 1); };`
 	res := f.runner.Run(context.Background(), actions.CredentialsExchange, []storage.BoundAction{f.bound("ns", code)}, ccInput(), hooks.Changes{}, nil)
 	if res.Err != nil {
