@@ -228,7 +228,7 @@ func (v *vmState) answer(ctx context.Context, prog *goja.Program, ex *execution,
 		}
 		ex.settle(v.thrownValue(callErr), nil, false)
 	} else if !ex.done {
-		if err := v.followThenable(ret, ex); err != nil {
+		if err := v.followThenable(ret, ex, v.fnLen > len(args)); err != nil {
 			return out, err
 		}
 	}
@@ -343,6 +343,7 @@ func (v *vmState) loadModule(prog *goja.Program, ex *execution) error {
 		return &sandbox.CompileError{Message: "module.exports is not a function"}
 	}
 	v.fn, v.mod = f, module
+	v.fnLen = declaredParams(module.Get("exports"))
 	return nil
 }
 
@@ -393,6 +394,21 @@ func (v *vmState) thrownValue(err error) goja.Value {
 	return v.rt.ToValue(err.Error())
 }
 
+// declaredParams is fn.length; a getter that throws counts as none.
+func declaredParams(fn goja.Value) (n int) {
+	defer func() {
+		if recover() != nil {
+			n = 0
+		}
+	}()
+	if obj, ok := fn.(*goja.Object); ok {
+		if l := obj.Get("length"); l != nil {
+			return int(l.ToInteger())
+		}
+	}
+	return 0
+}
+
 // trackRejection keeps the promises rejected while no handler is attached,
 // and forgets one when a handler comes.
 func (v *vmState) trackRejection(p *goja.Promise, op goja.PromiseRejectionOperation) {
@@ -435,8 +451,11 @@ func (v *vmState) checkRejections(ex *execution) {
 }
 
 // followThenable subscribes to a returned Promise (or any thenable): its
-// resolution is the response unless cb was called first.
-func (v *vmState) followThenable(ret goja.Value, ex *execution) error {
+// resolution is the response unless cb was called first. A hook that takes
+// cb (takesCb) answers through it: its Promise resolving with undefined (an
+// async function calling cb from a callback) is not the answer, as Auth0
+// ignored the return value; a rejection always is.
+func (v *vmState) followThenable(ret goja.Value, ex *execution, takesCb bool) error {
 	obj, ok := ret.(*goja.Object)
 	if !ok {
 		return nil
@@ -446,6 +465,9 @@ func (v *vmState) followThenable(ret goja.Value, ex *execution) error {
 		return nil
 	}
 	onFul := v.rt.ToValue(func(call goja.FunctionCall) goja.Value {
+		if takesCb && goja.IsUndefined(call.Argument(0)) {
+			return goja.Undefined()
+		}
 		ex.settle(nil, call.Argument(0), false)
 		return goja.Undefined()
 	})

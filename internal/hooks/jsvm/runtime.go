@@ -17,9 +17,10 @@ const maxCallStack = 4096
 // goroutine at a time (the executor hands it out exclusively) and is thrown
 // away after an interrupt or any failure of the engine itself.
 type vmState struct {
-	rt  *goja.Runtime
-	fn  goja.Callable // module.exports, once the module has run
-	mod *goja.Object  // the module object, kept so module scope lives on
+	rt    *goja.Runtime
+	fn    goja.Callable // module.exports, once the module has run
+	fnLen int           // its declared parameters: whether it takes cb
+	mod   *goja.Object  // the module object, kept so module scope lives on
 
 	// Captured before any user code runs, so a hook that replaces JSON or
 	// Error cannot change how the engine encodes results or builds errors.

@@ -80,6 +80,11 @@ module.exports = async () => [crypto.createHmac('sha256', 'k').update('x').diges
   await util.promisify(setTimeout)(2, 'slept'), util.inspect({a: {b: {c: {d: {e: 1}}}}}, {depth: null}), util.inspect({a: {b: {c: {}}}}, {depth: 0}),
   new Date(0).getTimezoneOffset() !== 0 || new Date(0).toString().endsWith(' (Coordinated Universal Time)')];`,
 		want: `["w47ciBXISJ9kc4l49EAI-FljRVRfC6po72_PXFPlcYk","d998419c05eaa9e971567040e2d18ace1e47df07","68006900",1,-1,"slept","{\n  a: {\n    b: { c: { d: { e: 1 } } }\n  }\n}","{ a: [Object] }",true]`},
+	// A hook that takes cb answers through it, as on Auth0: an async
+	// function calling cb from a callback after its Promise resolved.
+	{name: "async hook calling cb later", script: `module.exports = async function (client, scope, audience, context, cb) { setTimeout(() => cb(null, {late: true}), 5); };`, want: `{"late":true}`},
+	{name: "async hook returning a value with cb declared", script: `module.exports = async (c, s, a, x, cb) => ({n: 1});`, want: `{"n":1}`},
+	{name: "async hook taking cb that never calls it", script: `module.exports = async (c, s, a, x, cb) => {};`, engine: sandbox.ErrTimeout},
 	{name: "rejected", script: `module.exports = async () => { throw new TypeError('t'); };`, wantErr: &sandbox.HookError{Name: "TypeError", Message: "t"}},
 	{name: "error classes extend Error", script: `module.exports = (c, s, a, x, cb) => { const e = new ServerError('m'); cb(null, [e instanceof Error, e instanceof ServerError, e.name, String(e), e.message]); };`,
 		want: `[true,true,"ServerError","ServerError: m","m"]`},

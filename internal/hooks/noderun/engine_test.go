@@ -69,6 +69,20 @@ func TestAsyncHookAndPromise(t *testing.T) {
 	}
 }
 
+// TestAsyncHookCallingCbLater: a hook that takes cb answers through it,
+// as on Auth0: an async function calling cb from a callback after its
+// Promise resolved (with nothing) still gives cb's answer.
+func TestAsyncHookCallingCbLater(t *testing.T) {
+	e := newEngine(t, Options{})
+	out := mustRun(t, e, sandbox.Invocation{
+		Script: `module.exports = async function (a, cb) { setTimeout(() => cb(null, {late: true}), 5); };`,
+		Args:   args(1),
+	})
+	if string(out.Response) != `{"late":true}` || out.Err != nil {
+		t.Fatalf("response %s err %+v", out.Response, out.Err)
+	}
+}
+
 func TestErrorClasses(t *testing.T) {
 	e := newEngine(t, Options{})
 	for _, tc := range []struct{ script, name, msg string }{

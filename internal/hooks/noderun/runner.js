@@ -741,7 +741,11 @@ function run(ex, raw, ctxArg) {
     try { then = ret.then; } catch (e) { settle(ex, e, undefined, false); return; }
     if (typeof then === 'function') {
       try {
-        then.call(ret, (v) => settle(ex, null, v, false), (e) => settle(ex, e === undefined || e === null ? new Error('Promise rejected with ' + e) : e, undefined, false));
+        // A hook that takes cb answers through it: its Promise resolving
+        // with nothing (an async function calling cb from a callback) is
+        // not the answer, as Auth0 ignored the return value.
+        const takesCb = hookFn.length > args.length;
+        then.call(ret, (v) => { if (v !== undefined || !takesCb) settle(ex, null, v, false); }, (e) => settle(ex, e === undefined || e === null ? new Error('Promise rejected with ' + e) : e, undefined, false));
       } catch (e) { settle(ex, e, undefined, false); }
     }
   }
