@@ -1,6 +1,8 @@
 package e2e
 
 import (
+	"crypto/hmac"
+	"crypto/sha256"
 	"encoding/base64"
 	"net/url"
 	"testing"
@@ -50,6 +52,26 @@ func TestEmbeddedNodeIdioms(t *testing.T) {
 		"basic":    true,
 	}
 	if mustJSONs(c) != mustJSONs(want) {
+		t.Fatalf("claims %s, want %s", mustJSONs(c), mustJSONs(want))
+	}
+
+	// A hook in the style of Node-era webtasks: an async function that
+	// answers through cb from a callback, reads its secret from
+	// context.webtask.data, signs with an HMAC in base64url and formats a
+	// date with options (an empty token, a Buffer, 01/02/2020 before).
+	admin.setScript(t, id, `const crypto = require('crypto');
+module.exports = async function (client, scope, audience, context, cb) {
+  const key = context.webtask.data.API_URL;
+  setTimeout(function () {
+    cb(null, {scope: scope,
+      'https://example.com/sig': crypto.createHmac('sha256', key).update(client.id).digest('base64url'),
+      'https://example.com/day': new Date(Date.UTC(2020, 0, 2)).toLocaleDateString('en-US', {dateStyle: 'long', timeZone: 'UTC'})});
+  }, 1);
+};`)
+	mac := hmac.New(sha256.New, []byte("https://api.internal.example:8443/v1/base?tenant=acme"))
+	mac.Write([]byte(app.id))
+	want = map[string]any{"sig": base64.RawURLEncoding.EncodeToString(mac.Sum(nil)), "day": "January 2, 2020"}
+	if c := app.tokenWith(t, nil); mustJSONs(c) != mustJSONs(want) {
 		t.Fatalf("claims %s, want %s", mustJSONs(c), mustJSONs(want))
 	}
 }
