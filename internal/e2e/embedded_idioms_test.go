@@ -29,7 +29,9 @@ module.exports = function (client, scope, audience, context, cb) {
 // TestEmbeddedNodeIdioms: a hook using Node's legacy url API, Buffer's
 // base64url and btoa runs unchanged on the embedded engine through the
 // real binary (url.parse was "Object has no member 'parse'", base64url an
-// unknown encoding, and new URL('users/1', 'https://x/v2/') lost the v2).
+// unknown encoding, and new URL('users/1', 'https://x/v2/') lost the v2);
+// then an async hook answering through cb, with context.webtask.data, an
+// HMAC in base64url and a formatted date.
 func TestEmbeddedNodeIdioms(t *testing.T) {
 	in := start(t, options{})
 	app := newHookApp(t, in)
