@@ -2,6 +2,7 @@ package jsvm
 
 import (
 	"errors"
+	"slices"
 	"sync"
 
 	"github.com/tokenhook/tokenhook/internal/hooks/sandbox"
@@ -18,16 +19,30 @@ import (
 const maxPendingTimers = 10000
 
 // eventLoop is a minimal single-threaded loop owned by one vmState: a heap of
-// timers run on the executing goroutine. Promise jobs need no queue of ours:
-// goja drains its microtask queue whenever a call from Go returns. Unlike
-// goja_nodejs/eventloop it starts no goroutine, which keeps a warm execution
-// free of scheduling costs. Timers left when an execution completes are
-// dropped (compat: completion is when cb is called, not when the loop drains).
+// timers and a queue of immediates run on the executing goroutine. Promise
+// jobs need no queue of ours: goja drains its microtask queue whenever a
+// call from Go returns. Unlike goja_nodejs/eventloop it starts no
+// goroutine, which keeps a warm execution free of scheduling costs. Timers
+// left when an execution completes are dropped (compat: completion is when
+// cb is called, not when the loop drains).
+//
+// It keeps Node's phases, because hooks see their order: the hook runs as
+// an I/O callback does, so its immediates run next (check), then the due
+// timers (timers), then host completions (poll), round after round. An
+// immediate is therefore never overtaken by a timer, however late the
+// machine ran it.
 type eventLoop struct {
-	v      *vmState
-	timers timerHeap
-	byID   map[int64]*jsTimer
-	nextID int64
+	v          *vmState
+	timers     timerHeap
+	immediates []*jsTimer // setImmediate callbacks, in order
+	byID       map[int64]*jsTimer
+	nextID     int64
+	phase      loopPhase
+	// checkLeft is how many immediates the current check phase still runs
+	// (those queued before it began), -1 before it begins; timersAt is
+	// the time the current timers phase runs the timers due by.
+	checkLeft int
+	timersAt  time.Time
 	// refs counts the pending timers that keep work after the answer
 	// alive; an unref'd timer (Node's timeout.unref()) still fires while
 	// the loop runs but does not keep it running.
@@ -75,16 +90,24 @@ func (b *inbox) post(fn func() error) {
 	}
 }
 
-func (b *inbox) take() (func() error, int) {
+// take returns the oldest posted completion, nil if none.
+func (b *inbox) take() func() error {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if len(b.jobs) == 0 {
-		return nil, b.pending
+		return nil
 	}
 	fn := b.jobs[0]
 	b.jobs[0] = nil
 	b.jobs = b.jobs[1:]
-	return fn, b.pending + len(b.jobs) + 1
+	return fn
+}
+
+// idle reports that no operation is outstanding and nothing is posted.
+func (b *inbox) idle() bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.pending == 0 && len(b.jobs) == 0
 }
 
 func (b *inbox) close() {
@@ -104,14 +127,24 @@ func (l *eventLoop) hasWork() bool {
 	return l.in.pending > 0 || len(l.in.jobs) > 0
 }
 
+// loopPhase is where the loop is in Node's round of phases.
+type loopPhase int
+
+const (
+	phaseCheck  loopPhase = iota // immediates
+	phaseTimers                  // due timers
+	phasePoll                    // host completions, else wait
+)
+
 type jsTimer struct {
-	id       int64
-	due      time.Time
-	interval time.Duration // > 0 for setInterval
-	fn       goja.Callable
-	args     []goja.Value
-	index    int
-	unref    bool
+	id        int64
+	due       time.Time
+	interval  time.Duration // > 0 for setInterval
+	fn        goja.Callable
+	args      []goja.Value
+	index     int // heap index; for an immediate 0 while queued; -1 once run or cleared
+	unref     bool
+	immediate bool
 }
 
 type timerHeap []*jsTimer
@@ -136,6 +169,7 @@ func (l *eventLoop) init(v *vmState) {
 	l.v = v
 	l.byID = make(map[int64]*jsTimer)
 	l.in = newInbox()
+	l.phase, l.checkLeft = phaseCheck, -1
 }
 
 func (l *eventLoop) install(define func(string, any)) {
@@ -172,7 +206,7 @@ func (l *eventLoop) schedule(call goja.FunctionCall, repeat, immediate bool) goj
 	if !ok {
 		panic(l.v.newError("TypeError", "The \"callback\" argument must be of type function"))
 	}
-	if len(l.timers) >= maxPendingTimers {
+	if len(l.timers)+len(l.immediates) >= maxPendingTimers {
 		panic(l.v.newError("RangeError", "too many pending timers"))
 	}
 	var delay time.Duration
@@ -193,11 +227,16 @@ func (l *eventLoop) schedule(call goja.FunctionCall, repeat, immediate bool) goj
 		}
 	}
 	l.nextID++
-	t := &jsTimer{id: l.nextID, due: time.Now().Add(delay), fn: fn, args: args}
-	if repeat {
-		t.interval = delay
+	t := &jsTimer{id: l.nextID, fn: fn, args: args, immediate: immediate}
+	if immediate {
+		l.immediates = append(l.immediates, t)
+	} else {
+		t.due = time.Now().Add(delay)
+		if repeat {
+			t.interval = delay
+		}
+		heap.Push(&l.timers, t)
 	}
-	heap.Push(&l.timers, t)
 	l.byID[t.id] = t
 	l.refs++
 	return l.v.rt.ToValue(t.id)
@@ -205,6 +244,19 @@ func (l *eventLoop) schedule(call goja.FunctionCall, repeat, immediate bool) goj
 
 func (l *eventLoop) cancel(t *jsTimer) {
 	delete(l.byID, t.id)
+	if t.immediate {
+		if i := slices.Index(l.immediates, t); i >= 0 {
+			l.immediates = slices.Delete(l.immediates, i, i+1)
+			if i < l.checkLeft {
+				l.checkLeft--
+			}
+			if !t.unref {
+				l.refs--
+			}
+		}
+		t.index = -1
+		return
+	}
 	if t.index >= 0 && t.index < len(l.timers) && l.timers[t.index] == t {
 		heap.Remove(&l.timers, t.index)
 		if !t.unref {
@@ -224,15 +276,21 @@ func (l *eventLoop) reset() {
 		l.in.close()
 		l.in = newInbox()
 	}
-	if len(l.timers) == 0 {
+	l.phase, l.checkLeft = phaseCheck, -1
+	if len(l.timers) == 0 && len(l.immediates) == 0 {
 		return
 	}
 	for _, t := range l.timers {
 		t.index = -1
 	}
+	for _, t := range l.immediates {
+		t.index = -1
+	}
 	l.refs = 0
 	clear(l.timers)
 	l.timers = l.timers[:0]
+	clear(l.immediates)
+	l.immediates = l.immediates[:0]
 	clear(l.byID)
 }
 
@@ -245,13 +303,13 @@ type loopJob struct {
 // errLoopEmpty: nothing is pending and nothing can arrive any more.
 var errLoopEmpty = errors.New("jsvm: event loop empty")
 
-// next returns the timer or host completion to run now, or waits for one.
-// It returns an engine error when the deadline passes or done fires before
-// anything is due, and errLoopEmpty when stopWhenEmpty and nothing is left.
+// next returns the immediate, timer or host completion to run now, in
+// Node's order of phases, or waits for one. It returns an engine error
+// when the deadline passes or done fires before anything is due, and
+// errLoopEmpty when stopWhenEmpty and nothing is left.
 func (l *eventLoop) next(deadline time.Time, done <-chan struct{}, ctxErr func() error, stopWhenEmpty bool) (loopJob, error) {
 	for {
-		fn, outstanding := l.in.take()
-		if fn == nil && stopWhenEmpty && outstanding == 0 && l.refs == 0 {
+		if stopWhenEmpty && l.refs == 0 && l.in.idle() {
 			return loopJob{}, errLoopEmpty
 		}
 		// The deadline before any completion: a host operation that failed
@@ -260,13 +318,32 @@ func (l *eventLoop) next(deadline time.Time, done <-chan struct{}, ctxErr func()
 		if !now.Before(deadline) {
 			return loopJob{}, sandbox.ErrTimeout
 		}
-		if fn != nil {
-			return loopJob{fn: fn}, nil
-		}
-		wake := deadline
-		if len(l.timers) > 0 {
-			t := l.timers[0]
-			if !t.due.After(now) {
+		switch l.phase {
+		case phaseCheck:
+			// Immediates queued while this phase runs wait for the next
+			// round, as in Node: a chain of them cannot starve timers.
+			if l.checkLeft < 0 {
+				l.checkLeft = len(l.immediates)
+			}
+			if l.checkLeft > 0 {
+				t := l.immediates[0]
+				l.immediates[0] = nil
+				l.immediates = l.immediates[1:]
+				l.checkLeft--
+				delete(l.byID, t.id)
+				t.index = -1
+				if !t.unref {
+					l.refs--
+				}
+				return loopJob{timer: t}, nil
+			}
+			l.checkLeft = -1
+			l.phase, l.timersAt = phaseTimers, now
+		case phaseTimers:
+			// The timers due when the phase began; those a callback
+			// schedules (1 ms at least) wait for the next round.
+			if len(l.timers) > 0 && !l.timers[0].due.After(l.timersAt) {
+				t := l.timers[0]
 				if t.interval > 0 {
 					t.due = now.Add(t.interval)
 					heap.Fix(&l.timers, 0)
@@ -280,22 +357,32 @@ func (l *eventLoop) next(deadline time.Time, done <-chan struct{}, ctxErr func()
 				}
 				return loopJob{timer: t}, nil
 			}
-			if t.due.Before(wake) {
-				wake = t.due
+			l.phase = phasePoll
+		case phasePoll:
+			if fn := l.in.take(); fn != nil {
+				return loopJob{fn: fn}, nil
 			}
-		}
-		if l.wait == nil {
-			l.wait = time.NewTimer(wake.Sub(now))
-		} else {
-			l.wait.Reset(wake.Sub(now))
-		}
-		select {
-		case <-l.wait.C:
-		case <-l.in.kick:
-			l.wait.Stop() // Go ≥ 1.23: no stale tick after Stop or Reset
-		case <-done:
-			l.wait.Stop()
-			return loopJob{}, ctxErr()
+			wake := deadline
+			if len(l.timers) > 0 && l.timers[0].due.Before(wake) {
+				wake = l.timers[0].due
+			}
+			if len(l.immediates) > 0 || !wake.After(now) {
+				l.phase = phaseCheck
+				continue
+			}
+			if l.wait == nil {
+				l.wait = time.NewTimer(wake.Sub(now))
+			} else {
+				l.wait.Reset(wake.Sub(now))
+			}
+			select {
+			case <-l.wait.C:
+			case <-l.in.kick:
+				l.wait.Stop() // Go ≥ 1.23: no stale tick after Stop or Reset
+			case <-done:
+				l.wait.Stop()
+				return loopJob{}, ctxErr()
+			}
 		}
 	}
 }

@@ -93,6 +93,9 @@ module.exports = async () => [crypto.createHmac('sha256', 'k').update('x').diges
 	{name: "no wait for timers after cb", script: `module.exports = (c, s, a, x, cb) => { setTimeout(() => {}, 60000); cb(null, 1); };`, want: `1`},
 	{name: "interval and clear", script: `module.exports = (c, s, a, x, cb) => { let n = 0; const i = setInterval(() => { if (++n === 3) { clearInterval(i); cb(null, n); } }, 1); };`, want: `3`},
 	{name: "immediate before timeout", script: `module.exports = (c, s, a, x, cb) => { const o = []; setTimeout(() => { o.push('t'); cb(null, o); }, 2); setImmediate(() => o.push('i')); Promise.resolve().then(() => o.push('p')); };`, want: `["p","i","t"]`},
+	// The hook runs as Node runs an I/O callback: its immediates come
+	// before any timer, even one already due when they were scheduled.
+	{name: "immediate before an expired timer", script: `module.exports = (c, s, a, x, cb) => { const o = []; setTimeout(() => { o.push('t'); cb(null, o); }, 1); const t = Date.now(); while (Date.now() - t < 5) {} setImmediate(() => o.push('i')); };`, want: `["i","t"]`},
 	{name: "strict and es2020", script: "'use strict';\nclass A { #x = 1; get x() { return this.#x; } }\nmodule.exports = (c, s, a, x, cb) => { const {id, ...rest} = c; cb(null, {id, keys: Object.keys(rest), t: `${new A().x}`, o: x?.webtask?.meta?.none ?? 'dflt', spread: [...s]}); };",
 		want: `{"id":"c1","keys":["name","tenant","metadata"],"t":"1","o":"dflt","spread":["read:users"]}`},
 	{name: "secrets", script: `module.exports = (c, s, a, x, cb) => cb(null, x.webtask.secrets.KEY);`, want: `"s3cret"`},
