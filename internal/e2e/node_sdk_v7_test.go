@@ -121,6 +121,7 @@ func TestNodeSDKv7(t *testing.T) {
 		"logGet":          `true`,
 		"logsOldestFirst": `true`,
 		"logsFrom":        `{"count":2,"first":true}`,
+		"userLogs":        `{"types":["fepft","fepft","sepft","sepft"],"total":4,"own":true}`,
 		// As Auth0 does: v7's logs.list sends search, which the API does not take.
 		"logsSearch": `{"error":"BadRequestError","statusCode":400,"errorCode":"invalid_query_string"}`,
 		"rsGone":     `{"error":"NotFoundError","statusCode":404,"errorCode":"inexistent_resource_server"}`,

@@ -61,7 +61,7 @@ var errNoLog = newError(http.StatusNotFound, "inexistent_log", "The log does not
 
 // parseLogQuery reads the subset of Auth0's Lucene syntax the store can
 // answer: field:value terms (value optionally quoted) joined by AND, on
-// type and client_id.
+// type, client_id and user_id.
 func parseLogQuery(q string) (storage.LogQuery, error) {
 	var out storage.LogQuery
 	q = strings.TrimSpace(q)
@@ -85,8 +85,10 @@ func parseLogQuery(q string) (storage.LogQuery, error) {
 			dst = &out.Type
 		case "client_id":
 			dst = &out.ClientID
+		case "user_id":
+			dst = &out.UserID
 		default:
-			return out, errQuery("Invalid q: searching by %q is not supported (supported: type, client_id)", field)
+			return out, errQuery("Invalid q: searching by %q is not supported (supported: type, client_id, user_id)", field)
 		}
 		if *dst != "" && *dst != value {
 			return out, errQuery("Invalid q: %s is given twice", field)
@@ -122,13 +124,16 @@ func (a *API) listLogs(w http.ResponseWriter, r *http.Request, _ token.Claims) e
 	if err != nil {
 		return err
 	}
-	switch q.filters["sort"] {
-	case "", "date:-1":
-	case "date:1":
-		lq.OldestFirst = true
-	default:
-		return errQuery("Invalid sort: expected date:1 or date:-1")
+	if lq.OldestFirst, err = parseLogSort(q.filters["sort"]); err != nil {
+		return err
 	}
+	return a.writeLogPage(w, r, lq, q)
+}
+
+// writeLogPage reads and writes the page q asks for of the events lq
+// selects: a bare array, or with include_totals Auth0's
+// {"start", "limit", "length", "total", "logs"}.
+func (a *API) writeLogPage(w http.ResponseWriter, r *http.Request, lq storage.LogQuery, q listQuery) error {
 	// Auth0 pages through the first 1000 events only; the rest are
 	// reached by narrowing q. Every page is read by an index.
 	if (q.page+1)*q.perPage > storage.MaxLogPage {
@@ -143,11 +148,51 @@ func (a *API) listLogs(w http.ResponseWriter, r *http.Request, _ token.Claims) e
 	if err != nil {
 		return err
 	}
-	out := make([]logEventJSON, len(list))
+	out := make([]any, len(list))
 	for i, e := range list {
-		out[i] = logEventOut(e)
+		if out[i], err = project(logEventOut(e), q.sel); err != nil {
+			return err
+		}
 	}
-	return writeList(w, "logs", out, total, q)
+	if !q.includeTotals {
+		writeJSON(w, http.StatusOK, out)
+		return nil
+	}
+	writeJSON(w, http.StatusOK, map[string]any{
+		"start":  q.page * q.perPage,
+		"limit":  q.perPage,
+		"length": len(out),
+		"total":  total,
+		"logs":   out,
+	})
+	return nil
+}
+
+// parseLogSort reads Auth0's sort of log events: by date, newest first
+// unless date:1.
+func parseLogSort(v string) (oldestFirst bool, err error) {
+	switch v {
+	case "", "date:-1":
+		return false, nil
+	case "date:1":
+		return true, nil
+	}
+	return false, errQuery("Invalid sort: expected date:1 or date:-1")
+}
+
+// listUserLogs is GET /users/{id}/logs: the tenant log's events of one
+// user, paged as /logs is. A user without events (or unknown) has an empty
+// list, as on Auth0.
+func (a *API) listUserLogs(w http.ResponseWriter, r *http.Request, _ token.Claims) error {
+	q, err := parseQuery(r, []string{"page", "per_page", "include_totals"}, "sort")
+	if err != nil {
+		return err
+	}
+	lq := storage.LogQuery{UserID: r.PathValue("id")}
+	if lq.OldestFirst, err = parseLogSort(q.filters["sort"]); err != nil {
+		return err
+	}
+	return a.writeLogPage(w, r, lq, q)
 }
 
 // listLogsFrom is Auth0's checkpoint read of logs: from is a log id,

@@ -116,3 +116,74 @@ func TestLogTotalsStopAtWhatPagesReach(t *testing.T) {
 		}
 	}
 }
+
+// TestUserLogs: GET /users/{id}/logs is the tenant log's events of that
+// user, paged, sorted and totalled as Auth0 answers it.
+func TestUserLogs(t *testing.T) {
+	e := newEnv(t)
+	var events []storage.LogEvent
+	for i, user := range []string{"auth0|ann", "", "auth0|bob", "auth0|ann", "auth0|ann", ""} {
+		events = append(events, storage.LogEvent{Tenant: tenant, LogID: fmt.Sprintf("9100%02d", i), Date: testNow.Add(time.Duration(i) * time.Second),
+			Type: "sepft", ClientID: "c1", UserID: user, UserName: "someone@example.com"})
+	}
+	// Another tenant's event of the same user id stays out.
+	events = append(events, storage.LogEvent{Tenant: "other", LogID: "910099", Date: testNow, Type: "sepft", UserID: "auth0|ann"})
+	if err := e.store.AppendLogEvents(context.Background(), events); err != nil {
+		t.Fatal(err)
+	}
+	ids := func(list []any) []string {
+		var out []string
+		for _, l := range list {
+			m := l.(map[string]any)
+			if m["user_id"] != "auth0|ann" {
+				t.Errorf("an event of %v", m["user_id"])
+			}
+			out = append(out, m["log_id"].(string))
+		}
+		return out
+	}
+	ann := "/users/" + url.PathEscape("auth0|ann") + "/logs"
+	for _, tt := range []struct {
+		query string
+		want  []string
+	}{
+		{"", []string{"910004", "910003", "910000"}},
+		{"?sort=date:1", []string{"910000", "910003", "910004"}},
+		{"?sort=date:-1&per_page=2&page=1", []string{"910000"}},
+		{"?page=0&per_page=2&include_totals=false", []string{"910004", "910003"}},
+	} {
+		r := e.req("GET", ann+tt.query, "read:logs_users", nil)
+		expect(t, r, 200, "", "")
+		var list []any
+		for _, m := range r.list(t) {
+			list = append(list, m)
+		}
+		if got := ids(list); !slices.Equal(got, tt.want) {
+			t.Errorf("%s: got %v, want %v", tt.query, got, tt.want)
+		}
+	}
+	got := e.req("GET", ann+"?include_totals=true&per_page=2&page=1&sort=date:1", "read:logs", nil).json(t)
+	if got["start"] != float64(2) || got["limit"] != float64(2) || got["length"] != float64(1) || got["total"] != float64(3) ||
+		!slices.Equal(ids(got["logs"].([]any)), []string{"910004"}) || len(got) != 5 {
+		t.Errorf("with totals: %v", got)
+	}
+	r := e.req("GET", "/users/"+url.PathEscape("auth0|nobody")+"/logs?include_totals=true", "read:logs", nil)
+	expect(t, r, 200, "", "")
+	if got := r.json(t); got["total"] != float64(0) || len(got["logs"].([]any)) != 0 {
+		t.Errorf("a user without events: %s", r.body)
+	}
+	// /logs takes the same filter in q, as Auth0's log search does.
+	r = e.req("GET", "/logs?q="+url.QueryEscape(`user_id:"auth0|ann"`), "read:logs", nil)
+	expect(t, r, 200, "", "")
+	var viaQ []any
+	for _, m := range r.list(t) {
+		viaQ = append(viaQ, m)
+	}
+	if got := ids(viaQ); !slices.Equal(got, []string{"910004", "910003", "910000"}) {
+		t.Errorf("q=user_id: %v", got)
+	}
+	expect(t, e.req("GET", ann, "read:users", nil), 403, "insufficient_scope", "")
+	expect(t, e.req("GET", ann+"?sort=name:1", all, nil), 400, "invalid_query_string", "")
+	expect(t, e.req("GET", ann+"?q=type:sepft", all, nil), 400, "invalid_query_string", "")
+	expect(t, e.req("GET", ann+"?per_page=100&page=10", all, nil), 400, "invalid_query_string", "")
+}

@@ -65,6 +65,7 @@ func (a *API) ownRoutes() []route {
 		{"GET", "/users/{id}", anyOf(scopeReadUsers), a.getUser},
 		{"PATCH", "/users/{id}", anyOf(scopeUpdateUsers, scopeUpdateUsersAppMetadata), a.updateUser},
 		{"DELETE", "/users/{id}", anyOf(scopeDeleteUsers), a.deleteUser},
+		{"GET", "/users/{id}/logs", anyOf(scopeReadLogs, scopeReadLogsUsers), a.listUserLogs},
 		{"GET", "/users-by-email", anyOf(scopeReadUsers), a.usersByEmail},
 		{"GET", "/user-blocks", anyOf(scopeReadUsers), a.listUserBlocks(true)},
 		{"DELETE", "/user-blocks", anyOf(scopeUpdateUsers), a.deleteUserBlocks(true)},

@@ -327,8 +327,11 @@ const MaxLogPage = 1000
 // LogQuery narrows ListLogEvents. Results are newest first unless
 // OldestFirst. Only the page asked for is read.
 type LogQuery struct {
-	Type        string
-	ClientID    string
+	Type     string
+	ClientID string
+	// UserID keeps one user's events (with Type, or alone; with ClientID
+	// no index serves the read).
+	UserID      string
 	Page        Page
 	OldestFirst bool
 	// After, when set, keeps only the events logged after the event with

@@ -28,6 +28,12 @@ type dialect struct {
 	// both client and type: SQLite, which keeps no statistics, would as
 	// soon read the type's index, which spans most of the log.
 	logsByClient string
+	// logsByUser follows "FROM log_events" in a log query filtered by
+	// user: SQLite would as soon walk the primary key or the type's index.
+	logsByUser string
+	// attrsUserID replaces {{ATTRS_USER_ID}} in migrations: the user_id
+	// property of a row's attrs JSON, as text.
+	attrsUserID string
 	// keysFirst makes a filtered log query pick its page's log ids from
 	// the covering index first and read only those rows: SQLite reads a
 	// WITHOUT ROWID table's row for every index entry it tests against a
@@ -60,6 +66,8 @@ var sqliteDialect = dialect{
 	bytesType:    "BLOB",
 	withoutRowid: " WITHOUT ROWID",
 	logsByClient: " INDEXED BY log_events_by_client",
+	logsByUser:   " INDEXED BY log_events_by_user",
+	attrsUserID:  "json_extract(attrs, '$.user_id')",
 	keysFirst:    true,
 	catalogTx:    &sql.TxOptions{},
 	isUnique: func(err error) bool {
@@ -78,6 +86,7 @@ const migrationLockKey = 7_461_203_955_118
 var postgresDialect = dialect{
 	name:         "postgres",
 	bytesType:    "BYTEA",
+	attrsUserID:  "(attrs::jsonb ->> 'user_id')",
 	dollarParams: true,
 	forUpdate:    " FOR UPDATE",
 	skipLocked:   " FOR UPDATE SKIP LOCKED",

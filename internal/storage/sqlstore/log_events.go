@@ -11,29 +11,33 @@ import (
 	"github.com/tokenhook/tokenhook/internal/storage"
 )
 
+// logEventAttrs is the JSON-encoded remainder of a log row. The user id is
+// the user_id column (events stored before it existed still hold a copy
+// here under "user_id", which is not read).
 type logEventAttrs struct {
 	Description string         `json:"description,omitempty"`
 	ClientName  string         `json:"client_name,omitempty"`
 	IP          string         `json:"ip,omitempty"`
 	UserAgent   string         `json:"user_agent,omitempty"`
-	UserID      string         `json:"user_id,omitempty"`
 	UserName    string         `json:"user_name,omitempty"`
 	Audience    string         `json:"audience,omitempty"`
 	Scope       string         `json:"scope,omitempty"`
 	Details     map[string]any `json:"details,omitempty"`
 }
 
-const logEventColumns = "tenant, log_id, date, type, client_id, attrs"
+const logEventColumns = "tenant, log_id, date, type, client_id, user_id, attrs"
 
 func scanLogEvent(row interface{ Scan(...any) error }) (storage.LogEvent, error) {
 	var (
 		e           storage.LogEvent
 		date, attrs string
+		userID      sql.NullString
 		a           logEventAttrs
 	)
-	if err := row.Scan(&e.Tenant, &e.LogID, &date, &e.Type, &e.ClientID, &attrs); err != nil {
+	if err := row.Scan(&e.Tenant, &e.LogID, &date, &e.Type, &e.ClientID, &userID, &attrs); err != nil {
 		return e, err
 	}
+	e.UserID = userID.String
 	var err error
 	if e.Date, err = parseTime(date); err != nil {
 		return e, err
@@ -42,14 +46,14 @@ func scanLogEvent(row interface{ Scan(...any) error }) (storage.LogEvent, error)
 		return e, err
 	}
 	e.Description, e.ClientName, e.IP, e.UserAgent = a.Description, a.ClientName, a.IP, a.UserAgent
-	e.UserID, e.UserName, e.Audience, e.Scope, e.Details = a.UserID, a.UserName, a.Audience, a.Scope, a.Details
+	e.UserName, e.Audience, e.Scope, e.Details = a.UserName, a.Audience, a.Scope, a.Details
 	return e, nil
 }
 
 // logInsertRows is how many events one INSERT statement carries: the
 // token path logs an event per token, and one multi-row statement per
 // chunk costs a fraction of a statement per row to parse and run
-// (6 parameters a row stays far below both dialects' limits).
+// (7 parameters a row stays far below both dialects' limits).
 const logInsertRows = 64
 
 // AppendLogEvents implements storage.Storage. Log events are not part of
@@ -123,10 +127,10 @@ func storable(v string) string {
 func logInsert(chunk []storage.LogEvent) (string, []any, error) {
 	var q strings.Builder
 	q.WriteString("INSERT INTO log_events (" + logEventColumns + ") VALUES ")
-	args := make([]any, 0, 6*len(chunk))
+	args := make([]any, 0, 7*len(chunk))
 	for i, e := range chunk {
 		attrs, err := encodeAttrs(logEventAttrs{Description: e.Description, ClientName: e.ClientName, IP: e.IP,
-			UserAgent: e.UserAgent, UserID: e.UserID, UserName: e.UserName, Audience: e.Audience,
+			UserAgent: e.UserAgent, UserName: e.UserName, Audience: e.Audience,
 			Scope: e.Scope, Details: e.Details})
 		if err != nil {
 			return "", nil, err
@@ -134,8 +138,14 @@ func logInsert(chunk []storage.LogEvent) (string, []any, error) {
 		if i > 0 {
 			q.WriteByte(',')
 		}
-		q.WriteString("(?, ?, ?, ?, ?, ?)")
-		args = append(args, storable(e.Tenant), storable(e.LogID), formatTime(e.Date), storable(e.Type), storable(e.ClientID), attrs)
+		q.WriteString("(?, ?, ?, ?, ?, ?, ?)")
+		// NULL, not "", for an event of no user: it stays out of the
+		// partial index log_events_by_user.
+		var userID any
+		if e.UserID != "" {
+			userID = storable(e.UserID)
+		}
+		args = append(args, storable(e.Tenant), storable(e.LogID), formatTime(e.Date), storable(e.Type), storable(e.ClientID), userID, attrs)
 	}
 	q.WriteString(" ON CONFLICT (tenant, log_id) DO NOTHING")
 	return q.String(), args, nil
@@ -143,7 +153,8 @@ func logInsert(chunk []storage.LogEvent) (string, []any, error) {
 
 // ListLogEvents implements storage.Storage: by log id, which the contract
 // makes sortable by age. The ORDER BY follows an index whatever the
-// filter (log_events_by_type, log_events_by_client, or the primary key),
+// filter (log_events_by_type, log_events_by_client, log_events_by_user, or
+// the primary key),
 // so a page costs its offset plus its rows, never the whole table; with
 // CountUpTo, so does the total.
 func (s *Store) ListLogEvents(ctx context.Context, tenant string, q storage.LogQuery) ([]storage.LogEvent, int, error) {
@@ -181,7 +192,10 @@ func (s *Store) ListLogEvents(ctx context.Context, tenant string, q storage.LogQ
 // read too.
 func logListSQL(d *dialect, tenant string, q storage.LogQuery) (list string, listArgs []any, count string, args []any) {
 	from := "log_events"
-	if q.Type != "" && q.ClientID != "" {
+	switch {
+	case q.UserID != "":
+		from += d.logsByUser
+	case q.Type != "" && q.ClientID != "":
 		from += d.logsByClient
 	}
 	where, args := "tenant = ?", []any{tenant}
@@ -191,6 +205,10 @@ func logListSQL(d *dialect, tenant string, q storage.LogQuery) (list string, lis
 	if q.ClientID != "" {
 		where, args = where+" AND client_id = ?", append(args, q.ClientID)
 	}
+	if q.UserID != "" {
+		where, args = where+" AND user_id = ?", append(args, storable(q.UserID))
+	}
+	filtered := q.Type != "" || q.ClientID != "" || q.UserID != ""
 	if q.After != "" {
 		where, args = where+" AND log_id > ?", append(args, storable(q.After))
 	}
@@ -203,7 +221,7 @@ func logListSQL(d *dialect, tenant string, q storage.LogQuery) (list string, lis
 		page.PerPage = storage.MaxLogPage
 	}
 	list = "SELECT " + logEventColumns + " FROM " + from + " WHERE " + where + order + pageClause(page)
-	if d.keysFirst && (q.Type != "" || q.ClientID != "") {
+	if d.keysFirst && filtered {
 		list = "SELECT " + logEventColumns + " FROM log_events WHERE tenant = ? AND log_id IN (SELECT log_id FROM " + from +
 			" WHERE " + where + order + pageClause(page) + ")" + order
 		listArgs = append([]any{tenant}, args...)

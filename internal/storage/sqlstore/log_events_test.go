@@ -94,6 +94,7 @@ func checkCompactMigration(t *testing.T, open func() *Store) {
 		"CREATE INDEX log_events_by_client ON log_events (tenant, client_id, log_id)",
 		"CREATE INDEX log_events_by_date ON log_events (tenant, date)",
 		"DELETE FROM schema_migrations WHERE name = '0019_log_events_compact.sql'",
+		"DELETE FROM schema_migrations WHERE name = '0023_log_events_by_user.sql'",
 	} {
 		if _, err := s.writer.ExecContext(ctx, stmt); err != nil {
 			t.Fatalf("%s: %v", stmt, err)
@@ -105,9 +106,7 @@ func checkCompactMigration(t *testing.T, open func() *Store) {
 			Type: []string{"seccft", "feccft"}[n%2], ClientID: fmt.Sprintf("c%d", n%3), Description: "event", IP: "203.0.113.1",
 			Details: map[string]any{"n": float64(n)}})
 	}
-	if err := s.AppendLogEvents(ctx, events); err != nil {
-		t.Fatal(err)
-	}
+	insertOldLogRows(t, s, events)
 	s.Close()
 
 	s = open()
@@ -151,8 +150,115 @@ func checkCompactMigration(t *testing.T, open func() *Store) {
 			names = append(names, n)
 		}
 	}
-	if want := []string{"log_events_by_client", "log_events_by_type"}; !reflect.DeepEqual(names, want) {
+	if want := []string{"log_events_by_client", "log_events_by_type", "log_events_by_user"}; !reflect.DeepEqual(names, want) {
 		t.Fatalf("indexes of log_events: %v, want %v (and the primary key)", names, want)
+	}
+}
+
+// insertOldLogRows writes events as the schema before migration 0023 did:
+// no user_id column, the user id inside attrs.
+func insertOldLogRows(t *testing.T, s *Store, events []storage.LogEvent) {
+	t.Helper()
+	type oldAttrs struct {
+		logEventAttrs
+		UserID string `json:"user_id,omitempty"`
+	}
+	for _, e := range events {
+		attrs, err := encodeAttrs(oldAttrs{logEventAttrs{Description: e.Description, ClientName: e.ClientName, IP: e.IP,
+			UserAgent: e.UserAgent, UserName: e.UserName, Audience: e.Audience, Scope: e.Scope, Details: e.Details}, e.UserID})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.writer.ExecContext(t.Context(), s.d.bind("INSERT INTO log_events (tenant, log_id, date, type, client_id, attrs) VALUES (?, ?, ?, ?, ?, ?)"),
+			e.Tenant, e.LogID, formatTime(e.Date), e.Type, e.ClientID, attrs); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// TestLogEventsByUserMigration: events stored before the user_id column
+// existed get it from their attrs, so a user's events are found by it
+// whenever they were logged; events of no user keep it NULL, out of the
+// partial index (a user_id only nested in details is not the event's).
+func TestLogEventsByUserMigration(t *testing.T) {
+	t.Run("sqlite", func(t *testing.T) {
+		path := t.TempDir() + "/old.db"
+		checkByUserMigration(t, func() *Store {
+			s, err := Open(t.Context(), path, testSealer(t))
+			if err != nil {
+				t.Fatal(err)
+			}
+			return s
+		})
+	})
+	t.Run("postgres", func(t *testing.T) {
+		dsn := freshSchema(t, postgresAdmin(t))
+		checkByUserMigration(t, func() *Store {
+			s, err := Open(t.Context(), dsn, testSealer(t))
+			if err != nil {
+				t.Fatal(err)
+			}
+			return s
+		})
+	})
+}
+
+func checkByUserMigration(t *testing.T, open func() *Store) {
+	ctx := t.Context()
+	s := open()
+	// Back to the schema before migration 0023, with a log in it.
+	for _, stmt := range []string{
+		"DROP INDEX log_events_by_user",
+		"ALTER TABLE log_events DROP COLUMN user_id",
+		"DELETE FROM schema_migrations WHERE name = '0023_log_events_by_user.sql'",
+	} {
+		if _, err := s.writer.ExecContext(ctx, stmt); err != nil {
+			t.Fatalf("%s: %v", stmt, err)
+		}
+	}
+	var events []storage.LogEvent
+	for n := range 60 {
+		e := storage.LogEvent{Tenant: "t", LogID: fmt.Sprintf("log-%03d", n), Date: time.Unix(int64(n), 0).UTC(),
+			Type: []string{"seccft", "sepft", "fepft"}[n%3], ClientID: "c", Description: "event"}
+		switch n % 3 {
+		case 1:
+			e.UserID, e.UserName = fmt.Sprintf("auth0|u%d", n%2), "someone@example.com"
+		case 2:
+			e.UserID = "auth0|u1"
+			e.Details = map[string]any{"nested": map[string]any{"user_id": "auth0|u0"}}
+		default:
+			e.Details = map[string]any{"user_id": "auth0|u0"}
+		}
+		events = append(events, e)
+	}
+	insertOldLogRows(t, s, events)
+	s.Close()
+
+	s = open()
+	defer s.Close()
+	got, _, err := s.ListLogEvents(ctx, "t", storage.LogQuery{OldestFirst: true})
+	if err != nil || len(got) != len(events) {
+		t.Fatalf("after the migration: %d events (%v), want %d", len(got), err, len(events))
+	}
+	for i := range got {
+		if !reflect.DeepEqual(got[i], events[i]) {
+			t.Fatalf("event %d after the migration:\n got %+v\nwant %+v", i, got[i], events[i])
+		}
+	}
+	for user, want := range map[string]int{"auth0|u0": 10, "auth0|u1": 30, "auth0|nobody": 0} {
+		list, total, err := s.ListLogEvents(ctx, "t", storage.LogQuery{UserID: user})
+		if err != nil || total != want || len(list) != want {
+			t.Fatalf("%s: %d events, total %d (%v), want %d", user, len(list), total, err, want)
+		}
+		for _, e := range list {
+			if e.UserID != user {
+				t.Fatalf("%s: got an event of %q", user, e.UserID)
+			}
+		}
+	}
+	var unindexed int
+	if err := s.reader.QueryRowContext(ctx, "SELECT COUNT(*) FROM log_events WHERE user_id IS NULL").Scan(&unindexed); err != nil || unindexed != 20 {
+		t.Fatalf("%d events without a user_id (%v), want 20", unindexed, err)
 	}
 }
 
@@ -177,6 +283,10 @@ func TestLogQueryPlans(t *testing.T) {
 		"checkpoint by type":         {After: "log-100", Type: "seccft", OldestFirst: true, Page: storage.Page{PerPage: 100}},
 		"checkpoint by client":       {After: "log-100", ClientID: "c2", OldestFirst: true, Page: storage.Page{PerPage: 100}},
 		"most recent, no checkpoint": {Page: storage.Page{PerPage: 100}},
+		"by user":                    {UserID: "auth0|1", Page: storage.Page{Page: 2, PerPage: 50}},
+		"by user, oldest first":      {UserID: "auth0|1", OldestFirst: true, Page: storage.Page{PerPage: 100}},
+		"by user and type":           {UserID: "auth0|1", Type: "sepft", Page: storage.Page{PerPage: 100}},
+		"checkpoint by user":         {After: "log-100", UserID: "auth0|1", OldestFirst: true, Page: storage.Page{PerPage: 100}},
 	}
 	type stmt struct {
 		name, query string
@@ -204,7 +314,10 @@ func TestLogQueryPlans(t *testing.T) {
 			}
 			// A filter is tested in the index: reading the row of every
 			// entry tested cost a second at 5 million events.
-			if strings.Contains(st.name, "type") || strings.Contains(st.name, "client") {
+			if strings.Contains(st.name, "user") && !strings.Contains(plan, "log_events_by_user") {
+				t.Errorf("%s does not read the user's range:\n%s\n%s", st.name, st.query, plan)
+			}
+			if strings.Contains(st.name, "type") || strings.Contains(st.name, "client") || strings.Contains(st.name, "user") {
 				if !strings.Contains(plan, "COVERING INDEX") {
 					t.Errorf("%s reads rows to test its filter:\n%s\n%s", st.name, st.query, plan)
 				}
@@ -217,6 +330,9 @@ func TestLogQueryPlans(t *testing.T) {
 			plan := explain(t, s, "EXPLAIN "+st.query, st.args, "SET enable_seqscan = off", "SET enable_sort = off", "SET enable_bitmapscan = off")
 			if strings.Contains(plan, "Sort") || strings.Contains(plan, "Seq Scan") {
 				t.Errorf("%s reads more than its rows:\n%s\n%s", st.name, st.query, plan)
+			}
+			if strings.Contains(st.name, "user") && !strings.Contains(plan, "log_events_by_user") {
+				t.Errorf("%s does not read the user's range:\n%s\n%s", st.name, st.query, plan)
 			}
 		}
 	})

@@ -95,7 +95,8 @@ func (s *Store) migrate(ctx context.Context) error {
 		if applied[m.version] {
 			continue
 		}
-		if _, err := tx.ExecContext(ctx, strings.NewReplacer("{{BYTES}}", s.d.bytesType, "{{WITHOUT_ROWID}}", s.d.withoutRowid).Replace(m.sql)); err != nil {
+		if _, err := tx.ExecContext(ctx, strings.NewReplacer("{{BYTES}}", s.d.bytesType, "{{WITHOUT_ROWID}}", s.d.withoutRowid,
+			"{{ATTRS_USER_ID}}", s.d.attrsUserID).Replace(m.sql)); err != nil {
 			return fmt.Errorf("sqlstore: migration %s: %w", m.name, err)
 		}
 		if _, err := tx.ExecContext(ctx, s.d.bind("INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)"),

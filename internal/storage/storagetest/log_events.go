@@ -151,6 +151,43 @@ func testLogEvents(t *testing.T, open func(t *testing.T) storage.Storage) {
 		mustNil(t, err, "list after")
 		mustEqual(t, total, 95, "events after the tenth")
 	})
+	t.Run("by user", func(t *testing.T) {
+		var batch []storage.LogEvent
+		for n := 1; n <= 12; n++ {
+			e := sampleLog("t8", n, []string{"sepft", "fepft", "seccft"}[n%3], "c1")
+			if n%3 != 0 {
+				e.UserID, e.UserName = []string{"auth0|ann", "auth0|bob"}[n%2], "someone@example.com"
+			}
+			batch = append(batch, e)
+		}
+		mustNil(t, s.AppendLogEvents(ctx, batch), "append")
+		got, err := s.GetLogEvent(ctx, "t8", "log-0001")
+		mustNil(t, err, "get")
+		mustEqual(t, got, batch[0], "event of a user")
+		ids := func(q storage.LogQuery) ([]string, int) {
+			list, total, err := s.ListLogEvents(ctx, "t8", q)
+			mustNil(t, err, "list by user")
+			var out []string
+			for _, e := range list {
+				out = append(out, e.LogID)
+			}
+			return out, total
+		}
+		list, total := ids(storage.LogQuery{UserID: "auth0|bob"})
+		mustEqual(t, list, []string{"log-0011", "log-0007", "log-0005", "log-0001"}, "bob's events, newest first")
+		mustEqual(t, total, 4, "bob's total")
+		list, total = ids(storage.LogQuery{UserID: "auth0|ann", OldestFirst: true, Page: storage.Page{Page: 1, PerPage: 2}})
+		mustEqual(t, list, []string{"log-0008", "log-0010"}, "ann's second page, oldest first")
+		mustEqual(t, total, 4, "ann's total")
+		list, _ = ids(storage.LogQuery{UserID: "auth0|ann", Type: "fepft"})
+		mustEqual(t, list, []string{"log-0010", "log-0004"}, "ann's fepft events")
+		list, total = ids(storage.LogQuery{UserID: "auth0|nobody"})
+		mustEqual(t, len(list), 0, "events of a user without any")
+		mustEqual(t, total, 0, "total of a user without any")
+		_, total, err = s.ListLogEvents(ctx, "t1", storage.LogQuery{UserID: "auth0|ann"})
+		mustNil(t, err, "list another tenant by user")
+		mustEqual(t, total, 0, "another tenant's events of the user")
+	})
 	t.Run("huge pages are empty, not errors", func(t *testing.T) {
 		for _, p := range []storage.Page{{Page: 1 << 62, PerPage: 100}, {Page: 9223372036854775807, PerPage: 2}} {
 			list, _, err := s.ListLogEvents(ctx, "t1", storage.LogQuery{Page: p})

@@ -243,6 +243,11 @@ async function main() {
   const oldest = logIds[logIds.length - 1];
   const after = await management.logs.list({}, { queryParams: { from: oldest, take: 2 } });
   out.logsFrom = { count: after.response.length, first: after.response[0].log_id === logIds[logIds.length - 2] };
+  // users.logs.list (GET /users/{id}/logs): ann's own events, her
+  // password logins above, walked page by page.
+  const userLogs = await management.users.logs.list(user.user_id, { per_page: 1 });
+  const userTypes = await all(userLogs, 'type');
+  out.userLogs = { types: userTypes.sort(), total: userLogs.response.total, own: userLogs.data.every((l) => l.user_id === user.user_id) };
 
   // Clean up what remains; each answer is a 204 the SDK returns as void.
   await management.users.delete(user.user_id);
