@@ -130,6 +130,7 @@ func (v *vmState) execute(ctx context.Context, prog *goja.Program, p *runParams,
 	deadline := start.Add(p.timeout)
 	ex := &execution{v: v, p: p, onLog: onLog, deadline: deadline}
 	v.cur = ex
+	v.console.indent = ""
 
 	// The deadline interrupts JavaScript wherever it is; a runtime that was
 	// (or might have been) interrupted is never reused (architecture rule 5).

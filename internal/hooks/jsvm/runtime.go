@@ -43,6 +43,7 @@ type vmState struct {
 	// Node's defaults, or util.inspect's options during that call.
 	inspDepth, inspBreak int
 	curDepth             int // the depth of the object being inspected (Node's ctx.currentDepth)
+	console              consoleState
 	// bufferFrom and bufferToString are Buffer.from and
 	// Buffer.prototype.toString with the prelude's encodings, for the
 	// crypto module's input and output encodings.
@@ -101,26 +102,23 @@ func newVMState() *vmState {
 
 	console := rt.NewObject()
 	for _, l := range []struct{ name, level string }{
-		{"log", "log"}, {"info", "info"}, {"warn", "warn"}, {"error", "error"}, {"debug", "log"}, {"trace", "log"},
+		{"log", "log"}, {"info", "info"}, {"warn", "warn"}, {"error", "error"}, {"debug", "log"}, {"dirxml", "log"},
 	} {
 		level := l.level
 		_ = console.Set(l.name, func(call goja.FunctionCall) goja.Value {
-			if ex := v.cur; ex != nil {
-				ex.log(level, v.format(call.Arguments))
-			}
+			v.emit(level, v.format(call.Arguments))
 			return goja.Undefined()
 		})
 	}
+	v.installConsoleExtras(console)
 	g := rt.GlobalObject()
 	define := func(name string, val any) {
 		_ = g.DefineDataProperty(name, rt.ToValue(val), goja.FLAG_TRUE, goja.FLAG_TRUE, goja.FLAG_FALSE)
 	}
 	_ = console.Set("dir", func(call goja.FunctionCall) goja.Value {
-		if ex := v.cur; ex != nil {
-			var b strings.Builder
-			v.inspectTop(&b, call.Argument(0))
-			ex.log("log", b.String())
-		}
+		var b strings.Builder
+		v.inspectTop(&b, call.Argument(0))
+		v.emit("log", b.String())
 		return goja.Undefined()
 	})
 	define("console", console)

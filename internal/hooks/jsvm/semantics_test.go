@@ -118,6 +118,16 @@ module.exports = async () => [crypto.createHmac('sha256', 'k').update('x').diges
 		"log:{\n  id: 'c1',\n  name: 'client',\n  tenant: 't',\n  metadata: { plan: 'full', region: 'eu-west-1', tier: 'gold' }\n}|" +
 		"log:[\n  1, 2, 3, 4,\n  5, 6, 7\n]|" +
 		"log:{ a: { b: { c: [Object] } } } 'x'"},
+	// The rest of Node's console: a hook timing its API call with
+	// console.time failed with "Object has no member 'time'".
+	{name: "console time, count, assert, group", script: `module.exports = (c, s, a, x, cb) => {
+  console.time('api'); console.timeEnd('api'); console.timeEnd('api');
+  console.count(); console.count('x'); console.count();
+  console.assert(1 === 1, 'never'); console.assert(false, 'failed %s', 'here');
+  console.group('G'); console.log({a: 1}); console.groupEnd(); console.log('out');
+  console.table([1]); console.trace('where'); console.clear();
+  cb();
+};`, want: `null`, log: "log:default: 1|log:x: 1|log:default: 2|warn:Assertion failed: failed here|log:G|log:  { a: 1 }|log:out|log:[ 1 ]|error:Trace: where"},
 	{name: "module.exports not a function", script: `module.exports = 42;`, engine: &sandbox.CompileError{}},
 	{name: "module init throws", script: `throw new Error('init');`, wantErr: &sandbox.HookError{Name: "Error", Message: "init"}},
 	{name: "deep recursion", script: `function f(n) { return f(n + 1) + 1; } module.exports = (c, s, a, x, cb) => cb(null, f(0));`, wantErr: &sandbox.HookError{Name: "RangeError", Message: "Maximum call stack size exceeded"}},
