@@ -93,6 +93,21 @@ const preludeSource = `(function (g, natives) {
 		return {type: 'Buffer', data: Array.from(this)};
 	}, writable: true, configurable: true});
 	const encodings = ['utf8', 'utf-8', 'hex', 'base64', 'base64url', 'latin1', 'binary', 'ascii', 'utf16le', 'utf-16le', 'ucs2', 'ucs-2'];
+	// Buffer.isBuffer and allocUnsafe (zero-filled here), buf.copy and
+	// buf.compare, which Node-era code uses.
+	Object.defineProperty(B, 'isBuffer', {value: function isBuffer(b) { return b instanceof B; }, writable: true, configurable: true});
+	for (const name of ['allocUnsafe', 'allocUnsafeSlow']) {
+		Object.defineProperty(B, name, {value: {[name](n) { return B.alloc(n); }}[name], writable: true, configurable: true});
+	}
+	Object.defineProperty(B.prototype, 'copy', {value: function copy(target, targetStart, sourceStart, sourceEnd) {
+		const ts = targetStart === undefined ? 0 : Math.trunc(targetStart) || 0;
+		const ss = sourceStart === undefined ? 0 : Math.trunc(sourceStart) || 0;
+		const se = sourceEnd === undefined ? this.length : Math.min(Math.trunc(sourceEnd) || 0, this.length);
+		let n = 0;
+		for (let i = ss; i < se && ts + n < target.length; i++, n++) target[ts + n] = this[i];
+		return n;
+	}, writable: true, configurable: true});
+	Object.defineProperty(B.prototype, 'compare', {value: function compare(target) { return B.compare(this, target); }, writable: true, configurable: true});
 	Object.defineProperty(B, 'compare', {value: function compare(a, b) {
 		const n = Math.min(a.length, b.length);
 		for (let i = 0; i < n; i++) if (a[i] !== b[i]) return a[i] < b[i] ? -1 : 1;
@@ -530,6 +545,14 @@ const preludeSource = `(function (g, natives) {
 		platform: 'linux',
 		argv: Object.freeze([]),
 		hrtime: hrtime,
+		// process events: a hook's listeners are accepted and never called
+		// (the worker is not the hook's to watch).
+		on: function on() { return this; }, once: function once() { return this; }, off: function off() { return this; },
+		addListener: function addListener() { return this; }, removeListener: function removeListener() { return this; },
+		removeAllListeners: function removeAllListeners() { return this; }, emit: function emit() { return false; },
+		listeners: function listeners() { return []; }, listenerCount: function listenerCount() { return 0; },
+		emitWarning: function emitWarning(w) { console.warn('Warning:', w instanceof Error ? w.message : String(w)); },
+		arch: 'x64', pid: 1, title: 'node',
 		uptime: function uptime() { return natives.monoNanos() / 1e9; },
 		nextTick: function nextTick(fn, ...args) {
 			if (typeof fn !== 'function') throw new TypeError('The "callback" argument must be of type function');
@@ -587,6 +610,14 @@ EventEmitter.prototype.listeners = function (name) { return this._list(name).map
 EventEmitter.prototype.eventNames = function () { return Object.keys(this._events || {}).filter(k => this._events[k].length > 0); };
 EventEmitter.prototype.setMaxListeners = function (n) { this._max = n; return this; };
 EventEmitter.prototype.getMaxListeners = function () { return this._max; };
+EventEmitter.prototype.prependOnceListener = function (name, fn) {
+	if (typeof fn !== 'function') throw new TypeError('The "listener" argument must be of type function');
+	this._list(name).unshift({fn: fn, once: true});
+	return this;
+};
+EventEmitter.prototype.rawListeners = EventEmitter.prototype.listeners;
+EventEmitter.listenerCount = function (emitter, name) { return emitter.listenerCount(name); };
+EventEmitter.errorMonitor = Symbol('events.errorMonitor');
 EventEmitter.once = function (emitter, name) {
 	return new Promise((resolve, reject) => {
 		emitter.once(name, (...args) => resolve(args));
@@ -640,6 +671,16 @@ assert.throws = function (fn, expected, m) {
 };
 assert.doesNotThrow = function (fn, m) { try { fn(); } catch (e) { fail(e, undefined, m || 'Got unwanted exception.', 'doesNotThrow'); } };
 assert.match = function (s, re, m) { if (!re.test(s)) fail(s, re, m, 'match'); };
+assert.doesNotMatch = function (s, re, m) { if (re.test(s)) fail(s, re, m, 'doesNotMatch'); };
+assert.notDeepEqual = function (a, b, m) { if (deepEqual(a, b, false)) fail(a, b, m, 'notDeepEqual'); };
+assert.ifError = function (v) { if (v !== null && v !== undefined) throw v instanceof Error ? v : new AssertionError({message: 'ifError got unwanted exception: ' + String(v), actual: v, expected: null, operator: 'ifError'}); };
+assert.rejects = async function (p, expected, m) {
+	try { await (typeof p === 'function' ? p() : p); } catch (e) { return; }
+	fail(undefined, expected, typeof expected === 'string' ? expected : m || 'Missing expected rejection.', 'rejects');
+};
+assert.doesNotReject = async function (p, m) {
+	try { await (typeof p === 'function' ? p() : p); } catch (e) { fail(e, undefined, m || 'Got unwanted rejection.', 'doesNotReject'); }
+};
 assert.strict = assert;
 module.exports = assert;
 `,
@@ -870,7 +911,24 @@ const types = {
 	isRegExp: v => v instanceof RegExp,
 	isNativeError: v => v instanceof Error,
 };
+// The legacy type checks (deprecated, still used by Node 12-era code), and
+// the logging helpers, which write through console.
+function isPrimitive(v) { return v === null || (typeof v !== 'object' && typeof v !== 'function'); }
+function debuglog() { const f = function () {}; f.enabled = false; return f; }
+function log(...args) {
+	const d = new Date(), p = n => (n < 10 ? '0' : '') + n;
+	const m = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'][d.getMonth()];
+	console.log('%s - %s', d.getDate() + ' ' + m + ' ' + [p(d.getHours()), p(d.getMinutes()), p(d.getSeconds())].join(':'), natives.format(...args));
+}
 module.exports = {
+	isBoolean: v => typeof v === 'boolean', isNumber: v => typeof v === 'number', isString: v => typeof v === 'string',
+	isSymbol: v => typeof v === 'symbol', isUndefined: v => v === undefined, isNull: v => v === null,
+	isNullOrUndefined: v => v === null || v === undefined, isFunction: v => typeof v === 'function',
+	isObject: v => v !== null && typeof v === 'object', isPrimitive, isBuffer: v => Buffer.isBuffer(v),
+	isDate: v => v instanceof Date, isRegExp: v => v instanceof RegExp, isError: v => v instanceof Error,
+	debuglog, debug: debuglog, log, formatWithOptions: (opts, ...args) => natives.format(...args),
+	stripVTControlCharacters: s => String(s).replace(/\u001b\[[0-9;]*[A-Za-z]/g, ''),
+	toUSVString: s => String(s).replace(/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, '\ufffd'),
 	format: natives.format, inspect: natives.inspect, inherits, promisify, callbackify, deprecate, types,
 	isArray: Array.isArray, isDeepStrictEqual: (a, b) => { try { require('assert').deepStrictEqual(a, b); return true; } catch (e) { return false; } },
 	TextEncoder: globalThis.TextEncoder, TextDecoder: globalThis.TextDecoder,

@@ -85,6 +85,15 @@ module.exports = async () => [crypto.createHmac('sha256', 'k').update('x').diges
 	{name: "async hook calling cb later", script: `module.exports = async function (client, scope, audience, context, cb) { setTimeout(() => cb(null, {late: true}), 5); };`, want: `{"late":true}`},
 	{name: "async hook returning a value with cb declared", script: `module.exports = async (c, s, a, x, cb) => ({n: 1});`, want: `{"n":1}`},
 	{name: "async hook taking cb that never calls it", script: `module.exports = async (c, s, a, x, cb) => {};`, engine: sandbox.ErrTimeout},
+	// Node-era helpers that threw "Object has no member" (values from Node 20).
+	{name: "Node-era helpers", script: `const util = require('util'), assert = require('assert'), E = require('events');
+module.exports = (c, s, a, x, cb) => {
+  const t = Buffer.alloc(4); Buffer.from('hi').copy(t, 1);
+  const e = new E(); const seen = []; e.on('x', () => seen.push('on')); e.prependOnceListener('x', () => seen.push('first')); e.emit('x'); e.emit('x');
+  assert.ifError(null);
+  cb(null, [Buffer.isBuffer(Buffer.from('a')), Buffer.isBuffer('a'), Buffer.allocUnsafe(3).length, t.toString('hex'), Buffer.from('a').compare(Buffer.from('b')),
+    util.isString('s'), util.isObject(null), util.isPrimitive(1), typeof util.debuglog('x'), seen, E.listenerCount(e, 'x'), process.on('x', () => {}) === process]);
+};`, want: `[true,false,3,"00686900",-1,true,false,true,"function",["first","on","on"],1,true]`},
 	{name: "rejected", script: `module.exports = async () => { throw new TypeError('t'); };`, wantErr: &sandbox.HookError{Name: "TypeError", Message: "t"}},
 	{name: "error classes extend Error", script: `module.exports = (c, s, a, x, cb) => { const e = new ServerError('m'); cb(null, [e instanceof Error, e instanceof ServerError, e.name, String(e), e.message]); };`,
 		want: `[true,true,"ServerError","ServerError: m","m"]`},
