@@ -247,6 +247,7 @@ func (v *vmState) answer(ctx context.Context, prog *goja.Program, ex *execution,
 			return out, err
 		}
 	}
+	v.checkRejections(ex) // those left unhandled at the answer: logged
 
 	if ex.failed {
 		out.Err = v.hookError(ex.errv)
@@ -425,12 +426,15 @@ func (v *vmState) trackRejection(p *goja.Promise, op goja.PromiseRejectionOperat
 	}
 }
 
-// checkRejections runs after each task, once goja has run its microtasks:
-// a rejection still unhandled then fails the execution, as Node's
-// unhandledRejection does on the Node.js runtime (instead of the hook
-// waiting for its deadline); after the answer it is logged.
+// checkRejections runs after each task, once goja has run its microtasks.
+// Before the answer, a rejection still unhandled when the hook has nothing
+// else pending (no timer, request or storage call) fails the execution with
+// its reason instead of leaving it to wait for its deadline (a fetch chain
+// without catch whose request failed); while work is pending it may still
+// be handled (awaited later), as Node 12 allowed. After the answer it is
+// logged.
 func (v *vmState) checkRejections(ex *execution) {
-	if len(v.rejections) == 0 {
+	if len(v.rejections) == 0 || (!ex.done && !ex.trailing && v.loop.hasWork()) {
 		return
 	}
 	ps := v.rejections

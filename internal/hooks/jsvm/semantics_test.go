@@ -41,10 +41,17 @@ var semanticsCases = []semCase{
 	// Auth0's compilers read err.name and err.message of any value cb got.
 	{name: "error-shaped object", script: `module.exports = (c, s, a, x, cb) => cb({message: 'denied by policy', code: 'x'});`, wantErr: &sandbox.HookError{Name: "", Message: "denied by policy"}},
 	{name: "error-shaped object with a class name", script: `module.exports = (c, s, a, x, cb) => cb({name: 'InvalidScopeError', message: 'no'});`, wantErr: &sandbox.HookError{Name: "InvalidScopeError", Message: "no"}},
-	// An unhandled rejection fails at once, as on the Node.js runtime,
-	// instead of waiting for the deadline (a fetch chain without catch).
+	// An unhandled rejection fails at once when nothing else is pending,
+	// instead of waiting for the deadline (a fetch chain without catch);
+	// one awaited later while other work runs is handled, as in Node 12.
 	{name: "unhandled rejection", script: `module.exports = (c, s, a, x, cb) => { Promise.reject(new ServerError('unhandled')).then(() => cb(null, 1)); };`, wantErr: &sandbox.HookError{Name: "ServerError", Message: "unhandled"}},
 	{name: "unhandled rejection in a timer", script: `module.exports = (c, s, a, x, cb) => { setTimeout(() => { new Promise((_, rej) => rej()); }, 1); };`, wantErr: &sandbox.HookError{Name: "Error", Message: "Promise rejected with undefined"}},
+	{name: "rejection awaited after other work", script: `module.exports = async (c, s, a, x, cb) => {
+  const slow = new Promise(r => setTimeout(() => r('slow'), 20));
+  const failing = new Promise((_, rej) => setTimeout(() => rej(new Error('late')), 1));
+  const v = await slow;
+  try { await failing; } catch (e) { return [v, e.message]; }
+};`, want: `["slow","late"]`},
 	{name: "rejection handled later in the same task", script: `module.exports = (c, s, a, x, cb) => { const p = Promise.reject(new Error('later')); p.catch(e => cb(null, e.message)); };`, want: `"later"`},
 	{name: "unhandled rejection after the answer is logged", script: `module.exports = (c, s, a, x, cb) => { cb(null, 2); Promise.reject(new Error('after')); };`, want: `2`, log: "error:Unhandled promise rejection: Error: after"},
 	// Node idioms real hooks use: custom error classes calling
