@@ -122,6 +122,9 @@ func TestNodeSDKv7(t *testing.T) {
 		"logsOldestFirst": `true`,
 		"logsFrom":        `{"count":2,"first":true}`,
 		"userLogs":        `{"types":["fepft","fepft","sepft","sepft"],"total":4,"own":true}`,
+		"activeUsers":     `1`,
+		"daily":           `{"days":30,"logins":2,"signups":0}`,
+		"verifyEmail":     `{"error":"BadRequestError","statusCode":400,"errorCode":"operation_not_supported"}`,
 		// As Auth0 does: v7's logs.list sends search, which the API does not take.
 		"logsSearch": `{"error":"BadRequestError","statusCode":400,"errorCode":"invalid_query_string"}`,
 		"rsGone":     `{"error":"NotFoundError","statusCode":404,"errorCode":"inexistent_resource_server"}`,

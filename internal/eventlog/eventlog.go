@@ -21,6 +21,8 @@ const (
 	FailedCredentialsExchange  = "feccft"
 	SuccessPasswordExchange    = "sepft"
 	FailedPasswordExchange     = "fepft"
+	SuccessSignup              = "ss"
+	FailedSignup               = "fs"
 	// Warning is Auth0's "w": here, a configuration that needs the
 	// operator (a hook secret imported without a value).
 	Warning = "w"

@@ -59,6 +59,10 @@ func (a *API) ownRoutes() []route {
 
 		{"GET", "/logs", anyOf(scopeReadLogs, scopeReadLogsUsers), a.listLogs},
 		{"GET", "/logs/{id}", anyOf(scopeReadLogs, scopeReadLogsUsers), a.getLog},
+		// The statistics come from the log and the users: read:logs reads
+		// them too, for tokens issued before read:stats existed here.
+		{"GET", "/stats/active-users", anyOf(scopeReadStats, scopeReadLogs), a.activeUsers},
+		{"GET", "/stats/daily", anyOf(scopeReadStats, scopeReadLogs), a.dailyStats},
 
 		{"GET", "/users", anyOf(scopeReadUsers), a.listUsers},
 		{"POST", "/users", anyOf(scopeCreateUsers), a.createUser},
@@ -72,6 +76,8 @@ func (a *API) ownRoutes() []route {
 		{"GET", "/user-blocks/{id}", anyOf(scopeReadUsers), a.listUserBlocks(false)},
 		{"DELETE", "/user-blocks/{id}", anyOf(scopeUpdateUsers), a.deleteUserBlocks(false)},
 		{"POST", "/tickets/password-change", anyOf(scopeCreateUserTickets), a.createPasswordTicket},
+		{"POST", "/tickets/email-verification", anyOf(scopeCreateUserTickets), a.refuseEmailVerification("email verification tickets")},
+		{"POST", "/jobs/verification-email", anyOf(scopeUpdateUsers), a.refuseEmailVerification("verification emails")},
 
 		{"GET", "/hooks", anyOf(scopeReadHooks), a.listHooks},
 		{"POST", "/hooks", anyOf(scopeCreateHooks), a.createHook},

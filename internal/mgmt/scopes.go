@@ -83,6 +83,7 @@ var scopeDescriptions = []storage.Scope{
 	{Value: scopeUpdateSigningKeys, Description: "Update Signing Keys"},
 	{Value: scopeReadLogs, Description: "Read Logs"},
 	{Value: scopeReadLogsUsers, Description: "Read logs relating to users"},
+	{Value: scopeReadStats, Description: "Read Stats"},
 	{Value: scopeReadTenantSettings, Description: "Read Tenant Settings"},
 	{Value: scopeUpdateTenantSettings, Description: "Update Tenant Settings"},
 	{Value: scopeReadHooks, Description: "Read Hooks"},

@@ -1,6 +1,7 @@
 package mgmt
 
 import (
+	"encoding/json"
 	"net/http"
 	"net/url"
 	"strings"
@@ -97,4 +98,26 @@ func (a *API) createPasswordTicket(w http.ResponseWriter, r *http.Request, _ tok
 	}
 	writeJSON(w, http.StatusCreated, map[string]string{"ticket": reset.URL(a.d.Issuer, tok)})
 	return nil
+}
+
+// refuseEmailVerification answers Auth0's email verification routes
+// (POST /tickets/email-verification, /jobs/verification-email): tokenhook
+// sends no email and serves no verification page, so they are a 400
+// operation_not_supported naming what is not supported and the way to mark
+// an address verified, rather than a 404 a caller would take for a typo.
+func (a *API) refuseEmailVerification(what string) handlerFunc {
+	return func(w http.ResponseWriter, r *http.Request, _ token.Claims) error {
+		if _, err := parseQuery(r, noParams); err != nil {
+			return err
+		}
+		raw, form, err := readBody(w, r)
+		if err != nil {
+			return err
+		}
+		if !form && !json.Valid(raw) {
+			return newError(http.StatusBadRequest, codeInvalidBody, "Invalid request payload JSON format")
+		}
+		return newErrorf(http.StatusBadRequest, codeOperationForbidden,
+			"%s are not supported by this server (tokenhook): it sends no email; set email_verified with PATCH /api/v2/users/{id}", what)
+	}
 }

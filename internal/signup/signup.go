@@ -18,6 +18,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/tokenhook/tokenhook/internal/catalog"
+	"github.com/tokenhook/tokenhook/internal/eventlog"
 	"github.com/tokenhook/tokenhook/internal/hooks"
 	"github.com/tokenhook/tokenhook/internal/outbox"
 	"github.com/tokenhook/tokenhook/internal/password"
@@ -111,7 +112,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	ev := storage.LogEvent{Tenant: snap.Tenant, Date: h.Now().UTC(), IP: clientIP(r), UserAgent: r.UserAgent()}
 	u, e := h.signup(w, r, snap, &ev)
 	if e != nil {
-		ev.Type = "fs"
+		ev.Type = eventlog.FailedSignup
 		ev.Description = e.logText
 		if ev.Description == "" {
 			if s, ok := e.Description.(string); ok {
@@ -128,7 +129,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeError(w, e)
 		return
 	}
-	ev.Type, ev.UserID, ev.UserName = "ss", u.UserID, u.Email
+	ev.Type, ev.UserID, ev.UserName = eventlog.SuccessSignup, u.UserID, u.Email
 	h.Events.Record(ev)
 	writeJSON(w, http.StatusOK, u.out)
 }

@@ -320,6 +320,15 @@ type HookFilter struct {
 	ExcludeTriggers []string
 }
 
+// DayCount is how many events of one type a UTC day holds, with the dates
+// of the first and last of them.
+type DayCount struct {
+	Day         time.Time // midnight UTC
+	Type        string
+	Count       int
+	First, Last time.Time
+}
+
 // MaxLogPage is the most events one ListLogEvents call returns: a query
 // without a page gets the first MaxLogPage, never the whole table.
 const MaxLogPage = 1000
@@ -444,6 +453,10 @@ type Storage interface {
 	// ListLogEvents returns the page and the number of matching events
 	// (-1 with SkipTotal, at most CountUpTo when set).
 	ListLogEvents(ctx context.Context, tenant string, q LogQuery) ([]LogEvent, int, error)
+	// CountLogEventsByDay counts the tenant's events of the given types
+	// dated in [from, to), per UTC day and type, in no order. It reads
+	// every event of those types in the log.
+	CountLogEventsByDay(ctx context.Context, tenant string, types []string, from, to time.Time) ([]DayCount, error)
 	// PruneLogEvents deletes those of the tenant's limit oldest events
 	// (by log id) dated before before, and says how many it deleted: fewer
 	// than limit means none older is left.
@@ -496,6 +509,9 @@ type Storage interface {
 	// is login, ignoring case (what the password grant's username means).
 	GetUserByLogin(ctx context.Context, tenant, connection, login string) (User, error)
 	ListUsers(ctx context.Context, tenant string, q UserQuery) ([]User, int, error)
+	// CountActiveUsers counts the tenant's users whose last login is at or
+	// after since. It reads every user of the tenant.
+	CountActiveUsers(ctx context.Context, tenant string, since time.Time) (int, error)
 	// UpdateUser keeps the key and the login statistics; a change of email
 	// or username onto a taken one is ErrConflict.
 	UpdateUser(ctx context.Context, tenant, userID string, fn func(User) (User, error)) (User, error)

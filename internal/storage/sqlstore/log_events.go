@@ -235,6 +235,50 @@ func logListSQL(d *dialect, tenant string, q storage.LogQuery) (list string, lis
 	return list, listArgs, count, args
 }
 
+// CountLogEventsByDay implements storage.Storage: the types' entries of
+// log_events_by_type, each row read for its date (none is indexed: the
+// retention walks log ids instead).
+func (s *Store) CountLogEventsByDay(ctx context.Context, tenant string, types []string, from, to time.Time) ([]storage.DayCount, error) {
+	if len(types) == 0 {
+		return nil, nil
+	}
+	args := []any{tenant}
+	for _, t := range types {
+		args = append(args, storable(t))
+	}
+	args = append(args, formatTime(from), formatTime(to))
+	// Stored dates are fixed-width UTC text: the first ten characters are
+	// the day, and text order is time order.
+	rows, err := s.reader.QueryContext(ctx, s.d.bind("SELECT substr(date, 1, 10), type, COUNT(*), MIN(date), MAX(date) FROM log_events"+
+		" WHERE tenant = ? AND type IN (?"+strings.Repeat(", ?", len(types)-1)+") AND date >= ? AND date < ?"+
+		" GROUP BY substr(date, 1, 10), type"), args...)
+	if err != nil {
+		return nil, fmt.Errorf("sqlstore: count log events by day: %w", err)
+	}
+	defer rows.Close()
+	var out []storage.DayCount
+	for rows.Next() {
+		var (
+			c                storage.DayCount
+			day, first, last string
+		)
+		if err := rows.Scan(&day, &c.Type, &c.Count, &first, &last); err != nil {
+			return nil, fmt.Errorf("sqlstore: count log events by day: %w", err)
+		}
+		if c.Day, err = time.Parse(time.DateOnly, day); err != nil {
+			return nil, fmt.Errorf("sqlstore: count log events by day: %w", err)
+		}
+		if c.First, err = parseTime(first); err != nil {
+			return nil, err
+		}
+		if c.Last, err = parseTime(last); err != nil {
+			return nil, err
+		}
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}
+
 // logPruneSQL is PruneLogEvents' statement ("?" placeholders: tenant,
 // tenant, limit, before).
 const logPruneSQL = "DELETE FROM log_events WHERE tenant = ? AND log_id IN " +

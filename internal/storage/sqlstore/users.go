@@ -148,6 +148,13 @@ func (s *Store) GetUserByLogin(ctx context.Context, tenant, connection, login st
 // likeEscaper makes a search string literal inside a LIKE pattern.
 var likeEscaper = strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
 
+// CountActiveUsers implements storage.Storage. last_login is fixed-width
+// UTC text (NULL for a user who never logged in), so text order is time
+// order.
+func (s *Store) CountActiveUsers(ctx context.Context, tenant string, since time.Time) (int, error) {
+	return s.count(ctx, s.reader, "SELECT COUNT(*) FROM users WHERE tenant = ? AND last_login >= ?", tenant, formatTime(since))
+}
+
 // ListUsers implements storage.Storage.
 func (s *Store) ListUsers(ctx context.Context, tenant string, q storage.UserQuery) ([]storage.User, int, error) {
 	where, args := "tenant = ?", []any{tenant}

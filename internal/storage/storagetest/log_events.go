@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 	"unicode/utf8"
 
 	"github.com/tokenhook/tokenhook/internal/storage"
@@ -187,6 +188,32 @@ func testLogEvents(t *testing.T, open func(t *testing.T) storage.Storage) {
 		_, total, err = s.ListLogEvents(ctx, "t1", storage.LogQuery{UserID: "auth0|ann"})
 		mustNil(t, err, "list another tenant by user")
 		mustEqual(t, total, 0, "another tenant's events of the user")
+	})
+	t.Run("count by day", func(t *testing.T) {
+		day := 24 * 3600
+		var batch []storage.LogEvent
+		for i, ev := range []struct {
+			sec int
+			typ string
+		}{{10, "sepft"}, {20, "sepft"}, {30, "ss"}, {40, "fepft"}, {day + 5, "sepft"}, {2*day + 1, "ss"}, {3*day + 1, "sepft"}} {
+			batch = append(batch, sampleLog("t9", i+1, ev.typ, "c1"))
+			batch[i].Date = at(ev.sec)
+		}
+		other := sampleLog("t10", 1, "sepft", "c1")
+		other.Date = at(10)
+		mustNil(t, s.AppendLogEvents(ctx, append(batch, other)), "append")
+		got, err := s.CountLogEventsByDay(ctx, "t9", []string{"sepft", "ss"}, at(0), at(3*day))
+		mustNil(t, err, "count by day")
+		counts := map[string]int{}
+		for _, c := range got {
+			key := c.Day.Format(time.DateOnly) + " " + c.Type
+			counts[key] = c.Count
+			if key == at(0).Format(time.DateOnly)+" sepft" && (!c.First.Equal(at(10)) || !c.Last.Equal(at(20))) {
+				t.Fatalf("first and last of %s: %v %v", key, c.First, c.Last)
+			}
+		}
+		d := func(n int) string { return at(n * day).Format(time.DateOnly) }
+		mustEqual(t, counts, map[string]int{d(0) + " sepft": 2, d(0) + " ss": 1, d(1) + " sepft": 1, d(2) + " ss": 1}, "counts")
 	})
 	t.Run("huge pages are empty, not errors", func(t *testing.T) {
 		for _, p := range []storage.Page{{Page: 1 << 62, PerPage: 100}, {Page: 9223372036854775807, PerPage: 2}} {

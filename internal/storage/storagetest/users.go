@@ -1,6 +1,7 @@
 package storagetest
 
 import (
+	"fmt"
 	"slices"
 	"sync"
 	"testing"
@@ -54,6 +55,22 @@ func testUsers(t *testing.T, open func(t *testing.T) storage.Storage) {
 		got, err = s.GetUser(ctx, "t1", noName.UserID)
 		mustNil(t, err, "get minimal")
 		mustEqual(t, got, noName, "minimal user")
+	})
+	t.Run("active users are those logged in since", func(t *testing.T) {
+		s, ctx := open(t), t.Context()
+		for i, id := range []string{"a", "b", "c", "never"} {
+			mustNil(t, s.CreateUser(ctx, sampleUser("t1", id, id+"@example.com", "", i)), "create")
+		}
+		mustNil(t, s.CreateUser(ctx, sampleUser("t2", "a", "a@example.com", "", 0)), "create in another tenant")
+		for id, when := range map[string]int{"a": 100, "b": 200, "c": 300} {
+			mustNil(t, s.RecordLogin(ctx, "t1", "auth0|"+id, "192.0.2.1", at(when)), "record login")
+		}
+		mustNil(t, s.RecordLogin(ctx, "t2", "auth0|a", "192.0.2.1", at(300)), "record login in another tenant")
+		for since, want := range map[int]int{0: 3, 200: 2, 201: 1, 301: 0} {
+			n, err := s.CountActiveUsers(ctx, "t1", at(since))
+			mustNil(t, err, "count active users")
+			mustEqual(t, n, want, fmt.Sprintf("active since %d", since))
+		}
 	})
 	t.Run("lookups ignore case and unknowns are not found", func(t *testing.T) {
 		s, ctx := open(t), t.Context()

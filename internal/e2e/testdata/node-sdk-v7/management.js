@@ -248,6 +248,12 @@ async function main() {
   const userLogs = await management.users.logs.list(user.user_id, { per_page: 1 });
   const userTypes = await all(userLogs, 'type');
   out.userLogs = { types: userTypes.sort(), total: userLogs.response.total, own: userLogs.data.every((l) => l.user_id === user.user_id) };
+  // Stats: Auth0's bare number, and one entry per day (ann's two password
+  // logins); an email verification ticket is a clear 400, not a 404.
+  out.activeUsers = await management.stats.getActiveUsersCount();
+  const daily = await management.stats.getDaily({});
+  out.daily = { days: daily.length, logins: daily.reduce((n, d) => n + d.logins, 0), signups: daily.reduce((n, d) => n + d.signups, 0) };
+  out.verifyEmail = await failure(management.tickets.verifyEmail({ user_id: user.user_id }));
 
   // Clean up what remains; each answer is a 204 the SDK returns as void.
   await management.users.delete(user.user_id);
