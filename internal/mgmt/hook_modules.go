@@ -65,6 +65,12 @@ func (a *API) prepareCode(ctx context.Context, script string, declared map[strin
 	}
 	out := hookCode{Runtime: choice.Runtime}
 	if choice.Runtime != storage.RuntimeNode {
+		// A hook using what the embedded engine has only in part or not at
+		// all (Intl beyond en-US, structuredClone, the Web Crypto global)
+		// runs on Node when there is one, as Actions do, else embedded.
+		if npm.NodeGlobal(script) != "" && a.d.NodeAvailable != nil && a.d.NodeAvailable() == nil {
+			out.Runtime = storage.RuntimeNode
+		}
 		return out, nil
 	}
 	if a.d.NodeAvailable == nil {

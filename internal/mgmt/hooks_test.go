@@ -222,6 +222,15 @@ func TestHookNodeSyntaxAtSave(t *testing.T) {
 	if rep := decodeReport(t, e.req("POST", "/hooks/run", all, map[string]any{"script": embedded, "triggerId": "credentials-exchange"})); rep.Error != nil || rep.Result["https://example.com/seen"] != "function" {
 		t.Fatalf("run: %+v", rep)
 	}
+	// Intl in a locale the embedded engine's en-US subset cannot format:
+	// Node's, when the server has it.
+	const german = "module.exports = (c, s, a, x, cb) => cb(null, {'https://example.com/d': new Intl.DateTimeFormat('de-DE', {timeZone: 'UTC'}).format(new Date(0))});"
+	if h3 := e.createHook(map[string]any{"name": "intl-de", "script": german, "triggerId": "credentials-exchange"}); h3["runtime"] != "node" {
+		t.Fatalf("Intl: runtime %v", h3["runtime"])
+	}
+	if rep := decodeReport(t, e.req("POST", "/hooks/run", all, map[string]any{"script": german, "triggerId": "credentials-exchange"})); rep.Error != nil || rep.Result["https://example.com/d"] != "1.1.1970" {
+		t.Fatalf("run Intl: %+v", rep)
+	}
 
 	for _, c := range []struct{ name, script, want string }{
 		{"stray token on line 3", "const https = require('https');\nmodule.exports = function (client, scope, audience, context, cb) {\n  const b = 2 3;\n  cb(null, {});\n};",
