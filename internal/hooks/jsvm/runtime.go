@@ -44,6 +44,7 @@ type vmState struct {
 	inspDepth, inspBreak int
 	curDepth             int // the depth of the object being inspected (Node's ctx.currentDepth)
 	console              consoleState
+	zones                map[string]*time.Location // the time zones dates were formatted in
 	// bufferFrom and bufferToString are Buffer.from and
 	// Buffer.prototype.toString with the prelude's encodings, for the
 	// crypto module's input and output encodings.
@@ -59,7 +60,7 @@ type vmState struct {
 func newVMState() *vmState {
 	rt := goja.New()
 	rt.SetMaxCallStackSize(maxCallStack)
-	v := &vmState{rt: rt, errorCtors: make(map[string]*goja.Object, 4)}
+	v := &vmState{rt: rt, errorCtors: make(map[string]*goja.Object, 4), zones: map[string]*time.Location{}}
 	v.loop.init(v)
 	rt.SetPromiseRejectionTracker(v.trackRejection)
 	v.jsonObj = rt.Get("JSON").(*goja.Object)
@@ -174,9 +175,17 @@ func (v *vmState) nativeTZOffset(call goja.FunctionCall) goja.Value {
 	name := call.Argument(0).String()
 	loc := time.Local
 	if name != "" {
-		l, err := time.LoadLocation(name)
-		if err != nil || strings.EqualFold(name, "local") {
-			panic(v.newError("RangeError", "Invalid time zone specified: "+name))
+		l, ok := v.zones[name]
+		if !ok {
+			var err error
+			if l, err = time.LoadLocation(name); err != nil || strings.EqualFold(name, "local") {
+				panic(v.newError("RangeError", "Invalid time zone specified: "+name))
+			}
+			// LoadLocation reads the zone's file: a hook formatting dates
+			// in a loop reads it once (a few zones per runtime at most).
+			if len(v.zones) < 64 {
+				v.zones[name] = l
+			}
 		}
 		loc = l
 	}
