@@ -396,6 +396,122 @@ const preludeSource = `(function (g, natives) {
 			}
 			return v < 0 || Object.is(v, -0) ? '-' + out : out;
 		}});
+	// JSON.parse's errors in V8's words (Node's): goja's are Go's
+	// ("invalid character '<' looking for beginning of value"), and a hook
+	// parsing an upstream HTML error page fails the token with that text.
+	// The text is worked out only when parsing failed.
+	function jsonErrorMessage(s) {
+		if (s === 'undefined' || s === 'NaN' || s === 'Infinity' || s === '-Infinity' || s === '[object Object]') return '"' + s + '" is not valid JSON';
+		const n = s.length;
+		let i = 0;
+		function Fail(m) { this.m = m; }
+		const at = m => new Fail(m + ' in JSON at position ' + i);
+		function unexpected(msg) {
+			if (msg) return at(msg);
+			if (i >= n) return new Fail('Unexpected end of JSON input');
+			const c = s[i];
+			if (c === '"') return at('Unexpected string');
+			if (c === '-' || (c >= '0' && c <= '9')) return at('Unexpected number');
+			const tok = "Unexpected token '" + c + "', ";
+			if (n < 21) return new Fail(tok + '"' + s + '" is not valid JSON');
+			if (i < 10) return new Fail(tok + '"' + s.slice(0, i + 10) + '"... is not valid JSON');
+			if (i < n - 10) return new Fail(tok + '..."' + s.slice(i - 10, i + 10) + '"... is not valid JSON');
+			return new Fail(tok + '..."' + s.slice(i - 10) + '" is not valid JSON');
+		}
+		function ws() { while (i < n && (s[i] === ' ' || s[i] === '\t' || s[i] === '\n' || s[i] === '\r')) i++; }
+		const digit = c => c >= '0' && c <= '9';
+		function str() {
+			i++;
+			for (;;) {
+				if (i >= n) { i = n; throw at('Unterminated string'); }
+				const c = s.charCodeAt(i);
+				if (c === 34) { i++; return; }
+				if (c === 92) {
+					i++;
+					if (i >= n) throw new Fail('Unexpected end of JSON input');
+					const e = s[i];
+					if ('"\\/bfnrt'.indexOf(e) >= 0) { i++; continue; }
+					if (e === 'u') {
+						for (let k = 1; k <= 4; k++) {
+							if (i + k >= n || !/[0-9a-fA-F]/.test(s[i + k])) { i += k; throw at('Bad Unicode escape'); }
+						}
+						i += 5;
+						continue;
+					}
+					throw at('Bad escaped character');
+				}
+				if (c < 0x20) throw at('Bad control character in string literal');
+				i++;
+			}
+		}
+		function num() {
+			if (s[i] === '-') { i++; if (!digit(s[i] || '')) throw at('No number after minus sign'); }
+			if (s[i] === '0') { i++; if (digit(s[i] || '')) throw unexpected(); }
+			else while (digit(s[i] || '')) i++;
+			if (s[i] === '.') { i++; if (!digit(s[i] || '')) throw at('Unterminated fractional number'); while (digit(s[i] || '')) i++; }
+			if (s[i] === 'e' || s[i] === 'E') {
+				i++;
+				if (s[i] === '+' || s[i] === '-') i++;
+				if (!digit(s[i] || '')) throw at('Exponent part is missing a number');
+				while (digit(s[i] || '')) i++;
+			}
+		}
+		function value() {
+			ws();
+			if (i >= n) throw unexpected();
+			const c = s[i];
+			if (c === '{') {
+				i++; ws();
+				if (s[i] === '}') { i++; return; }
+				if (s[i] !== '"') throw unexpected("Expected property name or '}'");
+				for (let first = true; ; first = false) {
+					str(); ws();
+					if (s[i] !== ':') throw unexpected(first ? "Expected ':' after property name" : undefined);
+					i++; value(); ws();
+					if (s[i] === ',') { i++; ws(); if (s[i] !== '"') throw unexpected('Expected double-quoted property name'); continue; }
+					if (s[i] === '}') { i++; return; }
+					throw unexpected("Expected ',' or '}' after property value");
+				}
+			}
+			if (c === '[') {
+				i++; ws();
+				if (s[i] === ']') { i++; return; }
+				for (;;) {
+					value(); ws();
+					if (s[i] === ',') { i++; continue; }
+					if (s[i] === ']') { i++; return; }
+					throw unexpected("Expected ',' or ']' after array element");
+				}
+			}
+			if (c === '"') return str();
+			if (c === '-' || digit(c)) return num();
+			for (const lit of ['true', 'false', 'null']) {
+				if (c !== lit[0]) continue;
+				for (let k = 0; k < lit.length; k++, i++) if (i >= n || s[i] !== lit[k]) throw unexpected();
+				return;
+			}
+			throw unexpected();
+		}
+		try {
+			value(); ws();
+			if (i < n) throw new Fail('Unexpected non-whitespace character after JSON at position ' + i);
+		} catch (e) {
+			if (e instanceof Fail) return e.m;
+			throw e;
+		}
+		return null;
+	}
+	const nativeParse = JSON.parse;
+	Object.defineProperty(JSON, 'parse', {writable: true, configurable: true, enumerable: false,
+		value: function parse(text, reviver) {
+			try {
+				return nativeParse(text, reviver);
+			} catch (e) {
+				const m = e instanceof SyntaxError ? jsonErrorMessage(String(text)) : null;
+				if (m === null) throw e;
+				throw new SyntaxError(m);
+			}
+		}});
 	// Dates' toLocale*String and a minimal Intl (DateTimeFormat,
 	// NumberFormat) in Node's default en-US locale: goja's ignore their
 	// options and use another format, and it has no Intl, which hooks

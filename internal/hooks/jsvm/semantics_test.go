@@ -101,6 +101,14 @@ module.exports = (c, s, a, x, cb) => {
   cb(null, [Buffer.isBuffer(Buffer.from('a')), Buffer.isBuffer('a'), Buffer.allocUnsafe(3).length, t.toString('hex'), Buffer.from('a').compare(Buffer.from('b')),
     util.isString('s'), util.isObject(null), util.isPrimitive(1), typeof util.debuglog('x'), seen, E.listenerCount(e, 'x'), process.on('x', () => {}) === process]);
 };`, want: `[true,false,3,"00686900",-1,true,false,true,"function",["first","on","on"],1,true]`},
+	// JSON.parse fails in Node's words (expected text from Node 20).
+	{name: "JSON.parse errors like Node", script: `module.exports = (c, s, a, x, cb) => {
+  const out = [];
+  for (const t of ['<html>', '', '{"a":1', '{"a":1}x', 'undefined', '<!DOCTYPE html><html><head><title>502 Bad Gateway</title></head></html>', '{"a" 0}', '"abc']) {
+    try { JSON.parse(t); out.push('ok'); } catch (e) { out.push(e.name + ': ' + e.message); }
+  }
+  cb(null, out.concat([JSON.parse('{"n":[1,{"b":true}]}', (k, v) => v === true ? 'yes' : v).n[1].b]));
+};`, want: `["SyntaxError: Unexpected token '<', \"<html>\" is not valid JSON","SyntaxError: Unexpected end of JSON input","SyntaxError: Expected ',' or '}' after property value in JSON at position 6","SyntaxError: Unexpected non-whitespace character after JSON at position 7","SyntaxError: \"undefined\" is not valid JSON","SyntaxError: Unexpected token '<', \"<!DOCTYPE \"... is not valid JSON","SyntaxError: Expected ':' after property name in JSON at position 5","SyntaxError: Unterminated string in JSON at position 4","yes"]`},
 	{name: "rejected", script: `module.exports = async () => { throw new TypeError('t'); };`, wantErr: &sandbox.HookError{Name: "TypeError", Message: "t"}},
 	{name: "error classes extend Error", script: `module.exports = (c, s, a, x, cb) => { const e = new ServerError('m'); cb(null, [e instanceof Error, e instanceof ServerError, e.name, String(e), e.message]); };`,
 		want: `[true,true,"ServerError","ServerError: m","m"]`},
