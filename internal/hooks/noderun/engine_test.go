@@ -83,6 +83,26 @@ func TestAsyncHookCallingCbLater(t *testing.T) {
 	}
 }
 
+// TestUnhandledRejection: a rejection nobody handles fails the execution
+// at once when nothing else is pending; one the hook awaits later, after
+// other work, is handled (Node 12's behaviour, and the embedded engine's).
+func TestUnhandledRejection(t *testing.T) {
+	e := newEngine(t, Options{})
+	out, err := run(t, e, sandbox.Invocation{Script: `module.exports = (a, cb) => { Promise.reject(new ServerError('nobody')).then(() => cb(null, 1)); };`, Args: args(1)})
+	if err != nil || out.Err == nil || out.Err.Name != "ServerError" || out.Err.Message != "nobody" {
+		t.Fatalf("unhandled: %+v %v", out.Err, err)
+	}
+	out = mustRun(t, e, sandbox.Invocation{Script: `module.exports = async (a) => {
+  const slow = new Promise(r => setTimeout(() => r('slow'), 50));
+  const failing = new Promise((_, rej) => setTimeout(() => rej(new Error('late')), 1));
+  const v = await slow;
+  try { await failing; } catch (e) { return [v, e.message]; }
+};`, Args: args(1)})
+	if string(out.Response) != `["slow","late"]` || out.Err != nil {
+		t.Fatalf("awaited later: %s %+v", out.Response, out.Err)
+	}
+}
+
 func TestErrorClasses(t *testing.T) {
 	e := newEngine(t, Options{})
 	for _, tc := range []struct{ script, name, msg string }{

@@ -827,10 +827,37 @@ function onUncaught(e) {
   process.stderr.write('runner: uncaught ' + (e && e.stack) + '\n');
 }
 process.on('uncaughtException', onUncaught);
-process.on('unhandledRejection', (e) => {
+// An unhandled rejection before the answer fails the execution once it has
+// nothing else pending (no timer, socket, request or storage call): while
+// work runs the hook may still await the promise and handle it, as Node 12
+// (Auth0's runtime) allowed; the embedded engine does the same.
+const rejecting = new Set();
+let rejectTimer = null;
+function failRejected(ex, e) {
+  settle(ex, e === undefined || e === null ? new Error('Promise rejected with ' + e) : e, undefined, false);
+}
+function pollRejections() {
+  rejectTimer = null;
+  for (const ex of rejecting) {
+    if (ex.answered || ex.ended || ex.rejections.size === 0) { rejecting.delete(ex); continue; }
+    if (!busy(ex)) { rejecting.delete(ex); failRejected(ex, ex.rejections.values().next().value); }
+  }
+  if (rejecting.size) outside(() => { rejectTimer = sT(pollRejections, 10); rejectTimer.unref(); });
+}
+process.on('unhandledRejection', (e, p) => {
   const st = als.getStore();
   const ex = st && st.ex;
-  if (ex && !ex.answered) { settle(ex, e === undefined || e === null ? new Error('Promise rejected with ' + e) : e, undefined, false); return; }
+  if (ex && !ex.answered) {
+    if (!busy(ex)) { failRejected(ex, e); return; }
+    if (!ex.rejections) ex.rejections = new Map();
+    ex.rejections.set(p, e);
+    rejecting.add(ex);
+    if (!rejectTimer) outside(() => { rejectTimer = sT(pollRejections, 10); rejectTimer.unref(); });
+    return;
+  }
   if (ex) emit(LEVELS.error, 'Unhandled promise rejection: ' + (e && e.stack ? e.stack : String(e)));
+});
+process.on('rejectionHandled', (p) => {
+  for (const ex of rejecting) if (ex.rejections) ex.rejections.delete(p);
 });
 locked = true;
