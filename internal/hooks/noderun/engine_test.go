@@ -117,6 +117,9 @@ func TestErrorClasses(t *testing.T) {
 		{`module.exports = (a, cb) => setTimeout(() => { null.x; }, 1);`, "TypeError", "Cannot read properties of null (reading 'x')"},
 		{`module.exports = (a, cb) => cb(new Error('x'.repeat(5000)));`, "Error", strings.Repeat("x", sandbox.MaxErrorMessage) + "…"},
 		{`module.exports = (a, cb) => { process.exit(1); };`, "Error", "process.exit is not available to hooks"},
+		// A package that is not installed (required, not declared): Node's
+		// text without its "Require stack" of the runner's paths.
+		{`module.exports = (a, cb) => { require('tokenhook-no-such-package'); };`, "Error", "Cannot find module 'tokenhook-no-such-package'"},
 	} {
 		out, err := run(t, e, sandbox.Invocation{Script: tc.script, ScriptKey: tc.script, Args: args(1)})
 		if err != nil {

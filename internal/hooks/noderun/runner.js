@@ -599,7 +599,17 @@ function loadModule(ex) {
   const m = new Module(filename, null);
   m.filename = filename;
   m.paths = cfg.modulesDir ? [path.join(cfg.modulesDir, 'node_modules')] : [];
-  const req = function require(id) { return m.require(stripVersion(id)); };
+  const req = function require(id) {
+    try {
+      return m.require(stripVersion(id));
+    } catch (e) {
+      // Node's message goes on with "Require stack:" and the runner's
+      // temporary paths, which a token's error must not show.
+      const cut = e && e.code === 'MODULE_NOT_FOUND' && typeof e.message === 'string' ? e.message.indexOf('\nRequire stack:') : -1;
+      if (cut > 0) { e.message = e.message.slice(0, cut); delete e.requireStack; }
+      throw e;
+    }
+  };
   req.resolve = (id, o) => Module._resolveFilename(stripVersion(id), m, false, o);
   req.cache = Module._cache;
   // Module scope outlives this first execution (a warm webtask): what it
