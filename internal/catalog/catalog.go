@@ -44,10 +44,16 @@ type Snapshot struct {
 type api struct {
 	rs   *storage.ResourceServer
 	hmac *keys.Signer
+	// scopes are the values of rs.Scopes, made once so a grant with
+	// allow_all_scopes costs no allocation per token.
+	scopes []string
 }
 
 func newAPI(rs *storage.ResourceServer) api {
-	a := api{rs: rs}
+	a := api{rs: rs, scopes: make([]string, len(rs.Scopes))}
+	for i, sc := range rs.Scopes {
+		a.scopes[i] = sc.Value
+	}
 	if rs.SigningAlg == "HS256" {
 		// An unusable secret fails that API's tokens, not the whole
 		// catalog (the Management API never stores one).
@@ -92,6 +98,18 @@ func (s *Snapshot) API(identifier string) (*storage.ResourceServer, bool) {
 // Grant returns the client grant of clientID for audience.
 func (s *Snapshot) Grant(clientID, audience string) (*storage.ClientGrant, bool) {
 	return s.grants.get(clientID, grantKey{clientID, audience})
+}
+
+// GrantedScopes returns the scopes g grants: the API's scopes as this
+// snapshot has them when g allows all scopes (so a scope added to the API
+// later is granted too), else g's own. The slice is the snapshot's own:
+// callers must not modify it.
+func (s *Snapshot) GrantedScopes(g *storage.ClientGrant) []string {
+	if g.AllowAllScopes == nil || !*g.AllowAllScopes {
+		return g.Scope
+	}
+	a, _ := s.apis.get(g.Audience, g.Audience)
+	return a.scopes
 }
 
 // EnabledHook returns the enabled hook of a trigger, if any.

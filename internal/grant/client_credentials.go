@@ -9,7 +9,8 @@ import (
 
 // authorizeClientCredentials is grant_type=client_credentials' own part
 // (RFC 6749 §4.4, compat-spec §2.1): the client grant for the audience
-// decides the scopes; a requested scope narrows them to the intersection.
+// decides the scopes (all of the API's when it allows all scopes); a
+// requested scope narrows them to the intersection.
 // The audience is required (Endpoint.resolveAudience): this grant never
 // sets request.openid.
 func (e *Endpoint) authorizeClientCredentials(req *request) *oauth.Error {
@@ -17,10 +18,11 @@ func (e *Endpoint) authorizeClientCredentials(req *request) *oauth.Error {
 	if !ok {
 		return oauth.NoClientGrant(req.audience)
 	}
-	req.scopes = grant.Scope
-	req.allowed = grant.Scope
+	granted := req.snap.GrantedScopes(grant)
+	req.scopes = granted
+	req.allowed = granted
 	if requested, ok := req.params["scope"]; ok {
-		req.scopes = intersect(grant.Scope, strings.Fields(requested))
+		req.scopes = intersect(granted, strings.Fields(requested))
 	}
 	return nil
 }

@@ -9,20 +9,30 @@ import (
 	"github.com/tokenhook/tokenhook/internal/token"
 )
 
-// clientGrantJSON is Auth0's client grant. The organization settings are
-// there only when they were set, as on Auth0.
+// clientGrantJSON is Auth0's client grant. The organization settings,
+// allow_all_scopes and authorization_details_types are there only when
+// they were set, as on Auth0. subject_type is always "client": every grant
+// here is for an application, and deploy-cli matches a directory's grant
+// to the tenant's by it (one without it is deleted and created again).
 type clientGrantJSON struct {
-	ID                   string   `json:"id"`
-	ClientID             string   `json:"client_id"`
-	Audience             string   `json:"audience"`
-	Scope                []string `json:"scope"`
-	OrganizationUsage    string   `json:"organization_usage,omitempty"`
-	AllowAnyOrganization *bool    `json:"allow_any_organization,omitempty"`
+	ID                        string   `json:"id"`
+	ClientID                  string   `json:"client_id"`
+	Audience                  string   `json:"audience"`
+	Scope                     []string `json:"scope"`
+	OrganizationUsage         string   `json:"organization_usage,omitempty"`
+	AllowAnyOrganization      *bool    `json:"allow_any_organization,omitempty"`
+	SubjectType               string   `json:"subject_type"`
+	AuthorizationDetailsTypes []string `json:"authorization_details_types,omitempty"`
+	AllowAllScopes            *bool    `json:"allow_all_scopes,omitempty"`
 }
+
+// subjectClient is the subject_type of every grant here.
+const subjectClient = "client"
 
 func clientGrantOut(g storage.ClientGrant) clientGrantJSON {
 	return clientGrantJSON{ID: g.ID, ClientID: g.ClientID, Audience: g.Audience, Scope: orEmpty(g.Scope),
-		OrganizationUsage: g.OrganizationUsage, AllowAnyOrganization: g.AllowAnyOrganization}
+		OrganizationUsage: g.OrganizationUsage, AllowAnyOrganization: g.AllowAnyOrganization, SubjectType: subjectClient,
+		AuthorizationDetailsTypes: g.AuthorizationDetailsTypes, AllowAllScopes: g.AllowAllScopes}
 }
 
 // organizationUsages are Auth0's values of a grant's organization_usage.
@@ -36,24 +46,51 @@ func checkOrganizationUsage(v string) error {
 	return nil
 }
 
+// checkAuthorizationDetailsTypes applies Auth0's bounds on a type's
+// length. tokenhook does not support Rich Authorization Requests: the
+// types are stored and returned only.
+func checkAuthorizationDetailsTypes(types []string) error {
+	for _, v := range types {
+		if v == "" || len(v) > 255 {
+			return errBodyOn("authorization_details_types", "String length must be between 1 and 255: %q", v)
+		}
+	}
+	return nil
+}
+
+// checkAllScopes refuses a grant that both lists scopes and allows all:
+// deploy-cli refuses to import such a grant, so an export must never hold
+// one.
+func checkAllScopes(g storage.ClientGrant) error {
+	if g.AllowAllScopes != nil && *g.AllowAllScopes && len(g.Scope) > 0 {
+		return errBody("A grant with allow_all_scopes true grants every scope of the API: its scope must be empty")
+	}
+	return nil
+}
+
+// clientGrantCreate: scope is optional (no scopes), as in Auth0's schema.
 type clientGrantCreate struct {
-	ClientID             *string   `json:"client_id"`
-	Audience             *string   `json:"audience"`
-	Scope                *[]string `json:"scope"`
-	OrganizationUsage    *string   `json:"organization_usage"`
-	AllowAnyOrganization *bool     `json:"allow_any_organization"`
+	ClientID                  *string   `json:"client_id"`
+	Audience                  *string   `json:"audience"`
+	Scope                     *[]string `json:"scope"`
+	OrganizationUsage         *string   `json:"organization_usage"`
+	AllowAnyOrganization      *bool     `json:"allow_any_organization"`
+	AllowAllScopes            *bool     `json:"allow_all_scopes"`
+	AuthorizationDetailsTypes []string  `json:"authorization_details_types"`
 	// SubjectType is taken as "client", what every grant here is: an
 	// export of a tenant that has user grants says so for every grant.
 	SubjectType *string `json:"subject_type"`
 }
 
-// clientGrantPatch: the scopes and organization settings of a grant
-// change (null removes a setting, as on Auth0); a grant for another
-// client or API is a new grant.
+// clientGrantPatch: the scopes and settings of a grant change (null
+// removes a setting, as on Auth0); a grant for another client or API is a
+// new grant.
 type clientGrantPatch struct {
-	Scope                *[]string        `json:"scope"`
-	OrganizationUsage    nullable[string] `json:"organization_usage"`
-	AllowAnyOrganization nullable[bool]   `json:"allow_any_organization"`
+	Scope                     *[]string        `json:"scope"`
+	OrganizationUsage         nullable[string] `json:"organization_usage"`
+	AllowAnyOrganization      nullable[bool]   `json:"allow_any_organization"`
+	AllowAllScopes            nullable[bool]   `json:"allow_all_scopes"`
+	AuthorizationDetailsTypes *[]string        `json:"authorization_details_types"`
 }
 
 var errNoClientGrant = newError(http.StatusNotFound, "inexistent_client_grant", "The grant does not exist")
@@ -84,15 +121,19 @@ func (a *API) createClientGrant(w http.ResponseWriter, r *http.Request, _ token.
 		return errBody("Missing required property: client_id")
 	case in.Audience == nil:
 		return errBody("Missing required property: audience")
-	case in.Scope == nil:
-		return errBody("Missing required property: scope")
+	}
+	if in.Scope == nil {
+		in.Scope = &[]string{}
+	}
+	if err := checkAuthorizationDetailsTypes(in.AuthorizationDetailsTypes); err != nil {
+		return err
 	}
 	if in.OrganizationUsage != nil {
 		if err := checkOrganizationUsage(*in.OrganizationUsage); err != nil {
 			return err
 		}
 	}
-	if in.SubjectType != nil && *in.SubjectType != "client" {
+	if in.SubjectType != nil && *in.SubjectType != subjectClient {
 		if *in.SubjectType != "user" {
 			return errBodyOn("subject_type", "No enum match for: %q", *in.SubjectType)
 		}
@@ -117,9 +158,13 @@ func (a *API) createClientGrant(w http.ResponseWriter, r *http.Request, _ token.
 	id := ids.ClientGrantID(a.d.Rand)
 	now := a.d.Now()
 	g := storage.ClientGrant{Tenant: a.d.Tenant, ID: id, ClientID: *in.ClientID, Audience: rs.Identifier, Scope: scope,
-		AllowAnyOrganization: in.AllowAnyOrganization, CreatedAt: now, UpdatedAt: now}
+		AllowAnyOrganization: in.AllowAnyOrganization, AllowAllScopes: in.AllowAllScopes,
+		AuthorizationDetailsTypes: in.AuthorizationDetailsTypes, CreatedAt: now, UpdatedAt: now}
 	if in.OrganizationUsage != nil {
 		g.OrganizationUsage = *in.OrganizationUsage
+	}
+	if err := checkAllScopes(g); err != nil {
+		return err
 	}
 	if err := a.d.Store.CreateClientGrant(r.Context(), g); err != nil {
 		return conflictAs(err, "A client grant for this client and audience already exists")
@@ -224,6 +269,11 @@ func (a *API) updateClientGrant(w http.ResponseWriter, r *http.Request, _ token.
 			return err
 		}
 	}
+	if in.AuthorizationDetailsTypes != nil {
+		if err := checkAuthorizationDetailsTypes(*in.AuthorizationDetailsTypes); err != nil {
+			return err
+		}
+	}
 	var scope []string
 	if in.Scope != nil {
 		rs, err := a.d.Store.GetResourceServer(r.Context(), a.d.Tenant, g.Audience)
@@ -247,7 +297,16 @@ func (a *API) updateClientGrant(w http.ResponseWriter, r *http.Request, _ token.
 		if in.AllowAnyOrganization.Set {
 			g.AllowAnyOrganization = in.AllowAnyOrganization.Value
 		}
-		if in.Scope != nil || in.OrganizationUsage.Set || in.AllowAnyOrganization.Set {
+		if in.AllowAllScopes.Set {
+			g.AllowAllScopes = in.AllowAllScopes.Value
+		}
+		if in.AuthorizationDetailsTypes != nil {
+			g.AuthorizationDetailsTypes = *in.AuthorizationDetailsTypes
+		}
+		if err := checkAllScopes(g); err != nil {
+			return g, err
+		}
+		if in.Scope != nil || in.OrganizationUsage.Set || in.AllowAnyOrganization.Set || in.AllowAllScopes.Set || in.AuthorizationDetailsTypes != nil {
 			g.UpdatedAt = a.d.Now()
 		}
 		return g, nil

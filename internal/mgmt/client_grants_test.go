@@ -2,6 +2,7 @@ package mgmt_test
 
 import (
 	"net/url"
+	"strings"
 	"regexp"
 	"slices"
 	"testing"
@@ -20,7 +21,8 @@ func TestClientGrants(t *testing.T) {
 	expect(t, r, 201, "", "")
 	g := r.json(t)
 	id := g["id"].(string)
-	if !grantIDRe.MatchString(id) || g["client_id"] != c1 || g["audience"] != "https://api.test/" || !slices.Equal(strs(g["scope"]), []string{"read:data"}) || len(g) != 4 {
+	if !grantIDRe.MatchString(id) || g["client_id"] != c1 || g["audience"] != "https://api.test/" || !slices.Equal(strs(g["scope"]), []string{"read:data"}) ||
+		g["subject_type"] != "client" || len(g) != 5 {
 		t.Fatalf("got %s", r.body)
 	}
 	expect(t, e.req("POST", "/client-grants", all, map[string]any{"client_id": c2, "audience": "https://api.test/", "scope": []string{}}), 201, "", "")
@@ -36,7 +38,6 @@ func TestClientGrants(t *testing.T) {
 		}{
 			{"no client_id", map[string]any{"audience": "https://api.test/", "scope": []string{}}, 400, "invalid_body", "Payload validation error: 'Missing required property: client_id'."},
 			{"no audience", map[string]any{"client_id": c1, "scope": []string{}}, 400, "invalid_body", "Payload validation error: 'Missing required property: audience'."},
-			{"no scope", map[string]any{"client_id": c1, "audience": "https://api.test/"}, 400, "invalid_body", "Payload validation error: 'Missing required property: scope'."},
 			{"scope not array", map[string]any{"client_id": c1, "audience": "https://api.test/", "scope": "read:data"}, 400, "invalid_body", ""},
 			{"unknown client", map[string]any{"client_id": "nope", "audience": "https://api.test/", "scope": []string{}}, 404, "inexistent_client", "The client does not exist"},
 			{"unknown audience", map[string]any{"client_id": c1, "audience": "https://nope/", "scope": []string{}}, 404, "inexistent_resource_server", "The resource server does not exist"},
@@ -76,7 +77,16 @@ func TestClientGrants(t *testing.T) {
 		expect(t, e.req("GET", "/client-grants?scope=x", all, nil), 400, "invalid_query_string", "")
 	})
 	t.Run("get", func(t *testing.T) {
-		expect(t, e.req("GET", "/client-grants/"+id, "read:client_grants", nil), 200, "", "")
+		r := e.req("GET", "/client-grants/"+id, "read:client_grants", nil)
+		expect(t, r, 200, "", "")
+		if r.json(t)["subject_type"] != "client" {
+			t.Errorf("got %s", r.body)
+		}
+		for _, g := range e.req("GET", "/client-grants", all, nil).list(t) {
+			if g["subject_type"] != "client" {
+				t.Errorf("listed %v", g)
+			}
+		}
 		expect(t, e.req("GET", "/client-grants/cgr_nope", all, nil), 404, "inexistent_client_grant", "The grant does not exist")
 	})
 	t.Run("patch", func(t *testing.T) {
@@ -180,5 +190,68 @@ func TestClientGrantOrganizationSettings(t *testing.T) {
 	}
 	if got := e.req("GET", "/client-grants/"+id, all, nil).json(t); got["organization_usage"] != "deny" {
 		t.Fatalf("a refused patch changed it: %v", got)
+	}
+}
+
+// TestClientGrantAllScopesAndAuthorizationDetails: allow_all_scopes and
+// authorization_details_types are taken on create and PATCH, stored and
+// returned only once set, as on Auth0 (Auth0's schema: scope optional,
+// each type 1 to 255 characters); a grant never both lists scopes and
+// allows all, which deploy-cli would refuse to import.
+func TestClientGrantAllScopesAndAuthorizationDetails(t *testing.T) {
+	e := newEnv(t)
+	c1 := e.req("POST", "/clients", all, `{"name":"one","app_type":"non_interactive"}`).json(t)["client_id"].(string)
+	c2 := e.req("POST", "/clients", all, `{"name":"two","app_type":"non_interactive"}`).json(t)["client_id"].(string)
+	expect(t, e.req("POST", "/resource-servers", all, `{"identifier":"https://api.test/","scopes":[{"value":"read:data"}]}`), 201, "", "")
+
+	r := e.req("POST", "/client-grants", all, `{"client_id":"`+c1+`","audience":"https://api.test/","allow_all_scopes":true,"authorization_details_types":["payment","shipping"]}`)
+	expect(t, r, 201, "", "")
+	g := r.json(t)
+	id := g["id"].(string)
+	if g["allow_all_scopes"] != true || !slices.Equal(strs(g["authorization_details_types"]), []string{"payment", "shipping"}) ||
+		!slices.Equal(strs(g["scope"]), []string{}) || g["subject_type"] != "client" {
+		t.Fatalf("created %s", r.body)
+	}
+	if read := e.req("GET", "/client-grants/"+id, all, nil).json(t); read["allow_all_scopes"] != true || len(strs(read["authorization_details_types"])) != 2 {
+		t.Fatalf("read back %v", read)
+	}
+	plain := e.req("POST", "/client-grants", all, `{"client_id":"`+c2+`","audience":"https://api.test/"}`)
+	expect(t, plain, 201, "", "")
+	for _, k := range []string{"allow_all_scopes", "authorization_details_types"} {
+		if _, ok := plain.json(t)[k]; ok {
+			t.Errorf("a grant without %s shows it: %s", k, plain.body)
+		}
+	}
+
+	expect(t, e.req("PATCH", "/client-grants/"+id, all, `{"scope":["read:data"]}`), 400, "invalid_body", "")
+	r = e.req("PATCH", "/client-grants/"+id, all, `{"allow_all_scopes":false,"scope":["read:data"],"authorization_details_types":["payment"]}`)
+	expect(t, r, 200, "", "")
+	if got := r.json(t); got["allow_all_scopes"] != false || !slices.Equal(strs(got["authorization_details_types"]), []string{"payment"}) ||
+		!slices.Equal(strs(got["scope"]), []string{"read:data"}) {
+		t.Fatalf("patched %s", r.body)
+	}
+	expect(t, e.req("PATCH", "/client-grants/"+id, all, `{"allow_all_scopes":true}`), 400, "invalid_body", "")
+	r = e.req("PATCH", "/client-grants/"+id, all, `{"allow_all_scopes":null,"authorization_details_types":[]}`)
+	expect(t, r, 200, "", "")
+	if got := r.json(t); got["allow_all_scopes"] != nil || got["authorization_details_types"] != nil {
+		t.Fatalf("null and [] did not remove them: %s", r.body)
+	}
+
+	c3 := e.req("POST", "/clients", all, `{"name":"three","app_type":"non_interactive"}`).json(t)["client_id"].(string)
+	for _, bad := range []string{
+		`{"client_id":"` + c3 + `","audience":"https://api.test/","scope":["read:data"],"allow_all_scopes":true}`,
+		`{"client_id":"` + c3 + `","audience":"https://api.test/","allow_all_scopes":"yes"}`,
+		`{"client_id":"` + c3 + `","audience":"https://api.test/","authorization_details_types":"payment"}`,
+		`{"client_id":"` + c3 + `","audience":"https://api.test/","authorization_details_types":[""]}`,
+		`{"client_id":"` + c3 + `","audience":"https://api.test/","authorization_details_types":["` + strings.Repeat("x", 256) + `"]}`,
+		`{"client_id":"` + c3 + `","audience":"https://api.test/","authorization_details_types":[5]}`,
+	} {
+		expect(t, e.req("POST", "/client-grants", all, bad), 400, "invalid_body", "")
+	}
+	for _, bad := range []string{`{"allow_all_scopes":"yes"}`, `{"authorization_details_types":[""]}`, `{"authorization_details_types":{}}`} {
+		expect(t, e.req("PATCH", "/client-grants/"+id, all, bad), 400, "invalid_body", "")
+	}
+	if got := e.req("GET", "/client-grants?client_id="+c3, all, nil).list(t); len(got) != 0 {
+		t.Fatalf("a refused create stored %v", got)
 	}
 }

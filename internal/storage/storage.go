@@ -99,8 +99,16 @@ type ClientGrant struct {
 	// has no organizations: they change no token.
 	OrganizationUsage    string
 	AllowAnyOrganization *bool
-	CreatedAt            time.Time
-	UpdatedAt            time.Time
+	// AllowAllScopes (nil when unset) grants every scope the API defines
+	// when the token is issued, those added later included; Scope is then
+	// empty.
+	AllowAllScopes *bool
+	// AuthorizationDetailsTypes are Auth0's Rich Authorization Request
+	// types, kept so an import reads back as it was written. tokenhook
+	// does not support authorization_details: they change no token.
+	AuthorizationDetailsTypes []string
+	CreatedAt                 time.Time
+	UpdatedAt                 time.Time
 }
 
 // SigningKey is one key pair of a tenant. PrivateKey is PKCS#8 DER in

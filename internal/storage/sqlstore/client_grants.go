@@ -12,10 +12,13 @@ type clientGrantAttrs struct {
 	Scope                []string `json:"scope"`
 	OrganizationUsage    string   `json:"organization_usage,omitempty"`
 	AllowAnyOrganization *bool    `json:"allow_any_organization,omitempty"`
+	AllowAllScopes       *bool    `json:"allow_all_scopes,omitempty"`
+	AuthorizationDetails []string `json:"authorization_details_types,omitempty"`
 }
 
 func clientGrantAttrsOf(g storage.ClientGrant) (string, error) {
-	return encodeAttrs(clientGrantAttrs{Scope: g.Scope, OrganizationUsage: g.OrganizationUsage, AllowAnyOrganization: g.AllowAnyOrganization})
+	return encodeAttrs(clientGrantAttrs{Scope: g.Scope, OrganizationUsage: g.OrganizationUsage, AllowAnyOrganization: g.AllowAnyOrganization,
+		AllowAllScopes: g.AllowAllScopes, AuthorizationDetails: g.AuthorizationDetailsTypes})
 }
 
 const clientGrantColumns = "tenant, id, client_id, audience, created_at, updated_at, attrs"
@@ -41,6 +44,7 @@ func scanClientGrant(row interface{ Scan(...any) error }) (storage.ClientGrant, 
 		return g, err
 	}
 	g.Scope, g.OrganizationUsage, g.AllowAnyOrganization = a.Scope, a.OrganizationUsage, a.AllowAnyOrganization
+	g.AllowAllScopes, g.AuthorizationDetailsTypes = a.AllowAllScopes, a.AuthorizationDetails
 	return g, nil
 }
 

@@ -20,6 +20,7 @@ func testClientGrants(t *testing.T, open func(t *testing.T) storage.Storage) {
 		want := sampleGrant("t1", "g1", "c1", "https://a", 0)
 		anyOrg := true
 		want.OrganizationUsage, want.AllowAnyOrganization = "allow", &anyOrg
+		want.AllowAllScopes, want.AuthorizationDetailsTypes = &anyOrg, []string{"payment", "shipping"}
 		mustNil(t, s.CreateClientGrant(ctx, want), "create")
 		got, err := s.GetClientGrant(ctx, "t1", "g1")
 		mustNil(t, err, "get")
@@ -83,14 +84,17 @@ func testClientGrants(t *testing.T, open func(t *testing.T) storage.Storage) {
 		s, ctx := open(t), t.Context()
 		orig := sampleGrant("t1", "g1", "c1", "https://a", 0)
 		mustNil(t, s.CreateClientGrant(ctx, orig), "create")
+		allScopes := false // a false that was set stays set
 		got, err := s.UpdateClientGrant(ctx, "t1", "g1", func(g storage.ClientGrant) (storage.ClientGrant, error) {
 			mustEqual(t, g, orig, "fn input")
 			g.Scope, g.UpdatedAt, g.OrganizationUsage = []string{"read:x"}, at(30), "require"
+			g.AllowAllScopes, g.AuthorizationDetailsTypes = &allScopes, []string{"payment"}
 			return g, nil
 		})
 		mustNil(t, err, "update")
 		want := orig
 		want.Scope, want.UpdatedAt, want.OrganizationUsage = []string{"read:x"}, at(30), "require"
+		want.AllowAllScopes, want.AuthorizationDetailsTypes = &allScopes, []string{"payment"}
 		mustEqual(t, got, want, "returned")
 		_, err = s.UpdateClientGrant(ctx, "t1", "g1", func(g storage.ClientGrant) (storage.ClientGrant, error) {
 			g.Scope = nil
