@@ -2,9 +2,9 @@ package mgmt_test
 
 import (
 	"net/url"
-	"strings"
 	"regexp"
 	"slices"
+	"strings"
 	"testing"
 )
 
