@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"encoding/json"
+	"net/url"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -16,7 +17,10 @@ import (
 // credentials-exchange) and they run after the import; and an
 // Auth0-style directory written by hand, as a team brings it from Auth0,
 // imports, runs, imports again without losing a secret set since, and goes
-// on to a third server through deploy-cli's YAML format.
+// on to a third server through deploy-cli's YAML format. Its grants carry
+// what Auth0 exports today (subject_type, allow_all_scopes,
+// authorization_details_types): they import, and importing again updates
+// them in place.
 
 const (
 	// m2mActionCode reads a dependency, the client's metadata, the claim
@@ -256,6 +260,29 @@ exports.onExecutePostLogin = async (event, api) => {
 `
 )
 
+const inventoryAPI = "https://inventory.example/"
+
+// inventoryGrant returns the grant of the Auth0 directory's allow-all
+// grant as the server has it, after checking that it reads back as
+// written and that a token for its API carries every scope of the API.
+func inventoryGrant(t *testing.T, in *instance) map[string]any {
+	t.Helper()
+	grants := in.api("GET", "client-grants?audience="+url.QueryEscape(inventoryAPI), nil).list(t)
+	if len(grants) != 1 {
+		t.Fatalf("inventory grants: %v", grants)
+	}
+	g := grants[0]
+	if g["subject_type"] != "client" || g["allow_all_scopes"] != true || len(g["scope"].([]any)) != 0 ||
+		!reflect.DeepEqual(g["authorization_details_types"], []any{"payment_initiation"}) {
+		t.Fatalf("inventory grant: %v", g)
+	}
+	id, secret := clientByName(t, in, "billing")
+	if c := claims(t, tokenAt(t, in, id, secret, inventoryAPI)); c["scope"] != "read:stock write:stock" {
+		t.Fatalf("inventory token: %v", c)
+	}
+	return g
+}
+
 func writeAuth0Directory(t *testing.T) string {
 	t.Helper()
 	dir := filepath.Join(t.TempDir(), "from-auth0")
@@ -265,6 +292,10 @@ func writeAuth0Directory(t *testing.T) string {
 		"clients/billing.json": map[string]any{"name": "billing", "app_type": "non_interactive",
 			"grant_types": []any{"client_credentials"}, "client_metadata": map[string]any{"plan": "gold"}},
 		"grants/billing-Orders.json": map[string]any{"client_id": "billing", "audience": "https://orders.example/", "scope": []any{"read:orders"}},
+		"resource-servers/Inventory.json": map[string]any{"name": "Inventory", "identifier": inventoryAPI,
+			"scopes": []any{map[string]any{"value": "read:stock"}, map[string]any{"value": "write:stock"}}},
+		"grants/billing-Inventory.json": map[string]any{"client_id": "billing", "audience": inventoryAPI, "scope": []any{},
+			"subject_type": "client", "allow_all_scopes": true, "authorization_details_types": []any{"payment_initiation"}},
 		"actions/Add Plan Claim.json": map[string]any{
 			"name": "Add Plan Claim", "code": "./actions/Add Plan Claim/code.js", "runtime": "node18", "status": "built",
 			"dependencies": []any{map[string]any{"name": "lodash", "version": "4.17.21"}},
@@ -328,6 +359,15 @@ func TestDeployCLIImportAuth0Actions(t *testing.T) {
 	if plan == nil || plan["runtime"] != "node18" || plan["code"] != auth0PlanActionCode {
 		t.Fatalf("imported Add Plan Claim: %v", plan)
 	}
+	grantIDs := func() map[string]any {
+		out := map[string]any{}
+		for _, g := range dst.api("GET", "client-grants", nil).list(t) {
+			out[g["audience"].(string)] = g["id"]
+		}
+		return out
+	}
+	inventoryGrant(t, dst)
+	firstGrants := grantIDs()
 	waitForLog(t, dst, "type:w", "PLAN_API_KEY")
 	post := dst.api("GET", "actions/triggers/post-login/bindings", nil).json(t)["bindings"].([]any)
 	if len(post) != 1 || post[0].(map[string]any)["display_name"] != "Audit logins" {
@@ -377,6 +417,12 @@ func TestDeployCLIImportAuth0Actions(t *testing.T) {
 	if c := token(); c["https://acme.example/key"] != "set:k-123" || c["https://acme.example/region"] != "eu-west" || c["https://acme.example/plan"] != "gold" {
 		t.Fatalf("token after importing again: %v", c)
 	}
+	// deploy-cli matched each grant by client, audience and subject_type
+	// and updated it: none was deleted and created again.
+	inventoryGrant(t, dst)
+	if again := grantIDs(); !reflect.DeepEqual(again, firstGrants) {
+		t.Fatalf("grant ids changed by the second import: %v, then %v", firstGrants, again)
+	}
 	versions := dst.api("GET", "actions/actions/"+planID+"/versions", nil).json(t)
 	if versions["total"] != float64(3) {
 		t.Fatalf("versions after two imports and a deploy: %v", versions["total"])
@@ -400,6 +446,7 @@ func TestDeployCLIImportAuth0Actions(t *testing.T) {
 	if c["https://acme.example/plan"] != "gold" || c["https://acme.example/key"] != "unset" || c["https://acme.example/region"] != nil {
 		t.Fatalf("token after the YAML import (secrets exported by name only): %v", c)
 	}
+	inventoryGrant(t, next)
 	post = next.api("GET", "actions/triggers/post-login/bindings", nil).json(t)["bindings"].([]any)
 	if len(post) != 1 || post[0].(map[string]any)["display_name"] != "Audit logins" {
 		t.Fatalf("post-login bindings after the YAML import: %v", post)
