@@ -10,7 +10,12 @@ import (
 // grants: client grants, which application may get tokens for which API.
 
 func grantRow(_ *printer, o map[string]any) []string {
-	return []string{str(o, "id"), str(o, "client_id"), str(o, "audience"), orDash(abbreviate(strList(o, "scope"), 4))}
+	scope := orDash(abbreviate(strList(o, "scope"), 4))
+	if o["allow_all_scopes"] == true {
+		// Its scope list is empty: "-" would read as no scopes at all.
+		scope = "all (allow_all_scopes)"
+	}
+	return []string{str(o, "id"), str(o, "client_id"), str(o, "audience"), scope}
 }
 
 var grantHeader = []string{"ID", "CLIENT_ID", "AUDIENCE", "SCOPE"}

@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"net/url"
+	"strings"
 	"testing"
 	"time"
 )
@@ -38,6 +39,11 @@ func TestClientGrantAllowAllScopes(t *testing.T) {
 		return claims(t, r.json(t)["access_token"].(string))["scope"]
 	}
 	waitFor(t, 5*time.Second, "the token to carry every scope of the API", func() bool { return scopeOf() == "read:stock write:stock" })
+	c := newCLI(t, in)
+	c.init()
+	if out := c.ok("grants", "get", grantID); !strings.Contains(out, "all (allow_all_scopes)") {
+		t.Fatalf("tokenhook grants get:\n%s", out)
+	}
 	if got := scopeOf("write:stock admin"); got != "write:stock" {
 		t.Fatalf("requested write:stock and admin: %v", got)
 	}
