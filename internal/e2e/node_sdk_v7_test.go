@@ -71,9 +71,12 @@ func TestNodeSDKv7(t *testing.T) {
 		"userGone":        `{"error":"NotFoundError","statusCode":404,"errorCode":"inexistent_user"}`,
 
 		"clientCredentials": `{"token_type":"Bearer","scope":"read:orders"}`,
-		"password":          `{"id_token":true,"token_type":"Bearer"}`,
-		"passwordWrong":     `{"statusCode":403,"error":"invalid_grant"}`,
-		"staticToken":       `"sdk-app"`,
+		"grantAllScopes":    `{"subject_type":"client","allow_all_scopes":true,"types":["payment"],"scope":[]}`,
+		// The API's scopes as the token is issued, write:stock added after the grant.
+		"grantAllScopesToken": `"read:stock write:stock"`,
+		"password":            `{"id_token":true,"token_type":"Bearer"}`,
+		"passwordWrong":       `{"statusCode":403,"error":"invalid_grant"}`,
+		"staticToken":         `"sdk-app"`,
 
 		"authJsClientCredentials": `{"scope":"read:orders","token":true,"idToken":true}`,
 		"authJsPassword":          `{"email":"ann@example.com","sub":true}`,

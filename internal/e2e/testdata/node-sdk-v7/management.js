@@ -124,6 +124,18 @@ async function main() {
   const auth = new AuthenticationClient({ domain, clientId: id, clientSecret: rotated.client_secret });
   const cc = await auth.oauth.clientCredentialsGrant({ audience: 'https://orders.example/' });
   out.clientCredentials = { token_type: cc.data.token_type, scope: cc.data.scope };
+  // A grant as Auth0 returns it today: subject_type on every grant,
+  // allow_all_scopes granting every scope of its API (one added later too),
+  // authorization_details_types stored. Removed after, so no count changes.
+  const stock = await management.resourceServers.create({ identifier: 'https://stock.example/', name: 'Stock', scopes: [{ value: 'read:stock' }] });
+  const all1 = await management.clientGrants.create({
+    client_id: id, audience: 'https://stock.example/', allow_all_scopes: true, authorization_details_types: ['payment'],
+  });
+  out.grantAllScopes = { subject_type: all1.subject_type, allow_all_scopes: all1.allow_all_scopes, types: all1.authorization_details_types, scope: all1.scope };
+  await management.resourceServers.update(stock.id, { scopes: [{ value: 'read:stock' }, { value: 'write:stock' }] });
+  out.grantAllScopesToken = (await auth.oauth.clientCredentialsGrant({ audience: 'https://stock.example/' })).data.scope;
+  await management.clientGrants.delete(all1.id);
+  await management.resourceServers.delete(stock.id);
   const pw = await auth.oauth.passwordGrant({
     username: 'ann@example.com', password: 'correct horse battery', realm: 'Username-Password-Authentication',
     scope: 'openid email', audience: 'https://orders.example/',
