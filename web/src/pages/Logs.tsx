@@ -56,7 +56,18 @@ export function LogsPage() {
     setNewer(null);
     setLoaded(true);
   }, "Loading…");
-  useEffect(() => { setLoaded(false); setEvents([]); latest(); }, [type, clientId]);
+  useEffect(() => { latest(); }, [type, clientId]);
+  // refilter drops the list in the same render as the filter changes: the
+  // effect that reads the new one runs only after paint, and until then the
+  // old list (or an answer still on its way for it) must not show as the
+  // new filter's, with an Older events button whose answer would be
+  // dropped as stale.
+  const refilter = (set: (v: string) => void) => (e: Event) => {
+    gen.current++;
+    setLoaded(false);
+    setEvents([]);
+    set((e.target as HTMLSelectElement).value);
+  };
 
   const loadNewer = () => action.run(async () => {
     if (!events.length) return latest();
@@ -83,12 +94,12 @@ export function LogsPage() {
       </div>
       <div class="filters">
         <label class="inline">Type
-          <select id="logs-type" value={type} onChange={(e) => setType((e.target as HTMLSelectElement).value)}>
+          <select id="logs-type" value={type} onChange={refilter(setType)}>
             {TYPES.map(([v, l]) => <option value={v}>{l}</option>)}
           </select>
         </label>
         <label class="inline">Application
-          <select id="logs-client" value={clientId} onChange={(e) => setClientId((e.target as HTMLSelectElement).value)}>
+          <select id="logs-client" value={clientId} onChange={refilter(setClientId)}>
             <option value="">All applications</option>
             {(clients.data ?? []).map((c) => <option value={c.client_id}>{c.name}</option>)}
           </select>
