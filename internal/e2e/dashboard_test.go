@@ -3,6 +3,7 @@ package e2e
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -457,6 +458,24 @@ func TestDashboardApplicationAPIGrantFlow(t *testing.T) {
 	b.run("get token", chromedp.WaitVisible(chromedp.CSS("#try-get:not([disabled])")), chromedp.Click(chromedp.CSS("#try-get")))
 	b.waitText("#try-status", "HTTP 200")
 	b.waitText(`#try-payload [data-claim="scope"]`, `"read:orders"`)
+
+	// A grant given every scope (allow_all_scopes, as deploy-cli or the
+	// API can set) shows every scope ticked; choosing scopes replaces it
+	// with that list.
+	if r := in.api("PATCH", "client-grants/"+grants[0]["id"].(string), map[string]any{"scope": []string{}, "allow_all_scopes": true}); r.status != 200 {
+		t.Fatalf("PATCH allow_all_scopes: %d", r.status)
+	}
+	b.run("application page", chromedp.Navigate(b.base+"#/applications/"+clientID), chromedp.WaitVisible(chromedp.CSS(card+` [data-allow-all-scopes]`)))
+	if n := evalJS[int](b, `document.querySelectorAll('`+card+` input[data-scope]:checked').length`); n != 2 {
+		t.Fatalf("allow_all_scopes grant: %d scopes ticked, want 2", n)
+	}
+	b.run("untick write", chromedp.Click(chromedp.CSS(card+` input[data-scope="write:orders"]`)),
+		chromedp.Click(chromedp.CSS(card+` .scopes button.primary`)))
+	// The button goes once the grant is saved and the list reloaded.
+	b.run("scopes saved", chromedp.WaitNotPresent(chromedp.CSS(card+` .scopes button.primary`)))
+	if g := in.api("GET", "client-grants/"+grants[0]["id"].(string), nil).json(t); g["allow_all_scopes"] != nil || fmt.Sprint(g["scope"]) != "[read:orders]" {
+		t.Fatalf("after Update scopes: %v", g)
+	}
 
 	// The CSRF token is required for writes made with the cookie.
 	status := evalJS[int](b, `fetch("/api/v2/clients/`+clientID+`", {method: "DELETE"}).then(r => r.status)`, chromedp.EvalAwaitPromise)

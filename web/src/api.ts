@@ -107,6 +107,7 @@ export interface ClientGrant {
   client_id: string;
   audience: string;
   scope: string[];
+  allow_all_scopes?: boolean; // every scope of the API, later ones included
 }
 export interface SigningKey {
   kid: string;

@@ -134,7 +134,10 @@ export function ApplicationDetail({ id }: { id: string }) {
 function GrantEditor({ api: rs, clientId, grant, onChange }: { api: ResourceServer; clientId: string; grant?: ClientGrant; onChange: () => void }) {
   const [scopes, setScopes] = useState<string[] | null>(null);
   const action = useAction();
-  const chosen = scopes ?? grant?.scope ?? [];
+  // A grant with allow_all_scopes (set through the API or deploy-cli) has
+  // every scope ticked; choosing scopes here replaces it with that list.
+  const allScopes = grant?.allow_all_scopes === true;
+  const chosen = scopes ?? (allScopes ? (rs.scopes ?? []).map((s) => s.value) : grant?.scope ?? []);
   const act = (fn: () => Promise<unknown>) => action.run(async () => { await fn(); setScopes(null); onChange(); });
   return (
     <div class="card grant" data-api={rs.identifier}>
@@ -151,7 +154,9 @@ function GrantEditor({ api: rs, clientId, grant, onChange }: { api: ResourceServ
             <label class="check" title={s.description}><input type="checkbox" data-scope={s.value} checked={chosen.includes(s.value)}
               onChange={(e) => setScopes((e.target as HTMLInputElement).checked ? [...chosen, s.value] : chosen.filter((x) => x !== s.value))} /> {s.value}</label>
           ))}
-          {grant && scopes !== null && <button type="button" class="small primary" onClick={() => act(() => api.patch(`/client-grants/${grant.id}`, { scope: chosen }))}>Update scopes</button>}
+          {allScopes && scopes === null && <p class="hint" data-allow-all-scopes>All scopes of this API, including ones added later (allow_all_scopes).</p>}
+          {grant && scopes !== null && <button type="button" class="small primary" onClick={() =>
+            act(() => api.patch(`/client-grants/${grant.id}`, allScopes ? { scope: chosen, allow_all_scopes: null } : { scope: chosen }))}>Update scopes</button>}
         </div>
       )}
       <ErrorBanner error={action.error} />
