@@ -20,6 +20,7 @@ import (
 // to the code, a warning in the tenant log; neither overwrites a value
 // set since, when the same directory is imported again (a PATCH).
 func TestActionSecretsFromAnImport(t *testing.T) {
+	t.Parallel()
 	rec := &events{}
 	e := newEnvWith(t, func(d *mgmt.Deps) {
 		d.Events = rec
@@ -96,6 +97,7 @@ func TestActionSecretsFromAnImport(t *testing.T) {
 // Actions Modules carry "modules"; an empty list imports, a used module
 // is refused by name.
 func TestActionModulesInAnImport(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	id := e.createAction("no-modules", map[string]any{"modules": []any{}})["id"].(string)
 	expect(t, e.req("PATCH", "/actions/actions/"+id, "update:actions", map[string]any{"modules": []any{}}), 200, "", "")
@@ -117,6 +119,7 @@ func TestActionModulesInAnImport(t *testing.T) {
 // as empty lists; emptying them is accepted (they are empty here), binding
 // anything to them is not.
 func TestEmptyBindingsOfATriggerNotRunHere(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	r := e.req("PATCH", "/actions/triggers/post-user-registration/bindings", "update:actions", map[string]any{"bindings": []any{}})
 	expect(t, r, 200, "", "")

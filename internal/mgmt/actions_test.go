@@ -49,6 +49,7 @@ func (e *env) deployAction(id string) map[string]any {
 }
 
 func TestActionsCreateReadUpdateDelete(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	a := e.createAction("add-claim", map[string]any{
 		"secrets": []any{map[string]any{"name": "KEY", "value": "s3cr3t"}, map[string]any{"name": "OTHER", "value": "o"}},
@@ -163,6 +164,7 @@ func TestActionsCreateReadUpdateDelete(t *testing.T) {
 }
 
 func TestActionsBadInput(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	a := e.createAction("target", nil)
 	id := a["id"].(string)
@@ -275,6 +277,7 @@ func TestActionsBadInput(t *testing.T) {
 }
 
 func TestActionsTenantLimit(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	for i := 0; i < 100; i++ {
 		if err := e.store.CreateAction(context.Background(), storage.Action{
@@ -295,6 +298,7 @@ func TestActionsTenantLimit(t *testing.T) {
 }
 
 func TestActionsDeployVersionsRollback(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	a := e.createAction("versioned", map[string]any{"secrets": []any{map[string]any{"name": "KEY", "value": "one"}}})
 	id := a["id"].(string)
@@ -375,6 +379,7 @@ func TestActionsDeployVersionsRollback(t *testing.T) {
 }
 
 func TestActionBindings(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	r := e.req("GET", "/actions/triggers", "read:actions", nil)
 	expect(t, r, 200, "", "")
@@ -512,6 +517,7 @@ func TestActionBindings(t *testing.T) {
 }
 
 func TestActionExecutions(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	details := map[string]any{
 		"executions": []any{"01JEXEC0000000000000000001"},
@@ -548,6 +554,7 @@ func TestActionExecutions(t *testing.T) {
 // TestActionTestEndpoint runs the saved draft through the runtime's own
 // runner (the one the server wires), on the embedded engine.
 func TestActionTestEndpoint(t *testing.T) {
+	t.Parallel()
 	e := newEnvWith(t, func(d *mgmt.Deps) { d.Actions = actions.NewRunner(d.Hooks.(*hooks.Runner), d.Now) })
 	id := e.createAction("tested", map[string]any{"secrets": []any{map[string]any{"name": "KEY", "value": "from-secret"}}})["id"].(string)
 	e.deployAction(id)
@@ -588,6 +595,7 @@ func TestActionTestEndpoint(t *testing.T) {
 // built; deploying before that is refused with Auth0's wording; a
 // dependency npm cannot install ends the build failed, with npm's reason.
 func TestActionBuildWithDependencies(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("-short: npm installs from the registry run in make test")
 	}
@@ -669,6 +677,7 @@ func nodeAvailableForTests() error { return nodeAvailable() }
 // types inside objects, to every Actions route: each answer is Auth0's
 // error shape or a success, never a 5xx.
 func TestActionsNoServerErrors(t *testing.T) {
+	t.Parallel()
 	e := newEnvWith(t, func(d *mgmt.Deps) { d.Actions = actions.NewRunner(d.Hooks.(*hooks.Runner), d.Now) })
 	id := e.createAction("target", nil)["id"].(string)
 	v := e.deployAction(id)["id"].(string)

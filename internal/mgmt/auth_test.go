@@ -12,6 +12,7 @@ import (
 )
 
 func TestAuthentication(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	tests := []struct {
 		name, header, code, message string
@@ -49,6 +50,7 @@ func TestAuthentication(t *testing.T) {
 }
 
 func TestInsufficientScope(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	tests := []struct {
 		method, path, scopes, want string
@@ -81,6 +83,7 @@ func TestInsufficientScope(t *testing.T) {
 }
 
 func TestUnknownRoutesAndMethods(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	expect(t, e.req("GET", "/nope", all, nil), 404, "not_found", "Not Found")
 	r := e.req("PUT", "/clients", all, nil)
@@ -91,6 +94,7 @@ func TestUnknownRoutesAndMethods(t *testing.T) {
 }
 
 func TestScopes(t *testing.T) {
+	t.Parallel()
 	s := mgmt.Scopes()
 	for _, want := range []string{
 		"read:clients", "create:clients", "update:clients", "delete:clients", "read:client_keys", "update:client_keys",
@@ -120,6 +124,7 @@ func TestScopes(t *testing.T) {
 // An internal failure is a generic 500 in Auth0's shape; the detail goes
 // to the server log only.
 func TestInternalErrorIsGeneric(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	secret := e.req("POST", "/clients", all, `{"name":"a"}`).json(t)["client_secret"].(string)
 	tok := e.mint(all) // minted while the store still answers

@@ -11,6 +11,7 @@ import (
 var grantIDRe = regexp.MustCompile(`^cgr_[A-Za-z0-9]{16}$`)
 
 func TestClientGrants(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	c1 := e.req("POST", "/clients", all, `{"name":"one","app_type":"non_interactive"}`).json(t)["client_id"].(string)
 	c2 := e.req("POST", "/clients", all, `{"name":"two","app_type":"non_interactive"}`).json(t)["client_id"].(string)
@@ -117,6 +118,7 @@ func TestClientGrants(t *testing.T) {
 // deploy-cli export of a tenant with organizations carries them), PATCH
 // null removes them, and the list filter reads the stored value.
 func TestClientGrantOrganizationSettings(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	c1 := e.req("POST", "/clients", all, `{"name":"one","app_type":"non_interactive"}`).json(t)["client_id"].(string)
 	c2 := e.req("POST", "/clients", all, `{"name":"two","app_type":"non_interactive"}`).json(t)["client_id"].(string)
@@ -199,6 +201,7 @@ func TestClientGrantOrganizationSettings(t *testing.T) {
 // each type 1 to 255 characters); a grant never both lists scopes and
 // allows all, which deploy-cli would refuse to import.
 func TestClientGrantAllScopesAndAuthorizationDetails(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	c1 := e.req("POST", "/clients", all, `{"name":"one","app_type":"non_interactive"}`).json(t)["client_id"].(string)
 	c2 := e.req("POST", "/clients", all, `{"name":"two","app_type":"non_interactive"}`).json(t)["client_id"].(string)

@@ -25,6 +25,7 @@ func strs(v any) []string {
 }
 
 func TestCreateClient(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	tests := []struct {
 		name       string
@@ -79,6 +80,7 @@ func TestCreateClient(t *testing.T) {
 }
 
 func TestCreateClientInvalid(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	eleven := map[string]string{}
 	for i := range 11 {
@@ -119,6 +121,7 @@ func TestCreateClientInvalid(t *testing.T) {
 }
 
 func TestClientBodiesAndLimits(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	t.Run("form body", func(t *testing.T) {
 		r := e.req("POST", "/clients", all, "name=formed&app_type=non_interactive&grant_types=client_credentials&grant_types=password&client_metadata[plan]=full&is_first_party=true",
@@ -156,6 +159,7 @@ func TestClientBodiesAndLimits(t *testing.T) {
 }
 
 func TestClientReadUpdateDelete(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	created := e.req("POST", "/clients", all, map[string]any{"name": "app", "app_type": "non_interactive",
 		"client_metadata": map[string]string{"plan": "full", "tier": "gold"}}).json(t)
@@ -259,6 +263,7 @@ func TestClientReadUpdateDelete(t *testing.T) {
 // stored and returned, as an auth0-deploy-cli import of a tenant sends it
 // for every client; a PATCH without it keeps it.
 func TestClientIDTokenLifetime(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	lifetime := func(t *testing.T, r resp) any {
 		t.Helper()
@@ -293,6 +298,7 @@ func TestClientIDTokenLifetime(t *testing.T) {
 }
 
 func TestListClients(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	for _, c := range []struct{ name, appType string }{{"a", "non_interactive"}, {"b", "spa"}, {"c", "non_interactive"}, {"d", "regular_web"}} {
 		expect(t, e.req("POST", "/clients", all, map[string]string{"name": c.name, "app_type": c.appType}), 201, "", "")

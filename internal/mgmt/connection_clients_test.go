@@ -9,6 +9,7 @@ import (
 // TestConnectionClients: Auth0's GET/PATCH /connections/{id}/clients, which
 // deploy-cli reads and writes enabled clients through.
 func TestConnectionClients(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	c1 := e.req("POST", "/clients", all, `{"name":"one"}`).json(t)["client_id"].(string)
 	c2 := e.req("POST", "/clients", all, `{"name":"two"}`).json(t)["client_id"].(string)
@@ -64,6 +65,7 @@ func TestConnectionClients(t *testing.T) {
 
 // TestRiskAssessmentDefaults: read as off, the defaults written back.
 func TestRiskAssessmentDefaults(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	if m := e.req("GET", "/risk-assessments/settings", all, nil).json(t); m["enabled"] != false {
 		t.Fatalf("settings %v", m)
@@ -79,6 +81,7 @@ func TestRiskAssessmentDefaults(t *testing.T) {
 // TestCreateConnectionRefused: another connection (an imported social
 // one) is a 400 naming it.
 func TestCreateConnectionRefused(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	r := e.req("POST", "/connections", all, `{"name":"google-oauth2","strategy":"google-oauth2"}`)
 	expect(t, r, 400, "operation_not_supported", "")

@@ -8,6 +8,7 @@ import (
 )
 
 func TestConnections(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	c1 := e.req("POST", "/clients", all, `{"name":"one"}`).json(t)["client_id"].(string)
 	c2 := e.req("POST", "/clients", all, `{"name":"two"}`).json(t)["client_id"].(string)

@@ -35,6 +35,7 @@ func needNode(t *testing.T) {
 }
 
 func TestHookDependenciesInstallAtSave(t *testing.T) {
+	t.Parallel()
 	needNode(t)
 	e := newEnv(t)
 	all := "create:hooks read:hooks update:hooks delete:hooks"
@@ -100,6 +101,7 @@ func TestHookDependenciesInstallAtSave(t *testing.T) {
 }
 
 func TestHookDependencyRefusals(t *testing.T) {
+	t.Parallel()
 	needNode(t)
 	e := newEnv(t)
 	for _, tc := range []struct {
@@ -137,6 +139,7 @@ func TestHookDependencyRefusals(t *testing.T) {
 }
 
 func TestRunUnsavedHookWithDependencies(t *testing.T) {
+	t.Parallel()
 	needNode(t)
 	e := newEnv(t)
 	rep := decodeReport(t, e.req("POST", "/hooks/run", "create:hooks", map[string]any{"triggerId": "credentials-exchange",
@@ -147,6 +150,7 @@ func TestRunUnsavedHookWithDependencies(t *testing.T) {
 }
 
 func TestHooksNeedingNodeWithoutNode(t *testing.T) {
+	t.Parallel()
 	e := newEnvWith(t, func(d *mgmt.Deps) {
 		d.NodeAvailable = func() error { return errors.New("Node.js is not available: no `node` on PATH") }
 	})

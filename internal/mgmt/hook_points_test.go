@@ -14,6 +14,7 @@ import (
 // point's starter code on its default payload through the runner: what the
 // dashboard and the CLI get from this endpoint must work as served.
 func TestExtensibilityPoints(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	r := e.req("GET", "/hooks/extensibility-points", "read:hooks", nil)
 	expect(t, r, 200, "", "")

@@ -33,6 +33,7 @@ func (e *events) all() []storage.LogEvent {
 // listed by name, flagged by /secrets/unset, undefined to the hook, a
 // warning in the tenant log; the placeholder never becomes a value.
 func TestHookSecretPlaceholderImport(t *testing.T) {
+	t.Parallel()
 	rec := &events{}
 	e := newEnvWith(t, func(d *mgmt.Deps) { d.Events = rec })
 	script := `module.exports = function(client, scope, audience, context, cb) {
@@ -109,6 +110,7 @@ func TestHookSecretPlaceholderImport(t *testing.T) {
 // TestHookRuntimeWrittenBack: the read-only runtime property a read shows
 // (and deploy-cli's export keeps) is accepted back with a known value.
 func TestHookRuntimeWrittenBack(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	body := hookBody("rt", false)
 	body["runtime"] = "embedded"

@@ -35,6 +35,7 @@ func hookBody(name string, enabled bool) map[string]any {
 }
 
 func TestHookCreateShape(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	// A dependency is a real npm install: under -short (make test-unit)
 	// the hook has none, and the install's fields are checked in make test.
@@ -80,6 +81,7 @@ func TestHookCreateShape(t *testing.T) {
 }
 
 func TestHookCreateErrors(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	e.createHook(hookBody("taken", false))
 	pattern := `^[a-zA-Z0-9]([ \-a-zA-Z0-9]*[a-zA-Z0-9])?$`
@@ -126,6 +128,7 @@ func TestHookCreateErrors(t *testing.T) {
 // A script that does not compile is refused at save time with its line and
 // column (beyond Auth0, which saved it and failed every token request).
 func TestHookCompileErrorAtSave(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	broken := "module.exports = function(client, scope, audience, context, cb) {\n  var x = ;\n  cb(null, {});\n};"
 	r := e.req("POST", "/hooks", all, map[string]any{"name": "broken", "script": broken, "triggerId": "credentials-exchange"})
@@ -151,6 +154,7 @@ func TestHookCompileErrorAtSave(t *testing.T) {
 // in Auth0's 400 shape, naming the user's own line and column, also when
 // the script ends too early (the module wrapper's "})" is never blamed).
 func TestHookSyntaxErrorPositions(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	h := e.createHook(hookBody("ok", false))
 	id := h["id"].(string)
@@ -192,6 +196,7 @@ func TestHookSyntaxErrorPositions(t *testing.T) {
 // and column, in Node's words; a hook that needs nothing of Node but
 // syntax the embedded parser cannot read runs on Node.
 func TestHookNodeSyntaxAtSave(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("-short: needs the real Node.js runtime")
 	}
@@ -250,6 +255,7 @@ func TestHookNodeSyntaxAtSave(t *testing.T) {
 }
 
 func TestHookList(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	e.createHook(hookBody("a", false))
 	b := e.createHook(hookBody("b", true))
@@ -310,6 +316,7 @@ func TestHookList(t *testing.T) {
 }
 
 func TestHookGetUpdateDelete(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	missing := "01HZZZZZZZZZZZZZZZZZZZZZZZ"
 	expect(t, e.req("GET", "/hooks/"+missing, all, nil), 404, "not_found", "Hook not found.")
@@ -365,6 +372,7 @@ func TestHookGetUpdateDelete(t *testing.T) {
 }
 
 func TestHookSecrets(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	h := e.createHook(hookBody("s", false))
 	id := h["id"].(string)
@@ -470,6 +478,7 @@ func decodeReport(t *testing.T, r resp) report {
 }
 
 func TestHookRunner(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	script := `module.exports = function(client, scope, audience, context, cb) {
   console.log('plan', client.metadata.plan, 'key', context.webtask.secrets.KEY);
@@ -624,6 +633,7 @@ func (e *env) openStream(ctx context.Context, query, scopes string) (<-chan sseE
 }
 
 func TestHookLogStream(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -704,6 +714,7 @@ func TestHookLogStream(t *testing.T) {
 // trigger, duration_ms, outcome}; the log event shows the hook's name and
 // keeps the rest in details.
 func TestLogEventShowsHookRun(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	run := map[string]any{"id": "01J0000000000000000000000A", "name": "add claims", "trigger": "credentials-exchange", "duration_ms": 1.5, "outcome": "success"}
 	ev := storage.LogEvent{Tenant: tenant, LogID: "900100", Date: testNow, Type: "seccft", ClientID: "c1", Details: map[string]any{"hook": run}}

@@ -10,6 +10,7 @@ import (
 )
 
 func TestSigningKeys(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	list := func() []map[string]any {
 		r := e.req("GET", "/keys/signing", "read:signing_keys", nil)

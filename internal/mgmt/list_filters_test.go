@@ -14,6 +14,7 @@ import (
 // Auth0's other generated SDKs) expose, sent as they send them (arrays
 // as repeated parameters), each answered as an Auth0 tenant would.
 func TestListFiltersOfTheGeneratedSDKs(t *testing.T) {
+	t.Parallel()
 	hasher, err := password.NewHasher(password.MinCost)
 	if err != nil {
 		t.Fatal(err)

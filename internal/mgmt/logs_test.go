@@ -12,6 +12,7 @@ import (
 )
 
 func TestLogs(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	var events []storage.LogEvent
 	for i, ev := range []struct{ typ, client string }{
@@ -91,6 +92,7 @@ func TestLogs(t *testing.T) {
 // TestLogTotalsStopAtWhatPagesReach: include_totals counts at most the
 // 1000 events page/per_page can reach, whatever the log holds.
 func TestLogTotalsStopAtWhatPagesReach(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	var events []storage.LogEvent
 	for i := range storage.MaxLogPage + 30 {
@@ -120,6 +122,7 @@ func TestLogTotalsStopAtWhatPagesReach(t *testing.T) {
 // TestUserLogs: GET /users/{id}/logs is the tenant log's events of that
 // user, paged, sorted and totalled as Auth0 answers it.
 func TestUserLogs(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	var events []storage.LogEvent
 	for i, user := range []string{"auth0|ann", "", "auth0|bob", "auth0|ann", "auth0|ann", ""} {

@@ -47,6 +47,7 @@ func (e *env) walk(t *testing.T, path, key, field, query string) []string {
 }
 
 func TestCheckpointPagination(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	var names []string
 	for i := range 7 {
@@ -103,6 +104,7 @@ func TestCheckpointPagination(t *testing.T) {
 }
 
 func TestLogsCheckpoint(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	var events []storage.LogEvent
 	for i := range 5 {

@@ -10,6 +10,7 @@ import (
 var rsIDRe = regexp.MustCompile(`^[0-9a-f]{24}$`)
 
 func TestResourceServers(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	r := e.req("POST", "/resource-servers", "create:resource_servers",
 		`{"identifier":"https://api.test/","name":"Data","scopes":[{"value":"read:data","description":"Read"},{"value":"write:data"}],"allow_offline_access":true}`)
@@ -95,6 +96,7 @@ func TestResourceServers(t *testing.T) {
 }
 
 func TestPaging(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	for _, ident := range []string{"urn:a", "urn:b", "urn:c", "urn:d", "urn:e"} {
 		expect(t, e.req("POST", "/resource-servers", all, map[string]string{"identifier": ident}), 201, "", "")

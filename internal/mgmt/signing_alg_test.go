@@ -9,6 +9,7 @@ import (
 // Auth0's three values plus ES256 and EdDSA, and a chosen secret must be a
 // usable HS256 key.
 func TestResourceServerSigningAlg(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	const all = "create:resource_servers read:resource_servers update:resource_servers"
 	r := e.req("POST", "/resource-servers", all, `{"identifier":"https://hs.test/","signing_alg":"HS256"}`)
@@ -47,6 +48,7 @@ func TestResourceServerSigningAlg(t *testing.T) {
 // each makes its key pair (current and next) the first time it is chosen;
 // choosing it again makes no more keys.
 func TestResourceServerCurveAlgs(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	const all = "create:resource_servers read:resource_servers update:resource_servers"
 	keyCount := func() int { return len(e.req("GET", "/keys/signing", "read:signing_keys", nil).list(t)) }

@@ -13,6 +13,7 @@ import (
 // last 30 days, /stats/daily the logins (password grants) and signups of
 // each day, in Auth0's shapes.
 func TestStats(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	ctx := context.Background()
 	day := 24 * time.Hour
@@ -89,6 +90,7 @@ func TestStats(t *testing.T) {
 // TestEmailVerificationRefused: Auth0's email verification routes answer a
 // 400 operation_not_supported naming them, not a 404 route miss.
 func TestEmailVerificationRefused(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	for _, tc := range []struct{ path, scope, names string }{
 		{"/tickets/email-verification", "create:user_tickets", "email verification tickets are not supported"},

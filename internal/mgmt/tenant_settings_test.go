@@ -5,6 +5,7 @@ import (
 )
 
 func TestTenantSettings(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	r := e.req("GET", "/tenants/settings", "read:tenant_settings", nil)
 	expect(t, r, 200, "", "")

@@ -10,6 +10,7 @@ import (
 // back succeeds, anything else is a 400 operation_not_supported in Auth0's shape
 // (not a 5xx, which Auth0's SDKs retry for minutes).
 func TestDefaultResources(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	for path, want := range map[string]string{
 		"/rules":                     `[]`,

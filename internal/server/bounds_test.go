@@ -14,6 +14,7 @@ var listRoutes = []string{"/clients", "/resource-servers", "/client-grants", "/h
 // both backends (it was a panic on SQLite and "OFFSET must not be
 // negative" on PostgreSQL, or "start": -2).
 func TestListPagingBounds(t *testing.T) {
+	t.Parallel()
 	both(t, func(t *testing.T, in *instance) {
 		for _, path := range listRoutes {
 			for _, q := range []string{
@@ -48,6 +49,7 @@ func TestListPagingBounds(t *testing.T) {
 // decodes to invalid UTF-8 or NUL gets the same 404 / 400 on both
 // backends (PostgreSQL answered 500: its text refuses those bytes).
 func TestNotTextIsRefusedAlike(t *testing.T) {
+	t.Parallel()
 	both(t, func(t *testing.T, in *instance) {
 		for _, res := range []string{"clients", "resource-servers", "client-grants", "hooks", "users", "logs", "keys/signing", "user-blocks"} {
 			for _, bad := range []string{"%ff", "%00", "a%00b", "%c3%28", "%ed%a0%80"} {

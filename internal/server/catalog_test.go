@@ -49,6 +49,7 @@ func headerKID(t *testing.T, jwt string) string {
 // the very next token request sees, and none of them rebuilds the catalog
 // whole: each is applied on its own.
 func TestCatalogFollowsEveryKindOfWrite(t *testing.T) {
+	t.Parallel()
 	s := servertest.New(t)
 	const aud = "https://catalog.example/"
 	rebuilds := catalogMetric(t, s, "tokenhook_catalog_rebuilds_total")
@@ -158,6 +159,7 @@ func TestCatalogFollowsEveryKindOfWrite(t *testing.T) {
 // outside the catalog, cost the catalog nothing: no storage read at all.
 // A successful catalog write does read (so the counter is live).
 func TestCatalogFailedWritesDoNotReload(t *testing.T) {
+	t.Parallel()
 	s := servertest.New(t)
 	c := s.MustAPI(201, "POST", "clients", map[string]any{"name": "m2m", "app_type": "non_interactive"})
 	id := c["client_id"].(string)

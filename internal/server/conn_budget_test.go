@@ -122,6 +122,7 @@ func get(t *testing.T, addr, src, path string) string {
 // than the grace, the next connection sheds them all and is answered,
 // while a log stream (its request in, its handler answering) is kept.
 func TestConnBudgetShedsStaleAboveHighWater(t *testing.T) {
+	t.Parallel()
 	b, clock, addr := budgetServer(t, 8, time.Second) // high-water 6
 	stream := dialFrom(t, addr, "127.0.0.5")
 	if _, err := io.WriteString(stream, "GET /stream HTTP/1.1\r\nHost: x\r\n\r\n"); err != nil {
@@ -160,6 +161,7 @@ func TestConnBudgetShedsStaleAboveHighWater(t *testing.T) {
 // have been sending their request the longest make room, and a fresh
 // request with its body in is answered.
 func TestConnBudgetFullShedsOldest(t *testing.T) {
+	t.Parallel()
 	b, clock, addr := budgetServer(t, 4, time.Minute) // high-water 3, batch 1
 	var slow []net.Conn
 	for i := range 4 {
@@ -194,6 +196,7 @@ func TestConnBudgetFullShedsOldest(t *testing.T) {
 // is in and being answered, nothing is shed and a new connection is
 // closed as it is accepted.
 func TestConnBudgetRefusesWhenAllAreAnswered(t *testing.T) {
+	t.Parallel()
 	b, clock, addr := budgetServer(t, 2, time.Second)
 	for _, src := range []string{"127.0.0.2", "127.0.0.3"} {
 		s := dialFrom(t, addr, src)
@@ -214,6 +217,7 @@ func TestConnBudgetRefusesWhenAllAreAnswered(t *testing.T) {
 }
 
 func TestConnBudgetForFileLimit(t *testing.T) {
+	t.Parallel()
 	for limit, want := range map[uint64]int{0: defaultMaxConns, 100: 50, 256: 128, 1024: 896, 65536: 57344, 1 << 40: maxDerivedConns - maxDerivedConns/8} {
 		if got := connBudgetFor(limit); got != want {
 			t.Errorf("connBudgetFor(%d) = %d, want %d", limit, got, want)
@@ -226,6 +230,7 @@ func TestConnBudgetForFileLimit(t *testing.T) {
 // counted connection, or its phases would never leave "reading" and a log
 // stream would be shed like a slow client.
 func TestBudgetConnFoundUnderWrappers(t *testing.T) {
+	t.Parallel()
 	a, b := net.Pipe()
 	defer a.Close()
 	defer b.Close()

@@ -8,6 +8,7 @@ import (
 // connection's enabled_clients (PATCH /api/v2/connections/{id}); every
 // client may use it until a list is set.
 func TestConnectionEnabledClients(t *testing.T) {
+	t.Parallel()
 	tn := newTenant(t)
 	conns := tn.MustAPI(200, "GET", "connections?include_totals=true", nil)["connections"].([]any)
 	id := conns[0].(map[string]any)["id"].(string)

@@ -14,6 +14,7 @@ import (
 // without a request and at its maximum age whatever its activity, on the
 // server's clock; the CSRF token guards writes.
 func TestDashboardSessionLifetime(t *testing.T) {
+	t.Parallel()
 	const email, password = "ops@example.com", "servertest-operator-password"
 	s := servertest.New(t, func(c *config.Config) {
 		c.AdminEmail, c.AdminPassword = email, password

@@ -19,6 +19,7 @@ import (
 // answer is the endpoint's own, errors included, and the tenant's
 // default_audience applies when no API is chosen.
 func TestDashboardTryPassword(t *testing.T) {
+	t.Parallel()
 	const email, password = "ops@example.com", "servertest-operator-password"
 	tn := newTenant(t, func(c *config.Config) { c.AdminEmail, c.AdminPassword = email, password })
 	r := tn.Do("POST", "dashboard/api/login", "application/json", strings.NewReader(`{"email":"`+email+`","password":"`+password+`"}`), nil)
@@ -86,6 +87,7 @@ func TestDashboardTryPassword(t *testing.T) {
 // TestFavicon: /favicon.ico is an icon (an ICO holding a 32×32 PNG), not
 // a 404, for browsers asking on any page of the server.
 func TestFavicon(t *testing.T) {
+	t.Parallel()
 	s := servertest.New(t)
 	r := s.Do("GET", "favicon.ico", "", nil, nil)
 	if r.Status != 200 || r.Header.Get("Content-Type") != "image/x-icon" || len(r.Body) < 22 {

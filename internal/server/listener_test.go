@@ -10,6 +10,7 @@ import (
 )
 
 func TestConnKeyGroupsIPv6By64(t *testing.T) {
+	t.Parallel()
 	cases := map[string]string{
 		"192.0.2.1":               "192.0.2.1",
 		"2001:db8:1:2:aaaa::1":    "2001:db8:1:2::",
@@ -27,6 +28,7 @@ func TestConnKeyGroupsIPv6By64(t *testing.T) {
 // past the cap are closed at once, and a closed connection gives its slot
 // back.
 func TestPerIPListenerReleasesSlots(t *testing.T) {
+	t.Parallel()
 	raw, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

@@ -86,6 +86,7 @@ func testPostgresDB(t *testing.T) string {
 // brute-force threshold of bcrypt compares run; every other attempt gets
 // 429 without one. Then a success resets the counter.
 func TestConcurrentLoginsRunAtMostThresholdCompares(t *testing.T) {
+	t.Parallel()
 	for _, backend := range []string{"sqlite", "postgres"} {
 		t.Run(backend, func(t *testing.T) {
 			cfg := config.Default()

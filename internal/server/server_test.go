@@ -22,6 +22,7 @@ import (
 // event-log writer, the catalog's listener and the hook engine have
 // started: New must stop all of them, leaving no goroutine behind.
 func TestFailedNewStopsWhatItStarted(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	cfg := config.Default()
 	cfg.DataDir = t.TempDir()

@@ -72,6 +72,7 @@ func (tn *tenant) lastEvent(t *testing.T, typ, clientID string, after int) map[s
 }
 
 func TestActionsCredentialsExchange(t *testing.T) {
+	t.Parallel()
 	tn := newTenant(t)
 	tn.MustAPI(201, "POST", "hooks", map[string]any{"name": "first", "triggerId": "credentials-exchange", "enabled": true,
 		"script": `module.exports = function (client, scope, audience, context, cb) {
@@ -183,6 +184,7 @@ func toStrings(v any) []string {
 }
 
 func TestActionsPostLogin(t *testing.T) {
+	t.Parallel()
 	tn := newTenant(t)
 	tn.MustAPI(201, "POST", "hooks", map[string]any{"name": "pw", "triggerId": "password-exchange", "enabled": true,
 		"script": `module.exports = function (user, client, scope, audience, context, cb) {
@@ -239,6 +241,7 @@ func TestActionsPostLogin(t *testing.T) {
 }
 
 func TestActionsCache(t *testing.T) {
+	t.Parallel()
 	tn := newTenant(t)
 	tn.action("cache", "credentials-exchange", `exports.onExecuteCredentialsExchange = async (event, api) => {
   const hit = api.cache.get('tok');
@@ -268,6 +271,7 @@ func TestActionsCache(t *testing.T) {
 
 // TestActionsOnNode: Actions that need Node.js run there, both triggers.
 func TestActionsOnNode(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("-short: the Node.js runtime runs in make test")
 	}
@@ -315,6 +319,7 @@ exports.onExecutePostLogin = async (event, api) => {
 // the login once the record would pass the cap, and the Management API
 // refuses the same.
 func TestUserMetadataBounded(t *testing.T) {
+	t.Parallel()
 	tn := newTenant(t)
 	tn.action("grow", "post-login", `exports.onExecutePostLogin = async (event, api) => {
   api.user.setAppMetadata('k' + event.stats.logins_count, 'x'.repeat(30000));

@@ -100,6 +100,7 @@ func wantError(t *testing.T, r servertest.Response, status int, code, desc strin
 
 // TestTokenErrorCatalogue: every row of compat-spec §2.3, for both grants.
 func TestTokenErrorCatalogue(t *testing.T) {
+	t.Parallel()
 	tn := newTenant(t)
 	cases := []struct {
 		name   string
@@ -170,6 +171,7 @@ func TestTokenErrorCatalogue(t *testing.T) {
 // the default audience, and the credentials-exchange hook on the in-process
 // engine (claims, scope replacement, error mapping).
 func TestClientCredentialsGrant(t *testing.T) {
+	t.Parallel()
 	tn := newTenant(t)
 	now := tn.Clock.Now()
 	r := tn.Token(tn.cc())
@@ -219,6 +221,7 @@ func TestClientCredentialsGrant(t *testing.T) {
 // /userinfo with the token the grant gave, until the clock passes its
 // expiry.
 func TestPasswordGrant(t *testing.T) {
+	t.Parallel()
 	tn := newTenant(t)
 	for _, grant := range []url.Values{tn.pw(), tn.pw("grant_type", realmGrant, "realm", dbConn), tn.pw("client_id", tn.publicID, "client_secret", "")} {
 		r := tn.Token(grant)
@@ -269,6 +272,7 @@ func TestPasswordGrant(t *testing.T) {
 // token good for /userinfo only, with or without openid, and no ID token
 // unless openid was asked for.
 func TestPasswordGrantAudience(t *testing.T) {
+	t.Parallel()
 	tn := newTenant(t)
 	for _, grant := range []url.Values{tn.pw("audience", ""), tn.pw("grant_type", realmGrant, "realm", dbConn, "audience", "")} {
 		r := tn.Token(grant)
@@ -314,6 +318,7 @@ func TestPasswordGrantAudience(t *testing.T) {
 // TestBruteForceWindow: a block lifts once the window has passed since the
 // last failure, on the server's clock.
 func TestBruteForceWindow(t *testing.T) {
+	t.Parallel()
 	tn := newTenant(t, func(c *config.Config) { c.BruteForceThreshold, c.BruteForceWindow = 3, time.Hour })
 	for range 3 {
 		wantError(t, tn.Token(tn.pw("password", "wrong password")), 403, "invalid_grant", "Wrong email or password.")

@@ -42,6 +42,7 @@ func (in *instance) logTotal(t testing.TB, q string) int {
 // such requests mixed with good ones cost no event: on PostgreSQL one
 // client_id=%ff erased its whole batch of audit events.
 func TestTokenTextAndLogBatches(t *testing.T) {
+	t.Parallel()
 	both(t, func(t *testing.T, in *instance) {
 		form := "application/x-www-form-urlencoded"
 		w := in.api("POST", "/clients", `{"name":"mobile","app_type":"native","token_endpoint_auth_method":"none",

@@ -18,6 +18,7 @@ func enableHook(t *testing.T, s *servertest.Server, script string) map[string]an
 }
 
 func TestPreUserRegistrationAddsMetadata(t *testing.T) {
+	t.Parallel()
 	s, client := newApp(t)
 	enableHook(t, s, `module.exports = function (user, context, cb) {
   if (context.connection.name !== 'Username-Password-Authentication' || user.password !== 'correct horse') return cb(new Error('bad input'));
@@ -39,6 +40,7 @@ func TestPreUserRegistrationAddsMetadata(t *testing.T) {
 }
 
 func TestPreUserRegistrationRefuses(t *testing.T) {
+	t.Parallel()
 	s, client := newApp(t, func(c *config.Config) { c.HookTimeout = time.Second })
 	h := enableHook(t, s, `module.exports = function (user, context, cb) {
   if (user.email.endsWith('@blocked.example')) return cb(new PreUserRegistrationError('denied ' + user.email, 'Sign ups from this domain are closed'));

@@ -42,6 +42,7 @@ func authError(t *testing.T, r servertest.Response, status int, name, code strin
 const conn = "Username-Password-Authentication"
 
 func TestSignup(t *testing.T) {
+	t.Parallel()
 	s, client := newApp(t)
 	r := signup(s, map[string]any{"client_id": client, "email": "Ann@Example.com", "password": "correct horse",
 		"connection": conn, "username": "ann", "given_name": "Ann", "user_metadata": map[string]any{"hobby": "surfing"}})
@@ -86,6 +87,7 @@ func TestSignup(t *testing.T) {
 }
 
 func TestSignupErrors(t *testing.T) {
+	t.Parallel()
 	s, client := newApp(t)
 	ok := map[string]any{"client_id": client, "email": "a@example.com", "password": "correct horse", "connection": conn}
 	with := func(k string, v any) map[string]any {
@@ -137,6 +139,7 @@ func TestSignupErrors(t *testing.T) {
 }
 
 func TestSignupRateLimit(t *testing.T) {
+	t.Parallel()
 	s, client := newApp(t, func(c *config.Config) { c.SignupRateLimit = 2 })
 	body := map[string]any{"client_id": client, "email": "a@example.com", "password": "x", "connection": conn}
 	for range 2 {
@@ -167,6 +170,7 @@ func waitLog(t *testing.T, s *servertest.Server, typ, user string) {
 // The connection's options.disable_signup and enabled_clients, set through
 // /api/v2/connections, close signup.
 func TestSignupClosedByConnection(t *testing.T) {
+	t.Parallel()
 	s, client := newApp(t)
 	r := s.API("GET", "/connections", nil)
 	var list []map[string]any
