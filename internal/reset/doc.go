@@ -6,4 +6,7 @@
 // sends the user to the ticket's result_url. Tickets are single-use and
 // expiring, and only their SHA-256 is stored. The form's CSRF token is
 // bound to a cookie (double submit), compared in constant time.
+//
+// Its tests drive the page over HTTP through the whole server, in
+// internal/server/reset_test.go, so that they share the server's test binary.
 package reset

@@ -4,4 +4,8 @@
 // hook, stores the user and answers in Auth0's shape. Its errors use the
 // Authentication API's {name, code, description, statusCode} body, not the
 // OAuth error shape of /oauth/token.
+//
+// Its tests drive the endpoint over HTTP through the whole server, in
+// internal/server/signup_test.go and signup_hook_test.go, so that they share
+// the server's test binary.
 package signup

@@ -5,4 +5,8 @@
 //
 // Users are read from storage on every call, so an edit or a block made
 // through the Management API shows at once.
+//
+// Its test, in internal/server/userinfo_test.go, serves the handler on a
+// real SQLite store from the server's test binary rather than linking one
+// of its own.
 package userinfo

@@ -1,4 +1,4 @@
-package signup_test
+package server_test
 
 import (
 	"net/url"
@@ -10,22 +10,22 @@ import (
 	"github.com/tokenhook/tokenhook/internal/server/servertest"
 )
 
-func enableHook(t *testing.T, s *servertest.Server, script string) map[string]any {
+func signupHook(t *testing.T, s *servertest.Server, script string) map[string]any {
 	t.Helper()
 	h := s.MustAPI(201, "POST", "/hooks", map[string]any{"name": "pre-" + strings.ToLower(t.Name()[len(t.Name())-4:]),
 		"triggerId": "pre-user-registration", "script": script, "enabled": true})
 	return h
 }
 
-func TestPreUserRegistrationAddsMetadata(t *testing.T) {
+func TestSignupPreUserRegistrationAddsMetadata(t *testing.T) {
 	t.Parallel()
-	s, client := newApp(t)
-	enableHook(t, s, `module.exports = function (user, context, cb) {
+	s, client := signupApp(t)
+	signupHook(t, s, `module.exports = function (user, context, cb) {
   if (context.connection.name !== 'Username-Password-Authentication' || user.password !== 'correct horse') return cb(new Error('bad input'));
   cb(null, {user: {app_metadata: {plan: 'gold', lang: context.requestLanguage}, user_metadata: {from: user.user_metadata.hobby}}, ignored: 1});
 };`)
 	r := s.Do("POST", "dbconnections/signup", "application/json", strings.NewReader(`{"client_id":"`+client+
-		`","email":"ann@example.com","password":"correct horse","connection":"`+conn+`","user_metadata":{"hobby":"surfing"}}`),
+		`","email":"ann@example.com","password":"correct horse","connection":"`+dbConn+`","user_metadata":{"hobby":"surfing"}}`),
 		map[string][]string{"Accept-Language": {"fr-CA"}})
 	if r.Status != 200 {
 		t.Fatalf("signup: %d %s", r.Status, r.Body)
@@ -39,10 +39,10 @@ func TestPreUserRegistrationAddsMetadata(t *testing.T) {
 	}
 }
 
-func TestPreUserRegistrationRefuses(t *testing.T) {
+func TestSignupPreUserRegistrationRefuses(t *testing.T) {
 	t.Parallel()
-	s, client := newApp(t, func(c *config.Config) { c.HookTimeout = time.Second })
-	h := enableHook(t, s, `module.exports = function (user, context, cb) {
+	s, client := signupApp(t, func(c *config.Config) { c.HookTimeout = time.Second })
+	h := signupHook(t, s, `module.exports = function (user, context, cb) {
   if (user.email.endsWith('@blocked.example')) return cb(new PreUserRegistrationError('denied ' + user.email, 'Sign ups from this domain are closed'));
   if (user.email.startsWith('plain')) return cb(new Error('plain failure'));
   if (user.email.startsWith('dollar')) return cb(null, {user: {app_metadata: {a: {'$set': 1}}}});
@@ -59,7 +59,7 @@ func TestPreUserRegistrationRefuses(t *testing.T) {
 		{"dot@example.com", "The pre-user-registration hook's response: user_metadata has an invalid property name (a.b): names may not start with '$' nor contain '.'"},
 		{"loop@example.com", "Request to Webtask exceeded allowed execution time"},
 	} {
-		m := authError(t, signup(s, map[string]any{"client_id": client, "email": c.email, "password": "correct horse", "connection": conn}),
+		m := authAPIError(t, postSignup(s, map[string]any{"client_id": client, "email": c.email, "password": "correct horse", "connection": dbConn}),
 			400, "BadRequestError", "extensibility_error")
 		if m["description"] != c.description {
 			t.Errorf("%s: description %q, want %q", c.email, m["description"], c.description)
@@ -69,7 +69,7 @@ func TestPreUserRegistrationRefuses(t *testing.T) {
 		}
 	}
 	// cb() changes nothing and the signup goes through.
-	if r := signup(s, map[string]any{"client_id": client, "email": "ok@example.com", "password": "correct horse", "connection": conn}); r.Status != 200 {
+	if r := postSignup(s, map[string]any{"client_id": client, "email": "ok@example.com", "password": "correct horse", "connection": dbConn}); r.Status != 200 {
 		t.Fatalf("signup: %d %s", r.Status, r.Body)
 	}
 	// The internal message is in the tenant log.
@@ -85,7 +85,7 @@ module.exports = function (user, context, cb) {
 };`}); p["runtime"] != "node" {
 		t.Fatalf("runtime %v, want node", p["runtime"])
 	}
-	m := authError(t, signup(s, map[string]any{"client_id": client, "email": "n@example.com", "password": "correct horse", "connection": conn}),
+	m := authAPIError(t, postSignup(s, map[string]any{"client_id": client, "email": "n@example.com", "password": "correct horse", "connection": dbConn}),
 		400, "BadRequestError", "extensibility_error")
 	if m["description"] != "Closed (node)" {
 		t.Fatalf("node runtime: %v", m)

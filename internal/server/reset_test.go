@@ -1,4 +1,4 @@
-package reset_test
+package server_test
 
 import (
 	"io"
@@ -12,8 +12,8 @@ import (
 	"github.com/tokenhook/tokenhook/internal/server/servertest"
 )
 
-// page opens a ticket's page and returns its CSRF token (also its cookie).
-func page(t *testing.T, s *servertest.Server, path string) (servertest.Response, string) {
+// resetPage opens a ticket's page and returns its CSRF token (also its cookie).
+func resetPage(t *testing.T, s *servertest.Server, path string) (servertest.Response, string) {
 	t.Helper()
 	r := s.Do("GET", path, "", nil, nil)
 	m := regexp.MustCompile(`name="csrf" value="([0-9a-f]{64})"`).FindStringSubmatch(string(r.Body))
@@ -23,8 +23,8 @@ func page(t *testing.T, s *servertest.Server, path string) (servertest.Response,
 	return r, m[1]
 }
 
-// submit posts the form without following the redirect to result_url.
-func submit(t *testing.T, s *servertest.Server, path, csrf, pw, confirm string) servertest.Response {
+// resetSubmit posts the form without following the redirect to result_url.
+func resetSubmit(t *testing.T, s *servertest.Server, path, csrf, pw, confirm string) servertest.Response {
 	t.Helper()
 	req, err := http.NewRequest("POST", s.URL+path, strings.NewReader(url.Values{"csrf": {csrf}, "password": {pw},
 		"password_confirm": {confirm}}.Encode()))
@@ -43,7 +43,7 @@ func submit(t *testing.T, s *servertest.Server, path, csrf, pw, confirm string) 
 	return servertest.Response{Status: resp.StatusCode, Header: resp.Header, Body: body}
 }
 
-func ticket(t *testing.T, s *servertest.Server, userID string, ttl int) string {
+func resetTicket(t *testing.T, s *servertest.Server, userID string, ttl int) string {
 	t.Helper()
 	m := s.MustAPI(201, "POST", "/tickets/password-change", map[string]any{"user_id": userID, "ttl_sec": ttl,
 		"result_url": "https://app.example/after?x=1"})
@@ -54,41 +54,42 @@ func ticket(t *testing.T, s *servertest.Server, userID string, ttl int) string {
 	return strings.TrimPrefix(link, s.URL)
 }
 
-func TestTicketExpiresAndIsSingleUse(t *testing.T) {
+func TestResetTicketExpiresAndIsSingleUse(t *testing.T) {
+	t.Parallel()
 	s := servertest.New(t)
 	u := s.MustAPI(201, "POST", "/users", map[string]any{"connection": "Username-Password-Authentication",
 		"email": "ann@example.com", "password": "first password"})
 	id := u["user_id"].(string)
 
 	// Expiry, on the server's clock.
-	old := ticket(t, s, id, 60)
-	if r, csrf := page(t, s, old); r.Status != 200 || csrf == "" || r.Header.Get("Cache-Control") != "no-store" ||
+	old := resetTicket(t, s, id, 60)
+	if r, csrf := resetPage(t, s, old); r.Status != 200 || csrf == "" || r.Header.Get("Cache-Control") != "no-store" ||
 		!strings.Contains(r.Header.Get("Content-Security-Policy"), "default-src 'none'") {
 		t.Fatalf("fresh ticket: %d %v %s", r.Status, r.Header, r.Body)
 	}
 	s.Clock.Advance(61 * time.Second)
-	if r, _ := page(t, s, old); r.Status != 404 || !strings.Contains(string(r.Body), "expired") {
+	if r, _ := resetPage(t, s, old); r.Status != 404 || !strings.Contains(string(r.Body), "expired") {
 		t.Fatalf("expired ticket: %d %s", r.Status, r.Body)
 	}
 
-	path := ticket(t, s, id, 0)
-	_, csrf := page(t, s, path)
+	path := resetTicket(t, s, id, 0)
+	_, csrf := resetPage(t, s, path)
 	for _, c := range []struct{ pw, confirm, want string }{
 		{"short", "short", "too weak"},
 		{"a long password", "another long one", "do not match"},
 		{strings.Repeat("x", 73), strings.Repeat("x", 73), "too weak"},
 	} {
 		// A refused password keeps the ticket and shows the form again.
-		if r := submit(t, s, path, csrf, c.pw, c.confirm); r.Status != 400 || !strings.Contains(string(r.Body), c.want) ||
+		if r := resetSubmit(t, s, path, csrf, c.pw, c.confirm); r.Status != 400 || !strings.Contains(string(r.Body), c.want) ||
 			!strings.Contains(string(r.Body), "<form") {
 			t.Fatalf("%q: %d %s", c.pw, r.Status, r.Body)
 		}
 	}
-	r := submit(t, s, path, csrf, "second password", "second password")
+	r := resetSubmit(t, s, path, csrf, "second password", "second password")
 	if r.Status != 303 || r.Header.Get("Location") != "https://app.example/after?x=1" {
 		t.Fatalf("change: %d %v %s", r.Status, r.Header, r.Body)
 	}
-	if r := submit(t, s, path, csrf, "third password", "third password"); r.Status != 404 {
+	if r := resetSubmit(t, s, path, csrf, "third password", "third password"); r.Status != 404 {
 		t.Fatalf("second use: %d %s", r.Status, r.Body)
 	}
 	// The tenant log, written in the background, has the change (Auth0's

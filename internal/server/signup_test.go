@@ -1,4 +1,4 @@
-package signup_test
+package server_test
 
 import (
 	"bytes"
@@ -13,21 +13,21 @@ import (
 	"github.com/tokenhook/tokenhook/internal/server/servertest"
 )
 
-// newApp starts a server with a public application to sign up through.
-func newApp(t *testing.T, configure ...func(*config.Config)) (*servertest.Server, string) {
+// signupApp starts a server with a public application to sign up through.
+func signupApp(t *testing.T, configure ...func(*config.Config)) (*servertest.Server, string) {
 	t.Helper()
 	s := servertest.New(t, configure...)
 	c := s.MustAPI(201, "POST", "/clients", map[string]any{"name": "spa", "token_endpoint_auth_method": "none", "grant_types": []string{"password"}})
 	return s, c["client_id"].(string)
 }
 
-func signup(s *servertest.Server, body any) servertest.Response {
+func postSignup(s *servertest.Server, body any) servertest.Response {
 	b, _ := json.Marshal(body)
 	return s.Do("POST", "dbconnections/signup", "application/json", bytes.NewReader(b), nil)
 }
 
-// authError checks Auth0's Authentication API error shape.
-func authError(t *testing.T, r servertest.Response, status int, name, code string) map[string]any {
+// authAPIError checks Auth0's Authentication API error shape.
+func authAPIError(t *testing.T, r servertest.Response, status int, name, code string) map[string]any {
 	t.Helper()
 	if r.Status != status {
 		t.Fatalf("status %d, want %d: %s", r.Status, status, r.Body)
@@ -39,13 +39,11 @@ func authError(t *testing.T, r servertest.Response, status int, name, code strin
 	return m
 }
 
-const conn = "Username-Password-Authentication"
-
 func TestSignup(t *testing.T) {
 	t.Parallel()
-	s, client := newApp(t)
-	r := signup(s, map[string]any{"client_id": client, "email": "Ann@Example.com", "password": "correct horse",
-		"connection": conn, "username": "ann", "given_name": "Ann", "user_metadata": map[string]any{"hobby": "surfing"}})
+	s, client := signupApp(t)
+	r := postSignup(s, map[string]any{"client_id": client, "email": "Ann@Example.com", "password": "correct horse",
+		"connection": dbConn, "username": "ann", "given_name": "Ann", "user_metadata": map[string]any{"hobby": "surfing"}})
 	if r.Status != 200 {
 		t.Fatalf("signup: %d %s", r.Status, r.Body)
 	}
@@ -70,15 +68,15 @@ func TestSignup(t *testing.T) {
 	}
 	// A second signup with the same email, or the same username, is refused
 	// with the text of any refused signup.
-	authError(t, signup(s, map[string]any{"client_id": client, "email": "ann@example.com", "password": "another one",
-		"connection": conn}), 400, "BadRequestError", "invalid_signup")
-	m = authError(t, signup(s, map[string]any{"client_id": client, "email": "other@example.com", "password": "another one",
-		"connection": conn, "username": "ann"}), 400, "BadRequestError", "invalid_signup")
+	authAPIError(t, postSignup(s, map[string]any{"client_id": client, "email": "ann@example.com", "password": "another one",
+		"connection": dbConn}), 400, "BadRequestError", "invalid_signup")
+	m = authAPIError(t, postSignup(s, map[string]any{"client_id": client, "email": "other@example.com", "password": "another one",
+		"connection": dbConn, "username": "ann"}), 400, "BadRequestError", "invalid_signup")
 	if m["description"] != "Invalid sign up" {
 		t.Fatalf("description %v", m["description"])
 	}
 	// Form-encoded works too.
-	f := url.Values{"client_id": {client}, "email": {"bob@example.com"}, "password": {"correct horse"}, "connection": {conn}}
+	f := url.Values{"client_id": {client}, "email": {"bob@example.com"}, "password": {"correct horse"}, "connection": {dbConn}}
 	if r := s.Do("POST", "dbconnections/signup", "application/x-www-form-urlencoded", strings.NewReader(f.Encode()), nil); r.Status != 200 {
 		t.Fatalf("form signup: %d %s", r.Status, r.Body)
 	}
@@ -88,8 +86,8 @@ func TestSignup(t *testing.T) {
 
 func TestSignupErrors(t *testing.T) {
 	t.Parallel()
-	s, client := newApp(t)
-	ok := map[string]any{"client_id": client, "email": "a@example.com", "password": "correct horse", "connection": conn}
+	s, client := signupApp(t)
+	ok := map[string]any{"client_id": client, "email": "a@example.com", "password": "correct horse", "connection": dbConn}
 	with := func(k string, v any) map[string]any {
 		m := map[string]any{}
 		for a, b := range ok {
@@ -102,7 +100,7 @@ func TestSignupErrors(t *testing.T) {
 		}
 		return m
 	}
-	m := authError(t, signup(s, with("password", "short")), 400, "PasswordStrengthError", "invalid_password")
+	m := authAPIError(t, postSignup(s, with("password", "short")), 400, "PasswordStrengthError", "invalid_password")
 	d, _ := m["description"].(map[string]any)
 	rules, _ := d["rules"].([]any)
 	if d["verified"] != false || len(rules) == 0 || rules[0].(map[string]any)["verified"] != false {
@@ -124,10 +122,10 @@ func TestSignupErrors(t *testing.T) {
 		{with("user_metadata", map[string]any{"n": 1}), "invalid_body", "metadata value not a string"},
 		{with("username", "a b"), "bad.username", "bad username"},
 	} {
-		t.Run(c.name, func(t *testing.T) { authError(t, signup(s, c.body), 400, "BadRequestError", c.code) })
+		t.Run(c.name, func(t *testing.T) { authAPIError(t, postSignup(s, c.body), 400, "BadRequestError", c.code) })
 	}
-	authError(t, s.Do("POST", "dbconnections/signup", "application/json", strings.NewReader("{"), nil), 400, "BadRequestError", "invalid_body")
-	authError(t, s.Do("POST", "dbconnections/signup", "text/plain", strings.NewReader("x"), nil), 400, "BadRequestError", "invalid_body")
+	authAPIError(t, s.Do("POST", "dbconnections/signup", "application/json", strings.NewReader("{"), nil), 400, "BadRequestError", "invalid_body")
+	authAPIError(t, s.Do("POST", "dbconnections/signup", "text/plain", strings.NewReader("x"), nil), 400, "BadRequestError", "invalid_body")
 	big := `{"client_id": "` + strings.Repeat("x", 10<<20) + `"}`
 	if r := s.Do("POST", "dbconnections/signup", "application/json", strings.NewReader(big), nil); r.Status != http.StatusRequestEntityTooLarge {
 		t.Fatalf("10 MB body: %d %s", r.Status, r.Body)
@@ -140,14 +138,14 @@ func TestSignupErrors(t *testing.T) {
 
 func TestSignupRateLimit(t *testing.T) {
 	t.Parallel()
-	s, client := newApp(t, func(c *config.Config) { c.SignupRateLimit = 2 })
-	body := map[string]any{"client_id": client, "email": "a@example.com", "password": "x", "connection": conn}
+	s, client := signupApp(t, func(c *config.Config) { c.SignupRateLimit = 2 })
+	body := map[string]any{"client_id": client, "email": "a@example.com", "password": "x", "connection": dbConn}
 	for range 2 {
-		authError(t, signup(s, body), 400, "PasswordStrengthError", "invalid_password")
+		authAPIError(t, postSignup(s, body), 400, "PasswordStrengthError", "invalid_password")
 	}
-	authError(t, signup(s, body), 429, "TooManyRequestsError", "too_many_requests")
+	authAPIError(t, postSignup(s, body), 429, "TooManyRequestsError", "too_many_requests")
 	s.Clock.Advance(time.Minute)
-	authError(t, signup(s, body), 400, "PasswordStrengthError", "invalid_password")
+	authAPIError(t, postSignup(s, body), 400, "PasswordStrengthError", "invalid_password")
 }
 
 // waitLog waits for the tenant log, written in the background, to hold an
@@ -171,24 +169,24 @@ func waitLog(t *testing.T, s *servertest.Server, typ, user string) {
 // /api/v2/connections, close signup.
 func TestSignupClosedByConnection(t *testing.T) {
 	t.Parallel()
-	s, client := newApp(t)
+	s, client := signupApp(t)
 	r := s.API("GET", "/connections", nil)
 	var list []map[string]any
 	if err := json.Unmarshal(r.Body, &list); err != nil || len(list) != 1 {
 		t.Fatalf("connections: %d %s", r.Status, r.Body)
 	}
 	id := list[0]["id"].(string)
-	body := map[string]any{"client_id": client, "email": "a@example.com", "password": "correct horse", "connection": conn}
+	body := map[string]any{"client_id": client, "email": "a@example.com", "password": "correct horse", "connection": dbConn}
 	s.MustAPI(200, "PATCH", "/connections/"+id, map[string]any{"options": map[string]any{"disable_signup": true}})
-	m := authError(t, signup(s, body), 400, "BadRequestError", "operation_not_supported")
+	m := authAPIError(t, postSignup(s, body), 400, "BadRequestError", "operation_not_supported")
 	if m["description"] != "public signup is disabled" {
 		t.Fatalf("description %v", m["description"])
 	}
 	s.MustAPI(200, "PATCH", "/connections/"+id, map[string]any{"options": map[string]any{"disable_signup": false},
 		"enabled_clients": []string{servertest.AdminID}})
-	authError(t, signup(s, body), 400, "BadRequestError", "bad.connection")
+	authAPIError(t, postSignup(s, body), 400, "BadRequestError", "bad.connection")
 	s.MustAPI(200, "PATCH", "/connections/"+id, map[string]any{"enabled_clients": []string{client}})
-	if r := signup(s, body); r.Status != 200 {
+	if r := postSignup(s, body); r.Status != 200 {
 		t.Fatalf("signup reopened: %d %s", r.Status, r.Body)
 	}
 }

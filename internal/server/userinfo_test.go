@@ -1,4 +1,4 @@
-package userinfo_test
+package server_test
 
 import (
 	"bytes"
@@ -21,15 +21,14 @@ import (
 	"github.com/tokenhook/tokenhook/internal/userinfo"
 )
 
-const issuer = "https://acme.test/"
-
-var now = time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)
-
-// TestErrorsAreJSON: every failure of /userinfo, not only the token
+// TestUserinfoErrorsAreJSON: every failure of /userinfo, not only the token
 // challenges, is a JSON body in the {"error","error_description"} shape:
 // a wrong method (405) and a storage failure (500, with the store really
 // closed under the handler).
-func TestErrorsAreJSON(t *testing.T) {
+func TestUserinfoErrorsAreJSON(t *testing.T) {
+	t.Parallel()
+	const issuer = "https://acme.test/"
+	now := time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)
 	ctx := context.Background()
 	sealer, _ := seal.New(bytes.Repeat([]byte{5}, 32))
 	store, err := sqlstore.Open(ctx, sqlitetest.Path(t, "u.db"), sealer)
